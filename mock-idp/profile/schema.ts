@@ -1,0 +1,122 @@
+/**
+ * The refresh-token profile: a provider's documented policies as data.
+ * One profile object drives the mock IdP's behaviour and the suites' expectations,
+ * so the two cannot drift. See fixtures/profiles/*.json and README "Profiles".
+ */
+import { z } from 'zod';
+
+const seconds = z.number().int().nonnegative();
+const positiveSeconds = z.number().int().positive();
+
+/** Where a rule comes from: a seed file + section, or an RFC/spec + section. */
+export const Citation = z.string().min(3);
+
+export const Policy = z
+  .object({
+    description: z.string().optional(),
+    /** The provider's own name for the client type (TelenorID+ "Public", "MobileApp", ...). */
+    clientType: z.string().min(1),
+    /** Confidential clients authenticate with a secret; public ones send only client_id and must use PKCE. */
+    confidential: z.boolean(),
+    /** Grant types a client of this policy may use at the token endpoint. */
+    grantTypes: z
+      .array(z.enum(['authorization_code', 'refresh_token', 'client_credentials']))
+      .min(1),
+    /** Whether this policy ever issues refresh tokens. */
+    refresh: z.boolean(),
+    /** Refresh-token lifetime; required when refresh is true. */
+    lifetimeSeconds: positiveSeconds.optional(),
+    /** sliding: each refresh starts the lifetime again; fixed: expiry stays first issue + lifetime. */
+    expiry: z.enum(['sliding', 'fixed']).optional(),
+    /** rotation: each refresh returns a new refresh token and the presented one stops working. */
+    rotation: z.boolean().optional(),
+    source: Citation,
+  })
+  .strict()
+  .superRefine((p, ctx) => {
+    if (p.refresh) {
+      for (const field of ['lifetimeSeconds', 'expiry', 'rotation'] as const) {
+        if (p[field] === undefined) {
+          ctx.addIssue({ code: 'custom', path: [field], message: `required when refresh is true` });
+        }
+      }
+      if (!p.grantTypes.includes('refresh_token')) {
+        ctx.addIssue({ code: 'custom', path: ['grantTypes'], message: `must include refresh_token when refresh is true` });
+      }
+      if (!p.grantTypes.includes('authorization_code')) {
+        ctx.addIssue({ code: 'custom', path: ['grantTypes'], message: `refresh tokens come from authorization_code (RFC 6749 §4.4.3 excludes client_credentials)` });
+      }
+    }
+    if (p.grantTypes.includes('client_credentials') && !p.confidential) {
+      ctx.addIssue({ code: 'custom', path: ['grantTypes'], message: `client_credentials needs a confidential client (RFC 6749 §4.4)` });
+    }
+  });
+export type Policy = z.infer<typeof Policy>;
+
+export const Note = z
+  .object({
+    field: z.string().min(1),
+    choice: z.string().min(1),
+    reason: z.string().min(1),
+  })
+  .strict();
+export type Note = z.infer<typeof Note>;
+
+export const Profile = z
+  .object({
+    $schema: z.string().optional(),
+    name: z.string().regex(/^[a-z0-9][a-z0-9-]*$/, 'lower-case letters, digits and dashes'),
+    title: z.string().min(1),
+    /** Seed files (../shared/seeds/...) this profile encodes. */
+    source: z.array(z.string().min(1)).min(1),
+    /** The scope that asks for a refresh token (OIDC Core §11). */
+    offlineAccessScope: z.string().min(1),
+    /** Extra scopes the provider supports besides openid and the offline-access scope. */
+    scopes: z.array(z.string().min(1)),
+    accessTokenLifetimeSeconds: positiveSeconds,
+    idTokenLifetimeSeconds: positiveSeconds,
+    /** Absolute SSO session lifetime from login; refreshing does not extend it. */
+    ssoSessionLifetimeSeconds: positiveSeconds,
+    /**
+     * A refresh once the SSO session has ended (logout, expiry):
+     * - new-refresh-token: the session does not matter (offline access proper);
+     * - no-new-refresh-token: an access token, but no new refresh token;
+     * - invalid_grant: the refresh is refused.
+     */
+    refreshAfterSsoEnd: z.enum(['new-refresh-token', 'no-new-refresh-token', 'invalid_grant']),
+    /** With no-new-refresh-token: does the presented token stay usable until its own expiry, or is it used up? */
+    presentedTokenAfterSsoEnd: z.enum(['usable-until-expiry', 'consumed']),
+    /** Presenting a rotated-out refresh token: reject it, or also revoke its whole family (RFC 9700 §4.14.2). */
+    reuseOfRotatedToken: z.enum(['reject', 'revoke-family']),
+    /** Seconds after rotation during which the previous token may still be used once (0 = none). */
+    graceWindowSeconds: seconds,
+    policies: z.record(z.string().regex(/^[A-Za-z][A-Za-z0-9]*$/, 'letters and digits'), Policy).refine(
+      (p) => Object.keys(p).length > 0,
+      'at least one policy',
+    ),
+    /** Choices made where the seeds are silent, with their reasons. */
+    notes: z.array(Note),
+  })
+  .strict()
+  .superRefine((p, ctx) => {
+    if (p.refreshAfterSsoEnd !== 'no-new-refresh-token' && p.presentedTokenAfterSsoEnd !== 'usable-until-expiry') {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['presentedTokenAfterSsoEnd'],
+        message: `only meaningful with refreshAfterSsoEnd "no-new-refresh-token"; use "usable-until-expiry"`,
+      });
+    }
+  });
+export type Profile = z.infer<typeof Profile>;
+
+/** A policy that issues refresh tokens, with its refresh fields present. */
+export type RefreshPolicy = Policy & {
+  refresh: true;
+  lifetimeSeconds: number;
+  expiry: 'sliding' | 'fixed';
+  rotation: boolean;
+};
+
+export function isRefreshPolicy(p: Policy): p is RefreshPolicy {
+  return p.refresh && p.lifetimeSeconds !== undefined && p.expiry !== undefined && p.rotation !== undefined;
+}

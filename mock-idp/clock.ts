@@ -1,0 +1,40 @@
+/**
+ * The mock's only notion of time. Nothing else reads the wall clock: tokens that live
+ * 14 or 90 days are tested by moving this clock, not by waiting.
+ */
+export interface Clock {
+  /** Current time in epoch seconds (integer; JWT NumericDate granularity). */
+  now(): number;
+  /** Moves time forward; returns the new now. */
+  advance(seconds: number): number;
+  /** Back to the time the clock started at (a frozen clock) / to real time (a running clock). */
+  reset(): void;
+}
+
+export interface ClockOptions {
+  /** frozen: time moves only through advance() (tests); running: real time plus offset (servers). */
+  mode?: 'frozen' | 'running';
+  /** Start time in epoch seconds (frozen mode); default: the wall clock at creation. */
+  start?: number;
+  /** The wall clock: injectable so even this is replaceable. */
+  wall?: () => number;
+}
+
+export function createClock(options: ClockOptions = {}): Clock {
+  const wall = options.wall ?? (() => Date.now() / 1000);
+  const start = options.start ?? Math.floor(wall());
+  const frozen = (options.mode ?? 'frozen') === 'frozen';
+  let offset = 0;
+  const base = () => (frozen ? start : Math.floor(wall()));
+  return {
+    now: () => base() + offset,
+    advance(seconds) {
+      if (!Number.isFinite(seconds) || seconds < 0) throw new RangeError('advance: seconds must be a finite number >= 0');
+      offset += Math.floor(seconds);
+      return base() + offset;
+    },
+    reset() {
+      offset = 0;
+    },
+  };
+}

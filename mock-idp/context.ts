@@ -1,0 +1,63 @@
+/** Everything one IdP instance needs, passed explicitly: no module-level state. */
+import type { Behaviour } from './behaviour.ts';
+import type { Clock } from './clock.ts';
+import type { MockClient, MockUser } from './fixtures.ts';
+import type { Keys } from './keys.ts';
+import type { Store } from './store.ts';
+
+export interface IdpContext {
+  issuer: string;
+  behaviour: Behaviour;
+  clients: ReadonlyMap<string, MockClient>;
+  users: readonly MockUser[];
+  store: Store;
+  clock: Clock;
+  keys: Keys;
+  testMode: boolean;
+  adminToken?: string;
+  /** Endpoint URLs, derived from the issuer. */
+  endpoints: Endpoints;
+}
+
+export interface Endpoints {
+  authorization: string;
+  login: string;
+  token: string;
+  jwks: string;
+  userinfo: string;
+  revocation: string;
+  introspection: string;
+  endSession: string;
+  control: string;
+}
+
+export const PATHS = {
+  discovery: '/.well-known/openid-configuration',
+  metadata: '/.well-known/oauth-authorization-server',
+  authorization: '/authorize',
+  login: '/login',
+  token: '/token',
+  jwks: '/jwks',
+  userinfo: '/userinfo',
+  revocation: '/revoke',
+  introspection: '/introspect',
+  endSession: '/end-session',
+  control: '/__control',
+} as const;
+
+export function endpointsFor(issuer: string): Endpoints {
+  const base = issuer.replace(/\/$/, '');
+  return {
+    authorization: base + PATHS.authorization,
+    login: base + PATHS.login,
+    token: base + PATHS.token,
+    jwks: base + PATHS.jwks,
+    userinfo: base + PATHS.userinfo,
+    revocation: base + PATHS.revocation,
+    introspection: base + PATHS.introspection,
+    endSession: base + PATHS.endSession,
+    control: base + PATHS.control,
+  };
+}
+
+export const SSO_COOKIE = 'mock_idp_sso';

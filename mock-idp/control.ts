@@ -1,0 +1,143 @@
+/**
+ * Test control: move the clock, end SSO sessions, withdraw consent, inspect families, reset.
+ * The same operations in-process (MockIdpControl) and over HTTP (test mode only, admin token).
+ */
+import { constantTimeEqual } from './crypto.ts';
+import { OAuthError, invalidRequest } from './errors.ts';
+import { json, readJson, requireMethod } from './http.ts';
+import type { IdpContext } from './context.ts';
+import { endSessions } from './sessions.ts';
+
+export interface UserSelector {
+  username?: string;
+  sub?: string;
+}
+
+export interface FamilyView {
+  id: string;
+  clientId: string;
+  policy: string;
+  sub: string;
+  scope: string;
+  createdAt: number;
+  fixedExpiresAt: number;
+  revokedAt?: number;
+  revokedReason?: string;
+  /** Token values are never exposed, only their life cycle. */
+  tokens: { generation: number; state: string; issuedAt: number; expiresAt: number; retiredAt?: number }[];
+}
+
+export interface MockIdpControl {
+  now(): number;
+  advance(seconds: number): number;
+  endSsoSession(user: UserSelector): number;
+  revokeGrants(user: UserSelector & { clientId?: string }): number;
+  families(user: UserSelector): FamilyView[];
+  reset(): void;
+}
+
+function resolveSub(ctx: IdpContext, user: UserSelector): string {
+  const found = user.sub !== undefined ? ctx.users.find((u) => u.sub === user.sub) : ctx.users.find((u) => u.username === user.username);
+  if (!found) throw invalidRequest(`unknown user ${JSON.stringify(user.username ?? user.sub ?? null)}`);
+  return found.sub;
+}
+
+export function createControl(ctx: IdpContext): MockIdpControl {
+  return {
+    now: () => ctx.clock.now(),
+    advance: (seconds) => ctx.clock.advance(seconds),
+    endSsoSession(user) {
+      const sub = resolveSub(ctx, user);
+      return endSessions(ctx, (s) => s.sub === sub);
+    },
+    revokeGrants(user) {
+      const sub = resolveSub(ctx, user);
+      let n = 0;
+      for (const f of ctx.store.families.values()) {
+        if (f.sub === sub && f.revokedAt === undefined && (user.clientId === undefined || f.clientId === user.clientId)) {
+          ctx.store.revokeFamily(f, ctx.clock.now(), 'consent withdrawn');
+          n++;
+        }
+      }
+      return n;
+    },
+    families(user) {
+      const sub = resolveSub(ctx, user);
+      return [...ctx.store.families.values()]
+        .filter((f) => f.sub === sub)
+        .map((f) => ({
+          id: f.id,
+          clientId: f.clientId,
+          policy: f.policy,
+          sub: f.sub,
+          scope: f.scope.join(' '),
+          createdAt: f.createdAt,
+          fixedExpiresAt: f.fixedExpiresAt,
+          ...(f.revokedAt !== undefined && { revokedAt: f.revokedAt, revokedReason: f.revokedReason }),
+          tokens: f.tokens.map((t) => ({
+            generation: t.generation,
+            state: t.state,
+            issuedAt: t.issuedAt,
+            expiresAt: t.expiresAt,
+            ...(t.retiredAt !== undefined && { retiredAt: t.retiredAt }),
+          })),
+        }));
+    },
+    reset() {
+      ctx.store.clear();
+      ctx.clock.reset();
+    },
+  };
+}
+
+function selector(body: Record<string, unknown>): UserSelector {
+  const { username, sub } = body;
+  if (typeof username === 'string') return { username };
+  if (typeof sub === 'string') return { sub };
+  throw invalidRequest('give "username" or "sub" as a string');
+}
+
+/** HTTP face of the control API under /__control. */
+export async function controlEndpoint(ctx: IdpContext, control: MockIdpControl, request: Request, path: string, url: URL): Promise<Response> {
+  if (!ctx.testMode || !ctx.adminToken) throw new OAuthError('not_found', 'no such endpoint', 404);
+  const m = /^Bearer (.+)$/.exec(request.headers.get('authorization') ?? '');
+  if (!m || !constantTimeEqual(m[1]!, ctx.adminToken)) {
+    throw new OAuthError('invalid_token', 'the control API needs the admin token as a Bearer token', 401, {
+      'www-authenticate': 'Bearer realm="mock-idp-control"',
+    });
+  }
+  switch (path) {
+    case '/clock':
+      requireMethod(request, 'GET');
+      return json({ now: control.now() });
+    case '/clock/advance': {
+      requireMethod(request, 'POST');
+      const { seconds } = await readJson(request);
+      if (typeof seconds !== 'number' || !Number.isFinite(seconds) || seconds < 0) throw invalidRequest('"seconds" must be a number >= 0');
+      return json({ now: control.advance(seconds) });
+    }
+    case '/sso/end': {
+      requireMethod(request, 'POST');
+      return json({ ended: control.endSsoSession(selector(await readJson(request))) });
+    }
+    case '/grants/revoke': {
+      requireMethod(request, 'POST');
+      const body = await readJson(request);
+      const clientId = body.clientId;
+      if (clientId !== undefined && typeof clientId !== 'string') throw invalidRequest('"clientId" must be a string');
+      return json({ revoked: control.revokeGrants({ ...selector(body), ...(clientId !== undefined && { clientId }) }) });
+    }
+    case '/families': {
+      requireMethod(request, 'GET');
+      const username = url.searchParams.get('username');
+      const sub = url.searchParams.get('sub');
+      return json({ families: control.families(selector({ ...(username !== null && { username }), ...(sub !== null && { sub }) })) });
+    }
+    case '/reset':
+      requireMethod(request, 'POST');
+      control.reset();
+      return json({ ok: true });
+    default:
+      throw new OAuthError('not_found', 'no such control endpoint', 404);
+  }
+}

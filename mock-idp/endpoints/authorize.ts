@@ -1,0 +1,154 @@
+/**
+ * Authorization endpoint (RFC 6749 §4.1.1, OIDC Core §3.1.2) and the login form behind it.
+ * Errors about the client or redirect_uri are shown here, never redirected (RFC 6749 §4.1.2.1).
+ */
+import { hashToken, randomToken } from '../crypto.ts';
+import { OAuthError, invalidRequest } from '../errors.ts';
+import { html, readForm, readParams, redirect, requireMethod, scopeList, type Params } from '../http.ts';
+import type { IdpContext } from '../context.ts';
+import type { MockClient, MockUser } from '../fixtures.ts';
+import { loginPage } from '../pages.ts';
+import { currentSession, sessionCookie, startSession } from '../sessions.ts';
+import type { SsoSession } from '../store.ts';
+import { constantTimeEqual } from '../crypto.ts';
+
+const CODE_TTL = 60;
+const LOGIN_TTL = 600;
+
+interface AuthRequest {
+  client: MockClient;
+  redirectUri: string;
+  scope: string[];
+  state?: string;
+  nonce?: string;
+  codeChallenge?: string;
+  prompt: string[];
+  loginHint?: string;
+}
+
+function errorRedirect(req: { redirectUri: string; state?: string }, ctx: IdpContext, error: string, description: string): Response {
+  const url = new URL(req.redirectUri);
+  url.searchParams.set('error', error);
+  url.searchParams.set('error_description', description);
+  if (req.state !== undefined) url.searchParams.set('state', req.state);
+  url.searchParams.set('iss', ctx.issuer);
+  return redirect(url.href, {}, 302);
+}
+
+/** Validates the request; throws for client/redirect_uri problems, returns a redirect for the rest. */
+function validate(ctx: IdpContext, params: Params): AuthRequest | Response {
+  const clientId = params.get('client_id');
+  if (!clientId) throw invalidRequest('client_id is required');
+  const client = ctx.clients.get(clientId);
+  if (!client) throw invalidRequest('unknown client_id');
+  const redirectUri = params.get('redirect_uri');
+  if (!redirectUri) throw invalidRequest('redirect_uri is required');
+  // Exact string match against the registered URIs (RFC 9700 §4.1.3).
+  if (!client.redirectUris.includes(redirectUri)) throw invalidRequest('redirect_uri is not registered for this client');
+  const state = params.get('state');
+  const back = { redirectUri, ...(state !== undefined && { state }) };
+  const responseType = params.get('response_type');
+  if (responseType !== 'code') return errorRedirect(back, ctx, 'unsupported_response_type', 'only response_type=code is supported');
+  if (!client.grantTypes.includes('authorization_code')) return errorRedirect(back, ctx, 'unauthorized_client', 'client may not use the code flow');
+  const profile = ctx.behaviour.profile;
+  const policy = profile.policies[client.policy]!;
+  const supported = new Set(['openid', profile.offlineAccessScope, ...profile.scopes]);
+  const requested = scopeList(params.get('scope'));
+  const unknown = requested.filter((s) => !supported.has(s));
+  if (unknown.length) return errorRedirect(back, ctx, 'invalid_scope', `unknown scope: ${unknown.join(' ')}`);
+  // OIDC Core §11: offline_access is ignored for a client whose policy never refreshes.
+  const scope = requested.filter((s) => s !== profile.offlineAccessScope || policy.refresh);
+  const challenge = params.get('code_challenge');
+  const method = params.get('code_challenge_method') ?? (challenge ? 'plain' : undefined);
+  if (challenge !== undefined && method !== 'S256') return errorRedirect(back, ctx, 'invalid_request', 'code_challenge_method must be S256');
+  if (challenge !== undefined && !/^[A-Za-z0-9_-]{43}$/.test(challenge)) return errorRedirect(back, ctx, 'invalid_request', 'code_challenge is malformed');
+  if (!client.confidential && challenge === undefined) return errorRedirect(back, ctx, 'invalid_request', 'PKCE (S256) is required for public clients');
+  const nonce = params.get('nonce');
+  const loginHint = params.get('login_hint');
+  return {
+    client,
+    redirectUri,
+    scope,
+    prompt: scopeList(params.get('prompt')),
+    ...(state !== undefined && { state }),
+    ...(nonce !== undefined && { nonce }),
+    ...(challenge !== undefined && { codeChallenge: challenge }),
+    ...(loginHint !== undefined && { loginHint }),
+  };
+}
+
+/** Issues the code and redirects back (consent is automatic). */
+function complete(ctx: IdpContext, req: AuthRequest, session: SsoSession, setCookie?: string): Response {
+  const code = randomToken();
+  const now = ctx.clock.now();
+  ctx.store.codes.set(hashToken(code), {
+    hash: hashToken(code),
+    clientId: req.client.id,
+    redirectUri: req.redirectUri,
+    scope: req.scope,
+    sub: session.sub,
+    sid: session.id,
+    authTime: session.authTime,
+    expiresAt: now + CODE_TTL,
+    accessTokenHashes: [],
+    ...(req.nonce !== undefined && { nonce: req.nonce }),
+    ...(req.codeChallenge !== undefined && { codeChallenge: req.codeChallenge }),
+  });
+  const url = new URL(req.redirectUri);
+  url.searchParams.set('code', code);
+  if (req.state !== undefined) url.searchParams.set('state', req.state);
+  url.searchParams.set('iss', ctx.issuer); // RFC 9207
+  return redirect(url.href, setCookie ? { 'set-cookie': setCookie } : {}, 302);
+}
+
+function serialize(params: Params): Record<string, string> {
+  return Object.fromEntries(params);
+}
+
+export async function authorize(ctx: IdpContext, request: Request, url: URL): Promise<Response> {
+  const params = await readParams(request, url);
+  const req = validate(ctx, params);
+  if (req instanceof Response) return req;
+  const session = req.prompt.includes('login') ? undefined : currentSession(ctx, request);
+  if (session) return complete(ctx, req, session);
+  if (req.prompt.includes('none')) return errorRedirect(req, ctx, 'login_required', 'no active SSO session');
+  // Test-mode shortcut: login_hint naming a test user signs in without the form.
+  const hinted = ctx.testMode && req.loginHint ? ctx.users.find((u) => u.username === req.loginHint) : undefined;
+  if (hinted) {
+    const s = startSession(ctx, hinted);
+    return complete(ctx, req, s, sessionCookie(ctx, s));
+  }
+  const tx = randomToken(18);
+  const p = serialize(params);
+  delete p.prompt; // once the form is submitted, the login it asked for has happened
+  ctx.store.pending.set(tx, { id: tx, params: p, expiresAt: ctx.clock.now() + LOGIN_TTL });
+  return html(loginPage({ action: ctx.endpoints.login, tx, clientId: req.client.id, ...(req.loginHint && { username: req.loginHint }) }));
+}
+
+function findUser(ctx: IdpContext, username: string, password: string): MockUser | undefined {
+  const user = ctx.users.find((u) => u.username === username);
+  // Compare even for unknown users so timing does not reveal which usernames exist.
+  const ok = constantTimeEqual(password, user?.password ?? '\u0000');
+  return user && ok ? user : undefined;
+}
+
+export async function login(ctx: IdpContext, request: Request): Promise<Response> {
+  requireMethod(request, 'POST');
+  const form = await readForm(request);
+  const tx = form.get('tx');
+  const pending = tx ? ctx.store.pending.get(tx) : undefined;
+  if (!pending || pending.expiresAt <= ctx.clock.now()) {
+    throw new OAuthError('invalid_request', 'login request is unknown or expired; start again at the authorization endpoint');
+  }
+  const req = validate(ctx, new Map(Object.entries(pending.params)));
+  if (req instanceof Response) return req;
+  const user = findUser(ctx, form.get('username') ?? '', form.get('password') ?? '');
+  if (!user) {
+    return html(
+      loginPage({ action: ctx.endpoints.login, tx: pending.id, clientId: req.client.id, error: 'Invalid username or password.', username: form.get('username') ?? '' }),
+    );
+  }
+  ctx.store.pending.delete(pending.id);
+  const session = startSession(ctx, user);
+  return complete(ctx, req, session, sessionCookie(ctx, session));
+}

@@ -1,0 +1,39 @@
+/**
+ * RP-initiated logout (OpenID Connect RP-Initiated Logout 1.0 §2, §3): ends the SSO session.
+ * Without an id_token_hint the user is asked to confirm (§2: the OP SHOULD ask).
+ */
+import { invalidRequest } from '../errors.ts';
+import { html, readParams, redirect } from '../http.ts';
+import type { IdpContext } from '../context.ts';
+import { logoutConfirmPage, signedOutPage } from '../pages.ts';
+import { clearSessionCookie, currentSession, endSessions } from '../sessions.ts';
+
+export async function endSession(ctx: IdpContext, request: Request, url: URL): Promise<Response> {
+  const params = await readParams(request, url);
+  const hint = params.get('id_token_hint');
+  const claims = hint ? await ctx.keys.verify(hint) : undefined;
+  if (hint && (!claims || claims.iss !== ctx.issuer)) throw invalidRequest('id_token_hint is not an ID token issued here');
+  const clientId = params.get('client_id') ?? (typeof claims?.aud === 'string' ? claims.aud : undefined);
+  if (claims && params.has('client_id') && claims.aud !== params.get('client_id')) throw invalidRequest('client_id does not match the id_token_hint audience');
+  const postLogout = params.get('post_logout_redirect_uri');
+  if (postLogout !== undefined) {
+    const client = clientId ? ctx.clients.get(clientId) : undefined;
+    if (!client) throw invalidRequest('post_logout_redirect_uri needs id_token_hint or client_id');
+    if (!client.postLogoutRedirectUris.includes(postLogout)) throw invalidRequest('post_logout_redirect_uri is not registered for this client');
+  }
+  const cookieSession = currentSession(ctx, request);
+  const sid = typeof claims?.sid === 'string' ? claims.sid : cookieSession?.id;
+
+  if (!claims && cookieSession && params.get('confirm') !== 'yes') {
+    return html(logoutConfirmPage({ action: ctx.endpoints.endSession, hidden: Object.fromEntries(params) }));
+  }
+  if (sid) endSessions(ctx, (s) => s.id === sid);
+  const headers = { 'set-cookie': clearSessionCookie(ctx) };
+  if (postLogout !== undefined) {
+    const target = new URL(postLogout);
+    const state = params.get('state');
+    if (state !== undefined) target.searchParams.set('state', state);
+    return redirect(target.href, headers, 302);
+  }
+  return html(signedOutPage(), 200, headers);
+}

@@ -1,0 +1,53 @@
+/** Token introspection (RFC 7662): authenticated confidential clients; inactive tokens are just {active:false}. */
+import { authenticateClient } from '../client-auth.ts';
+import { hashToken } from '../crypto.ts';
+import { invalidClient, invalidRequest } from '../errors.ts';
+import { jsonNoStore, readForm, requireMethod } from '../http.ts';
+import type { IdpContext } from '../context.ts';
+
+export async function introspection(ctx: IdpContext, request: Request): Promise<Response> {
+  requireMethod(request, 'POST');
+  const params = await readForm(request);
+  const auth = authenticateClient(request, params, ctx.clients);
+  // RFC 7662 §2.1: the endpoint MUST require authorization; a public client proves nothing.
+  if (!auth.authenticated) throw invalidClient('introspection requires an authenticated confidential client', request.headers.has('authorization'));
+  const token = params.get('token');
+  if (!token) throw invalidRequest('token is required');
+  const hash = hashToken(token);
+  const now = ctx.clock.now();
+  const honoursRevocation = ctx.behaviour.introspectionSeesRevocation;
+
+  const at = ctx.store.accessTokens.get(hash);
+  if (at && (at.revokedAt === undefined || !honoursRevocation) && now < at.expiresAt) {
+    return jsonNoStore({
+      active: true,
+      token_type: 'Bearer',
+      scope: at.scope.join(' '),
+      client_id: at.clientId,
+      ...(at.sub !== undefined && { sub: at.sub }),
+      iat: at.issuedAt,
+      exp: at.expiresAt,
+      iss: ctx.issuer,
+    });
+  }
+  const rt = ctx.store.refreshTokens.get(hash);
+  const family = rt ? ctx.store.families.get(rt.familyId) : undefined;
+  if (rt && family && now < rt.expiresAt) {
+    const usable = rt.state === 'active' && family.revokedAt === undefined;
+    // With the defect, only the revocation marks are overlooked; rotation and consumption still count.
+    const revokedOnly = rt.state === 'revoked' || (rt.state === 'active' && family.revokedAt !== undefined);
+    if (usable || (!honoursRevocation && revokedOnly)) {
+      return jsonNoStore({
+        active: true,
+        token_type: 'refresh_token',
+        scope: family.scope.join(' '),
+        client_id: rt.clientId,
+        sub: family.sub,
+        iat: rt.issuedAt,
+        exp: rt.expiresAt,
+        iss: ctx.issuer,
+      });
+    }
+  }
+  return jsonNoStore({ active: false });
+}

@@ -1,0 +1,76 @@
+/** grant_type=authorization_code (RFC 6749 §4.1.3, RFC 7636 §4.6, OIDC Core §3.1.3). */
+import { hashToken, s256 } from '../crypto.ts';
+import { invalidGrant, invalidRequest } from '../errors.ts';
+import type { IdpContext } from '../context.ts';
+import type { Params } from '../http.ts';
+import type { MockClient } from '../fixtures.ts';
+import { issueAccessToken, issueIdToken, startFamily } from '../tokens.ts';
+
+export const grantType = 'authorization_code';
+
+export async function handler(ctx: IdpContext, client: MockClient, params: Params): Promise<Record<string, unknown>> {
+  const code = params.get('code');
+  if (!code) throw invalidRequest('code is required');
+  const redirectUri = params.get('redirect_uri');
+  const verifier = params.get('code_verifier');
+  const now = ctx.clock.now();
+  const record = ctx.store.codes.get(hashToken(code));
+  if (!record) throw invalidGrant('unknown authorization code');
+  if (record.clientId !== client.id) throw invalidGrant('authorization code was issued to another client');
+  if (record.usedAt !== undefined) {
+    // RFC 6749 §4.1.2: a code used twice revokes the tokens issued from it.
+    const family = record.familyId ? ctx.store.families.get(record.familyId) : undefined;
+    if (family) ctx.store.revokeFamily(family, now, 'authorization code was reused');
+    for (const h of record.accessTokenHashes) {
+      const at = ctx.store.accessTokens.get(h);
+      if (at && at.revokedAt === undefined) at.revokedAt = now;
+    }
+    throw invalidGrant('authorization code was already used');
+  }
+  if (now >= record.expiresAt) throw invalidGrant('authorization code is expired');
+  if (redirectUri !== record.redirectUri) throw invalidGrant('redirect_uri does not match the authorization request');
+  if (record.codeChallenge !== undefined) {
+    if (!verifier) throw invalidGrant('code_verifier is required (PKCE)');
+    if (!/^[A-Za-z0-9\-._~]{43,128}$/.test(verifier)) throw invalidGrant('code_verifier is malformed (RFC 7636 §4.1)');
+    if (s256(verifier) !== record.codeChallenge) throw invalidGrant('code_verifier does not match the code_challenge');
+  } else if (verifier !== undefined) {
+    throw invalidGrant('code_verifier sent but no code_challenge was given');
+  }
+  record.usedAt = now;
+
+  const policy = ctx.behaviour.profile.policies[client.policy]!;
+  const response: Record<string, unknown> = {};
+  let familyId: string | undefined;
+  if (ctx.behaviour.issuesRefreshToken({ policy, grantType, scope: record.scope })) {
+    const family = startFamily(ctx, {
+      client,
+      sub: record.sub,
+      sid: record.sid,
+      scope: record.scope,
+      authTime: record.authTime,
+      lifetimeSeconds: policy.lifetimeSeconds ?? ctx.behaviour.profile.accessTokenLifetimeSeconds,
+    });
+    familyId = family.familyId;
+    response.refresh_token = family.token;
+    record.familyId = familyId;
+  }
+  const at = issueAccessToken(ctx, {
+    client,
+    sub: record.sub,
+    scope: record.scope,
+    sid: record.sid,
+    ...(familyId !== undefined && { familyId }),
+  });
+  record.accessTokenHashes.push(hashToken(at.access_token));
+  Object.assign(response, at, { scope: record.scope.join(' ') });
+  if (record.scope.includes('openid')) {
+    response.id_token = await issueIdToken(ctx, {
+      client,
+      sub: record.sub,
+      authTime: record.authTime,
+      sid: record.sid,
+      ...(record.nonce !== undefined && { nonce: record.nonce }),
+    });
+  }
+  return response;
+}

@@ -1,0 +1,132 @@
+/**
+ * createMockIdp: one Fetch-API handler `(Request) => Promise<Response>` over explicit state.
+ * It never imports node:http or msw; adapters/ mount it on a host.
+ */
+import { correctBehaviour, type Behaviour } from './behaviour.ts';
+import { createClock, type Clock } from './clock.ts';
+import { createControl, controlEndpoint, type MockIdpControl } from './control.ts';
+import { endpointsFor, PATHS, type IdpContext } from './context.ts';
+import { randomToken } from './crypto.ts';
+import { OAuthError } from './errors.ts';
+import { fixtureClients, fixtureUsers, type MockClient, type MockUser } from './fixtures.ts';
+import { errorResponse, json } from './http.ts';
+import { createKeys, type Keys, type SigningAlg } from './keys.ts';
+import type { Profile } from './profile/index.ts';
+import { Store } from './store.ts';
+import { authorize, login } from './endpoints/authorize.ts';
+import { discovery, jwks } from './endpoints/discovery.ts';
+import { endSession } from './endpoints/end-session.ts';
+import { introspection } from './endpoints/introspection.ts';
+import { revocation } from './endpoints/revocation.ts';
+import { token } from './endpoints/token.ts';
+import { userinfo } from './endpoints/userinfo.ts';
+
+export interface MockIdpOptions {
+  profile: Profile;
+  /** Base URL; endpoints live below it. */
+  issuer: string;
+  clients?: MockClient[];
+  users?: MockUser[];
+  clock?: Clock;
+  /** Enables the login_hint shortcut and the /__control API. */
+  testMode?: boolean;
+  /** Admin token for /__control; generated per instance when omitted. */
+  adminToken?: string;
+  signingAlg?: SigningAlg;
+  keys?: Keys;
+  /** Replaces the correct behaviour (used by defects.ts). */
+  behaviour?: (correct: Behaviour) => Behaviour;
+  /** Called with unexpected exceptions (bugs); the client then gets a JSON server_error. */
+  onError?: (error: unknown, request: Request) => void;
+}
+
+export interface MockIdp {
+  issuer: string;
+  profile: Profile;
+  clients: MockClient[];
+  users: MockUser[];
+  adminToken: string | undefined;
+  clock: Clock;
+  control: MockIdpControl;
+  fetch(request: Request): Promise<Response>;
+}
+
+type Route = (ctx: IdpContext, request: Request, url: URL) => Response | Promise<Response>;
+
+const routes = new Map<string, Route>([
+  [PATHS.discovery, discovery],
+  [PATHS.metadata, discovery],
+  [PATHS.jwks, jwks],
+  [PATHS.authorization, authorize],
+  [PATHS.login, login],
+  [PATHS.token, token],
+  [PATHS.userinfo, userinfo],
+  [PATHS.revocation, revocation],
+  [PATHS.introspection, introspection],
+  [PATHS.endSession, endSession],
+]);
+
+/** Endpoints whose responses are token-endpoint style (no-store JSON, RFC 6749 §5.1/§5.2). */
+const TOKEN_STYLE = new Set<string>([PATHS.token, PATHS.revocation, PATHS.introspection]);
+
+export async function createMockIdp(options: MockIdpOptions): Promise<MockIdp> {
+  const issuer = options.issuer.replace(/\/$/, '');
+  const issuerPath = new URL(issuer).pathname.replace(/\/$/, '');
+  const correct = correctBehaviour(options.profile);
+  const behaviour = options.behaviour ? options.behaviour(correct) : correct;
+  const clients = options.clients ?? fixtureClients(options.profile);
+  const users = options.users ?? fixtureUsers();
+  const testMode = options.testMode ?? false;
+  const ctx: IdpContext = {
+    issuer,
+    behaviour,
+    clients: new Map(clients.map((c) => [c.id, c])),
+    users,
+    store: new Store(),
+    clock: options.clock ?? createClock(),
+    keys: options.keys ?? (await createKeys(options.signingAlg)),
+    testMode,
+    ...(testMode && { adminToken: options.adminToken ?? randomToken() }),
+    endpoints: endpointsFor(issuer),
+  };
+  const control = createControl(ctx);
+  let requests = 0;
+
+  async function handle(request: Request): Promise<Response> {
+    let url: URL;
+    try {
+      url = new URL(request.url);
+    } catch {
+      return errorResponse(new OAuthError('invalid_request', 'malformed request URL'));
+    }
+    const path = url.pathname.startsWith(issuerPath) ? url.pathname.slice(issuerPath.length) || '/' : url.pathname;
+    if (++requests % 1024 === 0) ctx.store.sweep(ctx.clock.now());
+    try {
+      if (path === PATHS.control || path.startsWith(PATHS.control + '/')) {
+        return await controlEndpoint(ctx, control, request, path.slice(PATHS.control.length), url);
+      }
+      const route = routes.get(path);
+      if (!route) throw new OAuthError('not_found', 'no such endpoint', 404);
+      return await route(ctx, request, url);
+    } catch (e) {
+      if (e instanceof OAuthError) {
+        if (!TOKEN_STYLE.has(path)) return errorResponse(e);
+        const sent = new OAuthError(behaviour.errorCode(e.code), e.description, e.status, e.headers);
+        return errorResponse(sent, behaviour.noStore);
+      }
+      options.onError?.(e, request);
+      return json({ error: 'server_error', error_description: 'unexpected error in the mock IdP' }, 500);
+    }
+  }
+
+  return {
+    issuer,
+    profile: behaviour.profile,
+    clients,
+    users,
+    adminToken: ctx.adminToken,
+    clock: ctx.clock,
+    control,
+    fetch: handle,
+  };
+}

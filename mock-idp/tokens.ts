@@ -1,0 +1,85 @@
+/** Issuing access tokens (opaque, stored hashed) and ID tokens (signed JWTs, OIDC Core §2). */
+import { hashToken, randomToken } from './crypto.ts';
+import type { IdpContext } from './context.ts';
+import type { MockClient } from './fixtures.ts';
+
+export interface IssuedAccessToken {
+  access_token: string;
+  token_type: 'Bearer';
+  expires_in: number;
+}
+
+export function issueAccessToken(
+  ctx: IdpContext,
+  input: { client: MockClient; sub?: string; scope: string[]; familyId?: string; sid?: string },
+): IssuedAccessToken {
+  const now = ctx.clock.now();
+  const lifetime = ctx.behaviour.accessTokenLifetime(ctx.behaviour.profile.accessTokenLifetimeSeconds);
+  const token = randomToken();
+  ctx.store.addAccessToken({
+    hash: hashToken(token),
+    clientId: input.client.id,
+    scope: input.scope,
+    issuedAt: now,
+    expiresAt: now + lifetime,
+    ...(input.sub !== undefined && { sub: input.sub }),
+    ...(input.familyId !== undefined && { familyId: input.familyId }),
+    ...(input.sid !== undefined && { sid: input.sid }),
+  });
+  return { access_token: token, token_type: 'Bearer', expires_in: lifetime };
+}
+
+export function issueIdToken(
+  ctx: IdpContext,
+  input: { client: MockClient; sub: string; authTime: number; sid: string; nonce?: string },
+): Promise<string> {
+  const now = ctx.clock.now();
+  return ctx.keys.sign({
+    iss: ctx.issuer,
+    sub: input.sub,
+    aud: input.client.id,
+    iat: now,
+    exp: now + ctx.behaviour.profile.idTokenLifetimeSeconds,
+    auth_time: input.authTime,
+    sid: input.sid,
+    ...(input.nonce !== undefined && { nonce: input.nonce }),
+  });
+}
+
+export function newRefreshToken(): { token: string; hash: string } {
+  const token = randomToken();
+  return { token, hash: hashToken(token) };
+}
+
+/** Starts a refresh-token family (one grant) and returns its first refresh token. */
+export function startFamily(
+  ctx: IdpContext,
+  input: { client: MockClient; sub: string; sid: string; scope: string[]; authTime: number; lifetimeSeconds: number },
+): { token: string; familyId: string } {
+  const now = ctx.clock.now();
+  const familyId = randomToken(12);
+  ctx.store.families.set(familyId, {
+    id: familyId,
+    clientId: input.client.id,
+    policy: input.client.policy,
+    sub: input.sub,
+    sid: input.sid,
+    scope: input.scope,
+    authTime: input.authTime,
+    createdAt: now,
+    fixedExpiresAt: now + input.lifetimeSeconds,
+    tokens: [],
+    accessTokenHashes: new Set(),
+  });
+  const rt = newRefreshToken();
+  ctx.store.addRefreshToken({
+    hash: rt.hash,
+    familyId,
+    clientId: input.client.id,
+    generation: 0,
+    issuedAt: now,
+    expiresAt: now + input.lifetimeSeconds,
+    state: 'active',
+  });
+  return { token: rt.token, familyId };
+}

@@ -94,6 +94,17 @@ export const Profile = z
       (p) => Object.keys(p).length > 0,
       'at least one policy',
     ),
+    /** Where each rule is documented (seed file + section), cited by the checks. */
+    citations: z
+      .object({
+        offlineAccess: Citation,
+        rotation: Citation,
+        reuse: Citation,
+        expiry: Citation,
+        sso: Citation,
+        clientCredentials: Citation,
+      })
+      .strict(),
     /** Choices made where the seeds are silent, with their reasons. */
     notes: z.array(Note),
   })

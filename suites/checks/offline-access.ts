@@ -1,0 +1,64 @@
+/** Who gets a refresh token, and when: offline_access gating per policy. */
+import { describe, expectSuccess, fail } from './expect.ts';
+import type { Check } from './types.ts';
+import { interactive } from './util.ts';
+
+export const offlineAccessChecks: Check[] = [
+  {
+    id: 'offline-access.none-without-offline-access',
+    group: 'offline-access',
+    title: 'No refresh token when offline_access was not requested',
+    clause: ({ profile }) => `${profile.citations.offlineAccess}; OIDC Core §11`,
+    applies: interactive,
+    async run(t) {
+      const { tokens } = await t.login({ offline: false });
+      expectSuccess(tokens, 'the code exchange');
+      if (tokens.refresh_token !== undefined) {
+        fail(`no refresh_token without the ${t.profile.offlineAccessScope} scope`, 'a refresh_token in the token response', tokens);
+      }
+    },
+  },
+  {
+    id: 'offline-access.issued-with-offline-access',
+    group: 'offline-access',
+    title: 'A refresh token when offline_access was requested, for a policy that allows refresh',
+    clause: ({ profile, policy }) => `${profile.citations.offlineAccess}; ${policy.source}`,
+    applies: (i) => (i.policy.refresh ? interactive(i) : `policy ${i.client.policy} does not allow refresh`),
+    async run(t) {
+      const { tokens } = await t.login({ offline: true });
+      expectSuccess(tokens, 'the code exchange');
+      if (typeof tokens.refresh_token !== 'string' || tokens.refresh_token === '') {
+        fail(`a refresh_token: policy ${t.client.policy} allows refresh and ${t.profile.offlineAccessScope} was requested`, describe(tokens), tokens);
+      }
+      t.note({ kind: 'login', label: 'refresh token issued' });
+    },
+  },
+  {
+    id: 'offline-access.none-for-no-refresh-policy',
+    group: 'offline-access',
+    title: 'No refresh token for a policy that never refreshes, even with offline_access',
+    clause: ({ policy }) => `${policy.source}; OIDC Core §11`,
+    applies: (i) => (i.policy.refresh ? `policy ${i.client.policy} allows refresh` : interactive(i)),
+    async run(t) {
+      const { tokens } = await t.login({ offline: true });
+      expectSuccess(tokens, 'the code exchange');
+      if (tokens.refresh_token !== undefined) {
+        fail(`no refresh_token: policy ${t.client.policy} (client type ${t.policy.clientType}) never gets one`, 'a refresh_token in the token response', tokens);
+      }
+    },
+  },
+  {
+    id: 'offline-access.none-from-client-credentials',
+    group: 'offline-access',
+    title: 'No refresh token from the client_credentials grant, even with offline_access',
+    clause: ({ profile }) => `${profile.citations.clientCredentials}`,
+    applies: (i) => (i.policy.grantTypes.includes('client_credentials') ? true : `policy ${i.client.policy} does not use client_credentials`),
+    async run(t) {
+      let tokens = await t.clientCredentials({ scope: t.profile.offlineAccessScope });
+      // A server may refuse the scope outright; that is fine, as long as the plain grant issues no refresh token.
+      if (tokens.status === 400 && tokens.body?.error === 'invalid_scope') tokens = await t.clientCredentials();
+      expectSuccess(tokens, 'the client_credentials grant');
+      if (tokens.refresh_token !== undefined) fail('no refresh_token from client_credentials', 'a refresh_token in the token response', tokens);
+    },
+  },
+];

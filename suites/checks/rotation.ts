@@ -1,0 +1,134 @@
+/** Rotation: a new refresh token on each refresh where declared, the old one dead, reuse detected. */
+import { describe, expectOAuthError, expectSuccess, fail, refreshTokenOf } from './expect.ts';
+import type { Check } from './types.ts';
+import { whenRefresh } from './util.ts';
+
+const rotating = whenRefresh((p, i) => (p.rotation ? true : `policy ${i.client.policy} declares no rotation`));
+
+export const CONCURRENT_REFRESHES = 8;
+
+export const rotationChecks: Check[] = [
+  {
+    id: 'rotation.new-token-each-refresh',
+    group: 'rotation',
+    title: 'Each refresh returns a new refresh token, distinct from the presented one',
+    clause: ({ profile, policy }) => `${profile.citations.rotation}; ${policy.source}; RFC 6749 §6`,
+    applies: rotating,
+    async run(t) {
+      const { tokens } = await t.login({ offline: true });
+      let current = refreshTokenOf(tokens, 'the code exchange');
+      const seen = new Set([current]);
+      for (let i = 1; i <= 2; i++) {
+        const r = await t.refresh(current);
+        expectSuccess(r, `refresh #${i}`);
+        const next = r.refresh_token;
+        if (typeof next !== 'string' || next === '') fail(`refresh #${i} to return a new refresh_token (rotation declared on)`, describe(r), r);
+        if (seen.has(next)) fail(`refresh #${i} to return a refresh_token distinct from earlier ones`, 'the same refresh_token again', r);
+        seen.add(next);
+        current = next;
+        t.note({ kind: 'rotation' });
+      }
+    },
+  },
+  {
+    id: 'rotation.not-rotated-when-declared-off',
+    group: 'rotation',
+    title: 'Without rotation the refresh returns no new refresh token and the same one keeps working',
+    clause: ({ policy }) => `${policy.source}; RFC 6749 §6`,
+    applies: whenRefresh((p, i) => (p.rotation ? `policy ${i.client.policy} declares rotation` : true)),
+    async run(t) {
+      const { tokens } = await t.login({ offline: true });
+      const rt = refreshTokenOf(tokens, 'the code exchange');
+      const first = await t.refresh(rt);
+      expectSuccess(first, 'the first refresh');
+      if (first.refresh_token !== undefined && first.refresh_token !== rt) {
+        fail('no new refresh_token (rotation declared off: the client keeps its token)', 'a different refresh_token in the response', first);
+      }
+      const second = await t.refresh(rt);
+      expectSuccess(second, 'a second refresh with the same refresh token');
+    },
+  },
+  {
+    id: 'rotation.old-token-rejected',
+    group: 'rotation',
+    title: 'After rotation the presented (old) refresh token fails with invalid_grant',
+    clause: ({ profile }) => `${profile.citations.rotation}; RFC 6749 §6 ('MAY revoke the old refresh token'); RFC 9700 §4.14.2`,
+    applies: rotating,
+    async run(t) {
+      const { tokens } = await t.login({ offline: true });
+      const rt0 = refreshTokenOf(tokens, 'the code exchange');
+      const r1 = await t.refresh(rt0);
+      expectSuccess(r1, 'the first refresh');
+      refreshTokenOf(r1, 'the first refresh');
+      if (t.profile.graceWindowSeconds > 0) await t.clock.wait(t.profile.graceWindowSeconds + 1, 'the grace window to pass');
+      const again = await t.refresh(rt0);
+      t.note({ kind: 'rejected', label: 'old token' });
+      expectOAuthError(again, 'invalid_grant', 'the rotated-out refresh token to be rejected');
+    },
+  },
+  {
+    id: 'rotation.reuse-revokes-family',
+    group: 'rotation',
+    title: 'Reusing a rotated-out refresh token revokes the family: the newest token fails too',
+    clause: ({ profile }) => `${profile.citations.reuse}; RFC 9700 §4.14.2`,
+    applies: whenRefresh((p, i) =>
+      !p.rotation ? `policy ${i.client.policy} declares no rotation` : i.profile.reuseOfRotatedToken !== 'revoke-family' ? 'the profile declares reuse is only rejected' : true,
+    ),
+    async run(t) {
+      const { tokens } = await t.login({ offline: true });
+      const rt0 = refreshTokenOf(tokens, 'the code exchange');
+      const r1 = await t.refresh(rt0);
+      expectSuccess(r1, 'the first refresh');
+      const rt1 = refreshTokenOf(r1, 'the first refresh');
+      if (t.profile.graceWindowSeconds > 0) await t.clock.wait(t.profile.graceWindowSeconds + 1, 'the grace window to pass');
+      const reuse = await t.refresh(rt0);
+      expectOAuthError(reuse, 'invalid_grant', 'the reused (rotated-out) refresh token to be rejected');
+      const newest = await t.refresh(rt1);
+      t.note({ kind: 'rejected', label: 'family revoked' });
+      if (newest.status === 200) fail('the newest refresh token to be revoked with its family after the reuse (invalid_grant)', describe(newest), reuse, newest);
+      expectOAuthError(newest, 'invalid_grant', 'the newest refresh token of the revoked family');
+    },
+  },
+  {
+    id: 'rotation.reuse-rejected-family-kept',
+    group: 'rotation',
+    title: 'Reusing a rotated-out token is rejected, and the newest token keeps working',
+    clause: ({ profile }) => `${profile.citations.reuse}`,
+    applies: whenRefresh((p, i) =>
+      !p.rotation ? `policy ${i.client.policy} declares no rotation` : i.profile.reuseOfRotatedToken !== 'reject' ? 'the profile declares reuse revokes the family' : true,
+    ),
+    async run(t) {
+      const { tokens } = await t.login({ offline: true });
+      const rt0 = refreshTokenOf(tokens, 'the code exchange');
+      const r1 = await t.refresh(rt0);
+      expectSuccess(r1, 'the first refresh');
+      const rt1 = refreshTokenOf(r1, 'the first refresh');
+      if (t.profile.graceWindowSeconds > 0) await t.clock.wait(t.profile.graceWindowSeconds + 1, 'the grace window to pass');
+      expectOAuthError(await t.refresh(rt0), 'invalid_grant', 'the reused refresh token to be rejected');
+      expectSuccess(await t.refresh(rt1), 'the newest refresh token to keep working (profile: reuse is only rejected)');
+    },
+  },
+  {
+    id: 'rotation.concurrent-single-winner',
+    group: 'rotation',
+    title: `Of ${CONCURRENT_REFRESHES} concurrent refreshes of one token at most one succeeds`,
+    clause: 'RFC 9700 §4.14.2 (one-time use); Keycloak GHSA-m2w5-7xhv-w6fh (non-atomic rotation)',
+    applies: whenRefresh((p, i) =>
+      !p.rotation ? `policy ${i.client.policy} declares no rotation` : i.profile.graceWindowSeconds > 0 ? 'the profile declares a grace window: concurrent reuse may succeed' : true,
+    ),
+    async run(t) {
+      const { tokens } = await t.login({ offline: true });
+      const rt = refreshTokenOf(tokens, 'the code exchange');
+      const answers = await t.refreshConcurrently(rt, CONCURRENT_REFRESHES);
+      const winners = answers.filter((a) => a.status === 200);
+      if (winners.length > 1) {
+        fail(
+          `at most one of ${CONCURRENT_REFRESHES} concurrent refreshes of one refresh token to succeed`,
+          `${winners.length} succeeded (statuses: ${answers.map((a) => a.status).join(', ')})`,
+          ...winners.slice(0, 2),
+        );
+      }
+      if (winners.length === 0) fail('exactly one concurrent refresh to succeed', `none did (statuses: ${answers.map((a) => a.status).join(', ')})`, answers[0]);
+    },
+  },
+];

@@ -1,0 +1,83 @@
+/** SSO-dependent reissue: new refresh tokens only while the SSO session is active (where declared). */
+import { describe, expectOAuthError, expectSuccess, fail, refreshTokenOf } from './expect.ts';
+import type { Answer, Check, CheckContext } from './types.ts';
+import { days, margin, rp, whenRefresh } from './util.ts';
+
+/** The first refresh after the SSO session ended, and the presented token afterwards, as the profile declares. */
+async function expectAfterSsoEnd(t: CheckContext, rt: string, how: string, before: Answer[]): Promise<void> {
+  const p = rp(t);
+  const r = await t.refresh(rt);
+  const { refreshAfterSsoEnd: rule, presentedTokenAfterSsoEnd: presented } = t.profile;
+  if (rule === 'invalid_grant') {
+    expectOAuthError(r, 'invalid_grant', `a refresh after ${how} (profile: refused once the SSO session ended)`);
+    return;
+  }
+  expectSuccess(r, `a refresh after ${how} (profile: ${rule})`);
+  if (rule === 'new-refresh-token') {
+    if (p.rotation && typeof r.refresh_token !== 'string') fail(`a new refresh_token after ${how} (profile: refresh does not depend on the SSO session)`, describe(r), r);
+    return;
+  }
+  if (r.refresh_token !== undefined && r.refresh_token !== rt) {
+    fail(`an access token but no new refresh_token after ${how} (the SSO session is no longer active)`, 'a new refresh_token in the response', ...before, r);
+  }
+  const again = await t.refresh(rt);
+  if (presented === 'usable-until-expiry') {
+    if (again.status !== 200) fail(`the presented refresh token to stay usable until its own expiry after ${how} (profile: usable-until-expiry)`, describe(again), r, again);
+  } else {
+    expectOAuthError(again, 'invalid_grant', `the presented refresh token to be used up after ${how} (profile: consumed)`);
+  }
+}
+
+export const ssoChecks: Check[] = [
+  {
+    id: 'sso.new-token-while-session-active',
+    group: 'sso',
+    title: 'While the SSO session is active a refresh returns a new refresh token',
+    clause: ({ profile }) => `${profile.citations.sso}`,
+    applies: whenRefresh((p, i) => (p.rotation ? true : `policy ${i.client.policy} declares no rotation: no new token to expect`)),
+    waits: (i) => Math.floor(Math.min(i.profile.ssoSessionLifetimeSeconds, rp(i).lifetimeSeconds) / 2),
+    async run(t) {
+      const p = rp(t);
+      const { tokens } = await t.login({ offline: true });
+      const rt = refreshTokenOf(tokens, 'the code exchange');
+      const mid = Math.floor(Math.min(t.profile.ssoSessionLifetimeSeconds, p.lifetimeSeconds) / 2);
+      await t.clock.wait(mid, `${days(mid)} into the SSO session`);
+      const r = await t.refresh(rt);
+      expectSuccess(r, 'a refresh during the SSO session');
+      refreshTokenOf(r, 'a refresh during the SSO session');
+    },
+  },
+  {
+    id: 'sso.refresh-after-logout',
+    group: 'sso',
+    title: 'After logout a refresh behaves as the profile declares',
+    clause: ({ profile }) => `${profile.citations.sso}; profile refreshAfterSsoEnd=${profile.refreshAfterSsoEnd}, presentedTokenAfterSsoEnd=${profile.presentedTokenAfterSsoEnd}; OpenID RP-Initiated Logout 1.0 §2`,
+    applies: whenRefresh(),
+    async run(t) {
+      const session = await t.login({ offline: true });
+      const rt = refreshTokenOf(session.tokens, 'the code exchange');
+      await t.logout(session);
+      t.note({ kind: 'logout' });
+      await expectAfterSsoEnd(t, rt, 'logout', [session.tokens]);
+    },
+  },
+  {
+    id: 'sso.refresh-after-session-expiry',
+    group: 'sso',
+    title: 'After the SSO session lifetime passes a refresh behaves as the profile declares',
+    clause: ({ profile }) => `${profile.citations.sso}; profile ssoSessionLifetimeSeconds=${profile.ssoSessionLifetimeSeconds}, refreshAfterSsoEnd=${profile.refreshAfterSsoEnd}`,
+    applies: whenRefresh((p, i) =>
+      p.lifetimeSeconds <= i.profile.ssoSessionLifetimeSeconds + Math.max(2, Math.ceil(i.profile.ssoSessionLifetimeSeconds * 0.1))
+        ? `the token lifetime (${days(p.lifetimeSeconds)}) ends before the SSO session (${days(i.profile.ssoSessionLifetimeSeconds)}): nothing to observe`
+        : true,
+    ),
+    waits: (i) => i.profile.ssoSessionLifetimeSeconds + Math.max(2, Math.ceil(i.profile.ssoSessionLifetimeSeconds * 0.1)),
+    async run(t) {
+      const { tokens } = await t.login({ offline: true });
+      const rt = refreshTokenOf(tokens, 'the code exchange');
+      const S = t.profile.ssoSessionLifetimeSeconds;
+      await t.clock.wait(S + margin(t, S), `the ${days(S)} SSO session to end`);
+      await expectAfterSsoEnd(t, rt, `the ${days(S)} SSO session ended`, [tokens]);
+    },
+  },
+];

@@ -1,0 +1,100 @@
+/**
+ * A check: one small condition, with a stable id, its group, a title and the clause it enforces
+ * (OpenID Foundation conformance-suite style). Checks are data plus one async function; the
+ * runner turns (check × target client) into instances, vitest or the self-test runs them.
+ */
+import type { JWTPayload } from 'jose';
+import type { Policy, Profile } from '../../mock-idp/profile/index.ts';
+
+export type Group = 'offline-access' | 'rotation' | 'expiry' | 'sso' | 'token-endpoint';
+export const GROUPS: readonly Group[] = ['offline-access', 'rotation', 'expiry', 'sso', 'token-endpoint'];
+
+export interface CheckClient {
+  id: string;
+  auth: 'client_secret_basic' | 'client_secret_post' | 'none';
+  redirectUri: string;
+  policy: string;
+  /** Base scope (without the offline-access scope); default "openid". */
+  scope?: string;
+}
+
+/** One recorded HTTP exchange, already redacted. */
+export interface Exchange {
+  method: string;
+  url: string;
+  status?: number;
+  text: string;
+}
+
+/** A token-endpoint (or revocation/introspection) answer, raw and parsed. */
+export interface Answer {
+  status: number;
+  headers: Headers;
+  /** Parsed JSON body, or undefined when the body was not JSON. */
+  body: Record<string, unknown> | undefined;
+  exchange: Exchange;
+}
+
+export interface Tokens extends Answer {
+  access_token?: string;
+  refresh_token?: string;
+  id_token?: string;
+  expires_in?: number;
+  scope?: string;
+}
+
+export interface LoginSession {
+  tokens: Tokens;
+  /** Driver state needed to log this session out (cookie jar, id_token). */
+  handle: unknown;
+}
+
+export interface CheckContext {
+  profile: Profile;
+  policy: Policy;
+  client: CheckClient;
+  /** Other clients of the target (for cross-client checks). */
+  otherClients: CheckClient[];
+  clock: { kind: 'mock' | 'real'; wait(seconds: number, why: string): Promise<void> };
+  /** Interactive login through the target's login driver, then the code exchange. */
+  login(options?: { offline?: boolean; scope?: string }): Promise<LoginSession>;
+  refresh(refreshToken: string, options?: { scope?: string; omitAuth?: boolean; wrongSecret?: boolean; as?: CheckClient }): Promise<Tokens>;
+  clientCredentials(options?: { scope?: string }): Promise<Tokens>;
+  /** The target's endpoints present? (revocation, introspection, endSession) */
+  has(endpoint: 'revocation' | 'introspection' | 'endSession'): boolean;
+  revoke(token: string, hint?: 'refresh_token' | 'access_token'): Promise<Answer>;
+  /** Introspects with an authenticated confidential client of the target; undefined if none. */
+  introspect(token: string, hint?: 'refresh_token' | 'access_token'): Promise<Answer | undefined>;
+  logout(session: LoginSession): Promise<void>;
+  verifyIdToken(idToken: string): Promise<JWTPayload>;
+  metadata(): Record<string, unknown>;
+  /** Adds an event to the client's token timeline (report). */
+  note(event: TimelineEvent): void;
+  /** Sends N refresh requests at once. */
+  refreshConcurrently(refreshToken: string, n: number): Promise<Tokens[]>;
+}
+
+export interface TimelineEvent {
+  kind: 'login' | 'refresh' | 'rotation' | 'revocation' | 'logout' | 'rejected' | 'wait';
+  label?: string;
+}
+
+export interface ApplicabilityInput {
+  profile: Profile;
+  policy: Policy;
+  client: CheckClient;
+  otherClients: CheckClient[];
+}
+
+export interface Check {
+  id: string;
+  group: Group;
+  title: string;
+  /** The clause it enforces: seed file + section, or RFC/spec + section. */
+  clause: string | ((input: ApplicabilityInput) => string);
+  /** true, or the reason it cannot apply to this client. */
+  applies(input: ApplicabilityInput): true | string;
+  /** Clock time the check needs to pass (seconds), so a real clock can skip what it cannot wait for. */
+  waits?(input: ApplicabilityInput): number;
+  run(t: CheckContext): Promise<void>;
+}

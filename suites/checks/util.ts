@@ -1,0 +1,44 @@
+/** Small helpers shared by the checks. */
+import { isRefreshPolicy, type Policy, type RefreshPolicy } from '../../mock-idp/profile/index.ts';
+import type { ApplicabilityInput, CheckContext } from './types.ts';
+
+/** Slack around a boundary: exact on the mock's clock, generous on a real one (network, skew). */
+export function margin(t: Pick<CheckContext, 'clock'>, lifetime: number): number {
+  return t.clock.kind === 'mock' ? 1 : Math.max(2, Math.ceil(lifetime * 0.1));
+}
+
+export function refreshPolicy(i: ApplicabilityInput): RefreshPolicy | string {
+  if (!i.policy.refresh) return `policy ${i.client.policy} does not issue refresh tokens`;
+  if (!isRefreshPolicy(i.policy)) return `policy ${i.client.policy} lacks refresh fields`;
+  return i.policy;
+}
+
+export function interactive(i: ApplicabilityInput): true | string {
+  return i.policy.grantTypes.includes('authorization_code') ? true : `policy ${i.client.policy} has no interactive (authorization_code) login`;
+}
+
+/** Applies when the policy refreshes and `extra` holds. */
+export function whenRefresh(extra?: (p: RefreshPolicy, i: ApplicabilityInput) => true | string) {
+  return (i: ApplicabilityInput): true | string => {
+    const p = refreshPolicy(i);
+    if (typeof p === 'string') return p;
+    return extra ? extra(p, i) : true;
+  };
+}
+
+/** The policy of a check whose applies() already proved it refreshes. */
+export function rp(t: { policy: Policy }): RefreshPolicy {
+  if (!isRefreshPolicy(t.policy)) throw new TypeError('check ran for a policy without refresh');
+  return t.policy;
+}
+
+export function scopeOf(scope: string | undefined): string[] {
+  return (scope ?? '').split(' ').filter(Boolean);
+}
+
+export function days(seconds: number): string {
+  if (seconds % 86400 === 0) return `${seconds / 86400} d`;
+  if (seconds % 3600 === 0) return `${seconds / 3600} h`;
+  if (seconds % 60 === 0) return `${seconds / 60} min`;
+  return `${seconds} s`;
+}

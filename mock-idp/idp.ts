@@ -3,6 +3,7 @@
  * It never imports node:http or msw; adapters/ mount it on a host.
  */
 import { correctBehaviour, type Behaviour } from './behaviour.ts';
+import { withDefects, type Defect } from './defects.ts';
 import { createClock, type Clock } from './clock.ts';
 import { createControl, controlEndpoint, type MockIdpControl } from './control.ts';
 import { endpointsFor, PATHS, type IdpContext } from './context.ts';
@@ -34,7 +35,9 @@ export interface MockIdpOptions {
   adminToken?: string;
   signingAlg?: SigningAlg;
   keys?: Keys;
-  /** Replaces the correct behaviour (used by defects.ts). */
+  /** Deliberate deviations from the profile (defects.ts), for testing the suites' sensitivity. */
+  defects?: readonly Defect[];
+  /** Replaces the correct behaviour (applied after defects). */
   behaviour?: (correct: Behaviour) => Behaviour;
   /** Called with unexpected exceptions (bugs); the client then gets a JSON server_error. */
   onError?: (error: unknown, request: Request) => void;
@@ -42,7 +45,9 @@ export interface MockIdpOptions {
 
 export interface MockIdp {
   issuer: string;
+  /** The declared profile (defects do not show here). */
   profile: Profile;
+  defects: readonly Defect[];
   clients: MockClient[];
   users: MockUser[];
   adminToken: string | undefined;
@@ -72,8 +77,8 @@ const TOKEN_STYLE = new Set<string>([PATHS.token, PATHS.revocation, PATHS.intros
 export async function createMockIdp(options: MockIdpOptions): Promise<MockIdp> {
   const issuer = options.issuer.replace(/\/$/, '');
   const issuerPath = new URL(issuer).pathname.replace(/\/$/, '');
-  const correct = correctBehaviour(options.profile);
-  const behaviour = options.behaviour ? options.behaviour(correct) : correct;
+  const defective = withDefects(options.defects ?? [])(correctBehaviour(options.profile));
+  const behaviour = options.behaviour ? options.behaviour(defective) : defective;
   const clients = options.clients ?? fixtureClients(options.profile);
   const users = options.users ?? fixtureUsers();
   const testMode = options.testMode ?? false;
@@ -121,7 +126,8 @@ export async function createMockIdp(options: MockIdpOptions): Promise<MockIdp> {
 
   return {
     issuer,
-    profile: behaviour.profile,
+    profile: options.profile,
+    defects: options.defects ?? [],
     clients,
     users,
     adminToken: ctx.adminToken,

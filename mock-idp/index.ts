@@ -4,3 +4,4 @@ export { fixtureClients, fixtureUsers, clientIdFor, type MockClient, type MockUs
 export type { MockIdpControl, FamilyView, UserSelector } from './control.ts';
 export type { Behaviour } from './behaviour.ts';
 export * from './profile/index.ts';
+export { DEFECTS, isDefect, withDefects, type Defect } from './defects.ts';

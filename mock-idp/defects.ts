@@ -1,0 +1,88 @@
+/**
+ * Deliberate defects: each one a single deviation from the profile, applied to the correct
+ * behaviour (behaviour.ts) in this one place, so the correct path stays free of defect branches.
+ * The suites must catch every one (fixtures/defects.json maps each to the checks that do).
+ */
+import type { Behaviour, RefreshGuard } from './behaviour.ts';
+import type { Policy, Profile } from './profile/index.ts';
+
+export const DEFECTS = [
+  'no-rotation',
+  'old-token-still-valid',
+  'no-reuse-detection',
+  'refresh-without-offline-access',
+  'public-client-gets-refresh',
+  'client-credentials-gets-refresh',
+  'fixed-expiry-slides',
+  'sliding-expiry-does-not-slide',
+  'expired-token-accepted',
+  'ignores-sso-logout',
+  'missing-no-store',
+  'wrong-error-code',
+  'invalid-client-as-400-without-auth-check',
+  'cross-client-refresh',
+  'scope-widening-accepted',
+  'non-atomic-rotation',
+  'revoked-token-still-works',
+  'introspection-says-active-after-revoke',
+  'id-token-sub-changes',
+  'access-token-lifetime-wrong',
+] as const;
+export type Defect = (typeof DEFECTS)[number];
+
+export function isDefect(name: string): name is Defect {
+  return (DEFECTS as readonly string[]).includes(name);
+}
+
+function mapPolicies(profile: Profile, f: (p: Policy) => Policy): Profile {
+  return { ...profile, policies: Object.fromEntries(Object.entries(profile.policies).map(([k, p]) => [k, f(p)])) };
+}
+
+function withoutGuard(b: Behaviour, name: RefreshGuard['name']): RefreshGuard[] {
+  return b.refreshGuards.filter((g) => g.name !== name);
+}
+
+/** Each defect as a change to the correct behaviour. */
+const apply: Record<Defect, (b: Behaviour) => Behaviour> = {
+  'no-rotation': (b) => ({ ...b, profile: mapPolicies(b.profile, (p) => (p.refresh ? { ...p, rotation: false } : p)) }),
+  'old-token-still-valid': (b) => ({ ...b, retiresRotatedToken: false }),
+  'no-reuse-detection': (b) => ({ ...b, profile: { ...b.profile, reuseOfRotatedToken: 'reject' } }),
+  'refresh-without-offline-access': (b) => ({
+    ...b,
+    issuesRefreshToken: (i) => b.issuesRefreshToken({ ...i, scope: [...i.scope, b.profile.offlineAccessScope] }),
+  }),
+  'public-client-gets-refresh': (b) => ({
+    ...b,
+    profile: mapPolicies(b.profile, (p) =>
+      !p.refresh && !p.confidential
+        ? { ...p, refresh: true, lifetimeSeconds: 3600, expiry: 'sliding', rotation: true, grantTypes: [...p.grantTypes, 'refresh_token'] }
+        : p,
+    ),
+  }),
+  'client-credentials-gets-refresh': (b) => ({
+    ...b,
+    issuesRefreshToken: (i) => (i.grantType === 'client_credentials' ? true : b.issuesRefreshToken(i)),
+    profile: mapPolicies(b.profile, (p) =>
+      p.grantTypes.includes('client_credentials') && !p.grantTypes.includes('refresh_token') ? { ...p, grantTypes: [...p.grantTypes, 'refresh_token'] } : p,
+    ),
+  }),
+  'fixed-expiry-slides': (b) => ({ ...b, profile: mapPolicies(b.profile, (p) => (p.expiry === 'fixed' ? { ...p, expiry: 'sliding' } : p)) }),
+  'sliding-expiry-does-not-slide': (b) => ({ ...b, profile: mapPolicies(b.profile, (p) => (p.expiry === 'sliding' ? { ...p, expiry: 'fixed' } : p)) }),
+  'expired-token-accepted': (b) => ({ ...b, refreshGuards: withoutGuard(b, 'expiry') }),
+  'ignores-sso-logout': (b) => ({ ...b, profile: { ...b.profile, refreshAfterSsoEnd: 'new-refresh-token', presentedTokenAfterSsoEnd: 'usable-until-expiry' } }),
+  'missing-no-store': (b) => ({ ...b, noStore: false }),
+  'wrong-error-code': (b) => ({ ...b, errorCode: (code) => (code === 'invalid_grant' ? 'invalid_request' : b.errorCode(code)) }),
+  'invalid-client-as-400-without-auth-check': (b) => ({ ...b, refreshRequiresClientAuth: false }),
+  'cross-client-refresh': (b) => ({ ...b, refreshGuards: withoutGuard(b, 'client-binding') }),
+  'scope-widening-accepted': (b) => ({ ...b, refreshGuards: withoutGuard(b, 'scope') }),
+  'non-atomic-rotation': (b) => ({ ...b, atomicRefresh: false }),
+  'revoked-token-still-works': (b) => ({ ...b, revocationRevokesFamily: false }),
+  'introspection-says-active-after-revoke': (b) => ({ ...b, introspectionSeesRevocation: false }),
+  'id-token-sub-changes': (b) => ({ ...b, refreshIdTokenSubject: (sub) => `${b.refreshIdTokenSubject(sub)}-changed` }),
+  'access-token-lifetime-wrong': (b) => ({ ...b, accessTokenLifetime: (declared) => b.accessTokenLifetime(declared) * 2 }),
+};
+
+/** A behaviour transform for createMockIdp({ behaviour }) applying the given defects in order. */
+export function withDefects(defects: readonly Defect[]): (correct: Behaviour) => Behaviour {
+  return (correct) => defects.reduce((b, d) => apply[d](b), correct);
+}

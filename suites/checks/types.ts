@@ -18,13 +18,9 @@ export interface CheckClient {
   scope?: string;
 }
 
-/** One recorded HTTP exchange, already redacted. */
-export interface Exchange {
-  method: string;
-  url: string;
-  status?: number;
-  text: string;
-}
+/** One recorded HTTP exchange, already redacted (harness/record.ts). */
+export type { Exchange } from '../harness/record.ts';
+import type { Exchange } from '../harness/record.ts';
 
 /** A token-endpoint (or revocation/introspection) answer, raw and parsed. */
 export interface Answer {

@@ -1,0 +1,107 @@
+/**
+ * A connection to a target: its endpoints, metadata and JWKS, its clients, and how to drive
+ * its clock and SSO sessions. Remote targets are discovered once and shared by every check;
+ * the embedded mock gives each check a fresh instance (see embedded.ts).
+ */
+import { createLocalJWKSet, type JWTVerifyGetKey } from 'jose';
+import { discover, type Endpoints } from '../harness/discovery.ts';
+import { SetupError } from '../harness/errors.ts';
+import { createHttp, type Http } from '../harness/http.ts';
+import type { Target, TargetClient } from '../harness/target.ts';
+import type { ClockControl, SsoControl } from '../harness/drivers/control.ts';
+import { startEmbedded, type EmbeddedInstance } from './embedded.ts';
+import type { Defect } from '../../mock-idp/index.ts';
+
+export interface Connection {
+  issuer: string;
+  endpoints: Endpoints;
+  metadata: Record<string, unknown>;
+  jwks: JWTVerifyGetKey;
+  clients: TargetClient[];
+  /** Username for the mock login driver. */
+  username?: string;
+  /** The embedded mock's in-process control. */
+  localControl?: ClockControl & SsoControl;
+  /** A running mock's control API token (target `control.adminToken`). */
+  adminToken?: string;
+  /** Each check gets its own instance (embedded mock): checks may run in parallel even on a mock clock. */
+  isolated: boolean;
+  close(): Promise<void>;
+}
+
+export interface ConnectOptions {
+  fetch?: typeof globalThis.fetch;
+  defects?: readonly Defect[];
+}
+
+async function fetchJwks(http: Http, uri: string): Promise<JWTVerifyGetKey> {
+  const r = await http.request('GET', uri, { headers: { accept: 'application/json' } });
+  const keys = (r.json as { keys?: unknown } | undefined)?.keys;
+  if (r.response.status !== 200 || !Array.isArray(keys)) {
+    throw new SetupError('DISCOVERY_INVALID', `JWKS at ${uri} is not a JSON Web Key Set (HTTP ${r.response.status})`);
+  }
+  return createLocalJWKSet({ keys });
+}
+
+/** Discovers a remote target. */
+export async function connectRemote(target: Extract<Target, { kind: 'remote' }>, options: ConnectOptions = {}): Promise<Connection> {
+  const http = createHttp({ requestTimeoutMs: target.timeouts.requestMs, ...(options.fetch && { fetch: options.fetch }) });
+  const { endpoints, metadata } = await discover(http, { issuer: target.issuer, endpoints: target.endpoints });
+  const jwks = await fetchJwks(http, endpoints.jwks);
+  return {
+    issuer: target.issuer,
+    endpoints,
+    metadata,
+    jwks,
+    clients: target.clients,
+    ...(target.login.driver === 'mock' && target.login.username !== undefined && { username: target.login.username }),
+    ...(target.control && { adminToken: target.control.adminToken }),
+    isolated: false,
+    close: async () => undefined,
+  };
+}
+
+/** Base scope the embedded clients ask for: enough to narrow and to widen. */
+const EMBEDDED_SCOPE = 'openid profile';
+
+/** Starts a fresh embedded mock instance and discovers it like any target. */
+export async function connectEmbedded(target: Extract<Target, { kind: 'embedded' }>, options: ConnectOptions = {}): Promise<Connection> {
+  const instance: EmbeddedInstance = await startEmbedded({
+    profile: target.profile,
+    transport: target.embedded.transport,
+    ...(options.defects && { defects: options.defects }),
+  });
+  try {
+    const http = createHttp({ requestTimeoutMs: target.timeouts.requestMs, ...(options.fetch && { fetch: options.fetch }) });
+    const { endpoints, metadata } = await discover(http, { issuer: instance.issuer, endpoints: target.endpoints });
+    const jwks = await fetchJwks(http, endpoints.jwks);
+    const { idp } = instance;
+    const clients: TargetClient[] = idp.clients.map((c) => ({
+      id: c.id,
+      ...(c.secret !== undefined && { secret: c.secret }),
+      // Alternate the two secret methods so both are exercised.
+      auth: c.secret === undefined ? 'none' : c.id.length % 2 ? 'client_secret_post' : 'client_secret_basic',
+      redirectUri: c.redirectUris[0]!,
+      policy: c.policy,
+      policyRules: target.profile.policies[c.policy]!,
+      scope: EMBEDDED_SCOPE,
+    }));
+    return {
+      issuer: instance.issuer,
+      endpoints,
+      metadata,
+      jwks,
+      clients,
+      username: idp.users[0]!.username,
+      localControl: {
+        advance: (seconds: number) => idp.control.advance(seconds),
+        endSsoSession: ({ username }: { username: string }) => idp.control.endSsoSession({ username }),
+      },
+      isolated: true,
+      close: instance.close,
+    };
+  } catch (e) {
+    await instance.close();
+    throw e;
+  }
+}

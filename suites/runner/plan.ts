@@ -1,0 +1,59 @@
+/**
+ * Planning: (check × target client) instances, each either to run or skipped with its reason
+ * (the profile says no, the clock cannot wait that long). Pure.
+ */
+import { CHECKS, type Check, type CheckClient, type Group } from '../checks/index.ts';
+import type { Profile } from '../../mock-idp/profile/index.ts';
+import type { ClockConfig, TargetClient } from '../harness/target.ts';
+
+export interface CheckInstance {
+  check: Check;
+  client: TargetClient;
+  otherClients: TargetClient[];
+  clause: string;
+  /** Why it cannot run; undefined when it runs. */
+  skip?: string;
+  /** The name shown in vitest and JUnit: "<id> [<client>]". */
+  name: string;
+}
+
+function asCheckClient(c: TargetClient): CheckClient {
+  return { id: c.id, auth: c.auth, redirectUri: c.redirectUri, policy: c.policy, scope: c.scope };
+}
+
+export function planChecks(input: {
+  profile: Profile;
+  clients: TargetClient[];
+  clock: ClockConfig;
+  groups?: readonly Group[];
+  only?: readonly string[];
+}): CheckInstance[] {
+  const { profile, clients, clock } = input;
+  const out: CheckInstance[] = [];
+  for (const check of CHECKS) {
+    if (input.groups && !input.groups.includes(check.group)) continue;
+    if (input.only && !input.only.includes(check.id)) continue;
+    for (const client of clients) {
+      const otherClients = clients.filter((c) => c !== client);
+      const policy = profile.policies[client.policy]!;
+      const applicability = { profile, policy, client: asCheckClient(client), otherClients: otherClients.map(asCheckClient) };
+      const applies = check.applies(applicability);
+      let skip = applies === true ? undefined : applies;
+      if (skip === undefined && clock.driver === 'real' && check.waits) {
+        const need = check.waits(applicability);
+        if (need > clock.maxWaitSeconds) skip = `needs ${need} s of real time; clock.maxWaitSeconds is ${clock.maxWaitSeconds}`;
+      }
+      out.push({
+        check,
+        client,
+        otherClients,
+        clause: typeof check.clause === 'string' ? check.clause : check.clause(applicability),
+        name: `${check.id} [${client.id}]`,
+        ...(skip !== undefined && { skip }),
+      });
+    }
+  }
+  return out;
+}
+
+export { asCheckClient };

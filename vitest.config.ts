@@ -1,0 +1,31 @@
+/**
+ * npm test: unit tests, plus the conformance suites against the embedded mock for every
+ * profile, in-process (msw) and over real HTTP: one set of suites, four targets.
+ */
+import { defineConfig } from 'vitest/config';
+
+const conformanceTargets = ['telenorid-plus', 'erp-net'].flatMap((profile) =>
+  (['msw', 'http'] as const).map((transport) => ({ profile, transport })),
+);
+
+export default defineConfig({
+  test: {
+    testTimeout: 30_000,
+    hookTimeout: 30_000,
+    projects: [
+      {
+        test: {
+          name: 'unit',
+          include: ['mock-idp/**/*.test.ts', 'suites/harness/**/*.test.ts', 'suites/runner/**/*.test.ts', 'scripts/**/*.test.ts'],
+        },
+      },
+      ...conformanceTargets.map(({ profile, transport }) => ({
+        test: {
+          name: `conformance:${profile}:${transport}`,
+          include: ['suites/*.test.ts'],
+          provide: { conformance: { target: 'fixtures/targets/mock.json', profile, transport } },
+        },
+      })),
+    ],
+  },
+});

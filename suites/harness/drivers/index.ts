@@ -1,0 +1,73 @@
+/** Drivers chosen from the target's configuration. Only re-exports and the three factories live here. */
+import type { Endpoints } from '../discovery.ts';
+import { requireEndpoint } from '../discovery.ts';
+import type { ClockConfig, LoginConfig, LogoutConfig } from '../target.ts';
+import { createMockClock } from './clock/mock.ts';
+import { createRealClock, type RealClockOptions } from './clock/real.ts';
+import type { Clock } from './clock/types.ts';
+import type { ClockControl, SsoControl } from './control.ts';
+import { createFormLogin } from './login/form.ts';
+import { createMockLogin } from './login/mock.ts';
+import type { LoginDriver } from './login/types.ts';
+import { createEndSessionLogout } from './logout/end-session.ts';
+import { createMockLogout } from './logout/mock.ts';
+import type { LogoutDriver } from './logout/types.ts';
+
+export * from './browse.ts';
+export * from './control.ts';
+export * from './login/types.ts';
+export * from './login/mock.ts';
+export * from './login/form.ts';
+export * from './logout/types.ts';
+export * from './logout/mock.ts';
+export * from './logout/end-session.ts';
+export * from './clock/types.ts';
+export * from './clock/mock.ts';
+export * from './clock/real.ts';
+
+/** `defaultUsername`: the user for a mock login without `username` (the mock's first user). */
+export function createLoginDriver(config: LoginConfig, context: { defaultUsername?: string } = {}): LoginDriver {
+  switch (config.driver) {
+    case 'mock': {
+      const username = config.username ?? context.defaultUsername;
+      if (!username) throw new TypeError('login.driver "mock": no username in the target and no default user from the mock');
+      return createMockLogin({ username });
+    }
+    case 'form':
+      return createFormLogin({ username: config.username, password: config.password });
+  }
+}
+
+export function createLogoutDriver(
+  config: LogoutConfig,
+  context: { endpoints: Partial<Endpoints>; control?: SsoControl; issuer?: string; adminToken?: string },
+): LogoutDriver {
+  switch (config.driver) {
+    case 'mock': {
+      if (context.control) return createMockLogout({ control: context.control });
+      if (context.issuer && context.adminToken) return createMockLogout({ issuer: context.issuer, adminToken: context.adminToken });
+      throw new TypeError('logout.driver "mock": needs the embedded control or issuer + control.adminToken');
+    }
+    case 'end-session':
+      return createEndSessionLogout({
+        endSessionEndpoint: requireEndpoint(context.endpoints, 'endSession'),
+        ...(config.postLogoutRedirectUri !== undefined && { postLogoutRedirectUri: config.postLogoutRedirectUri }),
+      });
+  }
+}
+
+/** For the mock clock, `control` is the embedded mock's or `createControlClient(...)` on the check's http. */
+export function createClock(
+  config: ClockConfig,
+  context: { control?: ClockControl } & Omit<RealClockOptions, 'maxWaitSeconds'> = {},
+): Clock {
+  switch (config.driver) {
+    case 'mock':
+      if (!context.control) throw new TypeError('clock.driver "mock": needs a control (embedded or createControlClient)');
+      return createMockClock(context.control);
+    case 'real': {
+      const { control: _control, ...real } = context;
+      return createRealClock({ ...real, maxWaitSeconds: config.maxWaitSeconds });
+    }
+  }
+}

@@ -1,0 +1,31 @@
+/** What every logout driver takes and gives: the session of a login in, the SSO session ended. */
+import type { CookieJar } from 'tough-cookie';
+import type { Http } from '../../http.ts';
+
+export interface LogoutInput {
+  /** The user whose session ends (mock driver). */
+  username?: string;
+  /** The ID token of the login (end-session driver, `id_token_hint`). */
+  idToken?: string;
+  /** Sent as `client_id` (RP-Initiated Logout §2), useful without id_token_hint. */
+  clientId?: string;
+  /** The browser session of the login (end-session driver). */
+  cookieJar?: CookieJar;
+  /** Echoed back at the post_logout_redirect_uri. */
+  state?: string;
+  signal?: AbortSignal;
+}
+
+export interface LogoutResult {
+  /** `redirected`: the IdP sent the browser to post_logout_redirect_uri; `page`: it ended on its own page; `control`: the mock's control API did it. */
+  outcome: 'redirected' | 'page' | 'control';
+  /** The last URL (redacted), if a browser flow ran. */
+  url?: string;
+  /** The `state` at the post_logout_redirect_uri, if any. */
+  state?: string;
+}
+
+export interface LogoutDriver {
+  readonly kind: 'mock' | 'end-session';
+  logout(http: Http, input: LogoutInput): Promise<LogoutResult>;
+}

@@ -1,0 +1,159 @@
+/**
+ * Recorded HTTP exchanges: the evidence a failure message carries.
+ * A Recorder belongs to one check. It redacts when it records, so no exchange it holds contains
+ * a secret in the clear (see redact.ts), and it learns every secret-looking value it sees by name
+ * (a refresh_token in a token response, a code in a Location header), so later exchanges hide
+ * those values wherever they turn up.
+ */
+import { normalizeSecrets, redactHeader, redactText, replaceSecrets, type Secret } from './redact.ts';
+
+export type HeaderList = Array<[name: string, value: string]>;
+
+export interface Exchange {
+  method: string;
+  url: string;
+  requestHeaders: HeaderList;
+  requestBody?: string;
+  /** Absent when no response arrived (see `error`). */
+  status?: number;
+  statusText?: string;
+  responseHeaders?: HeaderList;
+  responseBody?: string;
+  /** ISO 8601 time the request was sent. */
+  startedAt: string;
+  durationMs: number;
+  /** Why the exchange did not complete (an HttpError's code and message). */
+  error?: { code: string; message: string };
+}
+
+/**
+ * Values found by name shorter than this are not learnt as secrets: a 3-letter `code` in an error body
+ * would otherwise blank out every match of those letters. Explicit `addSecret` has no minimum.
+ */
+const MIN_LEARNT_SECRET_LENGTH = 8;
+
+export class Recorder {
+  readonly #secrets = new Map<string, string>();
+  #list: Secret[] = [];
+  readonly #exchanges: Exchange[] = [];
+
+  /** Exchanges in the order they were recorded, redacted. */
+  get exchanges(): readonly Exchange[] {
+    return this.#exchanges;
+  }
+
+  /**
+   * Registers a secret (client secret, password, token, admin token): from now on it is hidden
+   * in every exchange, including those recorded before. Empty and undefined values are ignored.
+   */
+  addSecret(value: string | undefined | null, label = 'secret'): void {
+    if (!value || this.#secrets.has(value)) return;
+    this.#secrets.set(value, label);
+    this.#list = normalizeSecrets([...this.#secrets].map(([v, l]) => ({ value: v, label: l })));
+    // Earlier exchanges may hold the value outside any sensitive field: hide it there too.
+    const added = [{ value, label }];
+    for (let i = 0; i < this.#exchanges.length; i++) {
+      this.#exchanges[i] = mapStrings(this.#exchanges[i]!, (s) => replaceSecrets(s, added));
+    }
+  }
+
+  /** Redacts any text with this recorder's secrets (for messages built outside exchanges). */
+  redact(text: string): string {
+    return redactText(text, this.#list).text;
+  }
+
+  /** Redacts and stores an exchange; returns the stored copy. */
+  record(raw: Exchange): Exchange {
+    // First pass learns the values found by name, second pass hides them everywhere in this exchange.
+    const learnt = redactExchange(raw, this.#list).found;
+    for (const s of learnt) {
+      if (s.value.length >= MIN_LEARNT_SECRET_LENGTH) this.addSecret(s.value, s.label);
+    }
+    const stored = redactExchange(raw, this.#list).exchange;
+    this.#exchanges.push(stored);
+    return stored;
+  }
+}
+
+/** Redacts an exchange with the given secrets and the by-name rules. */
+export function redactExchange(ex: Exchange, secrets: readonly Secret[] = []): { exchange: Exchange; found: Secret[] } {
+  const found: Secret[] = [];
+  const text = (s: string): string => {
+    const r = redactText(s, secrets);
+    found.push(...r.found);
+    return r.text;
+  };
+  const headers = (list: HeaderList): HeaderList =>
+    list.map(([name, value]) => {
+      const r = redactHeader(name, value, secrets);
+      found.push(...r.found);
+      return [name, r.text];
+    });
+  const exchange: Exchange = {
+    ...ex,
+    url: text(ex.url),
+    requestHeaders: headers(ex.requestHeaders),
+    ...(ex.requestBody !== undefined && { requestBody: text(ex.requestBody) }),
+    ...(ex.responseHeaders !== undefined && { responseHeaders: headers(ex.responseHeaders) }),
+    ...(ex.responseBody !== undefined && { responseBody: text(ex.responseBody) }),
+    ...(ex.error !== undefined && { error: { code: ex.error.code, message: text(ex.error.message) } }),
+  };
+  return { exchange, found };
+}
+
+function mapStrings(ex: Exchange, fn: (s: string) => string): Exchange {
+  const headers = (list: HeaderList): HeaderList => list.map(([n, v]) => [n, fn(v)]);
+  return {
+    ...ex,
+    url: fn(ex.url),
+    requestHeaders: headers(ex.requestHeaders),
+    ...(ex.requestBody !== undefined && { requestBody: fn(ex.requestBody) }),
+    ...(ex.responseHeaders !== undefined && { responseHeaders: headers(ex.responseHeaders) }),
+    ...(ex.responseBody !== undefined && { responseBody: fn(ex.responseBody) }),
+    ...(ex.error !== undefined && { error: { code: ex.error.code, message: fn(ex.error.message) } }),
+  };
+}
+
+export interface FormatOptions {
+  /** Longer bodies are cut, with a note of how much was left out. Default 4000. */
+  maxBodyChars?: number;
+}
+
+/**
+ * Renders an exchange as readable HTTP text, request lines prefixed `> `, response lines `< `:
+ *
+ *     > POST https://idp.example/token
+ *     > content-type: application/x-www-form-urlencoded
+ *     >
+ *     > grant_type=refresh_token&refresh_token=[redacted:refresh_token#3fa2c1]
+ *     < HTTP 400 Bad Request (12 ms)
+ *     < content-type: application/json
+ *     <
+ *     < {"error":"invalid_grant"}
+ */
+export function formatExchange(ex: Exchange, options: FormatOptions = {}): string {
+  const max = options.maxBodyChars ?? 4000;
+  const lines: string[] = [`> ${ex.method} ${ex.url}`];
+  for (const [n, v] of ex.requestHeaders) lines.push(`> ${n}: ${v}`);
+  if (ex.requestBody) lines.push('>', ...prefixLines('> ', cut(ex.requestBody, max)));
+  if (ex.status !== undefined) {
+    lines.push(`< HTTP ${ex.status}${ex.statusText ? ` ${ex.statusText}` : ''} (${ex.durationMs} ms)`);
+    for (const [n, v] of ex.responseHeaders ?? []) lines.push(`< ${n}: ${v}`);
+    if (ex.responseBody) lines.push('<', ...prefixLines('< ', cut(ex.responseBody, max)));
+  }
+  if (ex.error) lines.push(`! ${ex.error.code}: ${ex.error.message} (${ex.durationMs} ms)`);
+  return lines.join('\n');
+}
+
+/** Several exchanges, numbered, separated by blank lines. */
+export function formatExchanges(list: readonly Exchange[], options: FormatOptions = {}): string {
+  return list.map((ex, i) => `#${i + 1}\n${formatExchange(ex, options)}`).join('\n\n');
+}
+
+function cut(body: string, max: number): string {
+  return body.length <= max ? body : `${body.slice(0, max)}\n... (${body.length - max} more characters)`;
+}
+
+function prefixLines(prefix: string, text: string): string[] {
+  return text.split(/\r?\n/).map((l) => `${prefix}${l}`);
+}

@@ -1,0 +1,242 @@
+/**
+ * Redaction: secrets never reach a report, a log or a failure message.
+ *
+ * A redacted value becomes `[redacted:<label>#<fingerprint>]`, the fingerprint being the first 6 hex digits
+ * of sha256(value). Equal values get equal markers, so a reader can still follow a refresh token through
+ * its rotations without seeing it.
+ *
+ * Two nets, applied to any text (URLs, headers, bodies):
+ * 1. by name: the value of a sensitive OAuth field (SENSITIVE_FIELDS) in a query/form string, a JSON
+ *    member or an HTML input, plus credentials in Authorization and Cookie headers;
+ * 2. by value: every registered secret, wherever it appears (also percent-, form-, JSON- and HTML-encoded).
+ */
+import { createHash } from 'node:crypto';
+
+/** Parameter and member names whose values are secrets (RFC 6749, 7009, 7521, 7636, 7662, 8693, OIDC). */
+export const SENSITIVE_FIELDS = [
+  'client_secret',
+  'client_assertion',
+  'password',
+  'refresh_token',
+  'access_token',
+  'id_token_hint',
+  'id_token',
+  'code_verifier',
+  'code',
+  'token',
+  'assertion',
+  'logout_token',
+  'subject_token',
+  'actor_token',
+] as const;
+
+export interface Secret {
+  value: string;
+  /** Names the kind of value in the marker: `[redacted:<label>#...]`. */
+  label: string;
+}
+
+/** First 6 hex digits of sha256(value). */
+export function fingerprint(value: string): string {
+  return createHash('sha256').update(value, 'utf8').digest('hex').slice(0, 6);
+}
+
+export function marker(label: string, value: string): string {
+  return `[redacted:${label}#${fingerprint(value)}]`;
+}
+
+const MARKER = /\[redacted:[A-Za-z0-9_.-]+#[0-9a-f]{6}\]/g;
+
+// Longest names first so that `token` never wins over `access_token` in an alternation.
+const FIELD_ALT = [...SENSITIVE_FIELDS].sort((a, b) => b.length - a.length).join('|');
+const SENSITIVE = new Set<string>(SENSITIVE_FIELDS);
+
+/** `name=value` after a query/form/fragment separator (`&amp;` ends in `;`) or at the very start. */
+const QUERY_FIELD = new RegExp(`(^|[?&#;])(${FIELD_ALT})=((?!\\[redacted:)[^&#\\s"'<>]+)`, 'g');
+/** `"name": "value"` in JSON text, whether or not the whole text parses. */
+const JSON_FIELD = new RegExp(`"(${FIELD_ALT})"(\\s*:\\s*)"((?!\\[redacted:)(?:[^"\\\\]|\\\\.)*)"`, 'g');
+/** `scheme://user:password@` in URLs. */
+const URL_USERINFO = /(\b[a-z][a-z0-9+.-]*:\/\/[^/\s:@'"<>]*:)([^@\s/'"<>]+)@/gi;
+/** One start tag of an input element; attributes are read one by one below. */
+const INPUT_TAG = /<input\b[^>]*>/gi;
+const ATTRIBUTE = /([^\s=/>"']+)(?:\s*=\s*(?:"([^"]*)"|'([^']*)'|([^\s>"']+)))?/g;
+
+export interface RedactResult {
+  text: string;
+  /** Values found by name (not by registered value): candidates to register as secrets. */
+  found: Secret[];
+}
+
+/**
+ * Redacts sensitive fields and the given secrets in any text.
+ * Secrets are plain values (label "secret") or `{ value, label }`.
+ */
+export function redact(text: string, secrets: Iterable<string | Secret> = []): string {
+  return redactText(text, normalizeSecrets(secrets)).text;
+}
+
+/** Like `redact`, also returning what the by-name net found. `secrets` should come from `normalizeSecrets`. */
+export function redactText(text: string, secrets: readonly Secret[] = []): RedactResult {
+  const found: Secret[] = [];
+  const hide = (label: string, value: string): string => {
+    found.push({ label, value });
+    return marker(label, value);
+  };
+  let out = text;
+  out = out.replace(JSON_FIELD, (all, name: string, colon: string, raw: string) =>
+    raw === '' ? all : `"${name}"${colon}"${hide(name, decodeJsonString(raw))}"`,
+  );
+  out = out.replace(QUERY_FIELD, (_all, sep: string, name: string, raw: string) => `${sep}${name}=${hide(name, decodeForm(raw))}`);
+  out = out.replace(URL_USERINFO, (_all, head: string, raw: string) => `${head}${hide('password', decodeForm(raw))}@`);
+  out = out.replace(INPUT_TAG, (tag) => redactInputTag(tag, hide));
+  return { text: replaceSecrets(out, secrets), found };
+}
+
+/**
+ * Redacts one header value. Credentials in Authorization, Cookie and Set-Cookie are hidden whole
+ * (the auth scheme and cookie names stay readable); other headers go through `redactText`.
+ */
+export function redactHeader(name: string, value: string, secrets: readonly Secret[] = []): RedactResult {
+  const lower = name.toLowerCase();
+  const found: Secret[] = [];
+  const hide = (label: string, v: string): string => {
+    found.push({ label, value: v });
+    return marker(label, v);
+  };
+  if (lower === 'authorization' || lower === 'proxy-authorization') {
+    const m = /^(\S+)\s+(.+)$/s.exec(value);
+    if (!m) return { text: hide('authorization', value), found };
+    const scheme = m[1]!;
+    const label = /^(bearer|basic|dpop)$/i.test(scheme) ? scheme.toLowerCase() : 'authorization';
+    return { text: `${scheme} ${hide(label, m[2]!)}`, found };
+  }
+  if (lower === 'cookie') {
+    const text = value
+      .split(';')
+      .map((pair) => redactCookiePair(pair, hide))
+      .join(';');
+    return { text, found };
+  }
+  if (lower === 'set-cookie') {
+    const semi = value.indexOf(';');
+    const first = semi === -1 ? value : value.slice(0, semi);
+    const rest = semi === -1 ? '' : value.slice(semi);
+    return { text: redactCookiePair(first, hide) + replaceSecrets(rest, secrets), found };
+  }
+  const r = redactText(value, secrets);
+  return { text: r.text, found: [...found, ...r.found] };
+}
+
+/** Deduplicated secrets, empty values dropped; a later label does not override an earlier one. */
+export function normalizeSecrets(secrets: Iterable<string | Secret>): Secret[] {
+  const byValue = new Map<string, string>();
+  for (const s of secrets) {
+    const { value, label } = typeof s === 'string' ? { value: s, label: 'secret' } : s;
+    if (value && !byValue.has(value)) byValue.set(value, label);
+  }
+  return [...byValue].map(([value, label]) => ({ value, label }));
+}
+
+/** Replaces every registered secret, in each of its encodings, outside existing markers. */
+export function replaceSecrets(text: string, secrets: readonly Secret[]): string {
+  if (secrets.length === 0 || text === '') return text;
+  const variants: Array<{ needle: string; replacement: string }> = [];
+  for (const { value, label } of secrets) {
+    const replacement = marker(label, value);
+    for (const needle of new Set(encodings(value))) variants.push({ needle, replacement });
+  }
+  // Longest first: a secret that contains another one is replaced whole.
+  variants.sort((a, b) => b.needle.length - a.needle.length);
+  return mapOutsideMarkers(text, (segment) => {
+    let s = segment;
+    for (const { needle, replacement } of variants) {
+      if (s.includes(needle)) s = s.split(needle).join(replacement);
+    }
+    return s;
+  });
+}
+
+/** The forms a value takes in URLs, form bodies, JSON strings and HTML attributes. */
+function encodings(value: string): string[] {
+  const form = new URLSearchParams({ v: value }).toString().slice(2);
+  const json = JSON.stringify(value).slice(1, -1);
+  const html = value
+    .replace(/&/g, '&amp;')
+    .replace(/</g, '&lt;')
+    .replace(/>/g, '&gt;')
+    .replace(/"/g, '&quot;')
+    .replace(/'/g, '&#39;');
+  return [value, encodeURIComponent(value), form, json, json.replace(/\//g, '\\/'), html];
+}
+
+/** Applies `fn` to the text between markers, so a short secret cannot corrupt a marker. */
+function mapOutsideMarkers(text: string, fn: (segment: string) => string): string {
+  let out = '';
+  let last = 0;
+  for (const m of text.matchAll(MARKER)) {
+    out += fn(text.slice(last, m.index)) + m[0];
+    last = m.index + m[0].length;
+  }
+  return out + fn(text.slice(last));
+}
+
+function redactCookiePair(pair: string, hide: (label: string, v: string) => string): string {
+  const eq = pair.indexOf('=');
+  if (eq === -1) return pair.trim() === '' ? pair : hide('cookie', pair.trim());
+  const value = pair.slice(eq + 1).trim();
+  return value === '' ? pair : `${pair.slice(0, eq)}=${hide('cookie', value)}`;
+}
+
+/** Hides the value of an input named like a sensitive field, and of any password input. */
+function redactInputTag(tag: string, hide: (label: string, v: string) => string): string {
+  let name: string | undefined;
+  let type: string | undefined;
+  let value: { start: number; end: number; raw: string } | undefined;
+  for (const m of tag.slice(6).matchAll(ATTRIBUTE)) {
+    const attr = m[1]!.toLowerCase();
+    const raw = m[2] ?? m[3] ?? m[4];
+    if (raw === undefined) continue;
+    if (attr === 'name') name = decodeHtml(raw);
+    else if (attr === 'type') type = raw.toLowerCase();
+    else if (attr === 'value') {
+      // Position of the raw value inside the tag: the match ends with the value and its closing quote, if any.
+      const quoted = m[2] !== undefined || m[3] !== undefined ? 1 : 0;
+      const end = 6 + m.index + m[0].length - quoted;
+      value = { start: end - raw.length, end, raw };
+    }
+  }
+  if (!value || value.raw === '') return tag;
+  const label = name !== undefined && SENSITIVE.has(name) ? name : type === 'password' ? 'password' : undefined;
+  if (!label || value.raw.startsWith('[redacted:')) return tag;
+  return tag.slice(0, value.start) + hide(label, decodeHtml(value.raw)) + tag.slice(value.end);
+}
+
+function decodeForm(raw: string): string {
+  try {
+    return decodeURIComponent(raw.replace(/\+/g, ' '));
+  } catch {
+    return raw;
+  }
+}
+
+function decodeJsonString(raw: string): string {
+  try {
+    return JSON.parse(`"${raw}"`) as string;
+  } catch {
+    return raw;
+  }
+}
+
+/** Enough of HTML character references for fingerprints of attribute values. */
+function decodeHtml(raw: string): string {
+  return raw.replace(/&(#x[0-9a-f]+|#[0-9]+|amp|lt|gt|quot|apos);/gi, (all, ref: string) => {
+    const r = ref.toLowerCase();
+    if (r === 'amp') return '&';
+    if (r === 'lt') return '<';
+    if (r === 'gt') return '>';
+    if (r === 'quot') return '"';
+    if (r === 'apos') return "'";
+    const cp = r.startsWith('#x') ? parseInt(r.slice(2), 16) : parseInt(r.slice(1), 10);
+    return Number.isFinite(cp) && cp <= 0x10ffff ? String.fromCodePoint(cp) : all;
+  });
+}

@@ -1,0 +1,43 @@
+/** The results of a run, as written to report.json (and turned into JUnit XML). */
+import type { Exchange } from '../record.ts';
+
+export type CheckStatus = 'passed' | 'failed' | 'skipped' | 'expected-failure';
+
+export interface CheckResult {
+  /** Stable check id, e.g. `rotation-reuse-revokes-family`. */
+  id: string;
+  /** The suite the check belongs to, e.g. `rotation`. */
+  group: string;
+  title: string;
+  /** The rule checked, e.g. `RFC9700-4.14.2` or `profile:policies.Mobile.rotation`. */
+  clause: string;
+  /** Client id the check ran with; null for checks of the IdP as a whole (e.g. discovery). */
+  client: string | null;
+  /** The client's policy name; null when there is no client. */
+  policy: string | null;
+  status: CheckStatus;
+  /** Why it failed or was skipped (rule, expected, actual); for expected failures, also the target's reason. */
+  message: string | null;
+  durationMs: number;
+  /** The recorded exchanges (redacted), usually only for failed checks. */
+  exchanges?: Exchange[];
+}
+
+export interface ReportSummary {
+  passed: number;
+  failed: number;
+  skipped: number;
+  expectedFailures: number;
+}
+
+export interface Report {
+  /** The target's name. */
+  target: string;
+  /** The profile's name. */
+  profile: string;
+  /** ISO 8601. */
+  startedAt: string;
+  durationMs: number;
+  summary: ReportSummary;
+  checks: CheckResult[];
+}

@@ -1,0 +1,321 @@
+/**
+ * The target file: which IdP to test, with which clients, and how to log in, log out and wait.
+ *
+ * Loading runs in a fixed order, each step with its own error code (all SetupError, one line each):
+ *   read (TARGET_NOT_FOUND) → JSON (TARGET_INVALID) → `${ENV}` substitution (ENV_MISSING)
+ *   → shape (TARGET_INVALID) → profile (PROFILE_UNKNOWN) → policies (POLICY_UNKNOWN) → consistency (TARGET_INVALID).
+ *
+ * `${NAME}` is replaced in every string value before validation, so secrets stay out of the file.
+ */
+import { readFile } from 'node:fs/promises';
+import path from 'node:path';
+import { z } from 'zod';
+import { loadProfile, ProfileError, BUILTIN_PROFILES, type Policy, type Profile } from '../../mock-idp/profile/index.ts';
+import { SetupError } from './errors.ts';
+
+const httpUrl = z.url({ protocol: /^https?$/, error: 'must be an http(s) URL' });
+/** Any absolute URI: redirect URIs may use a private-use scheme (`no.example.mobile:/cb`, RFC 8252 §7.1). */
+const absoluteUri = z.url({ error: 'must be an absolute URI' });
+
+export const ClientAuth = z.enum(['client_secret_basic', 'client_secret_post', 'none']);
+export type ClientAuth = z.infer<typeof ClientAuth>;
+
+const Client = z.strictObject({
+  id: z.string().min(1),
+  /** Required for client_secret_basic and client_secret_post. */
+  secret: z.string().min(1).optional(),
+  /** Token endpoint authentication method (RFC 7591 §2 names). */
+  auth: ClientAuth,
+  redirectUri: absoluteUri,
+  /** A key of the profile's `policies`: what this client is expected to get. */
+  policy: z.string().min(1),
+  /** Scope asked for at login; the offline-access scope is added by the checks that need it. */
+  scope: z.string().min(1).default('openid'),
+});
+
+const Endpoints = z.strictObject({
+  authorization: httpUrl.optional(),
+  token: httpUrl.optional(),
+  revocation: httpUrl.optional(),
+  introspection: httpUrl.optional(),
+  userinfo: httpUrl.optional(),
+  endSession: httpUrl.optional(),
+  jwks: httpUrl.optional(),
+});
+export type EndpointOverrides = z.infer<typeof Endpoints>;
+
+/** How a check gets an authorization code. Discriminated on `driver`, so `browser`/`manual` can join later. */
+const Login = z.discriminatedUnion('driver', [
+  /** The mock IdP's test-mode shortcut (login_hint); default user: the mock's first one. */
+  z.strictObject({ driver: z.literal('mock'), username: z.string().min(1).optional() }),
+  /** Headless HTTP: follow redirects, fill the login form, confirm consent. */
+  z.strictObject({ driver: z.literal('form'), username: z.string().min(1), password: z.string().min(1) }),
+]);
+export type LoginConfig = z.infer<typeof Login>;
+
+/** How a check ends the SSO session. */
+const Logout = z.discriminatedUnion('driver', [
+  z.strictObject({ driver: z.literal('mock') }),
+  /** OIDC RP-Initiated Logout 1.0; `postLogoutRedirectUri` must be registered for the client. */
+  z.strictObject({ driver: z.literal('end-session'), postLogoutRedirectUri: absoluteUri.optional() }),
+]);
+export type LogoutConfig = z.infer<typeof Logout>;
+
+/** How a check lets time pass. */
+const Clock = z.discriminatedUnion('driver', [
+  z.strictObject({ driver: z.literal('mock') }),
+  /** Real waiting; a check needing a longer wait than `maxWaitSeconds` is skipped. */
+  z.strictObject({ driver: z.literal('real'), maxWaitSeconds: z.number().int().nonnegative().default(120) }),
+]);
+export type ClockConfig = z.infer<typeof Clock>;
+
+const Timeouts = z.strictObject({
+  requestMs: z.number().int().positive().default(10_000),
+  runMs: z.number().int().positive().default(600_000),
+});
+
+const ExpectedFailure = z.strictObject({
+  id: z.string().min(1),
+  reason: z.string().min(1),
+  /** Limit the expectation to one client (by id); default: every client. */
+  client: z.string().min(1).optional(),
+});
+export type ExpectedFailure = z.infer<typeof ExpectedFailure>;
+
+const common = {
+  $schema: z.string().optional(),
+  name: z.string().min(1),
+  profile: z.string().min(1),
+  endpoints: Endpoints.optional(),
+  login: Login,
+  logout: Logout,
+  clock: Clock,
+  /** The mock IdP's control API, needed by the `mock` drivers against a running mock. */
+  control: z.strictObject({ adminToken: z.string().min(1) }).optional(),
+  timeouts: Timeouts.default({ requestMs: 10_000, runMs: 600_000 }),
+  expectedFailures: z.array(ExpectedFailure).default([]),
+};
+
+const RemoteTargetFile = z.strictObject({
+  ...common,
+  issuer: httpUrl,
+  clients: z.array(Client).min(1, 'at least one client'),
+});
+
+const EmbeddedTargetFile = z.strictObject({
+  ...common,
+  /** The mock IdP runs inside the harness and supplies issuer and clients. */
+  embedded: z.strictObject({ transport: z.enum(['msw', 'http', 'direct']) }),
+});
+
+type RemoteFile = z.infer<typeof RemoteTargetFile>;
+type EmbeddedFile = z.infer<typeof EmbeddedTargetFile>;
+
+export interface TargetClient {
+  id: string;
+  secret?: string;
+  auth: ClientAuth;
+  redirectUri: string;
+  /** The policy's name, a key of `profile.policies`. */
+  policy: string;
+  /** The policy itself, looked up once. */
+  policyRules: Policy;
+  scope: string;
+}
+
+interface TargetCommon {
+  name: string;
+  /** The loaded profile: the expectations. */
+  profile: Profile;
+  /** What the file said: a built-in profile name or a path. */
+  profileRef: string;
+  endpoints: EndpointOverrides;
+  login: LoginConfig;
+  logout: LogoutConfig;
+  clock: ClockConfig;
+  control?: { adminToken: string };
+  timeouts: { requestMs: number; runMs: number };
+  expectedFailures: ExpectedFailure[];
+  /** Where the target came from (file path), for messages. */
+  origin: string;
+}
+
+/** A running IdP reached over the network (a real one, or the mock started as a server). */
+export interface RemoteTarget extends TargetCommon {
+  kind: 'remote';
+  issuer: string;
+  clients: TargetClient[];
+}
+
+/** The mock IdP inside the harness; issuer and clients come from it when it starts. */
+export interface EmbeddedTarget extends TargetCommon {
+  kind: 'embedded';
+  embedded: { transport: 'msw' | 'http' | 'direct' };
+}
+
+export type Target = RemoteTarget | EmbeddedTarget;
+
+export type Env = Record<string, string | undefined>;
+
+/** Reads, substitutes, validates and resolves a target file. Relative profile paths are relative to the file. */
+export async function loadTarget(file: string, env: Env = process.env): Promise<Target> {
+  let text: string;
+  try {
+    text = await readFile(file, 'utf8');
+  } catch (e) {
+    const why = (e as NodeJS.ErrnoException).code === 'ENOENT' ? 'not found' : `cannot be read (${(e as Error).message})`;
+    throw new SetupError('TARGET_NOT_FOUND', `target file ${file} ${why}`);
+  }
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch (e) {
+    throw new SetupError('TARGET_INVALID', `${file}: not valid JSON (${(e as Error).message})`);
+  }
+  return parseTarget(json, file, env, { baseDir: path.dirname(path.resolve(file)) });
+}
+
+export interface ParseTargetOptions {
+  /** Directory against which a relative profile path is resolved. Default: the working directory. */
+  baseDir?: string;
+}
+
+/** Validates and resolves parsed target JSON; `origin` names it in messages. */
+export async function parseTarget(json: unknown, origin: string, env: Env = process.env, options: ParseTargetOptions = {}): Promise<Target> {
+  const substituted = substituteEnv(json, env, origin);
+  // `embedded` decides which shape applies, so errors name the fields of the intended one.
+  const isEmbedded = typeof substituted === 'object' && substituted !== null && 'embedded' in substituted;
+  const parsed = isEmbedded ? EmbeddedTargetFile.safeParse(substituted) : RemoteTargetFile.safeParse(substituted);
+  if (!parsed.success) {
+    const issues = parsed.error.issues.map((i) => `${jsonPath(i.path)}: ${i.message}`);
+    throw new SetupError('TARGET_INVALID', `${origin}: invalid target: ${issues.join('; ')}`);
+  }
+  const file = parsed.data;
+  const profile = await resolveProfile(file.profile, origin, options.baseDir);
+  requireControlForMockDrivers(file, origin);
+  const common: TargetCommon = {
+    name: file.name,
+    profile,
+    profileRef: file.profile,
+    endpoints: file.endpoints ?? {},
+    login: file.login,
+    logout: file.logout,
+    clock: file.clock,
+    ...(file.control && { control: file.control }),
+    timeouts: file.timeouts,
+    expectedFailures: file.expectedFailures,
+    origin,
+  };
+  if ('embedded' in file) return { ...common, kind: 'embedded', embedded: file.embedded };
+  return { ...common, kind: 'remote', issuer: file.issuer, clients: resolveClients(file.clients, profile, origin) };
+}
+
+/** Every secret the target holds, for `Recorder.addSecret` (client secrets, password, admin token). */
+export function targetSecrets(target: Target): Array<{ value: string; label: string }> {
+  const out: Array<{ value: string; label: string }> = [];
+  if (target.kind === 'remote') {
+    for (const c of target.clients) if (c.secret) out.push({ value: c.secret, label: 'client_secret' });
+  }
+  if (target.login.driver === 'form') out.push({ value: target.login.password, label: 'password' });
+  if (target.control) out.push({ value: target.control.adminToken, label: 'admin_token' });
+  return out;
+}
+
+/**
+ * Replaces `${NAME}` in every string value (not in keys). A missing or empty variable is an error
+ * naming the variable and where it is used: an empty secret is nearly always an unset CI secret.
+ */
+export function substituteEnv(value: unknown, env: Env, origin: string, at: Array<string | number> = []): unknown {
+  if (typeof value === 'string') {
+    return value.replace(/\$\{([A-Za-z_][A-Za-z0-9_]*)\}/g, (_m, name: string) => {
+      const v = env[name];
+      if (v === undefined || v === '') {
+        throw new SetupError(
+          'ENV_MISSING',
+          `${origin}: environment variable ${name} (used at ${jsonPath(at)}) is ${v === undefined ? 'not set' : 'empty'}`,
+        );
+      }
+      return v;
+    });
+  }
+  if (Array.isArray(value)) return value.map((v, i) => substituteEnv(v, env, origin, [...at, i]));
+  if (typeof value === 'object' && value !== null) {
+    return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, substituteEnv(v, env, origin, [...at, k])]));
+  }
+  return value;
+}
+
+/** `clients[0].auth`; the root is `(root)`. */
+export function jsonPath(at: ReadonlyArray<PropertyKey>): string {
+  let out = '';
+  for (const p of at) {
+    if (typeof p === 'number') out += `[${p}]`;
+    else out += out === '' ? String(p) : `.${String(p)}`;
+  }
+  return out || '(root)';
+}
+
+async function resolveProfile(ref: string, origin: string, baseDir: string | undefined): Promise<Profile> {
+  const isBuiltinName = /^[a-z0-9-]+$/.test(ref);
+  const arg = isBuiltinName || path.isAbsolute(ref) || !baseDir ? ref : path.resolve(baseDir, ref);
+  try {
+    return await loadProfile(arg);
+  } catch (e) {
+    if (!(e instanceof ProfileError)) throw e;
+    if (e.code === 'PROFILE_NOT_FOUND') {
+      throw new SetupError(
+        'PROFILE_UNKNOWN',
+        `${origin}: profile: "${ref}" is not a built-in profile (${BUILTIN_PROFILES.join(', ')}) nor a profile file`,
+      );
+    }
+    throw new SetupError('TARGET_INVALID', `${origin}: profile: ${e.message.replace(/\s*\n\s*/g, '; ')}`);
+  }
+}
+
+function resolveClients(clients: RemoteFile['clients'], profile: Profile, origin: string): TargetClient[] {
+  const seen = new Set<string>();
+  return clients.map((c, i) => {
+    const at = `clients[${i}]`;
+    const rules = profile.policies[c.policy];
+    if (!rules) {
+      throw new SetupError(
+        'POLICY_UNKNOWN',
+        `${origin}: ${at}.policy: "${c.policy}" is not a policy of profile ${profile.name} (${Object.keys(profile.policies).join(', ')})`,
+      );
+    }
+    if (seen.has(c.id)) throw new SetupError('TARGET_INVALID', `${origin}: ${at}.id: "${c.id}" appears twice`);
+    seen.add(c.id);
+    // A confidential policy means the client authenticates with a secret, a public one means it cannot.
+    if (rules.confidential && c.auth === 'none') {
+      throw new SetupError('TARGET_INVALID', `${origin}: ${at}.auth: policy ${c.policy} is confidential; use client_secret_basic or client_secret_post`);
+    }
+    if (!rules.confidential && c.auth !== 'none') {
+      throw new SetupError('TARGET_INVALID', `${origin}: ${at}.auth: policy ${c.policy} is for public clients; use "none"`);
+    }
+    if (c.auth !== 'none' && !c.secret) {
+      throw new SetupError('TARGET_INVALID', `${origin}: ${at}.secret: required with auth ${c.auth}`);
+    }
+    return {
+      id: c.id,
+      ...(c.secret !== undefined && { secret: c.secret }),
+      auth: c.auth,
+      redirectUri: c.redirectUri,
+      policy: c.policy,
+      policyRules: rules,
+      scope: c.scope,
+    };
+  });
+}
+
+/** Against a running mock, the `mock` drivers talk to its control API, which needs the admin token. */
+function requireControlForMockDrivers(file: RemoteFile | EmbeddedFile, origin: string): void {
+  if ('embedded' in file || file.control) return;
+  // The mock login driver needs none: it uses the authorization endpoint's login_hint shortcut.
+  const users = [
+    file.logout.driver === 'mock' && 'logout',
+    file.clock.driver === 'mock' && 'clock',
+  ].filter((x): x is string => typeof x === 'string');
+  if (users.length > 0) {
+    throw new SetupError('TARGET_INVALID', `${origin}: control.adminToken: required by the mock driver of ${users.join(', ')}`);
+  }
+}

@@ -24,6 +24,8 @@ export interface Connection {
   localControl?: ClockControl & SsoControl;
   /** A running mock's control API token (target `control.adminToken`). */
   adminToken?: string;
+  /** The fetch that reaches this target, when not the run's default. */
+  fetch?: typeof globalThis.fetch;
   /** Each check gets its own instance (embedded mock): checks may run in parallel even on a mock clock. */
   isolated: boolean;
   close(): Promise<void>;
@@ -72,7 +74,8 @@ export async function connectEmbedded(target: Extract<Target, { kind: 'embedded'
     ...(options.defects && { defects: options.defects }),
   });
   try {
-    const http = createHttp({ requestTimeoutMs: target.timeouts.requestMs, ...(options.fetch && { fetch: options.fetch }) });
+    const fetch = instance.fetch ?? options.fetch;
+    const http = createHttp({ requestTimeoutMs: target.timeouts.requestMs, ...(fetch && { fetch }) });
     const { endpoints, metadata } = await discover(http, { issuer: instance.issuer, endpoints: target.endpoints });
     const jwks = await fetchJwks(http, endpoints.jwks);
     const { idp } = instance;
@@ -98,6 +101,7 @@ export async function connectEmbedded(target: Extract<Target, { kind: 'embedded'
         endSsoSession: ({ username }: { username: string }) => idp.control.endSsoSession({ username }),
       },
       isolated: true,
+      ...(fetch && { fetch }),
       close: instance.close,
     };
   } catch (e) {

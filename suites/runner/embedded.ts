@@ -8,11 +8,14 @@ import { setupServer } from 'msw/node';
 import { createMockIdp, type Defect, type MockIdp, type Profile } from '../../mock-idp/index.ts';
 import { serveMockIdp } from '../../mock-idp/adapters/node-http.ts';
 
-export type Transport = 'msw' | 'http';
+/** msw: interception of globalThis.fetch; http: a loopback server; direct: the handler called as the fetch. */
+export type Transport = 'msw' | 'http' | 'direct';
 
 export interface EmbeddedInstance {
   idp: MockIdp;
   issuer: string;
+  /** The fetch to reach it with, when not globalThis.fetch (direct transport). */
+  fetch?: typeof globalThis.fetch;
   close(): Promise<void>;
 }
 
@@ -46,6 +49,11 @@ export async function startEmbedded(options: EmbeddedOptions): Promise<EmbeddedI
   if (options.transport === 'http') {
     const running = await serveMockIdp(common);
     return { idp: running.idp, issuer: running.url, close: running.close };
+  }
+  if (options.transport === 'direct') {
+    const idp = await createMockIdp({ ...common, issuer: `https://mock-idp-direct-${++counter}.test` });
+    const fetch = ((input: RequestInfo | URL, init?: RequestInit) => idp.fetch(new Request(input, init))) as typeof globalThis.fetch;
+    return { idp, issuer: idp.issuer, fetch, close: async () => undefined };
   }
   ensureMsw();
   const host = `mock-idp-${++counter}-${process.pid.toString(36)}.test`;

@@ -87,7 +87,8 @@ export async function runInstance(instance: CheckInstance, env: RunEnvironment):
         ...(env.defects && { defects: env.defects }),
       }));
     const client = connection.clients.find((c) => c.id === instance.client.id) ?? instance.client;
-    const http: Http = createHttp({ requestTimeoutMs: env.target.timeouts.requestMs, ...(env.fetch && { fetch: env.fetch }) });
+    const fetch = connection.fetch ?? env.fetch;
+    const http: Http = createHttp({ requestTimeoutMs: env.target.timeouts.requestMs, ...(fetch && { fetch }) });
     run = createCheckRun({
       target: env.target,
       connection,

@@ -1,0 +1,40 @@
+/** npm run conformance -- --self-test: the defect × checks matrix, and whether every defect is caught as mapped. */
+import { DEFECTS, type Defect } from '../mock-idp/index.ts';
+import { loadTarget } from '../suites/harness/target.ts';
+import { loadDefectTable, matrixRow, type MatrixRow } from '../suites/runner/self-test.ts';
+import { EXIT, type CliOptions } from './cli/options.ts';
+
+const PROFILES = ['telenorid-plus', 'erp-net'];
+
+export async function runSelfTest(_options: CliOptions): Promise<number> {
+  const started = performance.now();
+  const table = await loadDefectTable();
+  const base = await loadTarget(new URL('../fixtures/targets/mock.json', import.meta.url).pathname);
+  const jobs: { profile: string; defect?: Defect }[] = PROFILES.flatMap((profile) => [{ profile }, ...DEFECTS.map((defect) => ({ profile, defect }))]);
+  const rows: MatrixRow[] = await Promise.all(jobs.map((j) => matrixRow(base, table, j.profile, j.defect)));
+
+  const out = (l = '') => process.stdout.write(`${l}\n`);
+  out('defect × profile → checks that failed (✓ = exactly as mapped in fixtures/defects.json)');
+  out();
+  let caught = 0;
+  let applicable = 0;
+  let falsePositives = 0;
+  for (const row of rows) {
+    const name = row.defect ?? '(correct mock)';
+    const mark = row.ok ? '✓' : '✗';
+    if (row.defect && !row.notApplicable) {
+      applicable++;
+      if (row.ok) caught++;
+    }
+    const unexpected = row.failed.filter((id) => !row.expected.includes(id));
+    falsePositives += unexpected.length;
+    const missed = row.expected.filter((id) => !row.failed.includes(id));
+    const caughtBy = row.notApplicable ? `not applicable: ${row.notApplicable}` : row.failed.join(', ') || '(nothing failed)';
+    out(`${mark} ${row.profile.padEnd(15)} ${name.padEnd(42)} ${caughtBy}`);
+    if (missed.length) out(`    missed: ${missed.join(', ')}`);
+    if (unexpected.length) out(`    unexpected failures: ${unexpected.join(', ')}`);
+  }
+  out();
+  out(`caught ${caught}/${applicable} defects, ${falsePositives} false positives (${((performance.now() - started) / 1000).toFixed(1)} s)`);
+  return caught === applicable && falsePositives === 0 && rows.every((r) => r.ok) ? EXIT.ok : EXIT.failed;
+}

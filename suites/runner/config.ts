@@ -1,0 +1,38 @@
+/** What the CLI or vitest.config.ts hands the suite files (through vitest's provide/inject). */
+import { loadProfile } from '../../mock-idp/profile/index.ts';
+import { loadTarget, type Target } from '../harness/target.ts';
+import type { Defect } from '../../mock-idp/index.ts';
+import type { Group } from '../checks/types.ts';
+
+export interface ConformanceConfig {
+  /** Target file path. */
+  target: string;
+  /** Embedded mock only: serve and check this profile instead of the file's. */
+  profile?: string;
+  /** Embedded mock only: msw, http or direct instead of the file's. */
+  transport?: 'msw' | 'http' | 'direct';
+  groups?: Group[];
+  only?: string[];
+  defects?: Defect[];
+  /** Extra expected failures (from --expected-failures). */
+  expectedFailures?: { id: string; reason: string; client?: string }[];
+}
+
+declare module 'vitest' {
+  export interface ProvidedContext {
+    conformance: ConformanceConfig;
+  }
+}
+
+/** Loads the target with the config's overrides applied. */
+export async function resolveTarget(config: ConformanceConfig): Promise<Target> {
+  const target = await loadTarget(config.target);
+  const expectedFailures = [...target.expectedFailures, ...(config.expectedFailures ?? [])];
+  if (target.kind !== 'embedded') return { ...target, expectedFailures };
+  return {
+    ...target,
+    expectedFailures,
+    ...(config.profile && { profile: await loadProfile(config.profile), profileRef: config.profile }),
+    ...(config.transport && { embedded: { transport: config.transport } }),
+  };
+}

@@ -1,0 +1,67 @@
+/**
+ * The self-test: run the whole catalogue against the embedded mock with each seeded defect,
+ * for each profile, and compare the failing check ids with fixtures/defects.json. The suites'
+ * sensitivity, proven: every defect caught by exactly its mapped checks, and nothing else failing.
+ */
+import { readFile } from 'node:fs/promises';
+import { fileURLToPath } from 'node:url';
+import { DEFECTS, loadProfile, type Defect } from '../../mock-idp/index.ts';
+import type { Target } from '../harness/target.ts';
+import { planChecks } from './plan.ts';
+import { openEnvironment, runAll, targetClients } from './run.ts';
+
+export const DEFECT_TABLE = fileURLToPath(new URL('../../fixtures/defects.json', import.meta.url));
+
+export type Expectation = readonly string[] | { notApplicable: string };
+
+export interface DefectTable {
+  defects: Record<Defect, { description: string; caughtBy: Record<string, Expectation> }>;
+}
+
+export async function loadDefectTable(file = DEFECT_TABLE): Promise<DefectTable> {
+  const table = JSON.parse(await readFile(file, 'utf8')) as DefectTable;
+  const missing = DEFECTS.filter((d) => !table.defects[d]);
+  if (missing.length) throw new Error(`${file}: no entry for defect(s) ${missing.join(', ')}`);
+  return table;
+}
+
+export interface MatrixRow {
+  profile: string;
+  /** undefined: the correct mock (control row). */
+  defect?: Defect;
+  expected: string[];
+  notApplicable?: string;
+  /** Check ids with at least one failing instance. */
+  failed: string[];
+  /** A sample failure message per failing id (first instance). */
+  messages: Record<string, string>;
+  ok: boolean;
+}
+
+/** Runs the catalogue once against the embedded mock with `defects` applied. */
+export async function failingChecks(base: Target, profileName: string, defects: readonly Defect[]) {
+  const target = { ...base, profile: await loadProfile(profileName), profileRef: profileName, embedded: { transport: 'direct' } } as Target;
+  const env = await openEnvironment(target, { defects });
+  const plan = planChecks({ profile: target.profile, clients: await targetClients(env), clock: target.clock });
+  const results = await runAll(plan, env, 16);
+  const failed = results.filter((r) => r.status === 'failed');
+  const messages: Record<string, string> = {};
+  for (const r of failed) messages[r.id] ??= r.message ?? '';
+  return { failed: [...new Set(failed.map((r) => r.id))].sort(), messages };
+}
+
+export async function matrixRow(base: Target, table: DefectTable, profile: string, defect?: Defect): Promise<MatrixRow> {
+  const expectation: Expectation = defect ? (table.defects[defect].caughtBy[profile] ?? []) : [];
+  const expected = Array.isArray(expectation) ? [...expectation].sort() : [];
+  const { failed, messages } = await failingChecks(base, profile, defect ? [defect] : []);
+  const row: MatrixRow = {
+    profile,
+    expected,
+    failed,
+    messages,
+    ok: JSON.stringify(expected) === JSON.stringify(failed),
+    ...(defect && { defect }),
+    ...(!Array.isArray(expectation) && { notApplicable: (expectation as { notApplicable: string }).notApplicable }),
+  };
+  return row;
+}

@@ -1,0 +1,47 @@
+/**
+ * Registers a group's check instances as vitest tests. vitest is the engine: scheduling,
+ * concurrency, filtering and reporting; each test body runs one instance and leaves its
+ * result in task.meta for the conformance reporter.
+ */
+import { afterAll, describe, inject, test } from 'vitest';
+import type { Group } from '../checks/types.ts';
+import { resolveTarget } from './config.ts';
+import { stopEmbeddedMsw } from './embedded.ts';
+import { planChecks } from './plan.ts';
+import { applyExpectations } from './expected.ts';
+import { concurrencyFor, openEnvironment, runInstance, targetClients, type InstanceResult } from './run.ts';
+
+declare module 'vitest' {
+  interface TaskMeta {
+    conformance?: InstanceResult;
+  }
+}
+
+export async function registerGroup(group: Group): Promise<void> {
+  const config = inject('conformance');
+  const target = await resolveTarget(config);
+  const env = await openEnvironment(target, { ...(config.defects && { defects: config.defects }) });
+  const plan = planChecks({
+    profile: target.profile,
+    clients: await targetClients(env),
+    clock: target.clock,
+    groups: config.groups?.includes(group) === false ? [] : [group],
+    ...(config.only && { only: config.only }),
+  });
+  afterAll(async () => {
+    stopEmbeddedMsw();
+    await env.shared?.close();
+  });
+  const suite = concurrencyFor(env) > 1 ? describe.concurrent : describe.sequential;
+  suite(`${group} · ${target.name} · ${target.profile.name}`, () => {
+    if (plan.length === 0) test.skip(`no ${group} checks selected`, () => undefined);
+    for (const instance of plan) {
+      test(instance.name, async ({ task, skip }) => {
+        const result = applyExpectations(await runInstance(instance, env), target.expectedFailures);
+        task.meta.conformance = result;
+        if (result.status === 'skipped') skip(result.message ?? 'not applicable');
+        if (result.status === 'failed') throw new Error(result.message ?? 'failed');
+      });
+    }
+  });
+}

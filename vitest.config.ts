@@ -16,7 +16,7 @@ export default defineConfig({
       {
         test: {
           name: 'unit',
-          include: ['mock-idp/**/*.test.ts', 'suites/harness/**/*.test.ts', 'suites/runner/**/*.test.ts', 'scripts/**/*.test.ts'],
+          include: ['mock-idp/**/*.test.ts', 'suites/harness/**/*.test.ts', 'suites/runner/**/*.test.ts', 'scripts/**/*.test.ts', 'interop/**/*.test.ts'],
         },
       },
       ...conformanceTargets.map(({ profile, transport }) => ({

@@ -10,7 +10,7 @@ import { createHttp, type Http } from '../harness/http.ts';
 import type { Target, TargetClient } from '../harness/target.ts';
 import type { ClockControl, SsoControl } from '../harness/drivers/control.ts';
 import { startEmbedded, type EmbeddedInstance } from './embedded.ts';
-import type { Defect } from '../../mock-idp/index.ts';
+import type { Defect, Profile } from '../../mock-idp/index.ts';
 
 export interface Connection {
   issuer: string;
@@ -34,6 +34,8 @@ export interface Connection {
 export interface ConnectOptions {
   fetch?: typeof globalThis.fetch;
   defects?: readonly Defect[];
+  /** Embedded mock only: the profile it serves, when it differs from the one declared (checked). */
+  servedProfile?: Profile;
 }
 
 async function fetchJwks(http: Http, uri: string): Promise<JWTVerifyGetKey> {
@@ -69,7 +71,7 @@ const EMBEDDED_SCOPE = 'openid profile';
 /** Starts a fresh embedded mock instance and discovers it like any target. */
 export async function connectEmbedded(target: Extract<Target, { kind: 'embedded' }>, options: ConnectOptions = {}): Promise<Connection> {
   const instance: EmbeddedInstance = await startEmbedded({
-    profile: target.profile,
+    profile: options.servedProfile ?? target.profile,
     transport: target.embedded.transport,
     ...(options.defects && { defects: options.defects }),
   });

@@ -8,7 +8,7 @@ import { createHttp, type Http } from '../harness/http.ts';
 import { formatExchanges, type Exchange } from '../harness/record.ts';
 import type { CheckResult } from '../harness/report/types.ts';
 import type { Target } from '../harness/target.ts';
-import type { Defect } from '../../mock-idp/index.ts';
+import type { Defect, Profile } from '../../mock-idp/index.ts';
 import { connectEmbedded, connectRemote, type Connection } from './connection.ts';
 import { createCheckRun, type TimelineEntry } from './context.ts';
 import type { CheckInstance } from './plan.ts';
@@ -19,6 +19,8 @@ export interface RunEnvironment {
   shared?: Connection;
   fetch?: typeof globalThis.fetch;
   defects?: readonly Defect[];
+  /** Embedded mock only: serve this profile while checking the target's declared one. */
+  servedProfile?: Profile;
   signal?: AbortSignal;
   onWait?: (name: string, progress: { why: string; totalSeconds: number; secondsLeft: number }) => void;
 }
@@ -85,6 +87,7 @@ export async function runInstance(instance: CheckInstance, env: RunEnvironment):
       (await connectEmbedded(env.target as Extract<Target, { kind: 'embedded' }>, {
         ...(env.fetch && { fetch: env.fetch }),
         ...(env.defects && { defects: env.defects }),
+        ...(env.servedProfile && { servedProfile: env.servedProfile }),
       }));
     const client = connection.clients.find((c) => c.id === instance.client.id) ?? instance.client;
     const fetch = connection.fetch ?? env.fetch;

@@ -1,0 +1,61 @@
+/**
+ * A target whose declaration is wrong makes exactly the checks concerned fail: the mock serves
+ * the real telenorid-plus profile while the suites check a declaration with one field changed.
+ */
+import { describe, expect, test } from 'vitest';
+import { loadProfile, type Profile } from '../../mock-idp/index.ts';
+import { loadTarget, type Target } from '../harness/target.ts';
+import { planChecks } from './plan.ts';
+import { openEnvironment, runAll, targetClients } from './run.ts';
+
+async function failuresWhenDeclared(change: (p: Profile) => Profile) {
+  const served = await loadProfile('telenorid-plus');
+  const base = await loadTarget('fixtures/targets/mock.json');
+  const target = { ...base, profile: change(structuredClone(served)), embedded: { transport: 'direct' } } as Target;
+  const env = await openEnvironment(target, { servedProfile: served });
+  const plan = planChecks({ profile: target.profile, clients: await targetClients(env), clock: target.clock });
+  const results = await runAll(plan, env, 16);
+  return {
+    failed: results.filter((r) => r.status === 'failed').map((r) => `${r.id} [${r.client}]`).sort(),
+    messages: results.filter((r) => r.status === 'failed').map((r) => r.message ?? ''),
+    passed: results.filter((r) => r.status === 'passed').length,
+  };
+}
+
+describe('a wrong declaration fails exactly the checks concerned', () => {
+  test('control: the true declaration passes everything', async () => {
+    const r = await failuresWhenDeclared((p) => p);
+    expect(r.failed).toEqual([]);
+    expect(r.passed).toBeGreaterThan(80);
+  });
+
+  test('Mobile declared fixed (it slides)', async () => {
+    const r = await failuresWhenDeclared((p) => ({ ...p, policies: { ...p.policies, Mobile: { ...p.policies.Mobile!, expiry: 'fixed' } } }));
+    expect(r.failed).toEqual(['expiry.fixed-not-extended [mobile]']);
+    expect(r.messages[0]).toMatch(/fixed expiry/);
+    expect(r.messages[0]).toMatch(/HTTP exchanges/);
+  });
+
+  test('Mobile declared without rotation (it rotates)', async () => {
+    const r = await failuresWhenDeclared((p) => ({ ...p, policies: { ...p.policies, Mobile: { ...p.policies.Mobile!, rotation: false } } }));
+    expect(r.failed).toEqual(['rotation.not-rotated-when-declared-off [mobile]']);
+    expect(r.messages[0]).toMatch(/no new refresh_token/);
+  });
+
+  test('Confidential declared with rotation (it does not rotate)', async () => {
+    const r = await failuresWhenDeclared((p) => ({ ...p, policies: { ...p.policies, Confidential: { ...p.policies.Confidential!, rotation: true } } }));
+    expect(r.failed).toEqual([
+      'rotation.concurrent-single-winner [confidential]',
+      'rotation.new-token-each-refresh [confidential]',
+      'rotation.old-token-rejected [confidential]',
+      'rotation.reuse-revokes-family [confidential]',
+      'sso.new-token-while-session-active [confidential]',
+      'token-endpoint.introspection-after-rotation [confidential]',
+    ]);
+  });
+
+  test('access tokens declared to live an hour (they live 5 minutes)', async () => {
+    const r = await failuresWhenDeclared((p) => ({ ...p, accessTokenLifetimeSeconds: 3600 }));
+    expect(r.failed).toEqual(['confidential', 'mobile', 'no-refresh', 'public-web', 'web'].map((c) => `expiry.access-token-expires-in [${c}]`));
+  });
+});

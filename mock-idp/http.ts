@@ -51,7 +51,8 @@ export async function readBody(request: Request): Promise<Uint8Array> {
       if (done) break;
       size += value.byteLength;
       if (size > MAX_BODY_BYTES) {
-        await reader.cancel().catch(() => undefined);
+        // Not awaited: a tee'd body (msw clones requests) settles its cancel only when every branch is cancelled.
+        void reader.cancel().catch(() => undefined);
         throw invalidRequest(`request body exceeds ${MAX_BODY_BYTES} bytes`);
       }
       chunks.push(value);

@@ -120,7 +120,6 @@ if (args['write-target']) {
         ...(c.secret !== undefined && { secret: '${MOCK_IDP_CLIENT_SECRET_' + c.id.toUpperCase().replace(/-/g, '_') + '}' }),
         auth: c.confidential ? 'client_secret_basic' : 'none',
         redirectUri: c.redirectUris[0],
-        postLogoutRedirectUri: c.postLogoutRedirectUris[0],
         policy: c.policy,
       })),
     control: { adminToken: '${MOCK_IDP_ADMIN_TOKEN}' },

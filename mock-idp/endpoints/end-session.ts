@@ -24,8 +24,12 @@ export async function endSession(ctx: IdpContext, request: Request, url: URL): P
   const cookieSession = currentSession(ctx, request);
   const sid = typeof claims?.sid === 'string' ? claims.sid : cookieSession?.id;
 
-  if (!claims && cookieSession && params.get('confirm') !== 'yes') {
-    return html(logoutConfirmPage({ action: ctx.endpoints.endSession, hidden: Object.fromEntries(params) }));
+  // Only the submitted confirmation form counts as the user's answer: a GET link carrying
+  // confirm=yes (e.g. embedded by a third party) must not sign the user out unasked.
+  const confirmed = request.method === 'POST' && params.get('confirm') === 'yes';
+  if (!claims && cookieSession && !confirmed) {
+    const { confirm: _, ...hidden } = Object.fromEntries(params); // the button carries confirm
+    return html(logoutConfirmPage({ action: ctx.endpoints.endSession, hidden }));
   }
   if (sid) endSessions(ctx, (s) => s.id === sid);
   const headers = { 'set-cookie': clearSessionCookie(ctx) };

@@ -63,14 +63,20 @@ export const refreshGuards: RefreshGuard[] = [
   },
   {
     // RFC 9700 §4.14.2: presenting a rotated-out token is a replay; revoke the family where the profile says so.
+    // Grace (FAPI 2.0 §5.3.2.1: a retry when the response was lost): once, within the window, and only
+    // if the token this one produced was never presented. A token superseded by such a retry was never
+    // received by a legitimate client, so it is never eligible: two holders cannot keep swapping.
     name: 'reuse',
     check: ({ store, profile, record, family, now }) => {
       if (record.state !== 'rotated') return undefined;
       const active = family.tokens.findLast((t) => t.state === 'active');
       const inGrace =
         profile.graceWindowSeconds > 0 &&
+        record.usedAt !== undefined &&
+        !record.graceUsed &&
         active !== undefined &&
-        active.generation === record.generation + 1 &&
+        active.hash === record.successor &&
+        active.usedAt === undefined &&
         record.retiredAt !== undefined &&
         now - record.retiredAt <= profile.graceWindowSeconds;
       if (inGrace) return undefined;

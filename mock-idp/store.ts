@@ -46,6 +46,12 @@ export interface RefreshTokenRecord {
   state: RefreshTokenState;
   /** When it stopped being active (rotation, consumption, revocation). */
   retiredAt?: number;
+  /** When it was first presented successfully. */
+  usedAt?: number;
+  /** The token its last successful presentation produced (hash). */
+  successor?: string;
+  /** Its one grace-window retry has been spent. */
+  graceUsed?: boolean;
 }
 
 /** A grant: everything issued from one authorization code (a refresh-token family). */

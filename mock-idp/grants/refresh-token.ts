@@ -68,6 +68,8 @@ export async function handler(ctx: IdpContext, client: MockClient, params: Param
         state: 'active',
       });
       response.refresh_token = rt.token;
+      if (record.usedAt !== undefined) record.graceUsed = true; // a rotated-out token presented again: its grace retry
+      record.successor = rt.hash;
       break;
     }
     case 'extend':
@@ -80,6 +82,8 @@ export async function handler(ctx: IdpContext, client: MockClient, params: Param
     case 'keep':
       break;
   }
+
+  record.usedAt ??= now;
 
   // RFC 6749 §6: the access token may carry a narrower scope; the refresh token keeps the original.
   const scope = requestedScope ?? family.scope;

@@ -70,7 +70,7 @@ export const rotationChecks: Check[] = [
     id: 'rotation.reuse-revokes-family',
     group: 'rotation',
     title: 'Reusing a rotated-out refresh token revokes the family: the newest token fails too',
-    clause: ({ profile }) => `${profile.citations.reuse}; RFC 9700 §4.14.2`,
+    clause: ({ profile }) => profile.citations.reuse,
     applies: whenRefresh((p, i) =>
       !p.rotation ? `policy ${i.client.policy} declares no rotation` : i.profile.reuseOfRotatedToken !== 'revoke-family' ? 'the profile declares reuse is only rejected' : true,
     ),

@@ -115,7 +115,7 @@ export const tokenEndpointChecks: Check[] = [
   {
     id: 'token-endpoint.wrong-secret-rejected',
     group: 'token-endpoint',
-    title: 'A wrong client secret gets 401 invalid_client, with WWW-Authenticate when sent in the Authorization header',
+    title: 'A wrong client secret gets invalid_client (401 with WWW-Authenticate when sent in the Authorization header)',
     clause: 'RFC 6749 §5.2 (invalid_client)',
     applies: confidentialRefresh,
     async run(t) {

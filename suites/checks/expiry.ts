@@ -18,6 +18,20 @@ function successor(r: { refresh_token?: string }, presented: string): string {
   return typeof r.refresh_token === 'string' && r.refresh_token !== '' ? r.refresh_token : presented;
 }
 
+/** Log in, wait to the midpoint and refresh: the common start of the expiry checks. */
+async function refreshAtMidpoint(t: CheckContext) {
+  const p = rp(t);
+  const L = p.lifetimeSeconds;
+  const t1 = midpoint(p, t);
+  const { tokens } = await t.login({ offline: true });
+  const rt0 = refreshTokenOf(tokens, 'the code exchange');
+  await t.clock.wait(t1, `${days(t1)} into the ${days(L)} lifetime`);
+  const r1 = await t.refresh(rt0);
+  expectSuccess(r1, `the refresh after ${days(t1)}`);
+  t.note({ kind: 'refresh' });
+  return { p, L, t1, rt0, r1 };
+}
+
 function slack(i: ApplicabilityInput, lifetime: number): number {
   return Math.max(2, Math.ceil(lifetime * 0.1)); // the real clock's margin; upper bound for waits()
 }
@@ -73,18 +87,9 @@ export const expiryChecks: Check[] = [
       return p.lifetimeSeconds + slack(i, p.lifetimeSeconds);
     },
     async run(t) {
-      const p = rp(t);
-      const L = p.lifetimeSeconds;
-      const m = margin(t, L);
-      const t1 = midpoint(p, t);
-      const { tokens } = await t.login({ offline: true });
-      const rt0 = refreshTokenOf(tokens, 'the code exchange');
-      await t.clock.wait(t1, `${days(t1)} into the ${days(L)} lifetime`);
-      const r1 = await t.refresh(rt0);
-      expectSuccess(r1, `the refresh after ${days(t1)}`);
-      t.note({ kind: 'refresh' });
+      const { L, t1, rt0, r1 } = await refreshAtMidpoint(t);
       const rt1 = successor(r1, rt0);
-      await t.clock.wait(L + m - t1, `until ${days(L)} after the first issue`);
+      await t.clock.wait(L + margin(t, L) - t1, `until ${days(L)} after the first issue`);
       const late = await t.refresh(rt1);
       t.note({ kind: 'rejected', label: 'fixed expiry' });
       if (late.status === 200) {
@@ -104,15 +109,7 @@ export const expiryChecks: Check[] = [
       return p.lifetimeSeconds + slack(i, p.lifetimeSeconds);
     },
     async run(t) {
-      const p = rp(t);
-      const L = p.lifetimeSeconds;
-      const t1 = midpoint(p, t);
-      const { tokens } = await t.login({ offline: true });
-      const rt0 = refreshTokenOf(tokens, 'the code exchange');
-      await t.clock.wait(t1, `${days(t1)} into the ${days(L)} lifetime`);
-      const r1 = await t.refresh(rt0);
-      expectSuccess(r1, `the refresh after ${days(t1)}`);
-      t.note({ kind: 'refresh' });
+      const { p, L, t1, rt0, r1 } = await refreshAtMidpoint(t);
       const rt1 = p.rotation ? refreshTokenOf(r1, `the refresh after ${days(t1)} (rotation declared)`) : successor(r1, rt0);
       await t.clock.wait(L + margin(t, L) - t1, `past the first token's ${days(L)} lifetime`);
       const r2 = await t.refresh(rt1);
@@ -133,14 +130,7 @@ export const expiryChecks: Check[] = [
       return midpoint(p, i) + p.lifetimeSeconds + slack(i, p.lifetimeSeconds);
     },
     async run(t) {
-      const p = rp(t);
-      const L = p.lifetimeSeconds;
-      const t1 = midpoint(p, t);
-      const { tokens } = await t.login({ offline: true });
-      const rt0 = refreshTokenOf(tokens, 'the code exchange');
-      await t.clock.wait(t1, `${days(t1)} into the lifetime`);
-      const r1 = await t.refresh(rt0);
-      expectSuccess(r1, `the refresh after ${days(t1)}`);
+      const { L, rt0, r1 } = await refreshAtMidpoint(t);
       const rt1 = successor(r1, rt0);
       await t.clock.wait(L + margin(t, L), `an idle gap longer than ${days(L)}`);
       const late = await t.refresh(rt1);

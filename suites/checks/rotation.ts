@@ -1,9 +1,20 @@
 /** Rotation: a new refresh token on each refresh where declared, the old one dead, reuse detected. */
 import { describe, expectOAuthError, expectSuccess, fail, refreshTokenOf } from './expect.ts';
-import type { Check } from './types.ts';
+import type { Check, CheckContext, Tokens } from './types.ts';
 import { whenRefresh } from './util.ts';
 
 const rotating = whenRefresh((p, i) => (p.rotation ? true : `policy ${i.client.policy} declares no rotation`));
+
+/** Log in, refresh once (rt0 → rt1), and let any declared grace window pass, so rt0 is plainly rotated out. */
+async function rotateOnce(t: CheckContext): Promise<{ rt0: string; rt1: string; r1: Tokens }> {
+  const { tokens } = await t.login({ offline: true });
+  const rt0 = refreshTokenOf(tokens, 'the code exchange');
+  const r1 = await t.refresh(rt0);
+  expectSuccess(r1, 'the first refresh');
+  const rt1 = refreshTokenOf(r1, 'the first refresh');
+  if (t.profile.graceWindowSeconds > 0) await t.clock.wait(t.profile.graceWindowSeconds + 1, 'the grace window to pass');
+  return { rt0, rt1, r1 };
+}
 
 export const CONCURRENT_REFRESHES = 8;
 
@@ -55,12 +66,7 @@ export const rotationChecks: Check[] = [
     clause: ({ profile }) => `${profile.citations.rotation}; RFC 6749 §6 ('MAY revoke the old refresh token'); RFC 9700 §4.14.2`,
     applies: rotating,
     async run(t) {
-      const { tokens } = await t.login({ offline: true });
-      const rt0 = refreshTokenOf(tokens, 'the code exchange');
-      const r1 = await t.refresh(rt0);
-      expectSuccess(r1, 'the first refresh');
-      refreshTokenOf(r1, 'the first refresh');
-      if (t.profile.graceWindowSeconds > 0) await t.clock.wait(t.profile.graceWindowSeconds + 1, 'the grace window to pass');
+      const { rt0 } = await rotateOnce(t);
       const again = await t.refresh(rt0);
       t.note({ kind: 'rejected', label: 'old token' });
       expectOAuthError(again, 'invalid_grant', 'the rotated-out refresh token to be rejected');
@@ -75,12 +81,7 @@ export const rotationChecks: Check[] = [
       !p.rotation ? `policy ${i.client.policy} declares no rotation` : i.profile.reuseOfRotatedToken !== 'revoke-family' ? 'the profile declares reuse is only rejected' : true,
     ),
     async run(t) {
-      const { tokens } = await t.login({ offline: true });
-      const rt0 = refreshTokenOf(tokens, 'the code exchange');
-      const r1 = await t.refresh(rt0);
-      expectSuccess(r1, 'the first refresh');
-      const rt1 = refreshTokenOf(r1, 'the first refresh');
-      if (t.profile.graceWindowSeconds > 0) await t.clock.wait(t.profile.graceWindowSeconds + 1, 'the grace window to pass');
+      const { rt0, rt1 } = await rotateOnce(t);
       const reuse = await t.refresh(rt0);
       expectOAuthError(reuse, 'invalid_grant', 'the reused (rotated-out) refresh token to be rejected');
       const newest = await t.refresh(rt1);
@@ -98,12 +99,7 @@ export const rotationChecks: Check[] = [
       !p.rotation ? `policy ${i.client.policy} declares no rotation` : i.profile.reuseOfRotatedToken !== 'reject' ? 'the profile declares reuse revokes the family' : true,
     ),
     async run(t) {
-      const { tokens } = await t.login({ offline: true });
-      const rt0 = refreshTokenOf(tokens, 'the code exchange');
-      const r1 = await t.refresh(rt0);
-      expectSuccess(r1, 'the first refresh');
-      const rt1 = refreshTokenOf(r1, 'the first refresh');
-      if (t.profile.graceWindowSeconds > 0) await t.clock.wait(t.profile.graceWindowSeconds + 1, 'the grace window to pass');
+      const { rt0, rt1 } = await rotateOnce(t);
       expectOAuthError(await t.refresh(rt0), 'invalid_grant', 'the reused refresh token to be rejected');
       expectSuccess(await t.refresh(rt1), 'the newest refresh token to keep working (profile: reuse is only rejected)');
     },

@@ -6,6 +6,7 @@
 import { afterAll, describe, inject, test } from 'vitest';
 import type { Group } from '../checks/types.ts';
 import { resolveTarget } from './config.ts';
+import { installDefaultDispatcher } from '../harness/http.ts';
 import { stopEmbeddedMsw } from './embedded.ts';
 import { planChecks } from './plan.ts';
 import { applyExpectations } from './expected.ts';
@@ -19,6 +20,9 @@ declare module 'vitest' {
 
 export async function registerGroup(group: Group): Promise<void> {
   const config = inject('conformance');
+  // globalThis.fetch stays the one injectable fetch (msw sees it); undici's Agent under it adds
+  // connect/header/body timeouts for real targets.
+  installDefaultDispatcher({ connectTimeoutMs: 10_000, headersTimeoutMs: 30_000, bodyTimeoutMs: 30_000 });
   const target = await resolveTarget(config);
   const env = await openEnvironment(target, { ...(config.defects && { defects: config.defects }) });
   const plan = planChecks({

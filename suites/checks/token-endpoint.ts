@@ -16,10 +16,10 @@ export const tokenEndpointChecks: Check[] = [
     group: 'token-endpoint',
     title: 'Discovery advertises offline_access and the refresh_token grant',
     clause: 'RFC 8414 §2 (grant_types_supported, scopes_supported); OpenID Connect Discovery 1.0 §3',
-    // Once per target: for the first client whose policy refreshes.
+    // Once per target: for the refreshing client whose id sorts first (the same one whichever client asks).
     applies: (i) => {
-      const first = [i.client, ...i.otherClients].find((c) => i.profile.policies[c.policy]?.refresh);
-      return first?.id === i.client.id ? true : 'checked once per target (with the first refreshing client)';
+      const first = [i.client, ...i.otherClients].filter((c) => i.profile.policies[c.policy]?.refresh).map((c) => c.id).sort()[0];
+      return first === i.client.id ? true : 'checked once per target (with the first refreshing client)';
     },
     async run(t) {
       const m = t.metadata();

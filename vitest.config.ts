@@ -23,6 +23,9 @@ export default defineConfig({
         test: {
           name: `conformance:${profile}:${transport}`,
           include: ['suites/*.test.ts'],
+          // The group files share one module graph (the embedded msw router is process-wide by design):
+          // half the wall time of isolated workers.
+          isolate: false,
           provide: { conformance: { target: 'fixtures/targets/mock.json', profile, transport } },
         },
       })),

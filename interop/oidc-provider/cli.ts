@@ -1,0 +1,80 @@
+/**
+ * npm run interop:oidc-provider -- [--scale 0.0001] [--port 0] [--dir DIR] [--run]
+ *
+ * Serves node-oidc-provider configured for the TelenorID+ policies with lifetimes scaled by --scale,
+ * writes the scaled profile and a target file for it, and prints how to run the suites against it
+ * (with --run: runs them, with the documented expected failures, and exits with their status).
+ */
+import { mkdtemp } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { CI_SCALE, formatScale } from '../scale.ts';
+import { parseLauncherArgs, printReady, runConformanceCli, serveUntilStopped, ROOT } from '../cli.ts';
+import { startOidcProvider } from './launch.ts';
+import { EXPECTED_FAILURES_FILE, writeOidcProviderTarget } from './target.ts';
+
+const HELP = `Usage: npm run interop:oidc-provider -- [options]
+
+Serves node-oidc-provider 9 on 127.0.0.1, configured to implement the TelenorID+ refresh policies
+(one client per policy) with lifetimes scaled down, and writes profile.json + target.json for it.
+
+  --scale S    lifetime scale, e.g. 0.0001 or 1/648000 (default 1/648000: 90 d -> 12 s); floors apply
+  --port N     port on 127.0.0.1 (default 0: a free one)
+  --dir DIR    where to write profile.json and target.json (default: a new temp dir)
+  --run        run the suites against it (npm run conformance) with
+               interop/oidc-provider/expected-failures.json, then stop; exit status is theirs
+  --json       print one "interop-ready {json}" line (issuer, clients, files, env) and serve
+               until stdin closes (for a parent process)
+  -h, --help   this text
+`;
+
+let options;
+try {
+  options = parseLauncherArgs(process.argv.slice(2));
+} catch (e) {
+  process.stderr.write(`interop:oidc-provider: ${(e as Error).message}\n\n${HELP}`);
+  process.exit(2);
+}
+if (options.help) {
+  process.stdout.write(HELP);
+  process.exit(0);
+}
+
+const running = await startOidcProvider({
+  port: options.port,
+  ...(options.scale !== undefined && { scale: options.scale }),
+  onServerError: (e) => process.stderr.write(`interop:oidc-provider: server_error: ${e.stack ?? String(e)}\n`),
+});
+const dir = options.dir ?? (await mkdtemp(path.join(tmpdir(), 'interop-oidc-provider-')));
+const written = await writeOidcProviderTarget(running, dir);
+
+if (options.json) {
+  printReady({ issuer: running.issuer, clients: running.clients, users: running.users, ...written });
+  serveUntilStopped(running.close, true);
+} else {
+  const policies = Object.entries(running.profile.policies);
+  const lines = [
+    `node-oidc-provider serving ${running.profile.title}`,
+    `issuer:    ${running.issuer}`,
+    `lifetimes: SSO session ${running.profile.ssoSessionLifetimeSeconds} s, access token ${running.profile.accessTokenLifetimeSeconds} s; ` +
+      policies.map(([n, p]) => `${n} ${p.refresh ? `${p.lifetimeSeconds} s ${p.expiry}` : 'no refresh'}`).join(', '),
+    `clients:   ${running.clients.map((c) => `${c.id} (${c.policy})`).join(', ')}`,
+    `login:     any username and password (devInteractions); the target uses ${running.users[0]!.username}`,
+    '',
+    `wrote ${written.profileFile}`,
+    `      ${written.targetFile}  (clock real, maxWaitSeconds ${written.maxWaitSeconds})`,
+    '',
+    'run the suites against it (in another terminal):',
+    ...Object.entries(written.env).map(([k, v]) => `  export ${k}=${v}`),
+    `  npm run conformance -- --target ${written.targetFile} --expected-failures ${path.relative(ROOT, EXPECTED_FAILURES_FILE)}`,
+  ];
+  process.stdout.write(`${lines.join('\n')}\n`);
+  if (options.run) {
+    process.stdout.write(`\nrunning the suites (scale ${formatScale(options.scale ?? CI_SCALE)})...\n\n`);
+    const code = await runConformanceCli(written.targetFile, written.env, EXPECTED_FAILURES_FILE, ['--report-dir', path.join(dir, 'reports')]);
+    await running.close();
+    process.exit(code);
+  }
+  process.stdout.write('\nCtrl-C stops the server.\n');
+  serveUntilStopped(running.close, false);
+}

@@ -111,7 +111,10 @@ export const expiryChecks: Check[] = [
     async run(t) {
       const { p, L, t1, rt0, r1 } = await refreshAtMidpoint(t);
       const rt1 = p.rotation ? refreshTokenOf(r1, `the refresh after ${days(t1)} (rotation declared)`) : successor(r1, rt0);
-      await t.clock.wait(L + margin(t, L) - t1, `past the first token's ${days(L)} lifetime`);
+      // Probe after the first token's end (L) but before the renewed one's (t1 + L): the slack
+      // must stay inside that window, however generous a real clock's margin is.
+      const slackInside = Math.max(1, Math.min(margin(t, L), Math.floor(t1 / 2)));
+      await t.clock.wait(L + slackInside - t1, `past the first token's ${days(L)} lifetime`);
       const r2 = await t.refresh(rt1);
       t.note({ kind: 'refresh', label: 'after first lifetime' });
       if (r2.status !== 200) {

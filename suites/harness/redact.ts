@@ -36,9 +36,17 @@ export interface Secret {
   label: string;
 }
 
-/** First 6 hex digits of sha256(value). */
+const fingerprints = new Map<string, string>();
+
+/** First 6 hex digits of sha256(value). Memoized: the same tokens are redacted in every exchange. */
 export function fingerprint(value: string): string {
-  return createHash('sha256').update(value, 'utf8').digest('hex').slice(0, 6);
+  let fp = fingerprints.get(value);
+  if (fp === undefined) {
+    fp = createHash('sha256').update(value, 'utf8').digest('hex').slice(0, 6);
+    if (fingerprints.size >= 50_000) fingerprints.clear();
+    fingerprints.set(value, fp);
+  }
+  return fp;
 }
 
 export function marker(label: string, value: string): string {
@@ -140,13 +148,7 @@ export function normalizeSecrets(secrets: Iterable<string | Secret>): Secret[] {
 /** Replaces every registered secret, in each of its encodings, outside existing markers. */
 export function replaceSecrets(text: string, secrets: readonly Secret[]): string {
   if (secrets.length === 0 || text === '') return text;
-  const variants: Array<{ needle: string; replacement: string }> = [];
-  for (const { value, label } of secrets) {
-    const replacement = marker(label, value);
-    for (const needle of new Set(encodings(value))) variants.push({ needle, replacement });
-  }
-  // Longest first: a secret that contains another one is replaced whole.
-  variants.sort((a, b) => b.needle.length - a.needle.length);
+  const variants = compile(secrets);
   return mapOutsideMarkers(text, (segment) => {
     let s = segment;
     for (const { needle, replacement } of variants) {
@@ -154,6 +156,26 @@ export function replaceSecrets(text: string, secrets: readonly Secret[]): string
     }
     return s;
   });
+}
+
+type Variants = Array<{ needle: string; replacement: string }>;
+// A secrets list is immutable once made (the recorder makes a new one per added secret), so its
+// compiled needles can be kept for as long as the list lives.
+const compiled = new WeakMap<readonly Secret[], Variants>();
+
+function compile(secrets: readonly Secret[]): Variants {
+  let variants = compiled.get(secrets);
+  if (!variants) {
+    variants = [];
+    for (const { value, label } of secrets) {
+      const replacement = marker(label, value);
+      for (const needle of new Set(encodings(value))) variants.push({ needle, replacement });
+    }
+    // Longest first: a secret that contains another one is replaced whole.
+    variants.sort((a, b) => b.needle.length - a.needle.length);
+    compiled.set(secrets, variants);
+  }
+  return variants;
 }
 
 /** The forms a value takes in URLs, form bodies, JSON strings and HTML attributes. */

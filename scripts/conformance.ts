@@ -1,19 +1,45 @@
 /**
- * npm run conformance -- --target FILE [--only GROUP,...] [--report-dir DIR]
+ * refresh-conformance [--target FILE] [--only GROUP,...] [--report-dir DIR] [--html FILE] ...
  * Loads and checks the target first (setup problems exit 2 with one line), then lets vitest run
- * the suites with the conformance reporter, which prints results and writes the reports.
+ * the suites with the conformance reporter, which prints results and writes the reports:
+ * report.json, junit.xml and report.html in --report-dir, plus any --json/--junit/--html copies.
  */
-import { readFile } from 'node:fs/promises';
+import { openSync, closeSync } from 'node:fs';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { startVitest } from 'vitest/node';
-import { EXIT, HELP, parseCli, UsageError, type CliOptions } from './cli/options.ts';
-import { HarnessError } from '../suites/harness/errors.ts';
-import { resolveTarget, type ConformanceConfig } from '../suites/runner/config.ts';
-import { openEnvironment } from '../suites/runner/run.ts';
-import { ConformanceReporter } from '../suites/runner/vitest-reporter.ts';
-import { ProfileError } from '../mock-idp/profile/index.ts';
+import { DEFAULT_TARGET, EXIT, groupsToRun, HELP, parseCli, UsageError, useColor, type CliOptions } from './cli/options.ts';
+import type { Report } from '../suites/harness/report/index.ts';
+import type { HtmlOptions } from '../suites/harness/report/html.ts';
+import type { ConformanceConfig } from '../suites/runner/config.ts';
+import type { InstanceResult } from '../suites/runner/run.ts';
 import type { Target } from '../suites/harness/target.ts';
+
+// The harness loads only when there is something to run (--help and --version answer at once),
+// vitest only once the target passed the preflight (a setup problem is reported sooner).
+async function engine() {
+  const [browser, errors, report, html, config, run, profile] = await Promise.all([
+    import('../suites/harness/drivers/login/browser.ts'),
+    import('../suites/harness/errors.ts'),
+    import('../suites/harness/report/index.ts'),
+    import('../suites/harness/report/html.ts'),
+    import('../suites/runner/config.ts'),
+    import('../suites/runner/run.ts'),
+    import('../mock-idp/profile/index.ts'),
+  ]);
+  return {
+    checkBrowser: browser.checkBrowser,
+    HarnessError: errors.HarnessError,
+    reportToJson: report.reportToJson,
+    reportToJUnit: report.reportToJUnit,
+    writeHtmlReport: html.writeHtmlReport,
+    resolveTarget: config.resolveTarget,
+    openEnvironment: run.openEnvironment,
+    PROGRESS_ENV: run.PROGRESS_ENV,
+    ProfileError: profile.ProfileError,
+  };
+}
+type Engine = Awaited<ReturnType<typeof engine>>;
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 
@@ -36,10 +62,14 @@ async function loadExpectedFailures(file: string): Promise<ConformanceConfig['ex
   return entries as NonNullable<ConformanceConfig['expectedFailures']>;
 }
 
-/** Everything that can be wrong before any check runs: the file, the profile, the issuer. */
-async function preflight(config: ConformanceConfig): Promise<Target> {
+/** Everything that can be wrong before any check runs: the file, the profile, the issuer, the login driver's needs. */
+async function preflight(config: ConformanceConfig, { resolveTarget, checkBrowser, openEnvironment, HarnessError, ProfileError }: Engine): Promise<Target> {
   try {
     const target = await resolveTarget(config);
+    if (target.login.driver === 'browser') await checkBrowser(target.login.executablePath);
+    if (target.login.driver === 'manual' && !hasTerminal()) {
+      setupFailure('login driver "manual" needs a person at a terminal, but there is none (stdin is not a TTY); in CI use the form or browser driver');
+    }
     const env = await openEnvironment(target);
     await env.shared?.close();
     return target;
@@ -49,27 +79,77 @@ async function preflight(config: ConformanceConfig): Promise<Target> {
   }
 }
 
-async function runSuites(options: CliOptions): Promise<number> {
+/** The manual driver asks on stdin, or on the controlling terminal when stdin is a pipe. */
+function hasTerminal(): boolean {
+  if (process.stdin.isTTY) return true;
+  try {
+    closeSync(openSync('/dev/tty', 'r'));
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** Writes the HTML report and the --json/--junit/--html copies; returns their paths. */
+async function writeOutputs(
+  { writeHtmlReport, reportToJson, reportToJUnit }: Engine,
+  options: CliOptions,
+  target: Target,
+  report: Report,
+  results: InstanceResult[],
+  version: string,
+): Promise<string[]> {
+  const html: HtmlOptions = {
+    profile: target.profile,
+    generator: `refresh-conformance ${version}`,
+    subtitle: target.kind === 'embedded' ? `embedded mock IdP over ${target.embedded.transport}` : `issuer ${target.issuer}`,
+  };
+  // report.checks are the results in the same order; the timelines come from the results.
+  const withTimelines = { ...report, checks: report.checks.map((c, i) => ({ ...c, timeline: results[i]?.timeline ?? [] })) };
+  const written = [await writeHtmlReport(path.resolve(options.reportDir, 'report.html'), withTimelines, html)];
+  const copies: Array<[string | undefined, () => string]> = [
+    [options.json, () => reportToJson(report)],
+    [options.junit, () => reportToJUnit(report)],
+  ];
+  for (const [file, text] of copies) {
+    if (!file) continue;
+    const to = path.resolve(file);
+    await mkdir(path.dirname(to), { recursive: true });
+    await writeFile(to, text(), 'utf8');
+    written.push(to);
+  }
+  if (options.html) written.push(await writeHtmlReport(path.resolve(options.html), withTimelines, html));
+  return written;
+}
+
+async function runSuites(options: CliOptions, version: string): Promise<number> {
+  const e = await engine();
   const config: ConformanceConfig = {
-    target: path.resolve(options.target),
+    target: options.target ? path.resolve(options.target) : path.join(ROOT, DEFAULT_TARGET),
     ...(options.profile && { profile: options.profile }),
     ...(options.transport && { transport: options.transport }),
     ...(options.groups && { groups: options.groups }),
     ...(options.checks && { only: options.checks }),
     ...(options.expectedFailures && { expectedFailures: await loadExpectedFailures(options.expectedFailures) }),
   };
-  const target = await preflight(config);
-  const color = Boolean(process.stdout.isTTY) && !process.env.NO_COLOR;
-  process.stdout.write(`refresh-conformance: ${target.name} (profile ${target.profile.name}${target.kind === 'embedded' ? `, embedded mock over ${target.embedded.transport}` : `, ${target.issuer}`})\n\n`);
+  const target = await preflight(config, e);
+  const [{ startVitest }, { ConformanceReporter }] = await Promise.all([import('vitest/node'), import('../suites/runner/vitest-reporter.ts')]);
+  const color = useColor(process.env, Boolean(process.stdout.isTTY));
+  process.stdout.write(
+    `refresh-conformance: ${target.name} (profile ${target.profile.name}${target.kind === 'embedded' ? `, embedded mock over ${target.embedded.transport}` : `, ${target.issuer}`})\n\n`,
+  );
   const reporter = new ConformanceReporter({
     reportDir: path.resolve(options.reportDir),
     target: target.name,
     profile: target.profile.name,
     verbose: options.verbose,
     color,
+    extraOutputs: (report, results) => writeOutputs(e, options, target, report, results, version),
   });
-  const groupFiles = (options.groups ?? ['offline-access', 'rotation', 'expiry', 'sso', 'token-endpoint']).map((g) => `suites/${g}.test.ts`);
+  const groupFiles = groupsToRun(options).map((g) => `suites/${g}.test.ts`);
   const checkMs = target.clock.driver === 'real' ? target.clock.maxWaitSeconds * 4000 + target.timeouts.requestMs * 40 : target.timeouts.requestMs * 40;
+  // A person answers the manual driver's prompts one at a time: one check at a time.
+  const oneAtATime = target.login.driver === 'manual';
   const vitest = await startVitest(
     'test',
     [],
@@ -80,9 +160,12 @@ async function runSuites(options: CliOptions): Promise<number> {
       watch: false,
       reporters: [reporter],
       provide: { conformance: config },
+      // The workers print their real-time waits (run.ts printWaitProgress).
+      env: { [e.PROGRESS_ENV]: '1' },
       // Real-time waits of independent checks overlap: let them all run at once.
-      maxConcurrency: 256,
-      testTimeout: checkMs + 10_000,
+      maxConcurrency: oneAtATime ? 1 : 256,
+      ...(oneAtATime && { fileParallelism: false }),
+      testTimeout: (oneAtATime ? 30 * 60_000 : 0) + checkMs + 10_000,
       hookTimeout: 60_000,
       teardownTimeout: 10_000,
     },
@@ -110,8 +193,8 @@ async function main(): Promise<number> {
     process.stdout.write(HELP);
     return EXIT.ok;
   }
+  const pkg = JSON.parse(await readFile(path.join(ROOT, 'package.json'), 'utf8')) as { version: string };
   if (options.version) {
-    const pkg = JSON.parse(await readFile(path.join(ROOT, 'package.json'), 'utf8')) as { version: string };
     process.stdout.write(`refresh-conformance ${pkg.version}\n`);
     return EXIT.ok;
   }
@@ -119,7 +202,7 @@ async function main(): Promise<number> {
     const { runSelfTest } = await import('./self-test.ts');
     return runSelfTest(options);
   }
-  return runSuites(options);
+  return runSuites(options, pkg.version);
 }
 
 process.exitCode = await main();

@@ -52,7 +52,13 @@ export type LoginErrorCode =
   /** The redirect to redirect_uri carried `error` (RFC 6749 §4.1.2.1). */
   | 'LOGIN_AUTHORIZATION_ERROR'
   | 'LOGIN_STATE_MISMATCH'
-  | 'LOGIN_NO_CODE';
+  | 'LOGIN_NO_CODE'
+  /** The browser driver cannot start a browser (no Chromium at the path, playwright-core not installed). */
+  | 'LOGIN_BROWSER_UNAVAILABLE'
+  /** The browser driver saw no redirect to redirect_uri in time, or a step found no element. */
+  | 'LOGIN_TIMEOUT'
+  /** The manual driver has no terminal to ask a person (stdin is not a TTY, or it closed). */
+  | 'LOGIN_NOT_INTERACTIVE';
 
 export interface LoginErrorDetails {
   /** The last URL the driver reached (redacted when it went through a recorder). */

@@ -111,7 +111,7 @@ describe('parseTarget', () => {
   });
 
   it('rejects an unknown driver, naming login.driver', async () => {
-    const err = await setupError(() => parseTarget(remote({ login: { driver: 'browser' } }), 't.json', env));
+    const err = await setupError(() => parseTarget(remote({ login: { driver: 'carrier-pigeon' } }), 't.json', env));
     expect(err.code).toBe('TARGET_INVALID');
     expect(err.message).toContain('login.driver');
   });

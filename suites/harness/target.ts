@@ -44,12 +44,39 @@ const Endpoints = z.strictObject({
 });
 export type EndpointOverrides = z.infer<typeof Endpoints>;
 
-/** How a check gets an authorization code. Discriminated on `driver`, so `browser`/`manual` can join later. */
+/** One step of a browser login: fill a field, click, or wait for an element (CSS or Playwright selectors). */
+const BrowserStep = z.union(
+  [
+    z.strictObject({ fill: z.string().min(1), value: z.string() }),
+    z.strictObject({ click: z.string().min(1) }),
+    z.strictObject({ waitFor: z.string().min(1) }),
+  ],
+  { error: 'a step is { "fill": selector, "value": text }, { "click": selector } or { "waitFor": selector }' },
+);
+export type BrowserStep = z.infer<typeof BrowserStep>;
+
+/** How a check gets an authorization code. Discriminated on `driver`. */
 const Login = z.discriminatedUnion('driver', [
   /** The mock IdP's test-mode shortcut (login_hint); default user: the mock's first one. */
   z.strictObject({ driver: z.literal('mock'), username: z.string().min(1).optional() }),
   /** Headless HTTP: follow redirects, fill the login form, confirm consent. */
   z.strictObject({ driver: z.literal('form'), username: z.string().min(1), password: z.string().min(1) }),
+  /**
+   * A real browser (the system's Chromium through playwright-core) for login pages that need JavaScript:
+   * the steps run in order on the authorization URL's page, then the driver waits for the redirect to the
+   * client's redirect URI. Every `fill` value is treated as a secret (redacted from exchanges).
+   */
+  z.strictObject({
+    driver: z.literal('browser'),
+    steps: z.array(BrowserStep).min(1, 'at least one step'),
+    headless: z.boolean().default(true),
+    /** For the whole login, from opening the page to the redirect. */
+    timeoutMs: z.number().int().positive().default(30_000),
+    /** Chromium to launch; default /usr/bin/chromium (Debian's `chromium` package). */
+    executablePath: z.string().min(1).optional(),
+  }),
+  /** A person signs in (MFA-protected staging): the authorization URL is printed, the redirect URL pasted back. */
+  z.strictObject({ driver: z.literal('manual') }),
 ]);
 export type LoginConfig = z.infer<typeof Login>;
 
@@ -217,6 +244,9 @@ export function targetSecrets(target: Target): Array<{ value: string; label: str
     for (const c of target.clients) if (c.secret) out.push({ value: c.secret, label: 'client_secret' });
   }
   if (target.login.driver === 'form') out.push({ value: target.login.password, label: 'password' });
+  if (target.login.driver === 'browser') {
+    for (const step of target.login.steps) if ('fill' in step && step.value) out.push({ value: step.value, label: 'login_value' });
+  }
   if (target.control) out.push({ value: target.control.adminToken, label: 'admin_token' });
   return out;
 }

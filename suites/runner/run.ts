@@ -7,6 +7,7 @@ import { HarnessError, SkipError } from '../harness/errors.ts';
 import { createHttp, type Http } from '../harness/http.ts';
 import { formatExchanges, type Exchange } from '../harness/record.ts';
 import type { CheckResult } from '../harness/report/types.ts';
+import { formatSeconds } from '../harness/report/timeline.ts';
 import type { Target } from '../harness/target.ts';
 import type { Defect, Profile } from '../../mock-idp/index.ts';
 import { connectEmbedded, connectRemote, type Connection } from './connection.ts';
@@ -22,7 +23,22 @@ export interface RunEnvironment {
   /** Embedded mock only: serve this profile while checking the target's declared one. */
   servedProfile?: Profile;
   signal?: AbortSignal;
-  onWait?: (name: string, progress: { why: string; totalSeconds: number; secondsLeft: number }) => void;
+  /** Progress of real-time waits; default: printWaitProgress when PROGRESS_ENV is "1" (the CLI sets it for its workers). */
+  onWait?: (name: string, progress: WaitProgress) => void;
+}
+
+export interface WaitProgress {
+  why: string;
+  totalSeconds: number;
+  secondsLeft: number;
+}
+
+/** Set to "1" in a process (a vitest worker of the CLI) whose checks should print their real-time waits. */
+export const PROGRESS_ENV = 'REFRESH_CONFORMANCE_PROGRESS';
+
+/** One line per progress report, from the process that runs the check: what it waits for, how long is left. */
+export function printWaitProgress(name: string, p: WaitProgress, write: (text: string) => void = (t) => process.stdout.write(t)): void {
+  write(`  ⧗ ${name}: waiting ${formatSeconds(p.totalSeconds)} (${p.why}), ${formatSeconds(p.secondsLeft)} left\n`);
 }
 
 export interface InstanceResult extends CheckResult {
@@ -76,6 +92,7 @@ export async function runInstance(instance: CheckInstance, env: RunEnvironment):
   });
   if (instance.skip !== undefined) return done('skipped', instance.skip);
 
+  const onWait = env.onWait ?? (process.env[PROGRESS_ENV] === '1' ? printWaitProgress : undefined);
   let connection: Connection | undefined;
   let run: ReturnType<typeof createCheckRun> | undefined;
   const timeout = new AbortController();
@@ -99,7 +116,7 @@ export async function runInstance(instance: CheckInstance, env: RunEnvironment):
       client,
       otherClients: connection.clients.filter((c) => c.id !== client.id),
       signal,
-      ...(env.onWait && { onWait: (p) => env.onWait!(instance.name, p) }),
+      ...(onWait && { onWait: (p) => onWait(instance.name, p) }),
     });
     const aborted = new Promise<never>((_, reject) => {
       signal.addEventListener('abort', () => reject(signal.reason), { once: true });
@@ -115,7 +132,9 @@ export async function runInstance(instance: CheckInstance, env: RunEnvironment):
       return done('failed', failureMessage(instance, e.expected, e.seen, exchanges), { timeline, exchanges: [...recorded] });
     }
     const reason =
-      e instanceof HarnessError
+      env.signal?.reason instanceof RunTimeoutError
+        ? env.signal.reason.message
+        : e instanceof HarnessError
         ? `${e.code}: ${e.message}`
         : signal.aborted
           ? `the check did not finish within ${checkTimeoutMs(env.target)} ms`
@@ -128,18 +147,57 @@ export async function runInstance(instance: CheckInstance, env: RunEnvironment):
   }
 }
 
-/** Runs instances with bounded concurrency; results in plan order. */
+/** The whole run took longer than the target's `timeouts.runMs`: the abort reason of the run's signal. */
+export class RunTimeoutError extends Error {
+  override readonly name = 'RunTimeoutError';
+  constructor(readonly runMs: number) {
+    super(`RUN_TIMEOUT: the run exceeded timeouts.runMs (${runMs} ms); the check was stopped`);
+  }
+}
+
+/**
+ * Runs instances with bounded concurrency; results in plan order. The run as a whole is bounded by
+ * the target's `timeouts.runMs`: past it, the checks under way are aborted through the environment's
+ * signal and the ones not started yet are not started, each failed with a RUN_TIMEOUT message.
+ */
 export async function runAll(instances: readonly CheckInstance[], env: RunEnvironment, concurrency: number): Promise<InstanceResult[]> {
   const results: InstanceResult[] = new Array(instances.length);
+  const runMs = env.target.timeouts.runMs;
+  const deadline = new AbortController();
+  const timer = setTimeout(() => deadline.abort(new RunTimeoutError(runMs)), runMs);
+  const runEnv: RunEnvironment = { ...env, signal: env.signal ? AbortSignal.any([env.signal, deadline.signal]) : deadline.signal };
   let next = 0;
   const worker = async () => {
     while (next < instances.length) {
       const i = next++;
-      results[i] = await runInstance(instances[i]!, env);
+      const instance = instances[i]!;
+      results[i] =
+        deadline.signal.aborted && instance.skip === undefined
+          ? notStarted(instance, runMs)
+          : await runInstance(instance, runEnv);
     }
   };
-  await Promise.all(Array.from({ length: Math.max(1, Math.min(concurrency, instances.length)) }, worker));
+  try {
+    await Promise.all(Array.from({ length: Math.max(1, Math.min(concurrency, instances.length)) }, worker));
+  } finally {
+    clearTimeout(timer);
+  }
   return results;
+}
+
+function notStarted(instance: CheckInstance, runMs: number): InstanceResult {
+  return {
+    id: instance.check.id,
+    group: instance.check.group,
+    title: instance.check.title,
+    clause: instance.clause,
+    client: instance.client.id,
+    policy: instance.client.policy,
+    status: 'failed',
+    message: failureMessage(instance, 'the check to run', `RUN_TIMEOUT: not started, the run exceeded timeouts.runMs (${runMs} ms)`, []),
+    durationMs: 0,
+    timeline: [],
+  };
 }
 
 /** How many checks may run at once: all for isolated or real-time targets, one for a shared mock clock. */

@@ -6,7 +6,9 @@ import { createMockClock } from './clock/mock.ts';
 import { createRealClock, type RealClockOptions } from './clock/real.ts';
 import type { Clock } from './clock/types.ts';
 import type { ClockControl, SsoControl } from './control.ts';
+import { createBrowserLogin } from './login/browser.ts';
 import { createFormLogin } from './login/form.ts';
+import { createManualLogin, type ManualLoginOptions } from './login/manual.ts';
 import { createMockLogin } from './login/mock.ts';
 import type { LoginDriver } from './login/types.ts';
 import { createEndSessionLogout } from './logout/end-session.ts';
@@ -18,6 +20,8 @@ export * from './control.ts';
 export * from './login/types.ts';
 export * from './login/mock.ts';
 export * from './login/form.ts';
+export * from './login/browser.ts';
+export * from './login/manual.ts';
 export * from './logout/types.ts';
 export * from './logout/mock.ts';
 export * from './logout/end-session.ts';
@@ -25,8 +29,11 @@ export * from './clock/types.ts';
 export * from './clock/mock.ts';
 export * from './clock/real.ts';
 
-/** `defaultUsername`: the user for a mock login without `username` (the mock's first user). */
-export function createLoginDriver(config: LoginConfig, context: { defaultUsername?: string } = {}): LoginDriver {
+/**
+ * `defaultUsername`: the user for a mock login without `username` (the mock's first user);
+ * `terminal`: the manual driver's streams (default: the process's terminal).
+ */
+export function createLoginDriver(config: LoginConfig, context: { defaultUsername?: string; terminal?: ManualLoginOptions } = {}): LoginDriver {
   switch (config.driver) {
     case 'mock': {
       const username = config.username ?? context.defaultUsername;
@@ -35,6 +42,15 @@ export function createLoginDriver(config: LoginConfig, context: { defaultUsernam
     }
     case 'form':
       return createFormLogin({ username: config.username, password: config.password });
+    case 'browser':
+      return createBrowserLogin({
+        steps: config.steps,
+        headless: config.headless,
+        timeoutMs: config.timeoutMs,
+        ...(config.executablePath !== undefined && { executablePath: config.executablePath }),
+      });
+    case 'manual':
+      return createManualLogin(context.terminal);
   }
 }
 

@@ -29,7 +29,7 @@ export interface LoginResult {
 }
 
 export interface LoginDriver {
-  readonly kind: 'mock' | 'form';
+  readonly kind: 'mock' | 'form' | 'browser' | 'manual';
   login(http: Http, input: LoginInput): Promise<LoginResult>;
 }
 

@@ -1,0 +1,251 @@
+/**
+ * The CLI as a child process (`node scripts/bin.mjs`, the `bin` of package.json): help, version, exit
+ * codes, outputs, progress lines and colour. Targets that fail or wait in real time are mock IdPs
+ * served from this process; the child is started asynchronously so this process can answer it.
+ */
+import { execFile } from 'node:child_process';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { serveMockIdp, type RunningMockIdp } from '../mock-idp/adapters/node-http.ts';
+import { createClock, loadProfile, type MockIdp } from '../mock-idp/index.ts';
+import { groupsToRun, parseCli, useColor, UsageError } from './cli/options.ts';
+
+const ROOT = fileURLToPath(new URL('..', import.meta.url));
+const BIN = path.join(ROOT, 'scripts/bin.mjs');
+
+interface Run {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+function cli(args: string[], env: Record<string, string> = {}): Promise<Run> {
+  return new Promise((resolve) => {
+    execFile(
+      process.execPath,
+      [BIN, ...args],
+      { cwd: ROOT, env: childEnv(env), timeout: 120_000, maxBuffer: 16 * 1024 * 1024 },
+      (error, stdout, stderr) => resolve({ code: error ? (typeof error.code === 'number' ? error.code : -1) : 0, stdout, stderr }),
+    );
+  });
+}
+
+/** This environment without colour settings (a pipe: no colour), plus `extra`. */
+function childEnv(extra: Record<string, string>): NodeJS.ProcessEnv {
+  const { NO_COLOR: _n, FORCE_COLOR: _f, ...rest } = process.env;
+  return { ...rest, ...extra };
+}
+
+let dir: string;
+beforeAll(async () => {
+  dir = await mkdtemp(path.join(tmpdir(), 'cli-test-'));
+});
+afterAll(async () => {
+  if (dir) await rm(dir, { recursive: true, force: true });
+});
+
+/** A target file for a running mock: its clients, the mock login, its control API for logout and clock. */
+async function targetFor(mock: RunningMockIdp, name: string, clock: object, profile = 'telenorid-plus'): Promise<string> {
+  const idp: MockIdp = mock.idp;
+  const file = path.join(dir, `${name}.json`);
+  const target = {
+    name,
+    issuer: mock.url,
+    profile,
+    clients: idp.clients.map((c) => ({
+      id: c.id,
+      ...(c.secret !== undefined && { secret: c.secret }),
+      auth: c.secret === undefined ? 'none' : 'client_secret_basic',
+      redirectUri: c.redirectUris[0],
+      policy: c.policy,
+    })),
+    login: { driver: 'mock', username: idp.users[0]!.username },
+    logout: { driver: 'mock' },
+    clock,
+    control: { adminToken: idp.adminToken },
+  };
+  await writeFile(file, JSON.stringify(target, null, 2));
+  return file;
+}
+
+describe('commands', { timeout: 60_000 }, () => {
+  it('--help lists the commands, the options and the exit codes', async () => {
+    const r = await cli(['--help']);
+    expect(r.code).toBe(0);
+    for (const text of ['--self-test', '--version', '--target FILE', '--only GROUP', '--check ID', '--report-dir DIR', '--json FILE', '--junit FILE', '--html FILE', 'NO_COLOR']) {
+      expect(r.stdout).toContain(text);
+    }
+    expect(r.stdout).toMatch(/Exit codes:\n {2}0 {2}every applicable check passed.*\n {2}1 {2}a check failed\n {2}2 {2}setup problem/);
+  });
+
+  it('--version prints the package version', async () => {
+    const pkg = JSON.parse(await readFile(path.join(ROOT, 'package.json'), 'utf8')) as { version: string };
+    const r = await cli(['--version']);
+    expect(r).toMatchObject({ code: 0, stdout: `refresh-conformance ${pkg.version}\n` });
+  });
+});
+
+describe('setup problems exit 2 with one line and no stack trace', { timeout: 60_000 }, () => {
+  const oneLine = (r: Run, pattern: RegExp) => {
+    expect(r.code).toBe(2);
+    expect(r.stdout).toBe('');
+    const lines = r.stderr.trimEnd().split('\n');
+    expect(lines).toHaveLength(1);
+    expect(lines[0]).toMatch(pattern);
+    expect(r.stderr).not.toMatch(/\n\s+at /);
+  };
+
+  it.concurrent('a missing target file', async () => {
+    oneLine(await cli(['--target', path.join(dir, 'nope.json')]), /^refresh-conformance: target file .*nope\.json not found$/);
+  });
+
+  it.concurrent('an unknown profile', async () => {
+    oneLine(await cli(['--profile', 'no-such-profile']), /^refresh-conformance: profile "no-such-profile" not found \(built-in: telenorid-plus, erp-net/);
+  });
+
+  it.concurrent('an unknown policy', async () => {
+    const file = path.join(dir, 'bad-policy.json');
+    await writeFile(
+      file,
+      JSON.stringify({
+        name: 'bad-policy',
+        issuer: 'https://idp.example',
+        profile: 'telenorid-plus',
+        clients: [{ id: 'app', auth: 'none', redirectUri: 'no.example.app:/cb', policy: 'Gold' }],
+        login: { driver: 'form', username: 'u', password: 'p' },
+        logout: { driver: 'end-session' },
+        clock: { driver: 'real' },
+      }),
+    );
+    oneLine(await cli(['--target', file]), /^refresh-conformance: .*bad-policy\.json: clients\[0\]\.policy: "Gold" is not a policy of profile telenorid-plus \(NoRefresh, Confidential, Mobile, PublicWeb, Web\)$/);
+  });
+
+  it.concurrent('an unreachable issuer', async () => {
+    const file = path.join(dir, 'unreachable.json');
+    await writeFile(
+      file,
+      JSON.stringify({
+        name: 'unreachable',
+        issuer: 'http://127.0.0.1:1',
+        profile: 'telenorid-plus',
+        clients: [{ id: 'app', auth: 'none', redirectUri: 'no.example.app:/cb', policy: 'Mobile' }],
+        login: { driver: 'form', username: 'u', password: 'p' },
+        logout: { driver: 'end-session' },
+        clock: { driver: 'real' },
+      }),
+    );
+    oneLine(await cli(['--target', file]), /^refresh-conformance: issuer http:\/\/127\.0\.0\.1:1 unreachable: /);
+  });
+
+  it.concurrent('an unknown option', async () => {
+    const r = await cli(['--colour']);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toBe("refresh-conformance: Unknown option '--colour'\nRun with --help for usage.\n");
+  });
+});
+
+describe('runs', () => {
+  it('exits 0 against the embedded mock, writes report.json, junit.xml, report.html and the copies', { timeout: 120_000 }, async () => {
+    const out = path.join(dir, 'ok');
+    const r = await cli(
+      ['--only', 'offline-access', '--report-dir', out, '--json', path.join(out, 'copies/r.json'), '--junit', path.join(out, 'copies/r.xml'), '--html', path.join(out, 'copies/r.html')],
+      { FORCE_COLOR: '1' },
+    );
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(0);
+    expect(r.stdout).toContain('refresh-conformance: embedded-mock (profile telenorid-plus, embedded mock over msw)');
+    expect(r.stdout).toMatch(/\n\d+ passed, 0 failed, \d+ skipped/);
+    expect(r.stdout).toContain('\x1b[32m✓\x1b[0m offline-access.'); // FORCE_COLOR=1 colours a pipe
+    const json = JSON.parse(await readFile(path.join(out, 'report.json'), 'utf8')) as { summary: { passed: number; failed: number }; checks: Array<{ group: string }> };
+    expect(json.summary.failed).toBe(0);
+    expect(json.summary.passed).toBeGreaterThan(0);
+    expect(new Set(json.checks.map((c) => c.group))).toEqual(new Set(['offline-access']));
+    expect(await readFile(path.join(out, 'copies/r.json'), 'utf8')).toBe(await readFile(path.join(out, 'report.json'), 'utf8'));
+    expect(await readFile(path.join(out, 'copies/r.xml'), 'utf8')).toBe(await readFile(path.join(out, 'junit.xml'), 'utf8'));
+    const html = await readFile(path.join(out, 'copies/r.html'), 'utf8');
+    expect(html).toBe(await readFile(path.join(out, 'report.html'), 'utf8'));
+    expect(html).toContain('<figure class="timeline" id="timeline-mobile"');
+    expect(html).toContain('embedded mock IdP over msw');
+    expect(r.stdout).toContain(`reports: ${path.join(out, 'report.json')}, ${path.join(out, 'junit.xml')}, ${path.join(out, 'report.html')}, ${path.join(out, 'copies/r.json')}`);
+  });
+
+  describe('against a mock IdP with a defect (no rotation)', () => {
+    let mock: RunningMockIdp;
+    beforeAll(async () => {
+      mock = await serveMockIdp({ profile: await loadProfile('telenorid-plus'), testMode: true, defects: ['no-rotation'] });
+    });
+    afterAll(() => mock?.close());
+
+    it('exits 1, names the failing checks, and the report shows them', { timeout: 120_000 }, async () => {
+      const target = await targetFor(mock, 'defective', { driver: 'mock' });
+      const out = path.join(dir, 'defect');
+      const r = await cli(['--target', target, '--check', 'rotation.new-token-each-refresh', '--report-dir', out], { NO_COLOR: '1', FORCE_COLOR: '1' });
+      expect(r.code).toBe(1);
+      expect(r.stdout).toMatch(/^✗ rotation\.new-token-each-refresh \[mobile\]$/m);
+      expect(r.stdout).toContain('expected: refresh #1 to return a new refresh_token (rotation declared on)');
+      expect(r.stdout).not.toContain('\x1b['); // NO_COLOR wins over FORCE_COLOR
+      const json = JSON.parse(await readFile(path.join(out, 'report.json'), 'utf8')) as { summary: { failed: number } };
+      expect(json.summary.failed).toBe(3); // mobile, public-web, web
+      const junit = await readFile(path.join(out, 'junit.xml'), 'utf8');
+      expect(junit).toMatch(/<testsuites [^>]*failures="3"/);
+      const html = await readFile(path.join(out, 'report.html'), 'utf8');
+      expect(html).toContain('3 checks failed');
+      expect(html).toContain(`issuer ${mock.url}`);
+    });
+  });
+
+  describe('against a mock IdP on real time', () => {
+    let mock: RunningMockIdp;
+    let profileFile: string;
+    beforeAll(async () => {
+      // A 4-second refresh lifetime for PublicWeb, so a check waits (really) about 2 seconds.
+      const profile = JSON.parse(await readFile(path.join(ROOT, 'fixtures/profiles/telenorid-plus.json'), 'utf8'));
+      delete profile.$schema;
+      profile.policies.PublicWeb.lifetimeSeconds = 4;
+      profileFile = path.join(dir, 'short-lived.json');
+      await writeFile(profileFile, JSON.stringify(profile));
+      mock = await serveMockIdp({ profile: await loadProfile(profileFile), testMode: true, clock: createClock({ mode: 'running' }) });
+    });
+    afterAll(() => mock?.close());
+
+    it('prints what a check waits for and how long is left', { timeout: 120_000 }, async () => {
+      const target = await targetFor(mock, 'real-time', { driver: 'real', maxWaitSeconds: 10 }, profileFile);
+      const r = await cli(['--target', target, '--check', 'expiry.lives-declared-lifetime', '--report-dir', path.join(dir, 'real'), '--verbose']);
+      expect(r.stderr).toBe('');
+      expect(r.code).toBe(0);
+      expect(r.stdout).toContain('  ⧗ expiry.lives-declared-lifetime [public-web]: waiting 2 s (until just before the 4 s lifetime ends), 2 s left\n');
+      expect(r.stdout).toMatch(/^✓ expiry\.lives-declared-lifetime \[public-web\]$/m);
+      // The others would need days: skipped, with the reason.
+      expect(r.stdout).toMatch(/- expiry\.lives-declared-lifetime \[mobile\] {2}\(skipped: needs 7776000 s of real time; clock\.maxWaitSeconds is 10\)/);
+    });
+  });
+});
+
+describe('options', () => {
+  it('parses the output files and leaves the default target to the CLI', () => {
+    expect(parseCli(['--json', 'a.json', '--junit', 'b.xml', '--html', 'c.html'])).toMatchObject({ json: 'a.json', junit: 'b.xml', html: 'c.html', reportDir: 'reports' });
+    expect(parseCli([]).target).toBeUndefined();
+    expect(() => parseCli(['--html', ''])).toThrow(UsageError);
+    expect(() => parseCli(['--only', 'rotation,nope'])).toThrow('unknown group(s) nope');
+  });
+
+  it('loads only the suite files a --check names', () => {
+    expect(groupsToRun(parseCli(['--check', 'rotation.old-token-rejected,expiry.fixed-not-extended']))).toEqual(['rotation', 'expiry']);
+    expect(groupsToRun(parseCli(['--check', 'some-other-id']))).toEqual(['offline-access', 'rotation', 'expiry', 'sso', 'token-endpoint']);
+    expect(groupsToRun(parseCli(['--only', 'sso', '--check', 'rotation.x']))).toEqual(['sso']);
+  });
+
+  it('colours only on a terminal, unless NO_COLOR or FORCE_COLOR say otherwise', () => {
+    expect(useColor({}, true)).toBe(true);
+    expect(useColor({}, false)).toBe(false);
+    expect(useColor({ NO_COLOR: '1' }, true)).toBe(false);
+    expect(useColor({ NO_COLOR: '' }, true)).toBe(true);
+    expect(useColor({ FORCE_COLOR: '0' }, true)).toBe(false);
+    expect(useColor({ FORCE_COLOR: 'false' }, true)).toBe(false);
+    expect(useColor({ FORCE_COLOR: '1' }, false)).toBe(true);
+    expect(useColor({ NO_COLOR: '1', FORCE_COLOR: '1' }, true)).toBe(false);
+  });
+});

@@ -1,0 +1,373 @@
+/**
+ * Login in a real browser, for login pages that need JavaScript: the system's Chromium (Debian's
+ * `chromium` package; playwright never downloads one here) driven by playwright-core.
+ *
+ * Each login gets a fresh browser with a fresh temporary profile (`--user-data-dir`), runs the target's
+ * steps (fill, click, waitFor) on the authorization URL's page, and waits for the authorization response.
+ * The redirect to the redirect_uri is caught in the browser's network layer (CDP Fetch, response stage)
+ * from the 3xx Location header, before the browser follows it: the redirect_uri is never requested, which
+ * matters for a private-use scheme (`no.example.mobile:/cb`, RFC 8252 §7.1) and for a real app's https
+ * callback that would redeem the code first. The page gets a small "signed in" page instead.
+ *
+ * Every document request and response (headers; bodies are not read) goes into the check's recorder,
+ * redacted, and every `fill` value is registered as a secret first. The browser's cookies are copied into
+ * a tough-cookie jar, so an end-session logout can reuse the SSO session.
+ */
+import { access, constants, mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import type { BrowserContext, CDPSession, Page } from 'playwright-core';
+import { Cookie, CookieJar } from 'tough-cookie';
+import { LoginError } from '../../errors.ts';
+import type { Http } from '../../http.ts';
+import type { BrowserStep } from '../../target.ts';
+import { safeUrl, sameEndpoint, type Arrival } from '../browse.ts';
+import { readAuthorizationResponse, type LoginDriver, type LoginInput, type LoginResult } from './types.ts';
+
+/** Debian's `chromium` package. */
+export const DEFAULT_CHROMIUM = '/usr/bin/chromium';
+
+/** Quiet, reproducible, no sandbox (containers), no traffic of its own. */
+export const CHROMIUM_ARGS = [
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+  '--no-first-run',
+  '--disable-quic',
+] as const;
+
+/** Browsers open at once in this process; further logins wait for a slot. */
+export const MAX_BROWSERS = 4;
+
+export interface BrowserLoginOptions {
+  steps: readonly BrowserStep[];
+  /** Default true. */
+  headless?: boolean;
+  /** For the whole login: launch, page, steps and the redirect. Default 30 s. */
+  timeoutMs?: number;
+  /** Default DEFAULT_CHROMIUM. */
+  executablePath?: string;
+}
+
+export function createBrowserLogin(options: BrowserLoginOptions): LoginDriver {
+  return { kind: 'browser', login: (http, input) => browserLogin(http, input, options) };
+}
+
+/** Throws LOGIN_BROWSER_UNAVAILABLE when the browser cannot be started here (for a preflight). */
+export async function checkBrowser(executablePath = DEFAULT_CHROMIUM): Promise<void> {
+  await loadPlaywright();
+  try {
+    await access(executablePath, constants.X_OK);
+  } catch {
+    throw new LoginError(
+      'LOGIN_BROWSER_UNAVAILABLE',
+      `login driver "browser": no Chromium at ${executablePath}; install it (Debian/Ubuntu: apt-get install chromium) or set login.executablePath`,
+    );
+  }
+}
+
+const DONE_PAGE = '<!doctype html><meta charset="utf-8"><title>Signed in</title><p>Signed in. The conformance harness has the authorization response.</p>';
+
+export async function browserLogin(http: Http, input: LoginInput, options: BrowserLoginOptions): Promise<LoginResult> {
+  for (const step of options.steps) if ('fill' in step) http.recorder?.addSecret(step.value, 'login_value');
+  const executablePath = options.executablePath ?? DEFAULT_CHROMIUM;
+  const headless = options.headless ?? true;
+  const timeoutMs = options.timeoutMs ?? 30_000;
+  await checkBrowser(executablePath);
+  const { chromium } = await loadPlaywright();
+
+  return withBrowserSlot(async () => {
+    const deadline = Date.now() + timeoutMs;
+    const left = () => Math.max(1, deadline - Date.now());
+    const profileDir = await mkdtemp(path.join(tmpdir(), 'refresh-conformance-chromium-'));
+    let context: BrowserContext | undefined;
+    const onAbort = () => void context?.close().catch(() => undefined);
+    input.signal?.addEventListener('abort', onAbort, { once: true });
+    try {
+      input.signal?.throwIfAborted();
+      try {
+        context = await chromium.launchPersistentContext(profileDir, {
+          executablePath,
+          headless,
+          args: headless ? ['--headless', ...CHROMIUM_ARGS] : [...CHROMIUM_ARGS],
+          timeout: left(),
+        });
+      } catch (e) {
+        throw new LoginError('LOGIN_BROWSER_UNAVAILABLE', `login driver "browser": Chromium at ${executablePath} did not start: ${firstLine(e)}`);
+      }
+      if (input.cookieJar) await context.addCookies(await jarToBrowser(input.cookieJar));
+      const page = context.pages()[0] ?? (await context.newPage());
+      const watch = await watchRedirect(context, page, input.redirectUri, http);
+      const arrived = watch.arrival;
+      const stopped = new Promise<never>((_, reject) => {
+        if (input.signal) input.signal.addEventListener('abort', () => reject(input.signal!.reason), { once: true });
+      });
+
+      const flow = (async (): Promise<Arrival> => {
+        try {
+          await page.goto(input.authorizationUrl, { timeout: left(), waitUntil: 'domcontentloaded' });
+        } catch (e) {
+          if (watch.done()) return arrived;
+          throw new LoginError('LOGIN_UNEXPECTED_RESPONSE', `browser login: cannot open the authorization URL: ${firstLine(e)}`, {
+            url: safeUrl(http, input.authorizationUrl),
+          });
+        }
+        for (const [i, step] of options.steps.entries()) {
+          if (watch.done()) return arrived;
+          try {
+            await runStep(page, step, left());
+          } catch (e) {
+            if (watch.done()) return arrived;
+            const where = await describePage(page, http);
+            const timedOut = e instanceof Error && e.name === 'TimeoutError';
+            throw new LoginError(
+              timedOut ? 'LOGIN_TIMEOUT' : 'LOGIN_UNEXPECTED_RESPONSE',
+              `browser login: step ${i + 1} (${describeStep(step)}) ${timedOut ? `found no usable element within ${timeoutMs} ms` : `failed: ${firstLine(e)}`}; the page is ${where.text}`,
+              { url: where.url },
+            );
+          }
+        }
+        const timer = new Promise<'timeout'>((resolve) => setTimeout(() => resolve('timeout'), left()).unref());
+        const outcome = await Promise.race([arrived, timer]);
+        if (outcome !== 'timeout') return outcome;
+        const where = await describePage(page, http);
+        throw new LoginError(
+          'LOGIN_TIMEOUT',
+          `browser login: no redirect to the redirect_uri within ${timeoutMs} ms after ${options.steps.length} step(s); the page is ${where.text}`,
+          { url: where.url },
+        );
+      })();
+      flow.catch(() => undefined); // when the redirect wins the race, a step may still fail as the page goes
+
+      const arrival = await Promise.race([arrived, flow, stopped]);
+      const jar = input.cookieJar ?? new CookieJar();
+      await browserToJar(await context.cookies(), jar);
+      return readAuthorizationResponse(http, arrival, input, jar, watch.hops());
+    } finally {
+      input.signal?.removeEventListener('abort', onAbort);
+      await context?.close().catch(() => undefined);
+      await rm(profileDir, { recursive: true, force: true }).catch(() => undefined);
+    }
+  });
+}
+
+async function runStep(page: Page, step: BrowserStep, timeout: number): Promise<void> {
+  if ('fill' in step) await page.fill(step.fill, step.value, { timeout });
+  else if ('click' in step) await page.click(step.click, { timeout });
+  else await page.waitForSelector(step.waitFor, { timeout, state: 'visible' });
+}
+
+/** A step without its value (values are secrets). */
+function describeStep(step: BrowserStep): string {
+  if ('fill' in step) return `fill ${step.fill}`;
+  if ('click' in step) return `click ${step.click}`;
+  return `waitFor ${step.waitFor}`;
+}
+
+/** The page the browser is on: title, URL (redacted) and any alert text, for error messages. */
+async function describePage(page: Page, http: Http): Promise<{ text: string; url: string }> {
+  const url = safeUrl(http, page.url());
+  const facts = await page
+    .evaluate(() => {
+      const alerts = [...document.querySelectorAll('[role=alert], .error, .alert')].map((e) => (e.textContent ?? '').trim()).filter(Boolean);
+      return { title: document.title, alerts: alerts.slice(0, 3) };
+    })
+    .catch(() => ({ title: '', alerts: [] as string[] }));
+  const says = facts.alerts.length ? `; page says: "${facts.alerts.join(' / ')}"` : '';
+  const text = `${facts.title ? `"${facts.title}" ` : ''}at ${url}${says}`;
+  return { text: http.recorder ? http.recorder.redact(text) : text, url };
+}
+
+interface RedirectWatch {
+  arrival: Promise<Arrival>;
+  done(): boolean;
+  /** Document responses seen. */
+  hops(): number;
+}
+
+const REDIRECTS = new Set([301, 302, 303, 307, 308]);
+
+/**
+ * Watches the page's document requests through CDP Fetch: records each exchange, and stops the flow at
+ * the redirect_uri, whether reached by a 3xx Location (response stage), by a navigation or form_post
+ * to an http(s) redirect_uri (request stage), or by a navigation to a private-use scheme, which is no
+ * network request at all (the browser's request event; Chromium aborts such a navigation itself).
+ */
+async function watchRedirect(context: BrowserContext, page: Page, redirectUri: string, http: Http): Promise<RedirectWatch> {
+  let resolve!: (a: Arrival) => void;
+  const arrival = new Promise<Arrival>((r) => (resolve = r));
+  let done = false;
+  let hops = 0;
+  const arrive = (a: Arrival) => {
+    if (done) return;
+    done = true;
+    resolve(a);
+  };
+  const isDestination = (url: string) => {
+    try {
+      return sameEndpoint(new URL(url), redirectUri);
+    } catch {
+      return false;
+    }
+  };
+  const started = new Map<string, number>();
+
+  const cdp: CDPSession = await context.newCDPSession(page);
+  cdp.on('Fetch.requestPaused', (e) => {
+    void (async () => {
+      const { requestId } = e;
+      const key = e.networkId ?? requestId;
+      try {
+        if (e.responseStatusCode === undefined && e.responseErrorReason === undefined) {
+          // Request stage.
+          if (isDestination(e.request.url)) {
+            const post = e.request.method === 'POST' && e.request.postData !== undefined;
+            arrive(post ? { url: e.request.url, params: new URLSearchParams(e.request.postData), via: 'form_post' } : toArrival(e.request.url, 'redirect'));
+            await fulfillDone(cdp, requestId, []);
+            return;
+          }
+          started.set(key, Date.now());
+          await cdp.send('Fetch.continueRequest', { requestId });
+          return;
+        }
+        // Response stage.
+        hops++;
+        const headers = e.responseHeaders ?? [];
+        const begun = started.get(key) ?? Date.now();
+        started.delete(key);
+        http.recorder?.record({
+          method: e.request.method,
+          url: e.request.url,
+          requestHeaders: Object.entries(e.request.headers).map(([n, v]): [string, string] => [n.toLowerCase(), String(v)]),
+          ...(e.request.postData !== undefined && { requestBody: e.request.postData }),
+          ...(e.responseStatusCode !== undefined && { status: e.responseStatusCode }),
+          ...(e.responseStatusText && { statusText: e.responseStatusText }),
+          responseHeaders: headers.map((h): [string, string] => [h.name.toLowerCase(), h.value]),
+          startedAt: new Date(begun).toISOString(),
+          durationMs: Date.now() - begun,
+          ...(e.responseErrorReason !== undefined && { error: { code: 'BROWSER_NETWORK', message: e.responseErrorReason } }),
+        });
+        const location = headers.find((h) => h.name.toLowerCase() === 'location')?.value;
+        const target = location !== undefined && e.responseStatusCode !== undefined && REDIRECTS.has(e.responseStatusCode) ? resolveUrl(location, e.request.url) : undefined;
+        if (target && isDestination(target)) {
+          arrive(toArrival(target, 'redirect'));
+          // Keep the response's cookies (the SSO session), drop the redirect.
+          await fulfillDone(cdp, requestId, headers.filter((h) => h.name.toLowerCase() === 'set-cookie'));
+          return;
+        }
+        await cdp.send('Fetch.continueRequest', { requestId });
+      } catch {
+        // The page or browser closed while a request was paused: nothing left to do.
+      }
+    })();
+  });
+  await cdp.send('Fetch.enable', {
+    patterns: [
+      { urlPattern: '*', resourceType: 'Document', requestStage: 'Request' },
+      { urlPattern: '*', resourceType: 'Document', requestStage: 'Response' },
+    ],
+  });
+  // Navigations to a private-use scheme never reach the network layer.
+  context.on('request', (r) => {
+    if (!done && isDestination(r.url())) arrive(toArrival(r.url(), 'redirect'));
+  });
+  return { arrival, done: () => done, hops: () => hops };
+}
+
+async function fulfillDone(cdp: CDPSession, requestId: string, cookies: Array<{ name: string; value: string }>): Promise<void> {
+  await cdp.send('Fetch.fulfillRequest', {
+    requestId,
+    responseCode: 200,
+    responseHeaders: [{ name: 'content-type', value: 'text/html; charset=utf-8' }, { name: 'cache-control', value: 'no-store' }, ...cookies],
+    body: Buffer.from(DONE_PAGE).toString('base64'),
+  });
+}
+
+function toArrival(url: string, via: Arrival['via']): Arrival {
+  const u = new URL(url);
+  const params = new URLSearchParams(u.search);
+  for (const [k, v] of new URLSearchParams(u.hash.slice(1))) if (!params.has(k)) params.append(k, v);
+  return { url: u.href, params, via };
+}
+
+function resolveUrl(location: string, base: string): string | undefined {
+  try {
+    return new URL(location, base).href;
+  } catch {
+    return undefined;
+  }
+}
+
+type BrowserCookie = Awaited<ReturnType<BrowserContext['cookies']>>[number];
+
+/** Browser cookies into a tough-cookie jar, each under its own domain (a login may span hosts). */
+export async function browserToJar(cookies: readonly BrowserCookie[], jar: CookieJar): Promise<void> {
+  for (const c of cookies) {
+    const host = c.domain.replace(/^\./, '');
+    const attrs = [`${c.name}=${c.value}`, `Path=${c.path}`];
+    if (c.domain.startsWith('.')) attrs.push(`Domain=${host}`);
+    if (c.expires > 0) attrs.push(`Expires=${new Date(c.expires * 1000).toUTCString()}`);
+    if (c.httpOnly) attrs.push('HttpOnly');
+    if (c.secure) attrs.push('Secure');
+    if (c.sameSite) attrs.push(`SameSite=${c.sameSite}`);
+    await jar.setCookie(attrs.join('; '), `${c.secure ? 'https' : 'http'}://${host}${c.path}`, { ignoreError: true });
+  }
+}
+
+/** A jar's cookies for the browser (an existing SSO session). */
+async function jarToBrowser(jar: CookieJar): Promise<BrowserCookie[]> {
+  const serialized = await jar.serialize();
+  return serialized.cookies
+    .map((json) => Cookie.fromJSON(json))
+    .filter((c): c is Cookie => c !== null && c !== undefined && typeof c.domain === 'string')
+    .map((c) => {
+      const expires = c.expires instanceof Date ? Math.floor(c.expires.getTime() / 1000) : -1;
+      const sameSite = c.sameSite === 'strict' ? 'Strict' : c.sameSite === 'none' ? 'None' : 'Lax';
+      return {
+        name: c.key,
+        value: c.value,
+        domain: c.hostOnly ? c.domain! : `.${c.domain!}`,
+        path: c.path ?? '/',
+        expires,
+        httpOnly: Boolean(c.httpOnly),
+        secure: Boolean(c.secure),
+        sameSite,
+      } satisfies BrowserCookie;
+    });
+}
+
+let playwright: Promise<typeof import('playwright-core')> | undefined;
+
+/** playwright-core, loaded on first use: only targets with the browser driver need it. */
+async function loadPlaywright(): Promise<typeof import('playwright-core')> {
+  playwright ??= import('playwright-core');
+  try {
+    return await playwright;
+  } catch {
+    playwright = undefined;
+    throw new LoginError('LOGIN_BROWSER_UNAVAILABLE', 'login driver "browser" needs the playwright-core package (npm install playwright-core)');
+  }
+}
+
+let open = 0;
+const queue: Array<() => void> = [];
+
+/** Runs fn while holding one of MAX_BROWSERS slots; a finished login hands its slot to the next in line. */
+async function withBrowserSlot<T>(fn: () => Promise<T>): Promise<T> {
+  if (open < MAX_BROWSERS) open++;
+  else await new Promise<void>((r) => queue.push(r));
+  try {
+    return await fn();
+  } finally {
+    const next = queue.shift();
+    if (next) next();
+    else open--;
+  }
+}
+
+function firstLine(e: unknown): string {
+  const text = e instanceof Error ? e.message : String(e);
+  return (text.split('\n').find((l) => l.trim()) ?? text).trim();
+}

@@ -1,0 +1,150 @@
+/** report.html, as text: clause links, escaping, the failure details and one timeline per client. */
+import { Parser } from 'htmlparser2';
+import { describe, expect, it } from 'vitest';
+import type { Exchange } from './record.ts';
+import { clauseToHtml, reportToHtml, type HtmlCheck } from './report/html.ts';
+import { buildReport } from './report/json.ts';
+
+/** Every `<a href>` of a fragment, with its text. */
+function links(html: string): Array<[string, string]> {
+  const out: Array<[string, string]> = [];
+  let href: string | undefined;
+  let text = '';
+  const p = new Parser({
+    onopentag(name, attrs) {
+      if (name === 'a') {
+        href = attrs.href;
+        text = '';
+      }
+    },
+    ontext(t) {
+      if (href !== undefined) text += t;
+    },
+    onclosetag(name) {
+      if (name === 'a' && href !== undefined) {
+        out.push([text, href]);
+        href = undefined;
+      }
+    },
+  }, { decodeEntities: true });
+  p.write(html);
+  p.end();
+  return out;
+}
+
+describe('clause links', () => {
+  it('links RFC sections and appendices at rfc-editor.org', () => {
+    expect(links(clauseToHtml('RFC 6749 §10.10, Appendix A.17; RFC 7009 §2.1, §2.2'))).toEqual([
+      ['RFC 6749', 'https://www.rfc-editor.org/rfc/rfc6749'],
+      ['§10.10', 'https://www.rfc-editor.org/rfc/rfc6749#section-10.10'],
+      ['Appendix A.17', 'https://www.rfc-editor.org/rfc/rfc6749#appendix-A.17'],
+      ['RFC 7009', 'https://www.rfc-editor.org/rfc/rfc7009'],
+      ['§2.1', 'https://www.rfc-editor.org/rfc/rfc7009#section-2.1'],
+      ['§2.2', 'https://www.rfc-editor.org/rfc/rfc7009#section-2.2'],
+    ]);
+    expect(links(clauseToHtml('RFC9700-4.14.2'))).toEqual([['RFC9700-4.14.2', 'https://www.rfc-editor.org/rfc/rfc9700#section-4.14.2']]);
+  });
+
+  it('links OpenID specs to their named anchors, or xml2rfc section anchors', () => {
+    expect(links(clauseToHtml('OIDC Core §12.2'))).toEqual([
+      ['OIDC Core', 'https://openid.net/specs/openid-connect-core-1_0.html'],
+      ['§12.2', 'https://openid.net/specs/openid-connect-core-1_0.html#RefreshTokenResponse'],
+    ]);
+    expect(links(clauseToHtml('OIDC Core §11; OIDC Core §5.4')).map(([, h]) => h)).toContain('https://openid.net/specs/openid-connect-core-1_0.html#rfc.section.5.4');
+    expect(links(clauseToHtml('OpenID Connect Discovery 1.0 §3')).at(-1)).toEqual(['§3', 'https://openid.net/specs/openid-connect-discovery-1_0.html#ProviderMetadata']);
+    expect(links(clauseToHtml('OpenID RP-Initiated Logout 1.0 §2')).at(-1)).toEqual(['§2', 'https://openid.net/specs/openid-connect-rpinitiated-1_0.html#RPLogout']);
+    expect(links(clauseToHtml('OIDCC-12.2'))).toEqual([['OIDCC-12.2', 'https://openid.net/specs/openid-connect-core-1_0.html#RefreshTokenResponse']]);
+  });
+
+  it('keeps seed sections as plain labels, links advisories, and escapes', () => {
+    const html = clauseToHtml("000_a8c14fb60ecbbef3.txt §TelenorID+ Refresh policies (Sliding: 'a new token'); Keycloak GHSA-m2w5-7xhv-w6fh <b>");
+    expect(html).toContain('<span class="seed" title="section of a seed document (not published)">000_a8c14fb60ecbbef3.txt §TelenorID+ Refresh policies (Sliding: &apos;a new token&apos;)</span>');
+    expect(links(html)).toEqual([['GHSA-m2w5-7xhv-w6fh', 'https://github.com/advisories/GHSA-m2w5-7xhv-w6fh']]);
+    expect(html).toContain('&lt;b&gt;');
+    // A section sign after a seed file never becomes a link, even with a number.
+    expect(links(clauseToHtml('001_961c0881c3e61eb8.txt §2'))).toEqual([]);
+  });
+});
+
+const exchange: Exchange = {
+  method: 'POST',
+  url: 'https://idp.test/token',
+  requestHeaders: [['content-type', 'application/x-www-form-urlencoded']],
+  requestBody: 'grant_type=refresh_token&refresh_token=[redacted:refresh_token#3fa2c1]',
+  status: 400,
+  responseHeaders: [['content-type', 'application/json']],
+  responseBody: '{"error":"invalid_grant","error_description":"<script>alert(1)</script>"}',
+  startedAt: '2026-01-01T00:00:00.000Z',
+  durationMs: 12,
+};
+
+const checks: HtmlCheck[] = [
+  {
+    id: 'rotation.old-token-rejected',
+    group: 'rotation',
+    title: 'Old token <rejected>',
+    clause: 'RFC 6749 §6',
+    client: 'mobile',
+    policy: 'Mobile',
+    status: 'failed',
+    message:
+      'Old token <rejected> (RFC 6749 §6)\nexpected: invalid_grant\nseen: HTTP 200 & "a token"\n\nHTTP exchanges (secrets redacted):\n#1\n> POST https://idp.test/token\n< HTTP 200 OK (3 ms)\n<\n< {"x":"<img src=x onerror=alert(1)>"}',
+    durationMs: 40,
+    exchanges: [exchange],
+    timeline: [
+      { at: 0, kind: 'login', token: { id: 'aaaaaa', issuedAt: 0, expiresAt: 600, expiry: 'sliding' } },
+      { at: 0, kind: 'refresh', presented: 'aaaaaa', noted: 'rejected', label: 'old token' },
+    ],
+  },
+  { id: 'rotation.old-token-rejected', group: 'rotation', title: 'Old token <rejected>', clause: 'RFC 6749 §6', client: 'web', policy: 'Web', status: 'passed', message: null, durationMs: 5 },
+  { id: 'offline-access.issued', group: 'offline-access', title: 'Issued', clause: 'OIDC Core §11', client: 'no-refresh', policy: 'NoRefresh', status: 'skipped', message: 'policy NoRefresh does not issue refresh tokens', durationMs: 0 },
+];
+
+describe('reportToHtml', () => {
+  const report = buildReport({ target: 'staging <idp>', profile: 'telenorid-plus', startedAt: '2026-01-01T00:00:00.000Z', durationMs: 1234, checks });
+  const html = reportToHtml({ ...report, checks: report.checks.map((c, i) => ({ ...c, timeline: checks[i]!.timeline ?? [] })) }, {});
+
+  it('is one self-contained page: no script, no stylesheet or image fetched', () => {
+    expect(html.startsWith('<!doctype html>')).toBe(true);
+    const fetched: string[] = [];
+    const p = new Parser({
+      onopentag(name, attrs) {
+        if (name === 'script' || (name === 'link' && attrs.rel === 'stylesheet') || ((name === 'img' || name === 'iframe') && attrs.src)) fetched.push(name);
+      },
+    });
+    p.write(html);
+    p.end();
+    expect(fetched).toEqual([]);
+    expect(html).not.toMatch(/url\(/);
+  });
+
+  it('escapes everything it did not write itself', () => {
+    expect(html).not.toContain('<script>alert(1)</script>');
+    expect(html).not.toContain('<img src=x');
+    expect(html).not.toContain('<rejected>');
+    expect(html).not.toContain('staging <idp>');
+    expect(html).toContain('staging &lt;idp&gt;');
+    expect(html).toContain('&lt;script&gt;alert(1)&lt;/script&gt;');
+  });
+
+  it('shows the summary, the groups, the failure with its evidence and every recorded exchange', () => {
+    expect(html).toMatch(/<li class="count passed" data-status="passed" data-count="1"><b>1<\/b> passed<\/li>/);
+    expect(html).toMatch(/data-count="1"><b>1<\/b> failed/);
+    expect(html).toContain('id="group-rotation"');
+    expect(html).toContain('id="group-offline-access"');
+    expect(html).toContain('<div class="exchanges evidence"><figure class="exchange"><figcaption>#1</figcaption>');
+    expect(html).toContain('<span class="req">&gt; POST https://idp.test/token</span>');
+    expect(html).toContain('All 1 recorded exchange of this check');
+    expect(html).toContain('grant_type=refresh_token&amp;refresh_token=[redacted:refresh_token#3fa2c1]');
+    expect(html).toContain('policy NoRefresh does not issue refresh tokens');
+  });
+
+  it('draws one timeline per client, the lane named by fingerprint', () => {
+    for (const client of ['mobile', 'web', 'no-refresh']) expect(html).toContain(`<figure class="timeline" id="timeline-${client}" data-client="${client}">`);
+    expect(html.match(/<svg xmlns="http:\/\/www.w3.org\/2000\/svg" class="timeline-svg"/g)).toHaveLength(3);
+    expect(html).toContain('#aaaaaa');
+    expect(html).toContain('class="bar bar-sliding" data-token="aaaaaa"');
+    // The check expected a rejection where the target refreshed: ringed, and said in the tooltip.
+    expect(html).toContain('the check expected rejected');
+  });
+});

@@ -72,4 +72,32 @@ describe('npm run mock-idp + npm run conformance (form login, end-session logout
     server.kill('SIGINT');
     expect(await exited).toBe(0);
   }, 180_000);
+
+  test('--defect no-rotation: the same run against it fails exactly the rotation checks, exit 1', async () => {
+    const dir = await mkdtemp(path.join(tmpdir(), 'rc-e2e-defect-'));
+    const targetFile = path.join(dir, 'target.json');
+    const defective = spawn(TSX, ['scripts/mock-idp.ts', '--port', '0', '--defect', 'no-rotation', '--write-target', targetFile], {
+      env: { ...process.env, NO_COLOR: '1' },
+    });
+    try {
+      const banner = await waitForOutput(defective, /Ctrl-C stops the server/, 20_000);
+      expect(banner).toMatch(/DEFECTS ACTIVE.*no-rotation/);
+      const env = Object.fromEntries([...banner.matchAll(/^ {2}(MOCK_IDP_[A-Z_]+)=(\S+)$/gm)].map((m) => [m[1]!, m[2]!]));
+      const reports = path.join(dir, 'reports');
+      const r = await run(TSX, ['scripts/conformance.ts', '--target', targetFile, '--only', 'rotation', '--report-dir', reports], env, 120_000);
+      expect(r.code).toBe(1);
+      const report = JSON.parse(await readFile(path.join(reports, 'report.json'), 'utf8'));
+      const failed = [...new Set(report.checks.filter((c: { status: string }) => c.status === 'failed').map((c: { id: string }) => c.id))].sort();
+      expect(failed).toEqual(['rotation.concurrent-single-winner', 'rotation.new-token-each-refresh', 'rotation.old-token-rejected', 'rotation.reuse-revokes-family']);
+    } finally {
+      defective.kill('SIGKILL');
+    }
+  }, 180_000);
+
+  test('an unknown --defect is a one-line error, exit 2', async () => {
+    const r = await run(TSX, ['scripts/mock-idp.ts', '--defect', 'no-such-defect'], {}, 20_000);
+    expect(r.code).toBe(2);
+    expect(r.stderr.trim().split('\n')).toHaveLength(1);
+    expect(r.stderr).toMatch(/unknown defect\(s\) no-such-defect; known: no-rotation/);
+  });
 });

@@ -5,7 +5,7 @@
 import { parseArgs } from 'node:util';
 import { writeFile } from 'node:fs/promises';
 import { serveMockIdp } from '../mock-idp/adapters/node-http.ts';
-import { createClock, loadProfile, ProfileError } from '../mock-idp/index.ts';
+import { createClock, DEFECTS, isDefect, loadProfile, ProfileError } from '../mock-idp/index.ts';
 
 const HELP = `Usage: npm run mock-idp -- [options]
 
@@ -16,6 +16,8 @@ const HELP = `Usage: npm run mock-idp -- [options]
   --admin-token TOKEN   admin token for /__control (default: random per run; env MOCK_IDP_ADMIN_TOKEN)
   --signing-alg ALG     ES256 | RS256 | EdDSA                                             [ES256]
   --write-target FILE   write a target file for this server (form login, end-session logout)
+  --defect NAME         deviate from the profile in one seeded way (repeatable); see --list-defects
+  --list-defects        print the defect names and exit
   -h, --help            this text
 `;
 
@@ -36,6 +38,8 @@ try {
       'admin-token': { type: 'string' },
       'signing-alg': { type: 'string', default: 'ES256' },
       'write-target': { type: 'string' },
+      defect: { type: 'string', multiple: true, default: [] },
+      'list-defects': { type: 'boolean', default: false },
       help: { type: 'boolean', short: 'h', default: false },
     },
     strict: true,
@@ -47,6 +51,13 @@ if (args.help) {
   process.stdout.write(HELP);
   process.exit(0);
 }
+if (args['list-defects']) {
+  process.stdout.write(`${DEFECTS.join('\n')}\n`);
+  process.exit(0);
+}
+const unknownDefects = args.defect.filter((d) => !isDefect(d));
+if (unknownDefects.length) fail(`unknown defect(s) ${unknownDefects.join(', ')}; known: ${DEFECTS.join(', ')}`);
+const defects = args.defect.filter(isDefect);
 const port = Number(args.port);
 if (!Number.isInteger(port) || port < 0 || port > 65535) fail(`--port must be 0..65535, got ${args.port}`);
 if (!/^(127\.\d+\.\d+\.\d+|localhost|::1)$/.test(args.host)) fail('--host must be a loopback address: the mock is for tests');
@@ -69,6 +80,7 @@ try {
       testMode,
       signingAlg: alg,
       clock: createClock({ mode: 'running' }),
+      defects,
       ...((args['admin-token'] ?? process.env.MOCK_IDP_ADMIN_TOKEN) && { adminToken: args['admin-token'] ?? process.env.MOCK_IDP_ADMIN_TOKEN }),
       onError: (error, request) => process.stderr.write(`mock-idp: unexpected error on ${request.method} ${new URL(request.url).pathname}: ${String(error)}\n`),
     },
@@ -81,6 +93,7 @@ const { idp, url } = running;
 
 const lines = [
   `mock-idp serving profile "${profile.name}" (${profile.title})`,
+  ...(defects.length ? [`DEFECTS ACTIVE (deliberate deviations from the profile): ${defects.join(', ')}`] : []),
   `issuer:     ${url}`,
   `discovery:  ${url}/.well-known/openid-configuration`,
   '',

@@ -9,8 +9,87 @@ export const MAX_BODY_BYTES = 64 * 1024;
 const JSON_HEADERS = { 'content-type': 'application/json; charset=utf-8' };
 const NO_STORE = { 'cache-control': 'no-store', pragma: 'no-cache' };
 
+/** What a response built here says, before any Response object exists. */
+export interface PlainResponse {
+  status: number;
+  headers: Record<string, string> | Headers;
+  /** The body text; null for none. */
+  body: string | null;
+}
+
+const NativeResponse = globalThis.Response;
+
+/**
+ * A Response built by these helpers: `instanceof Response`, and every property and method a Response
+ * has, but the real (undici) Response, with the web stream it creates for its body, is made only
+ * when something reads it as one. A host that knows these (adapters/node-http.ts, through
+ * plainResponse) writes status, headers and body text straight to the socket instead: that stream
+ * was a good part of the cost of every request over HTTP. Fetch-API hosts (msw, a direct call)
+ * see a real Response, made on first use.
+ */
+class LightResponse {
+  readonly #plain: PlainResponse;
+  #real: Response | undefined;
+
+  constructor(plain: PlainResponse) {
+    this.#plain = plain;
+  }
+
+  /** The plain response, unless something already made the real one (which it may have changed). */
+  static plain(value: unknown): PlainResponse | undefined {
+    return value instanceof LightResponse && value.#real === undefined ? value.#plain : undefined;
+  }
+
+  static real(value: LightResponse): Response {
+    if (value.#real === undefined) {
+      const { body, status, headers } = value.#plain;
+      value.#real = new NativeResponse(body, { status, headers });
+    }
+    return value.#real;
+  }
+
+  get status(): number {
+    return this.#real?.status ?? this.#plain.status;
+  }
+
+  get ok(): boolean {
+    return this.status >= 200 && this.status < 300;
+  }
+}
+for (const key of Object.getOwnPropertyNames(NativeResponse.prototype)) {
+  if (key === 'constructor' || key === 'status' || key === 'ok') continue;
+  const d = Object.getOwnPropertyDescriptor(NativeResponse.prototype, key)!;
+  if (d.get) {
+    Object.defineProperty(LightResponse.prototype, key, {
+      get(this: LightResponse) {
+        return Reflect.get(LightResponse.real(this), key);
+      },
+      configurable: true,
+    });
+  } else if (typeof d.value === 'function') {
+    Object.defineProperty(LightResponse.prototype, key, {
+      value(this: LightResponse, ...args: unknown[]) {
+        const real = LightResponse.real(this) as unknown as Record<string, (...a: unknown[]) => unknown>;
+        return real[key]!(...args);
+      },
+      configurable: true,
+      writable: true,
+    });
+  }
+}
+Object.setPrototypeOf(LightResponse.prototype, NativeResponse.prototype);
+
+/** Status, headers and body text of a response built by these helpers and not yet used as a Response. */
+export function plainResponse(response: Response): PlainResponse | undefined {
+  return LightResponse.plain(response);
+}
+
+function respond(body: string | null, init: { status: number; headers: Record<string, string> | Headers }): Response {
+  return new LightResponse({ status: init.status, headers: init.headers, body }) as unknown as Response;
+}
+
 export function json(body: unknown, status = 200, headers: Record<string, string> = {}): Response {
-  return new Response(JSON.stringify(body), { status, headers: { ...JSON_HEADERS, ...headers } });
+  return respond(JSON.stringify(body), { status, headers: { ...JSON_HEADERS, ...headers } });
 }
 
 /** Token-endpoint style response: RFC 6749 §5.1 requires no-store + no-cache. */
@@ -24,7 +103,7 @@ export function errorResponse(err: OAuthError, noStore = true): Response {
 }
 
 export function html(body: string, status = 200, headers: Record<string, string> = {}): Response {
-  return new Response(body, {
+  return respond(body, {
     status,
     headers: { 'content-type': 'text/html; charset=utf-8', 'cache-control': 'no-store', ...headers },
   });
@@ -34,13 +113,26 @@ export function redirect(location: string, headers: Record<string, string> | Hea
   const h = new Headers(headers);
   h.set('location', location);
   h.set('cache-control', 'no-store');
-  return new Response(null, { status, headers: h });
+  return respond(null, { status, headers: h });
 }
 
 /** Reads at most MAX_BODY_BYTES; a longer body is refused without buffering it. */
 export async function readBody(request: Request): Promise<Uint8Array> {
-  const declared = Number(request.headers.get('content-length') ?? '0');
+  const length = request.headers.get('content-length');
+  const declared = Number(length ?? '0');
   if (declared > MAX_BODY_BYTES) throw invalidRequest(`request body exceeds ${MAX_BODY_BYTES} bytes`);
+  if (length !== null && /^\d+$/.test(length)) {
+    // A declared length within the cap (over HTTP the parser holds the body to it): read it in one go,
+    // which a host's lightweight Request (the node adapter's) serves without a web stream.
+    let bytes: Uint8Array;
+    try {
+      bytes = new Uint8Array(await request.arrayBuffer());
+    } catch {
+      throw invalidRequest('request body could not be read');
+    }
+    if (bytes.byteLength > MAX_BODY_BYTES) throw invalidRequest(`request body exceeds ${MAX_BODY_BYTES} bytes`);
+    return bytes;
+  }
   if (!request.body) return new Uint8Array(0);
   const reader = request.body.getReader();
   const chunks: Uint8Array[] = [];

@@ -95,7 +95,7 @@ export async function createMockIdp(options: MockIdpOptions): Promise<MockIdp> {
     endpoints: endpointsFor(issuer),
   };
   const control = createControl(ctx);
-  let requests = 0;
+  let untilSweep = 1024;
 
   async function handle(request: Request): Promise<Response> {
     let url: URL;
@@ -105,7 +105,11 @@ export async function createMockIdp(options: MockIdpOptions): Promise<MockIdp> {
       return errorResponse(new OAuthError('invalid_request', 'malformed request URL'));
     }
     const path = url.pathname.startsWith(issuerPath) ? url.pathname.slice(issuerPath.length) || '/' : url.pathname;
-    if (++requests % 1024 === 0) ctx.store.sweep(ctx.clock.now());
+    if (--untilSweep === 0) {
+      ctx.store.sweep(ctx.clock.now());
+      // Every 1024 requests, or less often in a large store: a sweep walks it all, so its cost per request stays bounded.
+      untilSweep = Math.max(1024, (ctx.store.codes.size + ctx.store.accessTokens.size + ctx.store.pending.size) >> 2);
+    }
     try {
       if (path === PATHS.control || path.startsWith(PATHS.control + '/')) {
         return await controlEndpoint(ctx, control, request, path.slice(PATHS.control.length), url);

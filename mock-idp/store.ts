@@ -69,7 +69,8 @@ export interface Family {
   revokedAt?: number;
   revokedReason?: string;
   tokens: RefreshTokenRecord[];
-  accessTokenHashes: Set<string>;
+  /** Hashes of the access tokens issued in this grant (an array: a Set per family costs memory). */
+  accessTokenHashes: string[];
 }
 
 export interface AccessTokenRecord {
@@ -103,12 +104,14 @@ export class Store {
 
   addRefreshToken(record: RefreshTokenRecord): void {
     this.refreshTokens.set(record.hash, record);
-    this.families.get(record.familyId)?.tokens.push(record);
+    const family = this.families.get(record.familyId);
+    if (family) family.tokens = append(family.tokens, record);
   }
 
   addAccessToken(record: AccessTokenRecord): void {
     this.accessTokens.set(record.hash, record);
-    if (record.familyId) this.families.get(record.familyId)?.accessTokenHashes.add(record.hash);
+    const family = record.familyId ? this.families.get(record.familyId) : undefined;
+    if (family) family.accessTokenHashes = append(family.accessTokenHashes, record.hash);
   }
 
   /** Revokes a family: every refresh token and every access token of the grant (RFC 7009 §2.1). */
@@ -133,6 +136,16 @@ export class Store {
     for (const [k, c] of this.codes) if (c.expiresAt + 3600 <= now) this.codes.delete(k);
     for (const [k, a] of this.accessTokens) if (a.expiresAt <= now && !a.familyId) this.accessTokens.delete(k);
   }
+}
+
+/**
+ * Appends to a family's list. The first element goes into a one-element literal: a push onto an
+ * empty array reserves 17 slots, and most families never hold more than one or two entries.
+ */
+function append<T>(list: T[], item: T): T[] {
+  if (list.length === 0) return [item];
+  list.push(item);
+  return list;
 }
 
 export function sessionActive(session: SsoSession | undefined, now: number): boolean {

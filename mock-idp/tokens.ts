@@ -69,7 +69,7 @@ export function startFamily(
     createdAt: now,
     fixedExpiresAt: now + input.lifetimeSeconds,
     tokens: [],
-    accessTokenHashes: new Set(),
+    accessTokenHashes: [],
   });
   const rt = newRefreshToken();
   ctx.store.addRefreshToken({

@@ -41,10 +41,12 @@ function validate(ctx: IdpContext, params: Params): AuthRequest | Response {
   if (!clientId) throw invalidRequest('client_id is required');
   const client = ctx.clients.get(clientId);
   if (!client) throw invalidRequest('unknown client_id');
-  const redirectUri = params.get('redirect_uri');
-  if (!redirectUri) throw invalidRequest('redirect_uri is required');
+  const requestedUri = params.get('redirect_uri');
+  if (!requestedUri) throw invalidRequest('redirect_uri is required');
   // Exact string match against the registered URIs (RFC 9700 §4.1.3).
-  if (!client.redirectUris.includes(redirectUri)) throw invalidRequest('redirect_uri is not registered for this client');
+  // The registered string itself is kept (equal, and shared by every code instead of a copy each).
+  const redirectUri = client.redirectUris.find((u) => u === requestedUri);
+  if (redirectUri === undefined) throw invalidRequest('redirect_uri is not registered for this client');
   const state = params.get('state');
   const back = { redirectUri, ...(state !== undefined && { state }) };
   const responseType = params.get('response_type');
@@ -57,7 +59,9 @@ function validate(ctx: IdpContext, params: Params): AuthRequest | Response {
   const unknown = requested.filter((s) => !supported.has(s));
   if (unknown.length) return errorRedirect(back, ctx, 'invalid_scope', `unknown scope: ${unknown.join(' ')}`);
   // OIDC Core §11: offline_access is ignored for a client whose policy never refreshes.
-  const scope = requested.filter((s) => s !== profile.offlineAccessScope || policy.refresh);
+  // The profile's own scope strings (equal to the requested ones), shared by every grant that holds them.
+  const canonical = new Map([...supported].map((s) => [s, s]));
+  const scope = requested.filter((s) => s !== profile.offlineAccessScope || policy.refresh).map((s) => canonical.get(s)!);
   const challenge = params.get('code_challenge');
   const method = params.get('code_challenge_method') ?? (challenge ? 'plain' : undefined);
   if (challenge !== undefined && method !== 'S256') return errorRedirect(back, ctx, 'invalid_request', 'code_challenge_method must be S256');
@@ -81,8 +85,9 @@ function validate(ctx: IdpContext, params: Params): AuthRequest | Response {
 function complete(ctx: IdpContext, req: AuthRequest, session: SsoSession, setCookie?: string): Response {
   const code = randomToken();
   const now = ctx.clock.now();
-  ctx.store.codes.set(hashToken(code), {
-    hash: hashToken(code),
+  const hash = hashToken(code);
+  ctx.store.codes.set(hash, {
+    hash,
     clientId: req.client.id,
     redirectUri: req.redirectUri,
     scope: req.scope,

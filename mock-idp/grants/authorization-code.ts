@@ -61,7 +61,8 @@ export async function handler(ctx: IdpContext, client: MockClient, params: Param
     sid: record.sid,
     ...(familyId !== undefined && { familyId }),
   });
-  record.accessTokenHashes.push(hashToken(at.access_token));
+  // A one-element array (a push onto [] reserves 17 slots): the record is kept an hour for reuse detection.
+  record.accessTokenHashes = [...record.accessTokenHashes, hashToken(at.access_token)];
   Object.assign(response, at, { scope: record.scope.join(' ') });
   if (record.scope.includes('openid')) {
     response.id_token = await issueIdToken(ctx, {

@@ -1,7 +1,7 @@
 /**
  * One server under test, in its own process (forked by the orchestrator with an IPC channel):
  *   bare           node:http answering a fixed small JSON body (the transport ceiling)
- *   sign           node:http that signs one id_token per request with jose SignJWT (the signing floor)
+ *   sign           node:http that signs one id_token per request with the mock's signer (the signing floor)
  *   mock           the mock IdP on node:http (serveMockIdp), profile telenorid-plus
  *   oidc-provider  node-oidc-provider 9, a public client (its default: rotation on), in-memory Map adapter
  *
@@ -14,7 +14,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
 import { readFileSync } from 'node:fs';
 import { pathToFileURL } from 'node:url';
-import { SignJWT, exportJWK, generateKeyPair, type CryptoKey } from 'jose';
+import { exportJWK, generateKeyPair } from 'jose';
 
 export type ServerKind = 'bare' | 'sign' | 'mock' | 'oidc-provider';
 export type MintWhat = 'refresh' | 'code' | 'access';
@@ -85,14 +85,14 @@ if (kind === 'bare') {
   });
   send({ type: 'ready', port, info: { tokenPath: '/token' } });
 } else if (kind === 'sign') {
-  const { privateKey } = await generateKeyPair(alg);
-  const kid = 'floor';
+  // The floor signs exactly as the mock does (its own signer, the fastest we have): a floor that
+  // signed more slowly than the mock would flatter the mock's ratio.
+  const { createKeys } = await import('../../mock-idp/keys.ts');
+  const keys = await createKeys(alg);
   const port = await listen((req, res) => {
     void drain(req).then(async () => {
       const now = Math.floor(Date.now() / 1000);
-      const idToken = await new SignJWT({ iss: 'http://127.0.0.1', sub: 'user', aud: 'client', iat: now, exp: now + 300, auth_time: now, sid: 'sid' })
-        .setProtectedHeader({ alg, kid, typ: 'JWT' })
-        .sign(privateKey as CryptoKey);
+      const idToken = await keys.sign({ iss: 'http://127.0.0.1', sub: 'user', aud: 'client', iat: now, exp: now + 300, auth_time: now, sid: 'sid' });
       const body = JSON.stringify({ id_token: idToken });
       res.writeHead(200, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) });
       res.end(body);

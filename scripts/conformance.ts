@@ -133,6 +133,7 @@ async function runSuites(options: CliOptions, version: string): Promise<number> 
     ...(options.expectedFailures && { expectedFailures: await loadExpectedFailures(options.expectedFailures) }),
   };
   const target = await preflight(config, e);
+  config.deadlineMs = Date.now() + target.timeouts.runMs;
   const [{ startVitest }, { ConformanceReporter }] = await Promise.all([import('vitest/node'), import('../suites/runner/vitest-reporter.ts')]);
   const color = useColor(process.env, Boolean(process.stdout.isTTY));
   process.stdout.write(

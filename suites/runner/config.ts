@@ -14,6 +14,8 @@ export interface ConformanceConfig {
   groups?: Group[];
   only?: string[];
   defects?: Defect[];
+  /** When the whole run must end (epoch ms; the CLI sets now + timeouts.runMs). */
+  deadlineMs?: number;
   /** Extra expected failures (from --expected-failures). */
   expectedFailures?: { id: string; reason: string; client?: string }[];
 }

@@ -119,6 +119,7 @@ export async function runInstance(instance: CheckInstance, env: RunEnvironment):
       ...(onWait && { onWait: (p) => onWait(instance.name, p) }),
     });
     const aborted = new Promise<never>((_, reject) => {
+      if (signal.aborted) reject(signal.reason);
       signal.addEventListener('abort', () => reject(signal.reason), { once: true });
     });
     await Promise.race([instance.check.run(run.context), aborted]);

@@ -10,7 +10,7 @@ import { installDefaultDispatcher } from '../harness/http.ts';
 import { stopEmbeddedMsw } from './embedded.ts';
 import { planChecks } from './plan.ts';
 import { applyExpectations } from './expected.ts';
-import { concurrencyFor, openEnvironment, runInstance, targetClients, type InstanceResult } from './run.ts';
+import { concurrencyFor, openEnvironment, runInstance, RunTimeoutError, targetClients, type InstanceResult } from './run.ts';
 
 declare module 'vitest' {
   interface TaskMeta {
@@ -24,7 +24,14 @@ export async function registerGroup(group: Group): Promise<void> {
   // connect/header/body timeouts for real targets.
   installDefaultDispatcher({ connectTimeoutMs: 10_000, headersTimeoutMs: 30_000, bodyTimeoutMs: 30_000 });
   const target = await resolveTarget(config);
-  const env = await openEnvironment(target, { ...(config.defects && { defects: config.defects }) });
+  // The run's deadline (timeouts.runMs, set by the CLI): past it, checks under way are aborted and
+  // checks not yet started fail at once, each with RUN_TIMEOUT, and the report is still written.
+  const deadline = new AbortController();
+  const timer =
+    config.deadlineMs === undefined
+      ? undefined
+      : setTimeout(() => deadline.abort(new RunTimeoutError(target.timeouts.runMs)), Math.max(0, config.deadlineMs - Date.now()));
+  const env = await openEnvironment(target, { ...(config.defects && { defects: config.defects }), signal: deadline.signal });
   const plan = planChecks({
     profile: target.profile,
     clients: await targetClients(env),
@@ -33,6 +40,7 @@ export async function registerGroup(group: Group): Promise<void> {
     ...(config.only && { only: config.only }),
   });
   afterAll(async () => {
+    clearTimeout(timer);
     stopEmbeddedMsw();
     await env.shared?.close();
   });

@@ -4,6 +4,7 @@
  */
 import { spawn } from 'node:child_process';
 import { createInterface } from 'node:readline';
+import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 
@@ -126,4 +127,42 @@ export async function spawnLauncher<T>(cli: string, args: string[], timeoutMs = 
     await close();
     throw e;
   }
+}
+
+/** What a launcher wrote for a run: the scaled profile, the target, and the env the target reads. */
+export interface WrittenTarget {
+  profileFile: string;
+  targetFile: string;
+  maxWaitSeconds: number;
+  env: Record<string, string>;
+}
+
+/** The banner's closing lines: what was written, and the command that runs the suites against it. */
+export function howToRun(written: WrittenTarget, expectedFailuresFile: string): string[] {
+  return [
+    `wrote ${written.profileFile}`,
+    `      ${written.targetFile}  (clock real, maxWaitSeconds ${written.maxWaitSeconds})`,
+    '',
+    'run the suites against it (in another terminal):',
+    ...Object.entries(written.env).map(([k, v]) => `  export ${k}=${v}`),
+    `  npm run conformance -- --target ${written.targetFile} --expected-failures ${path.relative(ROOT, expectedFailuresFile)}`,
+  ];
+}
+
+/** --run: run the suites against the server and exit with their code; otherwise serve until Ctrl-C. */
+export async function runOrServe(
+  options: LauncherOptions,
+  input: { written: WrittenTarget; dir: string; expectedFailuresFile: string; close: () => Promise<void>; announce: string },
+): Promise<void> {
+  if (options.run) {
+    process.stdout.write(`\n${input.announce}\n\n`);
+    const code = await runConformanceCli(input.written.targetFile, input.written.env, input.expectedFailuresFile, [
+      '--report-dir',
+      path.join(input.dir, 'reports'),
+    ]);
+    await input.close();
+    process.exit(code);
+  }
+  process.stdout.write('\nCtrl-C stops the server.\n');
+  serveUntilStopped(input.close, false);
 }

@@ -8,7 +8,7 @@
 import { mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { parseLauncherArgs, printReady, runConformanceCli, serveUntilStopped, ROOT } from '../cli.ts';
+import { howToRun, parseLauncherArgs, printReady, runOrServe, serveUntilStopped } from '../cli.ts';
 import { startOauth2MockServer } from './launch.ts';
 import { PINNED_FAILURES_FILE, writeOauth2MockServerTarget } from './target.ts';
 
@@ -50,20 +50,8 @@ if (options.json) {
     `oauth2-mock-server serving on ${running.issuer} (checked against ${running.profile.title})`,
     `clients:   ${running.clients.map((c) => `${c.id} (${c.policy})`).join(', ')}  (it accepts any client)`,
     '',
-    `wrote ${written.profileFile}`,
-    `      ${written.targetFile}  (clock real, maxWaitSeconds ${written.maxWaitSeconds})`,
-    '',
-    'run the suites against it (in another terminal):',
-    ...Object.entries(written.env).map(([k, v]) => `  export ${k}=${v}`),
-    `  npm run conformance -- --target ${written.targetFile} --expected-failures ${path.relative(ROOT, PINNED_FAILURES_FILE)}`,
+    ...howToRun(written, PINNED_FAILURES_FILE),
   ];
   process.stdout.write(`${lines.join('\n')}\n`);
-  if (options.run) {
-    process.stdout.write('\nrunning the suites...\n\n');
-    const code = await runConformanceCli(written.targetFile, written.env, PINNED_FAILURES_FILE, ['--report-dir', path.join(dir, 'reports')]);
-    await running.close();
-    process.exit(code);
-  }
-  process.stdout.write('\nCtrl-C stops the server.\n');
-  serveUntilStopped(running.close, false);
+  await runOrServe(options, { written, dir, expectedFailuresFile: PINNED_FAILURES_FILE, close: running.close, announce: 'running the suites...' });
 }

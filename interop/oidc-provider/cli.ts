@@ -9,7 +9,7 @@ import { mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { CI_SCALE, formatScale } from '../scale.ts';
-import { parseLauncherArgs, printReady, runConformanceCli, serveUntilStopped, ROOT } from '../cli.ts';
+import { howToRun, parseLauncherArgs, printReady, runOrServe, serveUntilStopped } from '../cli.ts';
 import { startOidcProvider } from './launch.ts';
 import { EXPECTED_FAILURES_FILE, writeOidcProviderTarget } from './target.ts';
 
@@ -61,20 +61,14 @@ if (options.json) {
     `clients:   ${running.clients.map((c) => `${c.id} (${c.policy})`).join(', ')}`,
     `login:     any username and password (devInteractions); the target uses ${running.users[0]!.username}`,
     '',
-    `wrote ${written.profileFile}`,
-    `      ${written.targetFile}  (clock real, maxWaitSeconds ${written.maxWaitSeconds})`,
-    '',
-    'run the suites against it (in another terminal):',
-    ...Object.entries(written.env).map(([k, v]) => `  export ${k}=${v}`),
-    `  npm run conformance -- --target ${written.targetFile} --expected-failures ${path.relative(ROOT, EXPECTED_FAILURES_FILE)}`,
+    ...howToRun(written, EXPECTED_FAILURES_FILE),
   ];
   process.stdout.write(`${lines.join('\n')}\n`);
-  if (options.run) {
-    process.stdout.write(`\nrunning the suites (scale ${formatScale(options.scale ?? CI_SCALE)})...\n\n`);
-    const code = await runConformanceCli(written.targetFile, written.env, EXPECTED_FAILURES_FILE, ['--report-dir', path.join(dir, 'reports')]);
-    await running.close();
-    process.exit(code);
-  }
-  process.stdout.write('\nCtrl-C stops the server.\n');
-  serveUntilStopped(running.close, false);
+  await runOrServe(options, {
+    written,
+    dir,
+    expectedFailuresFile: EXPECTED_FAILURES_FILE,
+    close: running.close,
+    announce: `running the suites (scale ${formatScale(options.scale ?? CI_SCALE)})...`,
+  });
 }

@@ -74,20 +74,8 @@ function failureMessage(instance: CheckInstance, expected: string, seen: string,
 
 export async function runInstance(instance: CheckInstance, env: RunEnvironment): Promise<InstanceResult> {
   const started = performance.now();
-  const base = {
-    id: instance.check.id,
-    group: instance.check.group,
-    title: instance.check.title,
-    clause: instance.clause,
-    client: instance.client.id,
-    policy: instance.client.policy,
-  };
   const done = (status: CheckResult['status'], message: string | null, extra: Partial<InstanceResult> = {}): InstanceResult => ({
-    ...base,
-    status,
-    message,
-    durationMs: Math.round(performance.now() - started),
-    timeline: [],
+    ...resultOf(instance, status, message, Math.round(performance.now() - started)),
     ...extra,
   });
   if (instance.skip !== undefined) return done('skipped', instance.skip);
@@ -187,6 +175,12 @@ export async function runAll(instances: readonly CheckInstance[], env: RunEnviro
 }
 
 function notStarted(instance: CheckInstance, runMs: number): InstanceResult {
+  const why = `RUN_TIMEOUT: not started, the run exceeded timeouts.runMs (${runMs} ms)`;
+  return resultOf(instance, 'failed', failureMessage(instance, 'the check to run', why, []), 0);
+}
+
+/** A result for an instance: what identifies the check and client, and its outcome. */
+function resultOf(instance: CheckInstance, status: CheckResult['status'], message: string | null, durationMs: number): InstanceResult {
   return {
     id: instance.check.id,
     group: instance.check.group,
@@ -194,9 +188,9 @@ function notStarted(instance: CheckInstance, runMs: number): InstanceResult {
     clause: instance.clause,
     client: instance.client.id,
     policy: instance.client.policy,
-    status: 'failed',
-    message: failureMessage(instance, 'the check to run', `RUN_TIMEOUT: not started, the run exceeded timeouts.runMs (${runMs} ms)`, []),
-    durationMs: 0,
+    status,
+    message,
+    durationMs,
     timeline: [],
   };
 }

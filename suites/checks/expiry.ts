@@ -1,7 +1,7 @@
 /** Lifetimes: fixed versus sliding refresh-token expiry, expired tokens, access-token expires_in. */
 import { describe, expectOAuthError, expectSuccess, fail, refreshTokenOf } from './expect.ts';
 import type { ApplicabilityInput, Check, CheckContext } from './types.ts';
-import { days, interactive, margin, rp, whenRefresh } from './util.ts';
+import { days, interactive, margin, realMargin, rp, whenRefresh } from './util.ts';
 import type { RefreshPolicy } from '../../mock-idp/profile/index.ts';
 
 /**
@@ -30,10 +30,6 @@ async function refreshAtMidpoint(t: CheckContext) {
   expectSuccess(r1, `the refresh after ${days(t1)}`);
   t.note({ kind: 'refresh' });
   return { p, L, t1, rt0, r1 };
-}
-
-function slack(i: ApplicabilityInput, lifetime: number): number {
-  return Math.max(2, Math.ceil(lifetime * 0.1)); // the real clock's margin; upper bound for waits()
 }
 
 export const expiryChecks: Check[] = [
@@ -84,7 +80,7 @@ export const expiryChecks: Check[] = [
     applies: whenRefresh((p, i) => (p.expiry === 'fixed' ? true : `policy ${i.client.policy} declares sliding expiry`)),
     waits: (i) => {
       const p = rp(i);
-      return p.lifetimeSeconds + slack(i, p.lifetimeSeconds);
+      return p.lifetimeSeconds + realMargin(p.lifetimeSeconds);
     },
     async run(t) {
       const { L, t1, rt0, r1 } = await refreshAtMidpoint(t);
@@ -106,7 +102,7 @@ export const expiryChecks: Check[] = [
     applies: whenRefresh((p, i) => (p.expiry === 'sliding' ? true : `policy ${i.client.policy} declares fixed expiry`)),
     waits: (i) => {
       const p = rp(i);
-      return p.lifetimeSeconds + slack(i, p.lifetimeSeconds);
+      return p.lifetimeSeconds + realMargin(p.lifetimeSeconds);
     },
     async run(t) {
       const { p, L, t1, rt0, r1 } = await refreshAtMidpoint(t);
@@ -130,7 +126,7 @@ export const expiryChecks: Check[] = [
     applies: whenRefresh((p, i) => (p.expiry === 'sliding' ? true : `policy ${i.client.policy} declares fixed expiry (see expiry.fixed-not-extended)`)),
     waits: (i) => {
       const p = rp(i);
-      return midpoint(p, i) + p.lifetimeSeconds + slack(i, p.lifetimeSeconds);
+      return midpoint(p, i) + p.lifetimeSeconds + realMargin(p.lifetimeSeconds);
     },
     async run(t) {
       const { L, rt0, r1 } = await refreshAtMidpoint(t);

@@ -1,7 +1,7 @@
 /** SSO-dependent reissue: new refresh tokens only while the SSO session is active (where declared). */
 import { describe, expectOAuthError, expectSuccess, fail, refreshTokenOf } from './expect.ts';
 import type { Answer, Check, CheckContext } from './types.ts';
-import { days, margin, rp, whenRefresh } from './util.ts';
+import { days, margin, realMargin, rp, whenRefresh } from './util.ts';
 
 /** The first refresh after the SSO session ended, and the presented token afterwards, as the profile declares. */
 async function expectAfterSsoEnd(t: CheckContext, rt: string, how: string, before: Answer[]): Promise<void> {
@@ -67,11 +67,11 @@ export const ssoChecks: Check[] = [
     title: 'After the SSO session lifetime passes a refresh behaves as the profile declares',
     clause: ({ profile }) => `${profile.citations.sso}; profile ssoSessionLifetimeSeconds=${profile.ssoSessionLifetimeSeconds}, refreshAfterSsoEnd=${profile.refreshAfterSsoEnd}`,
     applies: whenRefresh((p, i) =>
-      p.lifetimeSeconds <= i.profile.ssoSessionLifetimeSeconds + Math.max(2, Math.ceil(i.profile.ssoSessionLifetimeSeconds * 0.1))
+      p.lifetimeSeconds <= i.profile.ssoSessionLifetimeSeconds + realMargin(i.profile.ssoSessionLifetimeSeconds)
         ? `the token lifetime (${days(p.lifetimeSeconds)}) ends before the SSO session (${days(i.profile.ssoSessionLifetimeSeconds)}): nothing to observe`
         : true,
     ),
-    waits: (i) => i.profile.ssoSessionLifetimeSeconds + Math.max(2, Math.ceil(i.profile.ssoSessionLifetimeSeconds * 0.1)),
+    waits: (i) => i.profile.ssoSessionLifetimeSeconds + realMargin(i.profile.ssoSessionLifetimeSeconds),
     async run(t) {
       const { tokens } = await t.login({ offline: true });
       const rt = refreshTokenOf(tokens, 'the code exchange');

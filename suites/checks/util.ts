@@ -4,7 +4,12 @@ import type { ApplicabilityInput, CheckContext } from './types.ts';
 
 /** Slack around a boundary: exact on the mock's clock, generous on a real one (network, skew). */
 export function margin(t: Pick<CheckContext, 'clock'>, lifetime: number): number {
-  return t.clock.kind === 'mock' ? 1 : Math.max(2, Math.ceil(lifetime * 0.1));
+  return t.clock.kind === 'mock' ? 1 : realMargin(lifetime);
+}
+
+/** A real clock's slack around a boundary of `lifetime`: also the upper bound checks declare in waits(). */
+export function realMargin(lifetime: number): number {
+  return Math.max(2, Math.ceil(lifetime * 0.1));
 }
 
 export function refreshPolicy(i: ApplicabilityInput): RefreshPolicy | string {

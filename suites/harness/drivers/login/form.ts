@@ -12,7 +12,7 @@ import { LoginError } from '../../errors.ts';
 import { buildSubmission, chooseConfirmationForm, chooseSubmitter, hasPassword, isTextInput, type FormControl, type HtmlForm, type HtmlPage } from '../../html.ts';
 import type { Http } from '../../http.ts';
 import { browse, describePage, safeUrl, sameEndpoint, type Page, type PageDecision, type Step } from '../browse.ts';
-import { readAuthorizationResponse, type LoginDriver, type LoginInput, type LoginResult } from './types.ts';
+import { finishLogin, type LoginDriver, type LoginInput, type LoginResult } from './types.ts';
 
 export interface FormLoginOptions {
   username: string;
@@ -84,18 +84,7 @@ export async function formLogin(http: Http, input: LoginInput, options: FormLogi
     ...(options.maxHops !== undefined && { maxHops: options.maxHops }),
     ...(input.signal && { signal: input.signal }),
   });
-  switch (outcome.kind) {
-    case 'arrived':
-      return readAuthorizationResponse(http, outcome.arrival, input, jar, outcome.hops);
-    case 'loop':
-      throw new LoginError('LOGIN_REDIRECT_LOOP', `${who}: redirect loop at ${outcome.url}`, { url: outcome.url });
-    case 'too-many-hops':
-      throw new LoginError('LOGIN_TOO_MANY_HOPS', `${who}: no redirect to the redirect_uri after ${outcome.hops} requests (last: ${outcome.url})`, {
-        url: outcome.url,
-      });
-    case 'stopped':
-      return outcome.value;
-  }
+  return finishLogin(http, outcome, input, jar, who);
 }
 
 /** The password field, and the text-like field just before it (the username), if any. */

@@ -7,7 +7,7 @@ import { CookieJar } from 'tough-cookie';
 import { LoginError } from '../../errors.ts';
 import type { Http } from '../../http.ts';
 import { browse, describePage, safeUrl, sameEndpoint, type Page } from '../browse.ts';
-import { readAuthorizationResponse, type LoginDriver, type LoginInput, type LoginResult } from './types.ts';
+import { finishLogin, type LoginDriver, type LoginInput, type LoginResult } from './types.ts';
 
 export interface MockLoginOptions {
   /** A user of the mock IdP. The runner resolves the target's default (the mock's first user). */
@@ -38,14 +38,5 @@ export async function mockLogin(http: Http, input: LoginInput, options: MockLogi
     ...(options.maxHops !== undefined && { maxHops: options.maxHops }),
     ...(input.signal && { signal: input.signal }),
   });
-  switch (outcome.kind) {
-    case 'arrived':
-      return readAuthorizationResponse(http, outcome.arrival, input, jar, outcome.hops);
-    case 'loop':
-      throw new LoginError('LOGIN_REDIRECT_LOOP', `mock login: redirect loop at ${outcome.url}`, { url: outcome.url });
-    case 'too-many-hops':
-      throw new LoginError('LOGIN_TOO_MANY_HOPS', `mock login: no redirect to the redirect_uri after ${outcome.hops} requests`, { url: outcome.url });
-    case 'stopped':
-      return outcome.value;
-  }
+  return finishLogin(http, outcome, input, jar, 'mock login');
 }

@@ -2,7 +2,7 @@
 import type { CookieJar } from 'tough-cookie';
 import { LoginError } from '../../errors.ts';
 import type { Http } from '../../http.ts';
-import { safeUrl, type Arrival } from '../browse.ts';
+import { safeUrl, type Arrival, type BrowseOutcome } from '../browse.ts';
 
 export interface LoginInput {
   /** From buildAuthorizationUrl. */
@@ -63,4 +63,23 @@ export function readAuthorizationResponse(
   if (!code) throw new LoginError('LOGIN_NO_CODE', `authorization response at the redirect_uri has no "code"`, { url });
   http.recorder?.addSecret(code, 'code');
   return { code, state, cookieJar: jar, params: Object.fromEntries(p), via: arrival.via, hops };
+}
+
+/**
+ * The end of a login's browse: the authorization response at the redirect_uri, or the typed error
+ * for a redirect loop or too many hops. `who` names the driver in messages.
+ */
+export function finishLogin(http: Http, outcome: BrowseOutcome<never>, input: LoginInput, jar: CookieJar, who: string): LoginResult {
+  switch (outcome.kind) {
+    case 'arrived':
+      return readAuthorizationResponse(http, outcome.arrival, input, jar, outcome.hops);
+    case 'loop':
+      throw new LoginError('LOGIN_REDIRECT_LOOP', `${who}: redirect loop at ${outcome.url}`, { url: outcome.url });
+    case 'too-many-hops':
+      throw new LoginError('LOGIN_TOO_MANY_HOPS', `${who}: no redirect to the redirect_uri after ${outcome.hops} requests (last: ${outcome.url})`, {
+        url: outcome.url,
+      });
+    case 'stopped':
+      return outcome.value;
+  }
 }

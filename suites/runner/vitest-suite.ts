@@ -18,11 +18,14 @@ declare module 'vitest' {
   }
 }
 
+let dispatcherInstalled: unknown;
+
 export async function registerGroup(group: Group): Promise<void> {
   const config = inject('conformance');
   // globalThis.fetch stays the one injectable fetch (msw sees it); undici's Agent under it adds
   // connect/header/body timeouts for real targets.
-  installDefaultDispatcher({ connectTimeoutMs: 10_000, headersTimeoutMs: 30_000, bodyTimeoutMs: 30_000 });
+  // Once per process: the group files share a worker (isolate: false), and one Agent serves them all.
+  dispatcherInstalled ??= installDefaultDispatcher({ connectTimeoutMs: 10_000, headersTimeoutMs: 30_000, bodyTimeoutMs: 30_000 });
   const target = await resolveTarget(config);
   // The run's deadline (timeouts.runMs, set by the CLI): past it, checks under way are aborted and
   // checks not yet started fail at once, each with RUN_TIMEOUT, and the report is still written.

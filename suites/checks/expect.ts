@@ -2,7 +2,26 @@
  * Failing a check: every failure states what was expected, what was seen, and the HTTP
  * exchanges that show it (already redacted), so it can be reproduced by hand.
  */
+import { AsyncLocalStorage } from 'node:async_hooks';
 import type { Answer, Exchange } from './types.ts';
+
+/**
+ * What a check asserted while it ran. A check that returns having asserted nothing is
+ * inconclusive, never passed (a vacuous pass is the worst verdict a conformance tool can give).
+ * Every expect* helper records what it asserted; the runner reads the list (collectAssertions).
+ */
+const assertions = new AsyncLocalStorage<string[]>();
+
+/** Records that the running check asserted `what` (and it held). */
+export function asserted(what: string): void {
+  assertions.getStore()?.push(what);
+}
+
+/** Runs `fn` with its own assertion list; returns the list whatever `fn` did (thrown errors pass through). */
+export async function collectAssertions(fn: () => Promise<void>, into: string[] = []): Promise<string[]> {
+  await assertions.run(into, fn);
+  return into;
+}
 
 export class CheckFailure extends Error {
   override readonly name = 'CheckFailure';
@@ -22,13 +41,52 @@ export class CheckSkip extends Error {
   readonly code = 'CHECK_SKIPPED';
 }
 
+/**
+ * Applicable, but nothing could be observed (no id_token to compare, a real-clock window too
+ * narrow to probe): the reason says what was missing, with the numbers.
+ */
+export class CheckInconclusive extends Error {
+  override readonly name = 'CheckInconclusive';
+  readonly code = 'CHECK_INCONCLUSIVE';
+}
+
+/** A SHOULD-level rule broken, or a MAY the IdP did not take: reported, fails the run only with --strict. */
+export class CheckWarning extends Error {
+  override readonly name = 'CheckWarning';
+  readonly code = 'CHECK_WARNING';
+  constructor(
+    readonly expected: string,
+    readonly seen: string,
+    readonly exchanges: Exchange[] = [],
+  ) {
+    super(`expected ${expected}\nseen: ${seen}`);
+  }
+}
+
 export function fail(expected: string, seen: string, ...answers: (Answer | Exchange | undefined)[]): never {
-  const exchanges = answers.filter((a): a is Answer | Exchange => a !== undefined).map((a) => ('exchange' in a ? a.exchange : a));
-  throw new CheckFailure(expected, seen, exchanges);
+  throw new CheckFailure(expected, seen, exchangesOf(answers));
 }
 
 export function skip(reason: string): never {
   throw new CheckSkip(reason);
+}
+
+export function inconclusive(reason: string): never {
+  throw new CheckInconclusive(reason);
+}
+
+function exchangesOf(answers: (Answer | Exchange | undefined)[]): Exchange[] {
+  return answers.filter((a): a is Answer | Exchange => a !== undefined).map((a) => ('exchange' in a ? a.exchange : a));
+}
+
+export function warn(expected: string, seen: string, ...answers: (Answer | Exchange | undefined)[]): never {
+  throw new CheckWarning(expected, seen, exchangesOf(answers));
+}
+
+/** Asserts `ok` (recording `expected` as asserted), else fails with what was seen. */
+export function expectThat(ok: boolean, expected: string, seen: () => string, ...answers: (Answer | Exchange | undefined)[]): void {
+  if (!ok) fail(expected, seen(), ...answers);
+  asserted(expected);
 }
 
 /** A short description of an answer for "seen:" lines. */
@@ -44,6 +102,7 @@ export function expectSuccess(a: Answer, what: string): void {
   if (a.status !== 200 || !a.body || typeof a.body.access_token !== 'string') {
     fail(`${what} to succeed: HTTP 200 with an access_token (RFC 6749 §5.1)`, describe(a), a);
   }
+  asserted(`${what} succeeds`);
 }
 
 /** RFC 6749 §5.2: HTTP 400 with the given error code. */
@@ -51,10 +110,12 @@ export function expectOAuthError(a: Answer, code: string, what: string): void {
   if (a.status !== 400 || a.body?.error !== code) {
     fail(`${what}: HTTP 400 with error=${code} (RFC 6749 §5.2)`, describe(a), a);
   }
+  asserted(`${what}: error=${code}`);
 }
 
 export function refreshTokenOf(a: Answer, what: string): string {
   const rt = a.body?.refresh_token;
   if (typeof rt !== 'string' || rt === '') fail(`${what}: a refresh_token in the token response`, describe(a), a);
+  asserted(`${what}: a refresh_token`);
   return rt;
 }

@@ -36,6 +36,7 @@ export const expiryChecks: Check[] = [
   {
     id: 'expiry.access-token-expires-in',
     group: 'expiry',
+    level: 'MUST',
     title: 'Access-token expires_in is the declared lifetime',
     clause: ({ profile }) => `profile accessTokenLifetimeSeconds (${profile.accessTokenLifetimeSeconds} s); ${profile.citations.expiry}; RFC 6749 §5.1`,
     applies: interactive,
@@ -54,6 +55,7 @@ export const expiryChecks: Check[] = [
   {
     id: 'expiry.lives-declared-lifetime',
     group: 'expiry',
+    level: 'MUST',
     title: 'A refresh token still works just before its declared lifetime ends',
     clause: ({ profile, policy }) => `${policy.source}; ${profile.citations.expiry}`,
     applies: whenRefresh((p, i) =>
@@ -75,6 +77,7 @@ export const expiryChecks: Check[] = [
   {
     id: 'expiry.fixed-not-extended',
     group: 'expiry',
+    level: 'MUST',
     title: 'Fixed expiry: a token refreshed in between still dies at first issue + lifetime',
     clause: ({ profile, policy }) => `${policy.source} (Sliding = NO); ${profile.citations.expiry}`,
     applies: whenRefresh((p, i) => (p.expiry === 'fixed' ? true : `policy ${i.client.policy} declares sliding expiry`)),
@@ -97,6 +100,7 @@ export const expiryChecks: Check[] = [
   {
     id: 'expiry.sliding-chain-outlives-lifetime',
     group: 'expiry',
+    level: 'MUST',
     title: 'Sliding expiry: a chain of refreshes, each inside the lifetime, outlives the first lifetime',
     clause: ({ profile, policy }) => `${policy.source} (Sliding = YES: 'the lifetime of the refresh token will be renewed'); ${profile.citations.expiry}`,
     applies: whenRefresh((p, i) => (p.expiry === 'sliding' ? true : `policy ${i.client.policy} declares fixed expiry`)),
@@ -121,6 +125,7 @@ export const expiryChecks: Check[] = [
   {
     id: 'expiry.idle-gap-kills-token',
     group: 'expiry',
+    level: 'MUST',
     title: 'An idle gap longer than the lifetime kills the refresh token (invalid_grant)',
     clause: ({ profile, policy }) => `${policy.source}; ${profile.citations.expiry}; RFC 6749 §5.2 (invalid_grant: expired)`,
     applies: whenRefresh((p, i) => (p.expiry === 'sliding' ? true : `policy ${i.client.policy} declares fixed expiry (see expiry.fixed-not-extended)`)),

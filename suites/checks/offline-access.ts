@@ -7,6 +7,7 @@ export const offlineAccessChecks: Check[] = [
   {
     id: 'offline-access.none-without-offline-access',
     group: 'offline-access',
+    level: 'MUST',
     title: 'No refresh token when offline_access was not requested',
     clause: ({ profile }) => `${profile.citations.offlineAccess}; OIDC Core §11`,
     applies: interactive,
@@ -21,6 +22,7 @@ export const offlineAccessChecks: Check[] = [
   {
     id: 'offline-access.issued-with-offline-access',
     group: 'offline-access',
+    level: 'MUST',
     title: 'A refresh token when offline_access was requested, for a policy that allows refresh',
     clause: ({ profile, policy }) => `${profile.citations.offlineAccess}; ${policy.source}`,
     applies: (i) => (i.policy.refresh ? interactive(i) : `policy ${i.client.policy} does not allow refresh`),
@@ -36,6 +38,7 @@ export const offlineAccessChecks: Check[] = [
   {
     id: 'offline-access.none-for-no-refresh-policy',
     group: 'offline-access',
+    level: 'MUST',
     title: 'No refresh token for a policy that never refreshes, even with offline_access',
     clause: ({ policy }) => `${policy.source}; OIDC Core §11`,
     applies: (i) => (i.policy.refresh ? `policy ${i.client.policy} allows refresh` : interactive(i)),
@@ -50,6 +53,7 @@ export const offlineAccessChecks: Check[] = [
   {
     id: 'offline-access.none-from-client-credentials',
     group: 'offline-access',
+    level: 'MUST',
     title: 'No refresh token from the client_credentials grant, even with offline_access',
     clause: ({ profile }) => `${profile.citations.clientCredentials}`,
     applies: (i) => (i.policy.grantTypes.includes('client_credentials') ? true : `policy ${i.client.policy} does not use client_credentials`),

@@ -22,6 +22,7 @@ export const rotationChecks: Check[] = [
   {
     id: 'rotation.new-token-each-refresh',
     group: 'rotation',
+    level: 'MUST',
     title: 'Each refresh returns a new refresh token, distinct from the presented one',
     clause: ({ profile, policy }) => `${profile.citations.rotation}; ${policy.source}; RFC 6749 §6`,
     applies: rotating,
@@ -44,6 +45,7 @@ export const rotationChecks: Check[] = [
   {
     id: 'rotation.not-rotated-when-declared-off',
     group: 'rotation',
+    level: 'MUST',
     title: 'Without rotation the refresh returns no new refresh token and the same one keeps working',
     clause: ({ policy }) => `${policy.source}; RFC 6749 §6`,
     applies: whenRefresh((p, i) => (p.rotation ? `policy ${i.client.policy} declares rotation` : true)),
@@ -62,6 +64,7 @@ export const rotationChecks: Check[] = [
   {
     id: 'rotation.old-token-rejected',
     group: 'rotation',
+    level: 'MUST',
     title: 'After rotation the presented (old) refresh token fails with invalid_grant',
     clause: ({ profile }) => `${profile.citations.rotation}; RFC 6749 §6 ('MAY revoke the old refresh token'); RFC 9700 §4.14.2`,
     applies: rotating,
@@ -75,6 +78,7 @@ export const rotationChecks: Check[] = [
   {
     id: 'rotation.reuse-revokes-family',
     group: 'rotation',
+    level: 'MUST',
     title: 'Reusing a rotated-out refresh token revokes the family: the newest token fails too',
     clause: ({ profile }) => profile.citations.reuse,
     applies: whenRefresh((p, i) =>
@@ -93,6 +97,7 @@ export const rotationChecks: Check[] = [
   {
     id: 'rotation.reuse-rejected-family-kept',
     group: 'rotation',
+    level: 'MUST',
     title: 'Reusing a rotated-out token is rejected, and the newest token keeps working',
     clause: ({ profile }) => `${profile.citations.reuse}`,
     applies: whenRefresh((p, i) =>
@@ -107,6 +112,7 @@ export const rotationChecks: Check[] = [
   {
     id: 'rotation.concurrent-single-winner',
     group: 'rotation',
+    level: 'MUST',
     title: `Of ${CONCURRENT_REFRESHES} concurrent refreshes of one token at most one succeeds`,
     clause: 'RFC 9700 §4.14.2 (one-time use); Keycloak GHSA-m2w5-7xhv-w6fh (non-atomic rotation)',
     applies: whenRefresh((p, i) =>

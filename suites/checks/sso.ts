@@ -32,6 +32,7 @@ export const ssoChecks: Check[] = [
   {
     id: 'sso.new-token-while-session-active',
     group: 'sso',
+    level: 'MUST',
     title: 'While the SSO session is active a refresh returns a new refresh token',
     clause: ({ profile }) => `${profile.citations.sso}`,
     applies: whenRefresh((p, i) => (p.rotation ? true : `policy ${i.client.policy} declares no rotation: no new token to expect`)),
@@ -50,6 +51,7 @@ export const ssoChecks: Check[] = [
   {
     id: 'sso.refresh-after-logout',
     group: 'sso',
+    level: 'MUST',
     title: 'After logout a refresh behaves as the profile declares',
     clause: ({ profile }) => `${profile.citations.sso}; profile refreshAfterSsoEnd=${profile.refreshAfterSsoEnd}, presentedTokenAfterSsoEnd=${profile.presentedTokenAfterSsoEnd}; OpenID RP-Initiated Logout 1.0 §2`,
     applies: whenRefresh(),
@@ -64,6 +66,7 @@ export const ssoChecks: Check[] = [
   {
     id: 'sso.refresh-after-session-expiry',
     group: 'sso',
+    level: 'MUST',
     title: 'After the SSO session lifetime passes a refresh behaves as the profile declares',
     clause: ({ profile }) => `${profile.citations.sso}; profile ssoSessionLifetimeSeconds=${profile.ssoSessionLifetimeSeconds}, refreshAfterSsoEnd=${profile.refreshAfterSsoEnd}`,
     applies: whenRefresh((p, i) =>

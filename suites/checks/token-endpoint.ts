@@ -14,6 +14,7 @@ export const tokenEndpointChecks: Check[] = [
   {
     id: 'token-endpoint.metadata-advertises-refresh',
     group: 'token-endpoint',
+    level: 'SHOULD',
     title: 'Discovery advertises offline_access and the refresh_token grant',
     clause: 'RFC 8414 §2 (grant_types_supported, scopes_supported); OpenID Connect Discovery 1.0 §3',
     // Once per target: for the refreshing client whose id sorts first (the same one whichever client asks).
@@ -36,6 +37,7 @@ export const tokenEndpointChecks: Check[] = [
   {
     id: 'token-endpoint.no-store',
     group: 'token-endpoint',
+    level: 'MUST',
     title: 'Token responses carry Cache-Control: no-store and Pragma: no-cache',
     clause: 'RFC 6749 §5.1',
     applies: whenRefresh(),
@@ -54,6 +56,7 @@ export const tokenEndpointChecks: Check[] = [
   {
     id: 'token-endpoint.error-shape',
     group: 'token-endpoint',
+    level: 'MUST',
     title: 'An unknown refresh token gets HTTP 400 JSON with error=invalid_grant',
     clause: 'RFC 6749 §5.2',
     applies: whenRefresh(),
@@ -71,6 +74,7 @@ export const tokenEndpointChecks: Check[] = [
   {
     id: 'token-endpoint.refresh-token-syntax',
     group: 'token-endpoint',
+    level: 'MUST',
     title: 'Refresh tokens are VSCHAR strings long enough for 128 bits, distinct per issue',
     clause: 'RFC 6749 §10.10, Appendix A.17',
     applies: whenRefresh(),
@@ -87,6 +91,7 @@ export const tokenEndpointChecks: Check[] = [
   {
     id: 'token-endpoint.bound-to-client',
     group: 'token-endpoint',
+    level: 'MUST',
     title: 'A refresh token presented by another client is rejected with invalid_grant',
     clause: 'RFC 6749 §6 (bound to the client), §10.4; RFC 6749 §5.2',
     applies: whenRefresh((_p, i) => (i.otherClients.some((c) => i.profile.policies[c.policy]?.grantTypes.includes('refresh_token')) ? true : 'the target has no other client allowed to refresh')),
@@ -101,6 +106,7 @@ export const tokenEndpointChecks: Check[] = [
   {
     id: 'token-endpoint.confidential-must-authenticate',
     group: 'token-endpoint',
+    level: 'MUST',
     title: 'A confidential client that refreshes without its credentials gets invalid_client',
     clause: 'RFC 6749 §6 (MUST authenticate), §5.2 (invalid_client, 400 or 401)',
     applies: confidentialRefresh,
@@ -115,6 +121,7 @@ export const tokenEndpointChecks: Check[] = [
   {
     id: 'token-endpoint.wrong-secret-rejected',
     group: 'token-endpoint',
+    level: 'MUST',
     title: 'A wrong client secret gets invalid_client (401 with WWW-Authenticate when sent in the Authorization header)',
     clause: 'RFC 6749 §5.2 (invalid_client)',
     applies: confidentialRefresh,
@@ -130,6 +137,7 @@ export const tokenEndpointChecks: Check[] = [
   {
     id: 'token-endpoint.scope-may-narrow',
     group: 'token-endpoint',
+    level: 'MUST',
     title: 'A refresh may ask for a narrower scope',
     clause: 'RFC 6749 §6 (scope: MUST NOT include any scope not originally granted)',
     applies: whenRefresh(),
@@ -148,6 +156,7 @@ export const tokenEndpointChecks: Check[] = [
   {
     id: 'token-endpoint.scope-may-not-widen',
     group: 'token-endpoint',
+    level: 'MUST',
     title: 'A refresh asking for a scope not originally granted gets invalid_scope',
     clause: 'RFC 6749 §6, §5.2 (invalid_scope)',
     applies: whenRefresh((_p, i) => {
@@ -166,6 +175,7 @@ export const tokenEndpointChecks: Check[] = [
   {
     id: 'token-endpoint.id-token-on-refresh',
     group: 'token-endpoint',
+    level: 'MUST',
     title: 'An ID token from a refresh keeps iss, sub, aud and auth_time, has a new iat, and verifies against the JWKS',
     clause: 'OIDC Core §12.2',
     applies: whenRefresh((_p, i) => (scopeOf(i.client.scope ?? 'openid').includes('openid') ? true : 'the client does not request openid')),
@@ -197,6 +207,7 @@ export const tokenEndpointChecks: Check[] = [
   {
     id: 'token-endpoint.revocation-kills-refresh-token',
     group: 'token-endpoint',
+    level: 'MUST',
     title: 'After RFC 7009 revocation the refresh token fails with invalid_grant',
     clause: 'RFC 7009 §2.1, §2.2',
     applies: whenRefresh(),
@@ -214,6 +225,7 @@ export const tokenEndpointChecks: Check[] = [
   {
     id: 'token-endpoint.introspection-after-revocation',
     group: 'token-endpoint',
+    level: 'MUST',
     title: 'Introspection reports a refresh token active, then inactive after revocation',
     clause: 'RFC 7662 §2.2 (active); RFC 7009 §2.1',
     applies: whenRefresh(),
@@ -235,6 +247,7 @@ export const tokenEndpointChecks: Check[] = [
   {
     id: 'token-endpoint.introspection-after-rotation',
     group: 'token-endpoint',
+    level: 'MUST',
     title: 'Introspection reports a rotated-out refresh token inactive and its successor active',
     clause: 'RFC 7662 §2.2; RFC 6749 §6',
     applies: whenRefresh((p, i) => (p.rotation ? true : `policy ${i.client.policy} declares no rotation`)),

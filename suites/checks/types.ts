@@ -82,10 +82,18 @@ export interface ApplicabilityInput {
   otherClients: CheckClient[];
 }
 
+/**
+ * The normative level of the rule a check enforces, from its clause (RFC 2119): MUST (and rules a
+ * profile declares: the IdP documented them) fail the run; SHOULD and MAY give warnings.
+ */
+export type Level = 'MUST' | 'SHOULD' | 'MAY';
+
 export interface Check {
   id: string;
   group: Group;
   title: string;
+  /** The normative level of the clause it enforces. */
+  level: Level | ((input: ApplicabilityInput) => Level);
   /** The clause it enforces: seed file + section, or RFC/spec + section. */
   clause: string | ((input: ApplicabilityInput) => string);
   /** true, or the reason it cannot apply to this client. */

@@ -87,6 +87,7 @@ const checks: HtmlCheck[] = [
     client: 'mobile',
     policy: 'Mobile',
     status: 'failed',
+    level: 'MUST',
     message:
       'Old token <rejected> (RFC 6749 §6)\nexpected: invalid_grant\nseen: HTTP 200 & "a token"\n\nHTTP exchanges (secrets redacted):\n#1\n> POST https://idp.test/token\n< HTTP 200 OK (3 ms)\n<\n< {"x":"<img src=x onerror=alert(1)>"}',
     durationMs: 40,
@@ -96,8 +97,8 @@ const checks: HtmlCheck[] = [
       { at: 0, kind: 'refresh', presented: 'aaaaaa', noted: 'rejected', label: 'old token' },
     ],
   },
-  { id: 'rotation.old-token-rejected', group: 'rotation', title: 'Old token <rejected>', clause: 'RFC 6749 §6', client: 'web', policy: 'Web', status: 'passed', message: null, durationMs: 5 },
-  { id: 'offline-access.issued', group: 'offline-access', title: 'Issued', clause: 'OIDC Core §11', client: 'no-refresh', policy: 'NoRefresh', status: 'skipped', message: 'policy NoRefresh does not issue refresh tokens', durationMs: 0 },
+  { id: 'rotation.old-token-rejected', group: 'rotation', title: 'Old token <rejected>', clause: 'RFC 6749 §6', client: 'web', policy: 'Web', status: 'passed', level: 'MUST', message: null, durationMs: 5 },
+  { id: 'offline-access.issued', group: 'offline-access', title: 'Issued', clause: 'OIDC Core §11', client: 'no-refresh', policy: 'NoRefresh', status: 'skipped', level: 'MUST', message: 'policy NoRefresh does not issue refresh tokens', durationMs: 0 },
 ];
 
 describe('reportToHtml', () => {

@@ -28,6 +28,7 @@ const check = (over: Partial<CheckResult>): CheckResult => ({
   clause: 'RFC9700-4.14.2',
   client: 'mobile',
   policy: 'Mobile',
+  level: 'MUST',
   status: 'passed',
   message: null,
   durationMs: 120,

@@ -2,7 +2,7 @@
  * Planning: (check × target client) instances, each either to run or skipped with its reason
  * (the profile says no, the clock cannot wait that long). Pure.
  */
-import { CHECKS, type Check, type CheckClient, type Group } from '../checks/index.ts';
+import { CHECKS, type Check, type CheckClient, type Group, type Level } from '../checks/index.ts';
 import type { Profile } from '../../mock-idp/profile/index.ts';
 import type { ClockConfig, TargetClient } from '../harness/target.ts';
 
@@ -11,6 +11,7 @@ export interface CheckInstance {
   client: TargetClient;
   otherClients: TargetClient[];
   clause: string;
+  level: Level;
   /** Why it cannot run; undefined when it runs. */
   skip?: string;
   /** The name shown in vitest and JUnit: "<id> [<client>]". */
@@ -48,6 +49,7 @@ export function planChecks(input: {
         client,
         otherClients,
         clause: typeof check.clause === 'string' ? check.clause : check.clause(applicability),
+        level: typeof check.level === 'string' ? check.level : check.level(applicability),
         name: `${check.id} [${client.id}]`,
         ...(skip !== undefined && { skip }),
       });

@@ -186,6 +186,7 @@ function resultOf(instance: CheckInstance, status: CheckResult['status'], messag
     group: instance.check.group,
     title: instance.check.title,
     clause: instance.clause,
+    level: instance.level,
     client: instance.client.id,
     policy: instance.client.policy,
     status,

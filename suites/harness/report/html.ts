@@ -30,10 +30,13 @@ export interface HtmlOptions {
 const STATUS_LABEL: Record<CheckStatus, string> = {
   passed: 'passed',
   failed: 'failed',
+  warning: 'warning',
+  errored: 'errored',
   skipped: 'skipped',
+  inconclusive: 'inconclusive',
   'expected-failure': 'expected failure',
 };
-const STATUS_MARK: Record<CheckStatus, string> = { passed: '✓', failed: '✗', skipped: '–', 'expected-failure': '≈' };
+const STATUS_MARK: Record<CheckStatus, string> = { passed: '✓', failed: '✗', warning: '!', errored: 'E', skipped: '–', inconclusive: '?', 'expected-failure': '≈' };
 
 export function reportToHtml(report: HtmlReport, options: HtmlOptions = {}): string {
   const s = report.summary;
@@ -330,7 +333,7 @@ function count(status: string, label: string, n: number): string {
 }
 
 function tally(checks: readonly HtmlCheck[]): Record<CheckStatus, number> {
-  const t: Record<CheckStatus, number> = { passed: 0, failed: 0, skipped: 0, 'expected-failure': 0 };
+  const t: Record<CheckStatus, number> = { passed: 0, failed: 0, warning: 0, errored: 0, skipped: 0, inconclusive: 0, 'expected-failure': 0 };
   for (const c of checks) t[c.status]++;
   return t;
 }

@@ -61,9 +61,12 @@ function testcase(check: CheckResult): string[] {
     case 'passed':
       return [`${open}/>`];
     case 'skipped':
+    case 'inconclusive':
+    case 'warning':
       return [`${open}>`, `      <skipped ${attrs({ message })}/>`, '    </testcase>'];
     case 'expected-failure':
       return [`${open}>`, `      <skipped ${attrs({ message: `expected failure: ${message}` })}/>`, '    </testcase>'];
+    case 'errored':
     case 'failed': {
       const detail = [`${check.title} (${check.clause})`, message];
       if (check.exchanges?.length) detail.push('', formatExchanges(check.exchanges));

@@ -1,7 +1,12 @@
 /** The results of a run, as written to report.json (and turned into JUnit XML). */
 import type { Exchange } from '../record.ts';
 
-export type CheckStatus = 'passed' | 'failed' | 'skipped' | 'expected-failure';
+/**
+ * passed; failed (the IdP broke a declared rule); warning (a SHOULD broken or a MAY not taken);
+ * errored (the harness or the machine could not complete the check); skipped (not applicable);
+ * inconclusive (applicable, but nothing could be observed); expected-failure (failed, and listed).
+ */
+export type CheckStatus = 'passed' | 'failed' | 'warning' | 'errored' | 'skipped' | 'inconclusive' | 'expected-failure';
 
 export interface CheckResult {
   /** Stable check id, e.g. `rotation-reuse-revokes-family`. */
@@ -16,6 +21,8 @@ export interface CheckResult {
   /** The client's policy name; null when there is no client. */
   policy: string | null;
   status: CheckStatus;
+  /** Normative level of the clause (MUST / SHOULD / MAY). */
+  level: 'MUST' | 'SHOULD' | 'MAY';
   /** Why it failed or was skipped (rule, expected, actual); for expected failures, also the target's reason. */
   message: string | null;
   durationMs: number;

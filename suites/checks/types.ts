@@ -88,6 +88,10 @@ export interface ApplicabilityInput {
  */
 export type Level = 'MUST' | 'SHOULD' | 'MAY';
 
+/** What a check needs of the target beyond login and the token endpoint; the plan skips it where the target cannot give it. */
+export type Need = 'logout' | 'revocation' | 'introspection';
+export const NEEDS: readonly Need[] = ['logout', 'revocation', 'introspection'];
+
 export interface Check {
   id: string;
   group: Group;
@@ -100,5 +104,7 @@ export interface Check {
   applies(input: ApplicabilityInput): true | string;
   /** Clock time the check needs to pass (seconds), so a real clock can skip what it cannot wait for. */
   waits?(input: ApplicabilityInput): number;
+  /** Capabilities of the target it cannot run without (a logout driver and an IdP that can log out, ...). */
+  needs?: readonly Need[];
   run(t: CheckContext): Promise<void>;
 }

@@ -85,6 +85,8 @@ const Logout = z.discriminatedUnion('driver', [
   z.strictObject({ driver: z.literal('mock') }),
   /** OIDC RP-Initiated Logout 1.0; `postLogoutRedirectUri` must be registered for the client. */
   z.strictObject({ driver: z.literal('end-session'), postLogoutRedirectUri: absoluteUri.optional() }),
+  /** The target cannot log a session out (no RP-initiated logout, or none the harness may use): checks that need one are skipped. */
+  z.strictObject({ driver: z.literal('none') }),
 ]);
 export type LogoutConfig = z.infer<typeof Logout>;
 

@@ -10,6 +10,7 @@ import { createHttp, type Http } from '../harness/http.ts';
 import type { Target, TargetClient } from '../harness/target.ts';
 import type { ClockControl, SsoControl } from '../harness/drivers/control.ts';
 import { startEmbedded, type EmbeddedInstance } from './embedded.ts';
+import type { Capabilities } from './plan.ts';
 import type { Defect, Profile } from '../../mock-idp/index.ts';
 
 export interface Connection {
@@ -63,6 +64,23 @@ export async function connectRemote(target: Extract<Target, { kind: 'remote' }>,
     isolated: false,
     close: async () => undefined,
   };
+}
+
+/**
+ * What the target can do for the checks that need more than login and refresh (runner/plan.ts skips
+ * the others, with this reason). Without `endpoints` (the embedded mock, connected per check) the
+ * endpoints are assumed.
+ */
+export function capabilitiesOf(target: Target, endpoints?: Partial<Endpoints>): Capabilities {
+  const missing = (name: 'endSession' | 'revocation' | 'introspection', member: string): true | string =>
+    endpoints === undefined || endpoints[name] !== undefined ? true : `the IdP's discovery has no ${member} (and the target sets no endpoints.${name})`;
+  const logout =
+    target.logout.driver === 'none'
+      ? 'the target declares no logout (logout.driver none)'
+      : target.logout.driver === 'end-session'
+        ? missing('endSession', 'end_session_endpoint')
+        : true;
+  return { logout, revocation: missing('revocation', 'revocation_endpoint'), introspection: missing('introspection', 'introspection_endpoint') };
 }
 
 /** Base scope the embedded clients ask for: enough to narrow and to widen. */

@@ -176,6 +176,7 @@ export function createCheckRun(o: ContextOptions): CheckRun {
         ...(username !== undefined && { username }),
         ...(h.idToken !== undefined && { idToken: h.idToken }),
         clientId: client.id,
+        redirectUri: client.redirectUri,
         cookieJar: h.cookieJar,
         state: oauth.randomValue(),
       });

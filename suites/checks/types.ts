@@ -12,7 +12,8 @@ export const GROUPS: readonly Group[] = ['offline-access', 'rotation', 'expiry',
 export interface CheckClient {
   id: string;
   auth: 'client_secret_basic' | 'client_secret_post' | 'none';
-  redirectUri: string;
+  /** Absent only for a client whose policy has no authorization_code grant. */
+  redirectUri?: string;
   policy: string;
   /** Base scope (without the offline-access scope); default "openid". */
   scope?: string;

@@ -51,7 +51,11 @@ async function fetchJwks(http: Http, uri: string): Promise<JWTVerifyGetKey> {
 /** Discovers a remote target. */
 export async function connectRemote(target: Extract<Target, { kind: 'remote' }>, options: ConnectOptions = {}): Promise<Connection> {
   const http = createHttp({ requestTimeoutMs: target.timeouts.requestMs, ...(options.fetch && { fetch: options.fetch }) });
-  const { endpoints, metadata } = await discover(http, { issuer: target.issuer, endpoints: target.endpoints });
+  const { endpoints, metadata } = await discover(http, {
+    issuer: target.issuer,
+    endpoints: target.endpoints,
+    ...(target.discoveryUrl !== undefined && { discoveryUrl: target.discoveryUrl }),
+  });
   const jwks = await fetchJwks(http, endpoints.jwks);
   return {
     issuer: target.issuer,

@@ -25,6 +25,10 @@ beforeAll(async () => {
     http.get(`${ISSUER}/.well-known/openid-configuration`, () =>
       HttpResponse.json({ issuer: ISSUER, authorization_endpoint: `${ISSUER}/authorize`, token_endpoint: `${ISSUER}/token`, jwks_uri: `${ISSUER}/jwks` }),
     ),
+    // Also served elsewhere, for a target's discoveryUrl.
+    http.get(`${ISSUER}/meta/openid-configuration`, () =>
+      HttpResponse.json({ issuer: ISSUER, authorization_endpoint: `${ISSUER}/authorize`, token_endpoint: `${ISSUER}/token`, jwks_uri: `${ISSUER}/jwks`, end_session_endpoint: `${ISSUER}/logout` }),
+    ),
     http.get(`${ISSUER}/jwks`, () => HttpResponse.json(jwks)),
     http.get(`${ISSUER}/authorize`, ({ request }) => {
       const q = new URL(request.url).searchParams;
@@ -39,20 +43,21 @@ beforeAll(async () => {
 });
 afterAll(() => server.close());
 
-async function run(logout: unknown) {
-  const t = await parseTarget(
-    {
-      name: 'no-logout',
-      profile: 'telenorid-plus',
-      issuer: ISSUER,
-      clients: [{ id: 'mobile', auth: 'none', redirectUri: 'https://rp.example/cb', policy: 'Mobile', scope: 'openid profile' }],
-      login: { driver: 'mock', username: 'alice' },
-      logout,
-      clock: { driver: 'real', maxWaitSeconds: 0 },
-      timeouts: { requestMs: 1000, runMs: 20_000 },
-    },
-    'needs.test.ts',
-  );
+function targetFile(overrides: Record<string, unknown>): Record<string, unknown> {
+  return {
+    name: 'no-logout',
+    profile: 'telenorid-plus',
+    issuer: ISSUER,
+    clients: [{ id: 'mobile', auth: 'none', redirectUri: 'https://rp.example/cb', policy: 'Mobile', scope: 'openid profile' }],
+    login: { driver: 'mock', username: 'alice' },
+    clock: { driver: 'real', maxWaitSeconds: 0 },
+    timeouts: { requestMs: 1000, runMs: 20_000 },
+    ...overrides,
+  };
+}
+
+async function run(logout: unknown, overrides: Record<string, unknown> = {}) {
+  const t = await parseTarget(targetFile({ logout, ...overrides }), 'needs.test.ts');
   const env = await openEnvironment(t);
   const plan = planChecks({ profile: t.profile, clients: env.shared!.clients, clock: t.clock, capabilities: capabilitiesOf(t, env.shared!.endpoints) });
   return runAll(plan, env, 4);
@@ -76,5 +81,27 @@ describe('a target that cannot log out', () => {
     expect(ran.filter((r) => r.status === 'passed').length).toBeGreaterThan(0);
     // Before: every check died at connection time with ENDPOINT_MISSING.
     for (const r of ran) expect(r.message ?? '').not.toMatch(/ENDPOINT_MISSING|LOGOUT_UNAVAILABLE|end_session/);
+  });
+});
+
+describe('target format', () => {
+  it("discovers at the target's discoveryUrl, and then the target can log out", async () => {
+    const t = await parseTarget(targetFile({ logout: { driver: 'end-session' }, discoveryUrl: `${ISSUER}/meta/openid-configuration` }), 'needs.test.ts');
+    const env = await openEnvironment(t);
+    expect(env.shared!.endpoints.endSession).toBe(`${ISSUER}/logout`);
+    expect(capabilitiesOf(t, env.shared!.endpoints).logout).toBe(true);
+  });
+
+  it('runs a client without redirectUri (client_credentials only): its checks never try to log in', async () => {
+    const results = await run(
+      { driver: 'none' },
+      {
+        profile: 'erp-net',
+        clients: [{ id: 'svc', secret: 'svc-secret-0123456789', auth: 'client_secret_post', policy: 'Service' }],
+        login: { driver: 'form', username: 'u', password: 'p' },
+      },
+    );
+    expect(results.filter((r) => r.status !== 'skipped').length).toBeGreaterThan(0);
+    for (const r of results) expect(r.message ?? '').not.toContain('redirectUri');
   });
 });

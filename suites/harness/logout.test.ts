@@ -195,6 +195,15 @@ describe('end-session logout', () => {
     );
   });
 
+  it('without the login\'s cookies (a manual login) login_required proves nothing: LOGOUT_UNCONFIRMED, and no prompt=none request', async () => {
+    const err = await endSessionLogout(http(), { ...(await input()), cookieJar: new CookieJar() }, { endSessionEndpoint: `${IDP}/end_session_to_login`, authorizationEndpoint: AUTHORIZE }).catch(
+      (e: unknown) => e,
+    );
+    expect((err as LogoutError).code).toBe('LOGOUT_UNCONFIRMED');
+    expect((err as LogoutError).message).toContain('the login left no session cookies for the authorization endpoint');
+    expect(seen.some((s) => s.url.startsWith(AUTHORIZE))).toBe(false);
+  });
+
   it('createLogoutDriver looks for the end_session_endpoint only when a check logs out', async () => {
     // Before: creating the driver threw ENDPOINT_MISSING, so every check of such a target failed.
     const driver = createLogoutDriver({ driver: 'end-session' }, { endpoints: {} });

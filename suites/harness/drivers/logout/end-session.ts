@@ -40,8 +40,12 @@ type Ending = { outcome: 'redirected'; url: string; state?: string } | { outcome
 
 export async function endSessionLogout(http: Http, input: LogoutInput, options: EndSessionLogoutOptions): Promise<LogoutResult> {
   const jar = input.cookieJar ?? new CookieJar();
+  // Without the login's session cookies (a manual login keeps them in the person's browser) prompt=none
+  // gets login_required whether or not the session ended: no proof.
+  const endpoint = options.authorizationEndpoint;
+  const hadSession = endpoint !== undefined && (await jar.getCookies(endpoint)).length > 0;
   const ending = await endSession(http, jar, input, options);
-  const probe = await probeSession(http, jar, input, options);
+  const probe = await probeSession(http, jar, input, options, hadSession);
   const where = ending.outcome === 'redirected' ? `at post_logout_redirect_uri ${ending.url}` : `on ${ending.page} at ${ending.url}`;
   if (probe.kind === 'active') {
     throw new LogoutError(
@@ -116,11 +120,14 @@ async function endSession(http: Http, jar: CookieJar, input: LogoutInput, option
 type Probe = { kind: 'ended' } | { kind: 'active' } | { kind: 'unknown'; seen: string };
 
 /** prompt=none with the login's cookies: login_required proves the session ended, a code that it did not. */
-async function probeSession(http: Http, jar: CookieJar, input: LogoutInput, options: EndSessionLogoutOptions): Promise<Probe> {
+async function probeSession(http: Http, jar: CookieJar, input: LogoutInput, options: EndSessionLogoutOptions, hadSession: boolean): Promise<Probe> {
   const { authorizationEndpoint: endpoint } = options;
   const { clientId, redirectUri } = input;
   if (endpoint === undefined || clientId === undefined || redirectUri === undefined) {
     return { kind: 'unknown', seen: 'no prompt=none authorization request could be sent (no authorization endpoint, client_id or redirect_uri)' };
+  }
+  if (!hadSession) {
+    return { kind: 'unknown', seen: 'the login left no session cookies for the authorization endpoint, so a prompt=none request could prove nothing' };
   }
   const state = randomValue();
   const url = buildAuthorizationUrl({

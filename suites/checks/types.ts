@@ -91,7 +91,6 @@ export type Level = 'MUST' | 'SHOULD' | 'MAY';
 
 /** What a check needs of the target beyond login and the token endpoint; the plan skips it where the target cannot give it. */
 export type Need = 'logout' | 'revocation' | 'introspection';
-export const NEEDS: readonly Need[] = ['logout', 'revocation', 'introspection'];
 
 export interface Check {
   id: string;

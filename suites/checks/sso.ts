@@ -55,6 +55,7 @@ export const ssoChecks: Check[] = [
     title: 'After logout a refresh behaves as the profile declares',
     clause: ({ profile }) => `${profile.citations.sso}; profile refreshAfterSsoEnd=${profile.refreshAfterSsoEnd}, presentedTokenAfterSsoEnd=${profile.presentedTokenAfterSsoEnd}; OpenID RP-Initiated Logout 1.0 §2`,
     applies: whenRefresh(),
+    needs: ['logout'],
     async run(t) {
       const session = await t.login({ offline: true });
       const rt = refreshTokenOf(session.tokens, 'the code exchange');

@@ -12,7 +12,8 @@ export const GROUPS: readonly Group[] = ['offline-access', 'rotation', 'expiry',
 export interface CheckClient {
   id: string;
   auth: 'client_secret_basic' | 'client_secret_post' | 'none';
-  redirectUri: string;
+  /** Absent only for a client whose policy has no authorization_code grant. */
+  redirectUri?: string;
   policy: string;
   /** Base scope (without the offline-access scope); default "openid". */
   scope?: string;
@@ -88,6 +89,9 @@ export interface ApplicabilityInput {
  */
 export type Level = 'MUST' | 'SHOULD' | 'MAY';
 
+/** What a check needs of the target beyond login and the token endpoint; the plan skips it where the target cannot give it. */
+export type Need = 'logout' | 'revocation' | 'introspection';
+
 export interface Check {
   id: string;
   group: Group;
@@ -100,5 +104,7 @@ export interface Check {
   applies(input: ApplicabilityInput): true | string;
   /** Clock time the check needs to pass (seconds), so a real clock can skip what it cannot wait for. */
   waits?(input: ApplicabilityInput): number;
+  /** Capabilities of the target it cannot run without (a logout driver and an IdP that can log out, ...). */
+  needs?: readonly Need[];
   run(t: CheckContext): Promise<void>;
 }

@@ -49,6 +49,26 @@ describe('discover', () => {
     expect(d.metadata.issuer).toBe(ISSUER);
   });
 
+  it('reads the metadata from the discoveryUrl the target gives, still checking its issuer (OIDC Discovery §4.3)', async () => {
+    const elsewhere = `${ISSUER}/.well-known/openid-configuration/`;
+    server.use(
+      // Only with the trailing slash (msw matches both spellings to one handler).
+      mock.get(`${ISSUER}/.well-known/openid-configuration`, ({ request }) =>
+        request.url === elsewhere ? HttpResponse.json(metadata) : new HttpResponse('not here', { status: 404 }),
+      ),
+      mock.get('https://meta.test/other', () => HttpResponse.json({ ...metadata, issuer: 'https://other.test' })),
+    );
+    const d = await discover(http, { issuer: ISSUER, discoveryUrl: elsewhere });
+    expect(d.endpoints.token).toBe(`${ISSUER}/token`);
+    expect(d.result.response.url).toBe(elsewhere);
+    const mismatch = await setupError(discover(http, { issuer: ISSUER, discoveryUrl: 'https://meta.test/other' }));
+    expect(mismatch.message).toBe(`provider metadata "issuer" "https://other.test" does not match the configured issuer "${ISSUER}"`);
+    // Without it, the default URL's 404 says where to look.
+    expect((await setupError(discover(http, { issuer: ISSUER }))).message).toBe(
+      `GET ${ISSUER}/.well-known/openid-configuration returned HTTP 404, expected 200 with the provider metadata (set discoveryUrl in the target if the IdP serves it elsewhere)`,
+    );
+  });
+
   it('builds the well-known URL without a double slash', () => {
     expect(discoveryUrl(`${ISSUER}/`)).toBe(`${ISSUER}/.well-known/openid-configuration`);
   });
@@ -70,7 +90,7 @@ describe('discover', () => {
   it('reports a non-200 answer and a non-JSON answer as DISCOVERY_INVALID', async () => {
     server.use(mock.get(`${ISSUER}/.well-known/openid-configuration`, () => new HttpResponse('not here', { status: 404 }), { once: true }));
     expect((await setupError(discover(http, { issuer: ISSUER }))).message).toBe(
-      `GET ${ISSUER}/.well-known/openid-configuration returned HTTP 404, expected 200 with the provider metadata`,
+      `GET ${ISSUER}/.well-known/openid-configuration returned HTTP 404, expected 200 with the provider metadata (set discoveryUrl in the target if the IdP serves it elsewhere)`,
     );
     server.use(mock.get(`${ISSUER}/.well-known/openid-configuration`, () => HttpResponse.html('<html>login</html>'), { once: true }));
     const html = await setupError(discover(http, { issuer: ISSUER }));

@@ -43,9 +43,12 @@ export function discoveryUrl(issuer: string): string {
   return `${issuer.replace(/\/$/, '')}/.well-known/openid-configuration`;
 }
 
-/** Fetches and validates the provider metadata; unreachable → ISSUER_UNREACHABLE, bad metadata → DISCOVERY_INVALID. */
-export async function discover(http: Http, target: { issuer: string; endpoints?: EndpointOverrides }): Promise<Discovery> {
-  const url = discoveryUrl(target.issuer);
+/**
+ * Fetches and validates the provider metadata, from `discoveryUrl` when the target gives one (its
+ * `issuer` must still be the target's, §4.3); unreachable → ISSUER_UNREACHABLE, bad metadata → DISCOVERY_INVALID.
+ */
+export async function discover(http: Http, target: { issuer: string; discoveryUrl?: string; endpoints?: EndpointOverrides }): Promise<Discovery> {
+  const url = target.discoveryUrl ?? discoveryUrl(target.issuer);
   let result: HttpResult;
   try {
     result = await http.request('GET', url, { headers: { accept: 'application/json' } });
@@ -54,7 +57,8 @@ export async function discover(http: Http, target: { issuer: string; endpoints?:
     throw e;
   }
   if (result.response.status !== 200) {
-    throw new SetupError('DISCOVERY_INVALID', `GET ${url} returned HTTP ${result.response.status}, expected 200 with the provider metadata`);
+    const hint = target.discoveryUrl === undefined ? ' (set discoveryUrl in the target if the IdP serves it elsewhere)' : '';
+    throw new SetupError('DISCOVERY_INVALID', `GET ${url} returned HTTP ${result.response.status}, expected 200 with the provider metadata${hint}`);
   }
   const metadata = result.json;
   if (typeof metadata !== 'object' || metadata === null || Array.isArray(metadata)) {

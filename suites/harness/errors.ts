@@ -80,7 +80,14 @@ export class LoginError extends HarnessError<LoginErrorCode> {
   }
 }
 
-export type LogoutErrorCode = 'LOGOUT_TOO_MANY_HOPS' | 'LOGOUT_REDIRECT_LOOP' | 'LOGOUT_UNEXPECTED_RESPONSE';
+export type LogoutErrorCode =
+  | 'LOGOUT_TOO_MANY_HOPS'
+  | 'LOGOUT_REDIRECT_LOOP'
+  | 'LOGOUT_UNEXPECTED_RESPONSE'
+  /** The end-session flow ran, but nothing shows the SSO session ended (see drivers/logout/end-session.ts). */
+  | 'LOGOUT_UNCONFIRMED'
+  /** The target declares no logout (`logout.driver` "none"), yet a check asked for one. */
+  | 'LOGOUT_UNAVAILABLE';
 
 export class LogoutError extends HarnessError<LogoutErrorCode> {
   override readonly name = 'LogoutError';

@@ -2,7 +2,7 @@ import { delay, http as mock, HttpResponse } from 'msw';
 import { setupServer } from 'msw/node';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { HttpError } from './errors.ts';
-import { createHttp } from './http.ts';
+import { createHttp, mayRetry } from './http.ts';
 import { Recorder } from './record.ts';
 
 const IDP = 'https://idp.test';
@@ -198,5 +198,40 @@ describe('http.request', () => {
 
   it('rejects a malformed URL as a caller error (TypeError), not an HttpError', async () => {
     await expect(createHttp({ requestTimeoutMs: 1000 }).request('GET', 'not a url')).rejects.toBeInstanceOf(TypeError);
+  });
+});
+
+describe('sending again', () => {
+  /** What undici's fetch rejects with: a TypeError whose cause carries the socket error code. */
+  const failed = (code: string) => Object.assign(new TypeError('fetch failed'), { cause: Object.assign(new Error(code), { code }) });
+
+  it('only what cannot have had an effect: no connection made, or a safe method whose connection was lost', () => {
+    expect(mayRetry('POST', failed('ECONNREFUSED'))).toBe(true);
+    expect(mayRetry('GET', failed('ECONNRESET'))).toBe(true);
+    expect(mayRetry('GET', failed('UND_ERR_SOCKET'))).toBe(true);
+    expect(mayRetry('POST', failed('ECONNRESET'))).toBe(false);
+    expect(mayRetry('POST', failed('UND_ERR_SOCKET'))).toBe(false);
+    expect(mayRetry('PUT', failed('EPIPE'))).toBe(false);
+    expect(mayRetry('GET', failed('UND_ERR_HEADERS_TIMEOUT'))).toBe(false);
+    expect(mayRetry('GET', new TypeError('Failed to fetch'))).toBe(false);
+  });
+
+  it('sends a refused POST again, once', async () => {
+    const fetch = vi.fn().mockRejectedValueOnce(failed('ECONNREFUSED')).mockResolvedValueOnce(new Response('ok'));
+    const recorder = new Recorder();
+    const r = await createHttp({ requestTimeoutMs: 1000, fetch, recorder }).request('POST', `${IDP}/token`, { form: { a: '1' } });
+    expect(r.text).toBe('ok');
+    expect(fetch).toHaveBeenCalledTimes(2);
+    expect(recorder.exchanges.map((e) => e.error?.message ?? e.status)).toEqual([`POST ${IDP}/token failed: ECONNREFUSED; sent again`, 200]);
+  });
+
+  it('gives up after the second attempt, and never sends again a POST whose connection was lost', async () => {
+    const refused = vi.fn(async () => Promise.reject(failed('ECONNREFUSED')));
+    expect((await httpError(createHttp({ requestTimeoutMs: 1000, fetch: refused }).request('GET', `${IDP}/a`))).message).toBe(`GET ${IDP}/a failed: ECONNREFUSED`);
+    expect(refused).toHaveBeenCalledTimes(2);
+    const reset = vi.fn(async () => Promise.reject(failed('ECONNRESET')));
+    const err = await httpError(createHttp({ requestTimeoutMs: 1000, fetch: reset }).request('POST', `${IDP}/token`, { form: { refresh_token: 'rt' } }));
+    expect(err.code).toBe('HTTP_NETWORK');
+    expect(reset).toHaveBeenCalledOnce();
   });
 });

@@ -6,7 +6,8 @@
  * - is bounded: headers and body together within `requestTimeoutMs`, the body to `maxBodyBytes`;
  * - is recorded, redacted, in the recorder, if one is given;
  * - fails only with an HttpError (HTTP_TIMEOUT, HTTP_NETWORK, HTTP_BODY_TOO_LARGE) naming method and URL,
- *   or with the caller's own abort reason. Any HTTP status is a result, not an error: judging is the caller's job.
+ *   or with the caller's own abort reason. Any HTTP status is a result, not an error: judging is the caller's job;
+ * - is sent again, once, only when the first attempt cannot have had an effect (see `mayRetry`).
  */
 import { Agent, setGlobalDispatcher } from 'undici';
 import { HttpError, type HttpErrorCode } from './errors.ts';
@@ -104,9 +105,21 @@ async function send(ctx: SendContext, method: HttpMethod, url: string, req: Requ
     durationMs: 0,
   };
   let response: Response | undefined;
+  let retried = false;
   try {
-    // Raced against the signal as well: not every fetch (e.g. a mocked one) honours it.
-    response = await untilAborted(ctx.fetch(url, { method, headers, body, redirect: 'manual', signal }), signal);
+    for (;;) {
+      try {
+        // Raced against the signal as well: not every fetch (e.g. a mocked one) honours it.
+        response = await untilAborted(ctx.fetch(url, { method, headers, body, redirect: 'manual', signal }), signal);
+        break;
+      } catch (e) {
+        if (retried || signal.aborted || !mayRetry(method, e)) throw e;
+        retried = true;
+        // The failed attempt stays in the evidence.
+        const err = toHttpError(e, false, false, ctx, method, url);
+        store(ctx, { ...base, durationMs: Math.round(performance.now() - t0), error: { code: err.code, message: `${err.message}; sent again` } });
+      }
+    }
     const bytes = await readBody(response, signal, ctx.maxBodyBytes, () => describe(ctx, method, url));
     const text = new TextDecoder('utf-8').decode(bytes);
     const exchange = store(ctx, {
@@ -157,6 +170,30 @@ function store(ctx: SendContext, ex: Exchange): Exchange {
 /** `METHOD url`, the URL redacted (it may carry a code or an id_token_hint). */
 function describe(ctx: SendContext, method: string, url: string): string {
   return `${method} ${ctx.recorder ? ctx.recorder.redact(url) : redact(url)}`;
+}
+
+/** Failures that prove nothing was sent: no connection was made. */
+const NOTHING_SENT = new Set(['ECONNREFUSED']);
+/** The connection died before any response: the request may or may not have reached the server. */
+const CONNECTION_LOST = new Set(['ECONNRESET', 'EPIPE', 'UND_ERR_SOCKET']);
+/** Safe methods (RFC 9110 §9.2.1); a GET here may issue a code or end a session, but doing so twice does no harm. */
+const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
+
+/**
+ * Whether a request whose fetch failed before any response may be sent again (once). RFC 9112 §9.3.1:
+ * never automatically retry a non-idempotent request unless it is known that it was never applied. So a
+ * POST (a refresh consumes its token) is sent again only when no connection was made; a safe method also
+ * after the connection was lost (RFC 9110 §9.2.2), e.g. a kept-alive socket the server closed as it was reused.
+ */
+export function mayRetry(method: string, error: unknown): boolean {
+  const code = causeCode(error);
+  if (code === undefined) return false;
+  return NOTHING_SENT.has(code) || (CONNECTION_LOST.has(code) && SAFE_METHODS.has(method));
+}
+
+function causeCode(error: unknown): string | undefined {
+  const cause = (error as { cause?: { code?: unknown } } | undefined)?.cause;
+  return typeof cause?.code === 'string' ? cause.code : undefined;
 }
 
 const TIMEOUT_CAUSES = new Set(['UND_ERR_CONNECT_TIMEOUT', 'UND_ERR_HEADERS_TIMEOUT', 'UND_ERR_BODY_TIMEOUT', 'ETIMEDOUT']);
@@ -246,18 +283,33 @@ export interface DispatcherOptions {
   headersTimeoutMs?: number;
   /** Longest silence between two body chunks. */
   bodyTimeoutMs?: number;
+  /** Longest idle time after which a kept-alive connection is still reused (default SAFE_IDLE_MS). */
+  maxIdleMs?: number;
 }
 
 /**
- * Installs an undici Agent with transport timeouts as the global dispatcher, which Node's
- * globalThis.fetch uses. A second net under the per-request timeout of `createHttp`; msw still
- * intercepts globalThis.fetch. Returns the agent (close it at the end of the run).
+ * How long an idle kept-alive connection may be reused. Servers close idle connections on their own
+ * clock, often without saying when (gunicorn: 2 s, no Keep-Alive header); a request written as the
+ * server closes is lost, and a POST cannot be sent again. 1 s stays clear of the shortest common
+ * keep-alive; a server's `Keep-Alive: timeout=N` hint is honoured less the same margin (N ≤ 1: no reuse).
+ */
+export const SAFE_IDLE_MS = 1000;
+
+/**
+ * Installs an undici Agent with transport timeouts and a safe keep-alive as the global dispatcher,
+ * which Node's globalThis.fetch uses. A second net under the per-request timeout of `createHttp`;
+ * msw still intercepts globalThis.fetch. Returns the agent (close it at the end of the run).
  */
 export function installDefaultDispatcher(options: DispatcherOptions = {}): Agent {
+  const idle = options.maxIdleMs ?? SAFE_IDLE_MS;
   const agent = new Agent({
     connect: { timeout: options.connectTimeoutMs ?? 10_000 },
     headersTimeout: options.headersTimeoutMs ?? 30_000,
     bodyTimeout: options.bodyTimeoutMs ?? 30_000,
+    // No hint: `idle`; a hint of N s: min(N s - margin, idle).
+    keepAliveTimeout: idle,
+    keepAliveMaxTimeout: idle,
+    keepAliveTimeoutThreshold: idle,
   });
   setGlobalDispatcher(agent);
   return agent;

@@ -250,3 +250,42 @@ describe('helpers', () => {
     expect(substituteEnv({ '${A}': 1, s: '${A}-${B}', n: [true, null] }, { A: 'a', B: 'b' }, 'x')).toEqual({ '${A}': 1, s: 'a-b', n: [true, null] });
   });
 });
+
+describe('targets as they are', () => {
+  it('takes logout.driver "none"', async () => {
+    const t = await parseTarget(remote({ logout: { driver: 'none' } }), 't.json', env);
+    expect(t.logout).toEqual({ driver: 'none' });
+    expect((await setupError(() => parseTarget(remote({ logout: { driver: 'none', postLogoutRedirectUri: 'https://app.example/bye' } }), 't.json', env))).code).toBe('TARGET_INVALID');
+  });
+
+  it('takes an optional discoveryUrl: https, or plain http on the issuer origin or a loopback host', async () => {
+    const t = await parseTarget(remote({ discoveryUrl: 'https://idp.staging.example/.well-known/openid-configuration/' }), 't.json', env);
+    expect(t.kind === 'remote' && t.discoveryUrl).toBe('https://idp.staging.example/.well-known/openid-configuration/');
+    const none = await parseTarget(remote(), 't.json', env);
+    expect(none.kind === 'remote' && 'discoveryUrl' in none).toBe(false);
+    for (const ok of ['http://127.0.0.1:8080/meta', 'http://localhost:8080/meta']) {
+      expect(await parseTarget(remote({ discoveryUrl: ok }), 't.json', env)).toMatchObject({ discoveryUrl: ok });
+    }
+    expect(await parseTarget(remote({ issuer: 'http://idp.lan', discoveryUrl: 'http://idp.lan/meta' }), 't.json', env)).toMatchObject({ discoveryUrl: 'http://idp.lan/meta' });
+    const plain = await setupError(() => parseTarget(remote({ discoveryUrl: 'http://metadata.example/openid-configuration' }), 't.json', env));
+    expect(plain).toMatchObject({ code: 'TARGET_INVALID', message: "t.json: discoveryUrl: must be an https URL (plain http only on the issuer's origin or a loopback host): http://metadata.example/openid-configuration" });
+    expect((await setupError(() => parseTarget(remote({ discoveryUrl: 'ftp://idp.staging.example/meta' }), 't.json', env))).message).toContain('discoveryUrl: must be an http(s) URL');
+    expect((await setupError(() => parseTarget({ name: 'm', profile: 'telenorid-plus', embedded: { transport: 'msw' }, login: { driver: 'mock' }, logout: { driver: 'mock' }, clock: { driver: 'mock' }, discoveryUrl: 'https://x.test/' }, 't.json', env))).code).toBe('TARGET_INVALID');
+  });
+
+  it('needs redirectUri only for clients whose policy has the authorization_code grant', async () => {
+    const service = { id: 'svc', secret: 'svc-secret-0123', auth: 'client_secret_post', policy: 'Service' };
+    const interactive = { id: 'portal', secret: 'portal-secret-0123', auth: 'client_secret_basic', policy: 'Interactive' };
+    const t = await parseTarget(remote({ profile: 'erp-net', clients: [service, { ...interactive, redirectUri: 'https://portal.example/cb' }] }), 't.json', env);
+    expect(t.kind === 'remote' && t.clients.map((c) => [c.id, c.redirectUri])).toEqual([
+      ['svc', undefined],
+      ['portal', 'https://portal.example/cb'],
+    ]);
+    expect(t.kind === 'remote' && 'redirectUri' in t.clients[0]!).toBe(false);
+    const err = await setupError(() => parseTarget(remote({ profile: 'erp-net', clients: [service, interactive] }), 't.json', env));
+    expect(err).toMatchObject({
+      code: 'TARGET_INVALID',
+      message: 't.json: clients[1].redirectUri: required for client "portal": policy Interactive has the authorization_code grant, so its checks log in',
+    });
+  });
+});

@@ -26,7 +26,8 @@ const Client = z.strictObject({
   secret: z.string().min(1).optional(),
   /** Token endpoint authentication method (RFC 7591 §2 names). */
   auth: ClientAuth,
-  redirectUri: absoluteUri,
+  /** Required unless the client's policy has no authorization_code grant (it never logs in). */
+  redirectUri: absoluteUri.optional(),
   /** A key of the profile's `policies`: what this client is expected to get. */
   policy: z.string().min(1),
   /** Scope asked for at login; the offline-access scope is added by the checks that need it. */
@@ -85,6 +86,8 @@ const Logout = z.discriminatedUnion('driver', [
   z.strictObject({ driver: z.literal('mock') }),
   /** OIDC RP-Initiated Logout 1.0; `postLogoutRedirectUri` must be registered for the client. */
   z.strictObject({ driver: z.literal('end-session'), postLogoutRedirectUri: absoluteUri.optional() }),
+  /** The target cannot log a session out (no RP-initiated logout, or none the harness may use): checks that need one are skipped. */
+  z.strictObject({ driver: z.literal('none') }),
 ]);
 export type LogoutConfig = z.infer<typeof Logout>;
 
@@ -126,6 +129,11 @@ const common = {
 const RemoteTargetFile = z.strictObject({
   ...common,
   issuer: httpUrl,
+  /**
+   * Where the provider metadata is, when not at `<issuer>/.well-known/openid-configuration` (some IdPs serve
+   * it only with a trailing slash, or elsewhere). The metadata's `issuer` must still be the target's.
+   */
+  discoveryUrl: httpUrl.optional(),
   clients: z.array(Client).min(1, 'at least one client'),
 });
 
@@ -142,7 +150,8 @@ export interface TargetClient {
   id: string;
   secret?: string;
   auth: ClientAuth;
-  redirectUri: string;
+  /** Absent only for a client whose policy has no authorization_code grant. */
+  redirectUri?: string;
   /** The policy's name, a key of `profile.policies`. */
   policy: string;
   /** The policy itself, looked up once. */
@@ -171,6 +180,8 @@ interface TargetCommon {
 export interface RemoteTarget extends TargetCommon {
   kind: 'remote';
   issuer: string;
+  /** The provider metadata's URL, when the target file gives one. */
+  discoveryUrl?: string;
   clients: TargetClient[];
 }
 
@@ -234,7 +245,14 @@ export async function parseTarget(json: unknown, origin: string, env: Env = proc
     origin,
   };
   if ('embedded' in file) return { ...common, kind: 'embedded', embedded: file.embedded };
-  return { ...common, kind: 'remote', issuer: file.issuer, clients: resolveClients(file.clients, profile, origin) };
+  if (file.discoveryUrl !== undefined) requireSafeDiscoveryUrl(file.discoveryUrl, file.issuer, origin);
+  return {
+    ...common,
+    kind: 'remote',
+    issuer: file.issuer,
+    ...(file.discoveryUrl !== undefined && { discoveryUrl: file.discoveryUrl }),
+    clients: resolveClients(file.clients, profile, origin),
+  };
 }
 
 /** Every secret the target holds, for `Recorder.addSecret` (client secrets, password, admin token). */
@@ -325,16 +343,33 @@ function resolveClients(clients: RemoteFile['clients'], profile: Profile, origin
     if (c.auth !== 'none' && !c.secret) {
       throw new SetupError('TARGET_INVALID', `${origin}: ${at}.secret: required with auth ${c.auth}`);
     }
+    if (c.redirectUri === undefined && rules.grantTypes.includes('authorization_code')) {
+      throw new SetupError(
+        'TARGET_INVALID',
+        `${origin}: ${at}.redirectUri: required for client "${c.id}": policy ${c.policy} has the authorization_code grant, so its checks log in`,
+      );
+    }
     return {
       id: c.id,
       ...(c.secret !== undefined && { secret: c.secret }),
       auth: c.auth,
-      redirectUri: c.redirectUri,
+      ...(c.redirectUri !== undefined && { redirectUri: c.redirectUri }),
       policy: c.policy,
       policyRules: rules,
       scope: c.scope,
     };
   });
+}
+
+/**
+ * The metadata names the endpoints the client secrets go to, so it must come over TLS, as the issuer
+ * does: https, or plain http to the issuer's own origin or to a loopback host (a local test IdP).
+ */
+function requireSafeDiscoveryUrl(url: string, issuer: string, origin: string): void {
+  const u = new URL(url);
+  const loopback = u.hostname === 'localhost' || u.hostname === '[::1]' || /^127(\.\d{1,3}){3}$/.test(u.hostname);
+  if (u.protocol === 'https:' || loopback || u.origin === new URL(issuer).origin) return;
+  throw new SetupError('TARGET_INVALID', `${origin}: discoveryUrl: must be an https URL (plain http only on the issuer's origin or a loopback host): ${url}`);
 }
 
 /** Against a running mock, the `mock` drivers talk to its control API, which needs the admin token. */

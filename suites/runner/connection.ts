@@ -10,6 +10,7 @@ import { createHttp, type Http } from '../harness/http.ts';
 import type { Target, TargetClient } from '../harness/target.ts';
 import type { ClockControl, SsoControl } from '../harness/drivers/control.ts';
 import { startEmbedded, type EmbeddedInstance } from './embedded.ts';
+import type { Capabilities } from './plan.ts';
 import type { Defect, Profile } from '../../mock-idp/index.ts';
 
 export interface Connection {
@@ -50,7 +51,11 @@ async function fetchJwks(http: Http, uri: string): Promise<JWTVerifyGetKey> {
 /** Discovers a remote target. */
 export async function connectRemote(target: Extract<Target, { kind: 'remote' }>, options: ConnectOptions = {}): Promise<Connection> {
   const http = createHttp({ requestTimeoutMs: target.timeouts.requestMs, ...(options.fetch && { fetch: options.fetch }) });
-  const { endpoints, metadata } = await discover(http, { issuer: target.issuer, endpoints: target.endpoints });
+  const { endpoints, metadata } = await discover(http, {
+    issuer: target.issuer,
+    endpoints: target.endpoints,
+    ...(target.discoveryUrl !== undefined && { discoveryUrl: target.discoveryUrl }),
+  });
   const jwks = await fetchJwks(http, endpoints.jwks);
   return {
     issuer: target.issuer,
@@ -63,6 +68,23 @@ export async function connectRemote(target: Extract<Target, { kind: 'remote' }>,
     isolated: false,
     close: async () => undefined,
   };
+}
+
+/**
+ * What the target can do for the checks that need more than login and refresh (runner/plan.ts skips
+ * the others, with this reason). Without `endpoints` (the embedded mock, connected per check) the
+ * endpoints are assumed.
+ */
+export function capabilitiesOf(target: Target, endpoints?: Partial<Endpoints>): Capabilities {
+  const missing = (name: 'endSession' | 'revocation' | 'introspection', member: string): true | string =>
+    endpoints === undefined || endpoints[name] !== undefined ? true : `the IdP's discovery has no ${member} (and the target sets no endpoints.${name})`;
+  const logout =
+    target.logout.driver === 'none'
+      ? 'the target declares no logout (logout.driver none)'
+      : target.logout.driver === 'end-session'
+        ? missing('endSession', 'end_session_endpoint')
+        : true;
+  return { logout, revocation: missing('revocation', 'revocation_endpoint'), introspection: missing('introspection', 'introspection_endpoint') };
 }
 
 /** Base scope the embedded clients ask for: enough to narrow and to widen. */

@@ -6,6 +6,7 @@ import { decodeJwt, jwtVerify } from 'jose';
 import type { CheckContext, CheckClient, LoginSession, Tokens, Answer, TimelineEvent } from '../checks/types.ts';
 import { createClock, createControlClient, createLoginDriver, createLogoutDriver, type ClockControl, type SsoControl } from '../harness/drivers/index.ts';
 import type { CookieJar } from 'tough-cookie';
+import { SetupError } from '../harness/errors.ts';
 import type { Http, HttpResult } from '../harness/http.ts';
 import * as oauth from '../harness/oauth.ts';
 import { Recorder } from '../harness/record.ts';
@@ -128,6 +129,8 @@ export function createCheckRun(o: ContextOptions): CheckRun {
       },
     },
     async login(opt = {}) {
+      const { redirectUri } = client;
+      if (redirectUri === undefined) throw new SetupError('TARGET_INVALID', `client ${client.id} has no redirectUri, so it cannot log in`);
       const base = (opt.scope ?? client.scope).split(' ').filter(Boolean);
       const offline = target.profile.offlineAccessScope;
       const scope = [...new Set(opt.offline ? [...base, offline] : base.filter((s) => s !== offline))].join(' ');
@@ -136,7 +139,7 @@ export function createCheckRun(o: ContextOptions): CheckRun {
       const nonce = oauth.randomValue();
       const authorizationUrl = oauth.buildAuthorizationUrl({
         endpoint: conn.endpoints.authorization,
-        client,
+        client: { id: client.id, redirectUri },
         scope,
         state,
         nonce,
@@ -145,7 +148,7 @@ export function createCheckRun(o: ContextOptions): CheckRun {
         // oidc-provider drop offline_access otherwise).
         ...(opt.offline && { prompt: 'consent' }),
       });
-      const result = await loginDriver.login(http, { authorizationUrl, redirectUri: client.redirectUri, state, ...(o.signal && { signal: o.signal }) });
+      const result = await loginDriver.login(http, { authorizationUrl, redirectUri, state, ...(o.signal && { signal: o.signal }) });
       const r = await oauth.exchangeCode(http, conn.endpoints, client, { code: result.code, codeVerifier: pkce.verifier });
       const t = remember(tokens(r));
       record(book.loggedIn(t));
@@ -176,6 +179,7 @@ export function createCheckRun(o: ContextOptions): CheckRun {
         ...(username !== undefined && { username }),
         ...(h.idToken !== undefined && { idToken: h.idToken }),
         clientId: client.id,
+        ...(client.redirectUri !== undefined && { redirectUri: client.redirectUri }),
         cookieJar: h.cookieJar,
         state: oauth.randomValue(),
       });

@@ -1,8 +1,8 @@
 /**
  * Planning: (check × target client) instances, each either to run or skipped with its reason
- * (the profile says no, the clock cannot wait that long). Pure.
+ * (the profile says no, the clock cannot wait that long, the target cannot log out). Pure.
  */
-import { CHECKS, type Check, type CheckClient, type Group, type Level } from '../checks/index.ts';
+import { CHECKS, type Check, type CheckClient, type Group, type Level, type Need } from '../checks/index.ts';
 import type { Profile } from '../../mock-idp/profile/index.ts';
 import type { ClockConfig, TargetClient } from '../harness/target.ts';
 
@@ -18,6 +18,12 @@ export interface CheckInstance {
   name: string;
 }
 
+/**
+ * What the target can do for a check beyond login and refresh: true, or why it cannot
+ * (e.g. "the IdP's discovery has no end_session_endpoint"). A capability not listed is assumed.
+ */
+export type Capabilities = Partial<Record<Need, true | string>>;
+
 function asCheckClient(c: TargetClient): CheckClient {
   return { id: c.id, auth: c.auth, redirectUri: c.redirectUri, policy: c.policy, scope: c.scope };
 }
@@ -28,6 +34,8 @@ export function planChecks(input: {
   clock: ClockConfig;
   groups?: readonly Group[];
   only?: readonly string[];
+  /** Default: every capability assumed. */
+  capabilities?: Capabilities;
 }): CheckInstance[] {
   const { profile, clients, clock } = input;
   const out: CheckInstance[] = [];
@@ -40,6 +48,10 @@ export function planChecks(input: {
       const applicability = { profile, policy, client: asCheckClient(client), otherClients: otherClients.map(asCheckClient) };
       const applies = check.applies(applicability);
       let skip = applies === true ? undefined : applies;
+      for (const need of check.needs ?? []) {
+        const can = input.capabilities?.[need];
+        if (skip === undefined && typeof can === 'string') skip = `needs ${need}: ${can}`;
+      }
       if (skip === undefined && clock.driver === 'real' && check.waits) {
         const need = check.waits(applicability);
         if (need > clock.maxWaitSeconds) skip = `needs ${need} s of real time; clock.maxWaitSeconds is ${clock.maxWaitSeconds}`;

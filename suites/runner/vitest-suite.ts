@@ -9,6 +9,7 @@ import { resolveTarget } from './config.ts';
 import { installDefaultDispatcher } from '../harness/http.ts';
 import { stopEmbeddedMsw } from './embedded.ts';
 import { planChecks } from './plan.ts';
+import { capabilitiesOf } from './connection.ts';
 import { applyExpectations } from './expected.ts';
 import { concurrencyFor, openEnvironment, runInstance, RunTimeoutError, targetClients, type InstanceResult } from './run.ts';
 
@@ -39,6 +40,7 @@ export async function registerGroup(group: Group): Promise<void> {
     profile: target.profile,
     clients: await targetClients(env),
     clock: target.clock,
+    capabilities: capabilitiesOf(target, env.shared?.endpoints),
     groups: config.groups?.includes(group) === false ? [] : [group],
     ...(config.only && { only: config.only }),
   });

@@ -1,6 +1,7 @@
 /** Drivers chosen from the target's configuration. Only re-exports and the three factories live here. */
 import type { Endpoints } from '../discovery.ts';
 import { requireEndpoint } from '../discovery.ts';
+import { LogoutError } from '../errors.ts';
 import type { ClockConfig, LoginConfig, LogoutConfig } from '../target.ts';
 import { createMockClock } from './clock/mock.ts';
 import { createRealClock, type RealClockOptions } from './clock/real.ts';
@@ -65,10 +66,24 @@ export function createLogoutDriver(
       throw new TypeError('logout.driver "mock": needs the embedded control or issuer + control.adminToken');
     }
     case 'end-session':
-      return createEndSessionLogout({
-        endSessionEndpoint: requireEndpoint(context.endpoints, 'endSession'),
-        ...(config.postLogoutRedirectUri !== undefined && { postLogoutRedirectUri: config.postLogoutRedirectUri }),
-      });
+      // Looked up when a check logs out, not here: an IdP without end_session_endpoint fails only the
+      // checks that log out (and the plan skips those, see runner/plan.ts).
+      return {
+        kind: 'end-session',
+        logout: async (http, input) =>
+          createEndSessionLogout({
+            endSessionEndpoint: requireEndpoint(context.endpoints, 'endSession'),
+            ...(context.endpoints.authorization !== undefined && { authorizationEndpoint: context.endpoints.authorization }),
+            ...(config.postLogoutRedirectUri !== undefined && { postLogoutRedirectUri: config.postLogoutRedirectUri }),
+          }).logout(http, input),
+      };
+    case 'none':
+      return {
+        kind: 'none',
+        logout: async () => {
+          throw new LogoutError('LOGOUT_UNAVAILABLE', 'the target declares no logout (logout.driver "none"); a check that logs out must declare needs: ["logout"]');
+        },
+      };
   }
 }
 

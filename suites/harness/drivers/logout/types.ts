@@ -11,6 +11,8 @@ export interface LogoutInput {
   clientId?: string;
   /** The browser session of the login (end-session driver). */
   cookieJar?: CookieJar;
+  /** The client's redirect URI: where a prompt=none authorization request confirms the logout (end-session driver). */
+  redirectUri?: string;
   /** Echoed back at the post_logout_redirect_uri. */
   state?: string;
   signal?: AbortSignal;
@@ -23,9 +25,14 @@ export interface LogoutResult {
   url?: string;
   /** The `state` at the post_logout_redirect_uri, if any. */
   state?: string;
+  /**
+   * What shows the session ended (end-session driver): `login_required` for a prompt=none authorization
+   * request afterwards, or, failing that proof, the redirect to the registered post_logout_redirect_uri.
+   */
+  confirmedBy?: 'login_required' | 'post_logout_redirect_uri';
 }
 
 export interface LogoutDriver {
-  readonly kind: 'mock' | 'end-session';
+  readonly kind: 'mock' | 'end-session' | 'none';
   logout(http: Http, input: LogoutInput): Promise<LogoutResult>;
 }

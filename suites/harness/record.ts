@@ -3,9 +3,14 @@
  * A Recorder belongs to one check. It redacts when it records, so no exchange it holds contains
  * a secret in the clear (see redact.ts), and it learns every secret-looking value it sees by name
  * (a refresh_token in a token response, a code in a Location header), so later exchanges hide
- * those values wherever they turn up.
+ * those values wherever they turn up. What it stores is also safe for a terminal: the target's control
+ * characters are shown as escapes (safe-text.ts).
+ *
+ * Text leaves the harness at two boundaries, and both go through here: an exchange when it is recorded
+ * (`record`), and a check's result when it is made (`sealResult`: message, expected/seen, timeline).
  */
 import { normalizeSecrets, redactHeader, redactText, replaceSecrets, type Secret } from './redact.ts';
+import { safeText } from './safe-text.ts';
 
 export type HeaderList = Array<[name: string, value: string]>;
 
@@ -57,9 +62,21 @@ export class Recorder {
     }
   }
 
+  /** A recorder that already knows these secrets (e.g. `targetSecrets(target)`). */
+  static of(secrets: Iterable<{ value: string; label: string }>): Recorder {
+    const rec = new Recorder();
+    for (const s of secrets) rec.addSecret(s.value, s.label);
+    return rec;
+  }
+
   /** Redacts any text with this recorder's secrets (for messages built outside exchanges). */
   redact(text: string): string {
     return redactText(text, this.#list).text;
+  }
+
+  /** Redacts, then escapes control characters: text ready to leave the harness. */
+  seal(text: string): string {
+    return safeText(this.redact(text));
   }
 
   /** Redacts and stores an exchange; returns the stored copy. */
@@ -69,7 +86,7 @@ export class Recorder {
     for (const s of learnt) {
       if (s.value.length >= MIN_LEARNT_SECRET_LENGTH) this.addSecret(s.value, s.label);
     }
-    const stored = redactExchange(raw, this.#list).exchange;
+    const stored = mapStrings(redactExchange(raw, this.#list).exchange, safeText);
     this.#exchanges.push(stored);
     return stored;
   }
@@ -87,11 +104,13 @@ export function redactExchange(ex: Exchange, secrets: readonly Secret[] = []): {
     list.map(([name, value]) => {
       const r = redactHeader(name, value, secrets);
       found.push(...r.found);
-      return [name, r.text];
+      return [replaceSecrets(name, secrets), r.text];
     });
   const exchange: Exchange = {
     ...ex,
+    method: text(ex.method),
     url: text(ex.url),
+    ...(ex.statusText !== undefined && { statusText: text(ex.statusText) }),
     requestHeaders: headers(ex.requestHeaders),
     ...(ex.requestBody !== undefined && { requestBody: text(ex.requestBody) }),
     ...(ex.responseHeaders !== undefined && { responseHeaders: headers(ex.responseHeaders) }),
@@ -102,16 +121,39 @@ export function redactExchange(ex: Exchange, secrets: readonly Secret[] = []): {
 }
 
 function mapStrings(ex: Exchange, fn: (s: string) => string): Exchange {
-  const headers = (list: HeaderList): HeaderList => list.map(([n, v]) => [n, fn(v)]);
+  const headers = (list: HeaderList): HeaderList => list.map(([n, v]) => [fn(n), fn(v)]);
   return {
     ...ex,
+    method: fn(ex.method),
     url: fn(ex.url),
+    ...(ex.statusText !== undefined && { statusText: fn(ex.statusText) }),
     requestHeaders: headers(ex.requestHeaders),
     ...(ex.requestBody !== undefined && { requestBody: fn(ex.requestBody) }),
     ...(ex.responseHeaders !== undefined && { responseHeaders: headers(ex.responseHeaders) }),
     ...(ex.responseBody !== undefined && { responseBody: fn(ex.responseBody) }),
     ...(ex.error !== undefined && { error: { code: ex.error.code, message: fn(ex.error.message) } }),
   };
+}
+
+/**
+ * A check's result as it leaves the harness: every string in it (message with expected/seen, exchanges,
+ * timeline labels and error codes) redacted with the recorder's secrets and made safe for a terminal.
+ * Exchanges are redacted again: a secret learnt after an exchange was recorded is hidden there too.
+ */
+export function sealResult<T extends object>(result: T, recorder: Recorder): T {
+  return sealValue(result, recorder) as T;
+}
+
+/** Fingerprints and statuses are ours, and a short secret must not turn a fingerprint into a marker. */
+const OWN_KEYS = new Set(['id', 'presented', 'status', 'level', 'startedAt']);
+
+function sealValue(value: unknown, recorder: Recorder): unknown {
+  if (typeof value === 'string') return recorder.seal(value);
+  if (Array.isArray(value)) return value.map((v) => sealValue(v, recorder));
+  if (value !== null && typeof value === 'object') {
+    return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, OWN_KEYS.has(k) ? v : sealValue(v, recorder)]));
+  }
+  return value;
 }
 
 export interface FormatOptions {

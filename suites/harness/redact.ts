@@ -8,9 +8,17 @@
  * Two nets, applied to any text (URLs, headers, bodies):
  * 1. by name: the value of a sensitive OAuth field (SENSITIVE_FIELDS) in a query/form string, a JSON
  *    member or an HTML input, plus credentials in Authorization and Cookie headers;
- * 2. by value: every registered secret, wherever it appears (also percent-, form-, JSON- and HTML-encoded).
+ * 2. by value: every registered secret, wherever it appears, in every encoding an echo may take
+ *    (percent, form, JSON, HTML references, Base64: see secret-pattern.ts).
+ *
+ * Which values are secrets: every value the target file declares as one (client secrets, the password,
+ * browser step values, the admin token), the Basic credentials built from them, and every token, code and
+ * code_verifier the harness handles. They are redacted whatever their length, even a 4-character password:
+ * a short secret may blank out an ordinary word, which is the price of never printing it. Values the
+ * recorder only finds by name (in a field called `code`, ...) are learnt from 8 characters on (record.ts).
  */
 import { createHash } from 'node:crypto';
+import { secretMatcher } from './secret-pattern.ts';
 
 /** Parameter and member names whose values are secrets (RFC 6749, 7009, 7521, 7636, 7662, 8693, OIDC). */
 export const SENSITIVE_FIELDS = [
@@ -145,50 +153,31 @@ export function normalizeSecrets(secrets: Iterable<string | Secret>): Secret[] {
   return [...byValue].map(([value, label]) => ({ value, label }));
 }
 
-/** Replaces every registered secret, in each of its encodings, outside existing markers. */
+/**
+ * Replaces every registered secret, in each of its encodings (secret-pattern.ts), outside existing markers.
+ * Longest secrets first, so a secret that contains another one is replaced whole.
+ */
 export function replaceSecrets(text: string, secrets: readonly Secret[]): string {
   if (secrets.length === 0 || text === '') return text;
-  const variants = compile(secrets);
-  return mapOutsideMarkers(text, (segment) => {
-    let s = segment;
-    for (const { needle, replacement } of variants) {
-      if (s.includes(needle)) s = s.split(needle).join(replacement);
-    }
-    return s;
-  });
-}
-
-type Variants = Array<{ needle: string; replacement: string }>;
-// A secrets list is immutable once made (the recorder makes a new one per added secret), so its
-// compiled needles can be kept for as long as the list lives.
-const compiled = new WeakMap<readonly Secret[], Variants>();
-
-function compile(secrets: readonly Secret[]): Variants {
-  let variants = compiled.get(secrets);
-  if (!variants) {
-    variants = [];
-    for (const { value, label } of secrets) {
-      const replacement = marker(label, value);
-      for (const needle of new Set(encodings(value))) variants.push({ needle, replacement });
-    }
-    // Longest first: a secret that contains another one is replaced whole.
-    variants.sort((a, b) => b.needle.length - a.needle.length);
-    compiled.set(secrets, variants);
+  let out = text;
+  for (const { value, label } of longestFirst(secrets)) {
+    const re = secretMatcher(value);
+    const replacement = marker(label, value);
+    out = mapOutsideMarkers(out, (segment) => segment.replace(re, () => replacement));
   }
-  return variants;
+  return out;
 }
 
-/** The forms a value takes in URLs, form bodies, JSON strings and HTML attributes. */
-function encodings(value: string): string[] {
-  const form = new URLSearchParams({ v: value }).toString().slice(2);
-  const json = JSON.stringify(value).slice(1, -1);
-  const html = value
-    .replace(/&/g, '&amp;')
-    .replace(/</g, '&lt;')
-    .replace(/>/g, '&gt;')
-    .replace(/"/g, '&quot;')
-    .replace(/'/g, '&#39;');
-  return [value, encodeURIComponent(value), form, json, json.replace(/\//g, '\\/'), html];
+// A secrets list is immutable once made (the recorder makes a new one per added secret).
+const sorted = new WeakMap<readonly Secret[], readonly Secret[]>();
+
+function longestFirst(secrets: readonly Secret[]): readonly Secret[] {
+  let list = sorted.get(secrets);
+  if (!list) {
+    list = [...secrets].sort((a, b) => b.value.length - a.value.length);
+    sorted.set(secrets, list);
+  }
+  return list;
 }
 
 /** Applies `fn` to the text between markers, so a short secret cannot corrupt a marker. */

@@ -38,6 +38,7 @@ describe('login.driver "browser"', () => {
       steps: [{ waitFor: 'form#login' }, { fill: '#username', value: 'qa@example.com' }, { fill: '#password', value: 'pw-123' }, { click: 'button[type=submit]' }],
       headless: true,
       timeoutMs: 30_000,
+      allowedOrigins: [],
     });
     // Every fill value is a secret for the recorder.
     expect(targetSecrets(t)).toEqual([

@@ -9,7 +9,7 @@
  * 1. by name: the value of a sensitive OAuth field (SENSITIVE_FIELDS) in a query/form string, a JSON
  *    member or an HTML input, plus credentials in Authorization and Cookie headers;
  * 2. by value: every registered secret, wherever it appears, in every encoding an echo may take
- *    (percent, form, JSON, HTML references, Base64: see secret-pattern.ts).
+ *    (percent, form, JSON, HTML references, Base64: see secret-search.ts).
  *
  * Which values are secrets: every value the target file declares as one (client secrets, the password,
  * browser step values, the admin token), the Basic credentials built from them, and every token, code and
@@ -18,7 +18,7 @@
  * recorder only finds by name (in a field called `code`, ...) are learnt from 8 characters on (record.ts).
  */
 import { createHash } from 'node:crypto';
-import { secretMatcher } from './secret-pattern.ts';
+import { decodeEscapes, findSecret, type Span } from './secret-search.ts';
 
 /** Parameter and member names whose values are secrets (RFC 6749, 7009, 7521, 7636, 7662, 8693, OIDC). */
 export const SENSITIVE_FIELDS = [
@@ -154,18 +154,37 @@ export function normalizeSecrets(secrets: Iterable<string | Secret>): Secret[] {
 }
 
 /**
- * Replaces every registered secret, in each of its encodings (secret-pattern.ts), outside existing markers.
- * Longest secrets first, so a secret that contains another one is replaced whole.
+ * Replaces every registered secret, in each of its encodings (secret-search.ts), outside existing markers.
+ * Longest secrets first; where two matches overlap (a secret containing another one), their union becomes
+ * one marker, the longer secret's, so no fragment of either stays.
  */
 export function replaceSecrets(text: string, secrets: readonly Secret[]): string {
   if (secrets.length === 0 || text === '') return text;
-  let out = text;
+  const markers = [...text.matchAll(MARKER)].map((m) => ({ start: m.index, end: m.index + m[0].length }));
+  const overlaps = (a: Span, b: Span) => a.start < b.end && b.start < a.end;
+  const decoded = decodeEscapes(text);
+  const taken: Array<Span & { replacement: string }> = [];
   for (const { value, label } of longestFirst(secrets)) {
-    const re = secretMatcher(value);
-    const replacement = marker(label, value);
-    out = mapOutsideMarkers(out, (segment) => segment.replace(re, () => replacement));
+    for (const span of findSecret(text, value, decoded)) {
+      if (markers.some((m) => overlaps(m, span))) continue;
+      const hit = taken.find((t) => overlaps(t, span));
+      if (hit) {
+        hit.start = Math.min(hit.start, span.start);
+        hit.end = Math.max(hit.end, span.end);
+      } else taken.push({ ...span, replacement: marker(label, value) });
+    }
   }
-  return out;
+  if (taken.length === 0) return text;
+  taken.sort((a, b) => a.start - b.start);
+  let out = '';
+  let last = 0;
+  for (const t of taken) {
+    // A union grown after a later span was taken may now cover it: skip what is already replaced.
+    if (t.end <= last) continue;
+    out += text.slice(last, Math.max(last, t.start)) + t.replacement;
+    last = t.end;
+  }
+  return out + text.slice(last);
 }
 
 // A secrets list is immutable once made (the recorder makes a new one per added secret).
@@ -178,17 +197,6 @@ function longestFirst(secrets: readonly Secret[]): readonly Secret[] {
     sorted.set(secrets, list);
   }
   return list;
-}
-
-/** Applies `fn` to the text between markers, so a short secret cannot corrupt a marker. */
-function mapOutsideMarkers(text: string, fn: (segment: string) => string): string {
-  let out = '';
-  let last = 0;
-  for (const m of text.matchAll(MARKER)) {
-    out += fn(text.slice(last, m.index)) + m[0];
-    last = m.index + m[0].length;
-  }
-  return out + fn(text.slice(last));
 }
 
 function redactCookiePair(pair: string, hide: (label: string, v: string) => string): string {

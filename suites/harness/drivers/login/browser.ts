@@ -27,7 +27,7 @@ import { LoginError } from '../../errors.ts';
 import type { Http } from '../../http.ts';
 import type { BrowserStep } from '../../target.ts';
 import { safeUrl, sameEndpoint, type Arrival } from '../browse.ts';
-import { secretMatcher } from '../../secret-pattern.ts';
+import { containsSecret } from '../../secret-search.ts';
 import { allowedOrigins, foreignOriginError, originOf, type OriginPolicy } from './origins.ts';
 import { readAuthorizationResponse, type LoginDriver, type LoginInput, type LoginResult } from './types.ts';
 
@@ -237,7 +237,7 @@ async function watchRedirect(context: BrowserContext, page: Page, redirectUri: s
     if (!guard.filled()) return undefined;
     if (request.method !== 'GET' && request.method !== 'HEAD') return origin;
     const text = `${request.url}\n${request.postData ?? ''}`;
-    return guard.values.some((v) => secretMatcher(v).test(text)) ? origin : undefined;
+    return guard.values.some((v) => containsSecret(text, v)) ? origin : undefined;
   };
   let done = false;
   let hops = 0;

@@ -9,7 +9,8 @@
  * Text leaves the harness at two boundaries, and both go through here: an exchange when it is recorded
  * (`record`), and a check's result when it is made (`sealResult`: message, expected/seen, timeline).
  */
-import { normalizeSecrets, redactHeader, redactText, replaceSecrets, type Secret } from './redact.ts';
+import { redactHeader, redactText, replaceSecrets, type Secret, type Secrets } from './redact.ts';
+import { SecretIndex } from './secret-search.ts';
 import { safeText } from './safe-text.ts';
 
 export type HeaderList = Array<[name: string, value: string]>;
@@ -37,9 +38,15 @@ export interface Exchange {
  */
 const MIN_LEARNT_SECRET_LENGTH = 8;
 
+/**
+ * The run's secrets: every secret any recorder of this process registered. A target may echo a token one
+ * check handled in another check's answer, so each check's output is redacted with all of them.
+ */
+const RUN_SECRETS = new SecretIndex();
+
 export class Recorder {
-  readonly #secrets = new Map<string, string>();
-  #list: Secret[] = [];
+  /** The secrets this recorder registered: its earlier exchanges are redacted again for each new one. */
+  readonly #own = new Set<string>();
   readonly #exchanges: Exchange[] = [];
 
   /** Exchanges in the order they were recorded, redacted. */
@@ -52,11 +59,11 @@ export class Recorder {
    * in every exchange, including those recorded before. Empty and undefined values are ignored.
    */
   addSecret(value: string | undefined | null, label = 'secret'): void {
-    if (!value || this.#secrets.has(value)) return;
-    this.#secrets.set(value, label);
-    this.#list = normalizeSecrets([...this.#secrets].map(([v, l]) => ({ value: v, label: l })));
+    if (!value || this.#own.has(value)) return;
+    this.#own.add(value);
+    RUN_SECRETS.add(value, label);
     // Earlier exchanges may hold the value outside any sensitive field: hide it there too.
-    const added = [{ value, label }];
+    const added = [{ value, label: RUN_SECRETS.labelOf(value) ?? label }];
     for (let i = 0; i < this.#exchanges.length; i++) {
       this.#exchanges[i] = mapStrings(this.#exchanges[i]!, (s) => replaceSecrets(s, added));
     }
@@ -71,7 +78,7 @@ export class Recorder {
 
   /** Redacts any text with this recorder's secrets (for messages built outside exchanges). */
   redact(text: string): string {
-    return redactText(text, this.#list).text;
+    return redactText(text, RUN_SECRETS).text;
   }
 
   /** Redacts, then escapes control characters: text ready to leave the harness. */
@@ -82,18 +89,18 @@ export class Recorder {
   /** Redacts and stores an exchange; returns the stored copy. */
   record(raw: Exchange): Exchange {
     // First pass learns the values found by name, second pass hides them everywhere in this exchange.
-    const learnt = redactExchange(raw, this.#list).found;
+    const learnt = redactExchange(raw, RUN_SECRETS).found;
     for (const s of learnt) {
       if (s.value.length >= MIN_LEARNT_SECRET_LENGTH) this.addSecret(s.value, s.label);
     }
-    const stored = mapStrings(redactExchange(raw, this.#list).exchange, safeText);
+    const stored = mapStrings(redactExchange(raw, RUN_SECRETS).exchange, safeText);
     this.#exchanges.push(stored);
     return stored;
   }
 }
 
 /** Redacts an exchange with the given secrets and the by-name rules. */
-export function redactExchange(ex: Exchange, secrets: readonly Secret[] = []): { exchange: Exchange; found: Secret[] } {
+export function redactExchange(ex: Exchange, secrets: Secrets = []): { exchange: Exchange; found: Secret[] } {
   const found: Secret[] = [];
   const text = (s: string): string => {
     const r = redactText(s, secrets);

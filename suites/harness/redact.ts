@@ -18,7 +18,7 @@
  * recorder only finds by name (in a field called `code`, ...) are learnt from 8 characters on (record.ts).
  */
 import { createHash } from 'node:crypto';
-import { decodeEscapes, findSecret, type Span } from './secret-search.ts';
+import { SecretIndex, type Span } from './secret-search.ts';
 
 /** Parameter and member names whose values are secrets (RFC 6749, 7009, 7521, 7636, 7662, 8693, OIDC). */
 export const SENSITIVE_FIELDS = [
@@ -92,7 +92,7 @@ export function redact(text: string, secrets: Iterable<string | Secret> = []): s
 }
 
 /** Like `redact`, also returning what the by-name net found. `secrets` should come from `normalizeSecrets`. */
-export function redactText(text: string, secrets: readonly Secret[] = []): RedactResult {
+export function redactText(text: string, secrets: Secrets = []): RedactResult {
   const found: Secret[] = [];
   const hide = (label: string, value: string): string => {
     found.push({ label, value });
@@ -112,7 +112,7 @@ export function redactText(text: string, secrets: readonly Secret[] = []): Redac
  * Redacts one header value. Credentials in Authorization, Cookie and Set-Cookie are hidden whole
  * (the auth scheme and cookie names stay readable); other headers go through `redactText`.
  */
-export function redactHeader(name: string, value: string, secrets: readonly Secret[] = []): RedactResult {
+export function redactHeader(name: string, value: string, secrets: Secrets = []): RedactResult {
   const lower = name.toLowerCase();
   const found: Secret[] = [];
   const hide = (label: string, v: string): string => {
@@ -153,26 +153,31 @@ export function normalizeSecrets(secrets: Iterable<string | Secret>): Secret[] {
   return [...byValue].map(([value, label]) => ({ value, label }));
 }
 
+/** Registered secrets: a list, or an index that grows (the run's). */
+export type Secrets = readonly Secret[] | SecretIndex;
+
 /**
  * Replaces every registered secret, in each of its encodings (secret-search.ts), outside existing markers.
  * Longest secrets first; where two matches overlap (a secret containing another one), their union becomes
  * one marker, the longer secret's, so no fragment of either stays.
  */
-export function replaceSecrets(text: string, secrets: readonly Secret[]): string {
-  if (secrets.length === 0 || text === '') return text;
+export function replaceSecrets(text: string, secrets: Secrets): string {
+  if (text === '') return text;
+  const index = indexOf(secrets);
+  if (index.size === 0) return text;
+  const hits = index.find(text);
+  if (hits.length === 0) return text;
   const markers = [...text.matchAll(MARKER)].map((m) => ({ start: m.index, end: m.index + m[0].length }));
   const overlaps = (a: Span, b: Span) => a.start < b.end && b.start < a.end;
-  const decoded = decodeEscapes(text);
   const taken: Array<Span & { replacement: string }> = [];
-  for (const { value, label } of longestFirst(secrets)) {
-    for (const span of findSecret(text, value, decoded)) {
-      if (markers.some((m) => overlaps(m, span))) continue;
-      const hit = taken.find((t) => overlaps(t, span));
-      if (hit) {
-        hit.start = Math.min(hit.start, span.start);
-        hit.end = Math.max(hit.end, span.end);
-      } else taken.push({ ...span, replacement: marker(label, value) });
-    }
+  hits.sort((a, b) => b.value.length - a.value.length);
+  for (const h of hits) {
+    if (markers.some((m) => overlaps(m, h))) continue;
+    const hit = taken.find((t) => overlaps(t, h));
+    if (hit) {
+      hit.start = Math.min(hit.start, h.start);
+      hit.end = Math.max(hit.end, h.end);
+    } else taken.push({ start: h.start, end: h.end, replacement: marker(h.label, h.value) });
   }
   if (taken.length === 0) return text;
   taken.sort((a, b) => a.start - b.start);
@@ -187,16 +192,18 @@ export function replaceSecrets(text: string, secrets: readonly Secret[]): string
   return out + text.slice(last);
 }
 
-// A secrets list is immutable once made (the recorder makes a new one per added secret).
-const sorted = new WeakMap<readonly Secret[], readonly Secret[]>();
+// A secrets list is immutable once made: its index is kept for as long as the list lives.
+const indexes = new WeakMap<readonly Secret[], SecretIndex>();
 
-function longestFirst(secrets: readonly Secret[]): readonly Secret[] {
-  let list = sorted.get(secrets);
-  if (!list) {
-    list = [...secrets].sort((a, b) => b.value.length - a.value.length);
-    sorted.set(secrets, list);
+function indexOf(secrets: Secrets): SecretIndex {
+  if (secrets instanceof SecretIndex) return secrets;
+  let index = indexes.get(secrets);
+  if (!index) {
+    index = new SecretIndex();
+    for (const { value, label } of secrets) index.add(value, label);
+    indexes.set(secrets, index);
   }
-  return list;
+  return index;
 }
 
 function redactCookiePair(pair: string, hide: (label: string, v: string) => string): string {

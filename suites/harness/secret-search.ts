@@ -45,22 +45,82 @@ export function needlesOf(value: string): readonly string[] {
   return needles;
 }
 
-/** Every span of `text` holding `value` in some encoding. `decoded` may be passed when it is at hand. */
-export function findSecret(text: string, value: string, decoded: Decoded = decodeEscapes(text)): Span[] {
-  const spans: Span[] = [];
-  for (const needle of needlesOf(value)) {
-    for (let i = text.indexOf(needle); i !== -1; i = text.indexOf(needle, i + 1)) spans.push({ start: i, end: i + needle.length });
-    if (decoded.text === text) continue;
-    for (let i = decoded.text.indexOf(needle); i !== -1; i = decoded.text.indexOf(needle, i + 1)) {
-      spans.push({ start: decoded.from[i]!, end: decoded.to[i + needle.length - 1]! });
-    }
+/** A span of text holding a secret. */
+export interface Hit extends Span {
+  value: string;
+  label: string;
+}
+
+/** Needles at least this long are found through an index of their first characters; shorter ones one by one. */
+const KEY = 8;
+
+/**
+ * A growing set of secrets, indexed so that finding all of them in a text costs one pass over the text
+ * whatever their number (a run handles hundreds of tokens): every needle is filed under its first KEY
+ * characters, and each position of the text looks its KEY characters up.
+ */
+export class SecretIndex {
+  readonly #labels = new Map<string, string>();
+  readonly #byKey = new Map<string, Array<[needle: string, value: string]>>();
+  readonly #short: Array<[needle: string, value: string]> = [];
+
+  get size(): number {
+    return this.#labels.size;
   }
-  return spans;
+
+  has(value: string): boolean {
+    return this.#labels.has(value);
+  }
+
+  labelOf(value: string): string | undefined {
+    return this.#labels.get(value);
+  }
+
+  /** Adds a secret; false when it was there already (its first label stays). Empty values are ignored. */
+  add(value: string, label: string): boolean {
+    if (!value || this.#labels.has(value)) return false;
+    this.#labels.set(value, label);
+    for (const needle of needlesOf(value)) {
+      if (needle.length < KEY) {
+        this.#short.push([needle, value]);
+        continue;
+      }
+      const key = needle.slice(0, KEY);
+      const list = this.#byKey.get(key);
+      if (list) list.push([needle, value]);
+      else this.#byKey.set(key, [[needle, value]]);
+    }
+    return true;
+  }
+
+  /** Every span of `text` holding a secret of the set, in some encoding. */
+  find(text: string, decoded: Decoded = decodeEscapes(text)): Hit[] {
+    if (this.#labels.size === 0 || text === '') return [];
+    const hits: Hit[] = [];
+    const hit = (span: Span, value: string) => hits.push({ ...span, value, label: this.#labels.get(value)! });
+    const scan = (t: string, map: (start: number, end: number) => Span) => {
+      if (this.#byKey.size > 0) {
+        for (let i = 0; i + KEY <= t.length; i++) {
+          const list = this.#byKey.get(t.slice(i, i + KEY));
+          if (!list) continue;
+          for (const [needle, value] of list) if (t.startsWith(needle, i)) hit(map(i, i + needle.length), value);
+        }
+      }
+      for (const [needle, value] of this.#short) {
+        for (let i = t.indexOf(needle); i !== -1; i = t.indexOf(needle, i + 1)) hit(map(i, i + needle.length), value);
+      }
+    };
+    scan(text, (start, end) => ({ start, end }));
+    if (decoded.text !== text) scan(decoded.text, (start, end) => ({ start: decoded.from[start]!, end: decoded.to[end - 1]! }));
+    return hits;
+  }
 }
 
 /** True when `text` holds `value` in some encoding. */
 export function containsSecret(text: string, value: string): boolean {
-  return findSecret(text, value).length > 0;
+  const index = new SecretIndex();
+  index.add(value, 'secret');
+  return index.find(text).length > 0;
 }
 
 /** Base64 forms of the secret: whole (standard and URL-safe, padded or not), and its inner fragments. */

@@ -10,9 +10,14 @@ function exchange(parts: Partial<Exchange>): Exchange {
 }
 
 describe('fingerprint and marker', () => {
-  it('is the first 6 hex digits of sha256 of the value', () => {
-    expect(fingerprint('rt-123')).toBe(fp('rt-123'));
-    expect(marker('refresh_token', 'rt-123')).toBe(`[redacted:refresh_token#${fp('rt-123')}]`);
+  it('is 6 hex digits, equal for equal values, and not a plain hash a reader could try candidates against', () => {
+    expect(fingerprint('rt-123')).toMatch(/^[0-9a-f]{6}$/);
+    expect(fingerprint('rt-123')).toBe(fingerprint('rt-123'));
+    expect(fingerprint('rt-124')).not.toBe(fingerprint('rt-123'));
+    expect(marker('refresh_token', 'rt-123')).toBe(`[redacted:refresh_token#${fingerprint('rt-123')}]`);
+    // A short password's marker must not give it away: sha256("hunt") starts with 'fp("hunt")'.
+    expect(fingerprint('hunt')).not.toBe(fp('hunt'));
+    expect(fingerprint('rt-123')).not.toBe(fp('rt-123'));
   });
 });
 

@@ -2,7 +2,7 @@
  * Redaction: secrets never reach a report, a log or a failure message.
  *
  * A redacted value becomes `[redacted:<label>#<fingerprint>]`, the fingerprint being the first 6 hex digits
- * of sha256(value). Equal values get equal markers, so a reader can still follow a refresh token through
+ * of a keyed hash of the value (see `fingerprint`). Equal values get equal markers, so a reader can still follow a refresh token through
  * its rotations without seeing it.
  *
  * Two nets, applied to any text (URLs, headers, bodies):
@@ -17,7 +17,7 @@
  * a short secret may blank out an ordinary word, which is the price of never printing it. Values the
  * recorder only finds by name (in a field called `code`, ...) are learnt from 8 characters on (record.ts).
  */
-import { createHash } from 'node:crypto';
+import { createHmac, randomBytes } from 'node:crypto';
 import { SecretIndex, type Span } from './secret-search.ts';
 
 /** Parameter and member names whose values are secrets (RFC 6749, 7009, 7521, 7636, 7662, 8693, OIDC). */
@@ -46,11 +46,21 @@ export interface Secret {
 
 const fingerprints = new Map<string, string>();
 
-/** First 6 hex digits of sha256(value). Memoized: the same tokens are redacted in every exchange. */
+/**
+ * The key of fingerprints: random per process and never written anywhere. A plain hash of a short
+ * password in a pasted report would let anyone find the password by trying candidates against it.
+ */
+const FINGERPRINT_KEY = randomBytes(32);
+
+/**
+ * First 6 hex digits of HMAC-SHA256(process key, value): equal values get equal fingerprints within a
+ * process (a check, its exchanges and its timeline), and a fingerprint tells nothing about the value.
+ * Memoized: the same tokens are redacted in every exchange.
+ */
 export function fingerprint(value: string): string {
   let fp = fingerprints.get(value);
   if (fp === undefined) {
-    fp = createHash('sha256').update(value, 'utf8').digest('hex').slice(0, 6);
+    fp = createHmac('sha256', FINGERPRINT_KEY).update(value, 'utf8').digest('hex').slice(0, 6);
     if (fingerprints.size >= 50_000) fingerprints.clear();
     fingerprints.set(value, fp);
   }

@@ -78,3 +78,20 @@ describe('login.driver "manual"', () => {
     expect((await setupError({ driver: 'manual', username: 'x' })).message).toContain('login');
   });
 });
+
+describe('login.allowedOrigins', () => {
+  it('defaults to none, and takes origins, normalized (a trailing slash, upper-case host)', async () => {
+    const form = { driver: 'form', username: 'u', password: 'p' };
+    expect((await parseTarget(target(form), 't.json', env)).login).toMatchObject({ allowedOrigins: [] });
+    const t = await parseTarget(target({ ...form, allowedOrigins: ['https://Login.Example.com/', 'http://127.0.0.1:8080'] }), 't.json', env);
+    expect(t.login).toMatchObject({ allowedOrigins: ['https://login.example.com', 'http://127.0.0.1:8080'] });
+  });
+
+  it('rejects a URL with a path, and a non-http scheme, naming the field', async () => {
+    const form = { driver: 'form', username: 'u', password: 'p' };
+    expect((await setupError({ ...form, allowedOrigins: ['https://login.example.com/steal'] })).message).toContain(
+      'login.allowedOrigins[0]: must be an origin (scheme, host and port, no path)',
+    );
+    expect((await setupError({ driver: 'browser', steps: [{ click: '#go' }], allowedOrigins: ['ftp://x.example'] })).message).toContain('login.allowedOrigins[0]');
+  });
+});

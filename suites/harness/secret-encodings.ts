@@ -1,4 +1,4 @@
-/** Data for secret-pattern.ts: the escaped forms a character takes in JSON and HTML. */
+/** Data for secret-search.ts: the escaped forms a character takes in JSON and HTML. */
 
 /** JSON's two-character escapes (RFC 8259 §7). */
 export const JSON_SHORT_ESCAPES: Readonly<Record<string, string>> = {

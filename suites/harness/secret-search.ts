@@ -161,7 +161,7 @@ const JSON_UNESCAPE = new Map(Object.entries(JSON_SHORT_ESCAPES).map(([ch, esc])
 
 /** Decodes every percent, JSON and HTML escape of `text` in one pass (see the module comment). */
 export function decodeEscapes(text: string): Decoded {
-  // Nothing to decode: the maps are never read (findSecret searches the text itself).
+  // Nothing to decode: the maps are never read (SecretIndex.find searches the text itself).
   if (!ESCAPE_START.test(text)) return { text, from: NO_MAP, to: NO_MAP };
   let out = '';
   const from: number[] = [];

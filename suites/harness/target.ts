@@ -270,7 +270,7 @@ export function targetSecrets(target: Target): Array<{ value: string; label: str
 
 /**
  * A client's secret, and the `id:secret` pairs HTTP Basic encodes, raw and form-encoded (RFC 6749 §2.3.1):
- * registered whole, their Base64 is found however short the secret (secret-pattern.ts).
+ * registered whole, their Base64 is found however short the secret (secret-search.ts).
  */
 export function clientSecrets(client: { id: string; secret?: string | undefined }): Array<{ value: string; label: string }> {
   if (!client.secret) return [];

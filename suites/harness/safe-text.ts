@@ -12,11 +12,6 @@ export function safeText(text: string): string {
   return text.replace(CONTROL, escapeControl);
 }
 
-/** True when `text` holds a character `safeText` would escape. */
-export function hasControl(text: string): boolean {
-  return new RegExp(CONTROL.source).test(text);
-}
-
 function escapeControl(ch: string): string {
   const code = ch.charCodeAt(0);
   const hex = code.toString(16).padStart(2, '0');

@@ -10,6 +10,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { DEFAULT_TARGET, EXIT, groupsToRun, HELP, parseCli, UsageError, useColor, type CliOptions } from './cli/options.ts';
 import type { Report } from '../suites/harness/report/index.ts';
+import { safeText } from '../suites/harness/safe-text.ts';
 import type { HtmlOptions } from '../suites/harness/report/html.ts';
 import type { ConformanceConfig } from '../suites/runner/config.ts';
 import type { InstanceResult } from '../suites/runner/run.ts';
@@ -44,7 +45,7 @@ type Engine = Awaited<ReturnType<typeof engine>>;
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 
 function setupFailure(message: string): never {
-  process.stderr.write(`refresh-conformance: ${message.split('\n').join(' ')}\n`);
+  process.stderr.write(`refresh-conformance: ${safeText(message.split('\n').join(' '))}\n`);
   process.exit(EXIT.setup);
 }
 

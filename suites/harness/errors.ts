@@ -58,7 +58,9 @@ export type LoginErrorCode =
   /** The browser driver saw no redirect to redirect_uri in time, or a step found no element. */
   | 'LOGIN_TIMEOUT'
   /** The manual driver has no terminal to ask a person (stdin is not a TTY, or it closed). */
-  | 'LOGIN_NOT_INTERACTIVE';
+  | 'LOGIN_NOT_INTERACTIVE'
+  /** The login would have sent a request (credentials) to an origin neither the issuer's nor in login.allowedOrigins. */
+  | 'LOGIN_FOREIGN_ORIGIN';
 
 export interface LoginErrorDetails {
   /** The last URL the driver reached (redacted when it went through a recorder). */

@@ -278,6 +278,6 @@ describe('mock login', () => {
     expect(driver.kind).toBe('mock');
     expect((await driver.login(http, mockInput)).code).toBe(CODE);
     expect(new URL(seen[0]!.url).searchParams.get('login_hint')).toBe('bob');
-    expect(createLoginDriver({ driver: 'form', username: 'u', password: 'p' }).kind).toBe('form');
+    expect(createLoginDriver({ driver: 'form', username: 'u', password: 'p', allowedOrigins: [] }).kind).toBe('form');
   });
 });

@@ -3,9 +3,15 @@
  * A Recorder belongs to one check. It redacts when it records, so no exchange it holds contains
  * a secret in the clear (see redact.ts), and it learns every secret-looking value it sees by name
  * (a refresh_token in a token response, a code in a Location header), so later exchanges hide
- * those values wherever they turn up.
+ * those values wherever they turn up. What it stores is also safe for a terminal: the target's control
+ * characters are shown as escapes (safe-text.ts).
+ *
+ * Text leaves the harness at two boundaries, and both go through here: an exchange when it is recorded
+ * (`record`), and a check's result when it is made (`sealResult`: message, expected/seen, timeline).
  */
-import { normalizeSecrets, redactHeader, redactText, replaceSecrets, type Secret } from './redact.ts';
+import { redactHeader, redactText, replaceSecrets, type Secret, type Secrets } from './redact.ts';
+import { SecretIndex } from './secret-search.ts';
+import { safeText } from './safe-text.ts';
 
 export type HeaderList = Array<[name: string, value: string]>;
 
@@ -32,9 +38,15 @@ export interface Exchange {
  */
 const MIN_LEARNT_SECRET_LENGTH = 8;
 
+/**
+ * The run's secrets: every secret any recorder of this process registered. A target may echo a token one
+ * check handled in another check's answer, so each check's output is redacted with all of them.
+ */
+const RUN_SECRETS = new SecretIndex();
+
 export class Recorder {
-  readonly #secrets = new Map<string, string>();
-  #list: Secret[] = [];
+  /** The secrets this recorder registered: its earlier exchanges are redacted again for each new one. */
+  readonly #own = new Set<string>();
   readonly #exchanges: Exchange[] = [];
 
   /** Exchanges in the order they were recorded, redacted. */
@@ -47,36 +59,48 @@ export class Recorder {
    * in every exchange, including those recorded before. Empty and undefined values are ignored.
    */
   addSecret(value: string | undefined | null, label = 'secret'): void {
-    if (!value || this.#secrets.has(value)) return;
-    this.#secrets.set(value, label);
-    this.#list = normalizeSecrets([...this.#secrets].map(([v, l]) => ({ value: v, label: l })));
+    if (!value || this.#own.has(value)) return;
+    this.#own.add(value);
+    RUN_SECRETS.add(value, label);
     // Earlier exchanges may hold the value outside any sensitive field: hide it there too.
-    const added = [{ value, label }];
+    const added = [{ value, label: RUN_SECRETS.labelOf(value) ?? label }];
     for (let i = 0; i < this.#exchanges.length; i++) {
       this.#exchanges[i] = mapStrings(this.#exchanges[i]!, (s) => replaceSecrets(s, added));
     }
   }
 
+  /** A recorder that already knows these secrets (e.g. `targetSecrets(target)`). */
+  static of(secrets: Iterable<{ value: string; label: string }>): Recorder {
+    const rec = new Recorder();
+    for (const s of secrets) rec.addSecret(s.value, s.label);
+    return rec;
+  }
+
   /** Redacts any text with this recorder's secrets (for messages built outside exchanges). */
   redact(text: string): string {
-    return redactText(text, this.#list).text;
+    return redactText(text, RUN_SECRETS).text;
+  }
+
+  /** Redacts, then escapes control characters: text ready to leave the harness. */
+  seal(text: string): string {
+    return safeText(this.redact(text));
   }
 
   /** Redacts and stores an exchange; returns the stored copy. */
   record(raw: Exchange): Exchange {
     // First pass learns the values found by name, second pass hides them everywhere in this exchange.
-    const learnt = redactExchange(raw, this.#list).found;
+    const learnt = redactExchange(raw, RUN_SECRETS).found;
     for (const s of learnt) {
       if (s.value.length >= MIN_LEARNT_SECRET_LENGTH) this.addSecret(s.value, s.label);
     }
-    const stored = redactExchange(raw, this.#list).exchange;
+    const stored = mapStrings(redactExchange(raw, RUN_SECRETS).exchange, safeText);
     this.#exchanges.push(stored);
     return stored;
   }
 }
 
 /** Redacts an exchange with the given secrets and the by-name rules. */
-export function redactExchange(ex: Exchange, secrets: readonly Secret[] = []): { exchange: Exchange; found: Secret[] } {
+export function redactExchange(ex: Exchange, secrets: Secrets = []): { exchange: Exchange; found: Secret[] } {
   const found: Secret[] = [];
   const text = (s: string): string => {
     const r = redactText(s, secrets);
@@ -87,11 +111,13 @@ export function redactExchange(ex: Exchange, secrets: readonly Secret[] = []): {
     list.map(([name, value]) => {
       const r = redactHeader(name, value, secrets);
       found.push(...r.found);
-      return [name, r.text];
+      return [replaceSecrets(name, secrets), r.text];
     });
   const exchange: Exchange = {
     ...ex,
+    method: text(ex.method),
     url: text(ex.url),
+    ...(ex.statusText !== undefined && { statusText: text(ex.statusText) }),
     requestHeaders: headers(ex.requestHeaders),
     ...(ex.requestBody !== undefined && { requestBody: text(ex.requestBody) }),
     ...(ex.responseHeaders !== undefined && { responseHeaders: headers(ex.responseHeaders) }),
@@ -102,16 +128,39 @@ export function redactExchange(ex: Exchange, secrets: readonly Secret[] = []): {
 }
 
 function mapStrings(ex: Exchange, fn: (s: string) => string): Exchange {
-  const headers = (list: HeaderList): HeaderList => list.map(([n, v]) => [n, fn(v)]);
+  const headers = (list: HeaderList): HeaderList => list.map(([n, v]) => [fn(n), fn(v)]);
   return {
     ...ex,
+    method: fn(ex.method),
     url: fn(ex.url),
+    ...(ex.statusText !== undefined && { statusText: fn(ex.statusText) }),
     requestHeaders: headers(ex.requestHeaders),
     ...(ex.requestBody !== undefined && { requestBody: fn(ex.requestBody) }),
     ...(ex.responseHeaders !== undefined && { responseHeaders: headers(ex.responseHeaders) }),
     ...(ex.responseBody !== undefined && { responseBody: fn(ex.responseBody) }),
     ...(ex.error !== undefined && { error: { code: ex.error.code, message: fn(ex.error.message) } }),
   };
+}
+
+/**
+ * A check's result as it leaves the harness: every string in it (message with expected/seen, exchanges,
+ * timeline labels and error codes) redacted with the recorder's secrets and made safe for a terminal.
+ * Exchanges are redacted again: a secret learnt after an exchange was recorded is hidden there too.
+ */
+export function sealResult<T extends object>(result: T, recorder: Recorder): T {
+  return sealValue(result, recorder) as T;
+}
+
+/** Fingerprints and statuses are ours, and a short secret must not turn a fingerprint into a marker. */
+const OWN_KEYS = new Set(['id', 'presented', 'status', 'level', 'startedAt']);
+
+function sealValue(value: unknown, recorder: Recorder): unknown {
+  if (typeof value === 'string') return recorder.seal(value);
+  if (Array.isArray(value)) return value.map((v) => sealValue(v, recorder));
+  if (value !== null && typeof value === 'object') {
+    return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, OWN_KEYS.has(k) ? v : sealValue(v, recorder)]));
+  }
+  return value;
 }
 
 export interface FormatOptions {

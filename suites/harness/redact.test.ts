@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import { formatExchange, formatExchanges, Recorder, type Exchange } from './record.ts';
+import { formatExchange, formatExchanges, Recorder, sealResult, type Exchange } from './record.ts';
 import { fingerprint, marker, redact, redactHeader, SENSITIVE_FIELDS } from './redact.ts';
 
 const fp = (v: string): string => createHash('sha256').update(v).digest('hex').slice(0, 6);
@@ -10,9 +10,14 @@ function exchange(parts: Partial<Exchange>): Exchange {
 }
 
 describe('fingerprint and marker', () => {
-  it('is the first 6 hex digits of sha256 of the value', () => {
-    expect(fingerprint('rt-123')).toBe(fp('rt-123'));
-    expect(marker('refresh_token', 'rt-123')).toBe(`[redacted:refresh_token#${fp('rt-123')}]`);
+  it('is 6 hex digits, equal for equal values, and not a plain hash a reader could try candidates against', () => {
+    expect(fingerprint('rt-123')).toMatch(/^[0-9a-f]{6}$/);
+    expect(fingerprint('rt-123')).toBe(fingerprint('rt-123'));
+    expect(fingerprint('rt-124')).not.toBe(fingerprint('rt-123'));
+    expect(marker('refresh_token', 'rt-123')).toBe(`[redacted:refresh_token#${fingerprint('rt-123')}]`);
+    // A short password's marker must not give it away: sha256("hunt") starts with 'fp("hunt")'.
+    expect(fingerprint('hunt')).not.toBe(fp('hunt'));
+    expect(fingerprint('rt-123')).not.toBe(fp('rt-123'));
   });
 });
 
@@ -210,5 +215,118 @@ describe('formatExchange', () => {
     const text = formatExchange(exchange({ error: { code: 'HTTP_TIMEOUT', message: 'POST https://idp.test/token timed out after 200 ms' } }));
     expect(text).toContain('! HTTP_TIMEOUT: POST https://idp.test/token timed out after 200 ms');
     expect(text).not.toContain('< HTTP');
+  });
+});
+
+/** The encodings an echo of `secret` may take (the issue's list), each as a [name, text] pair. */
+function echoes(secret: string): Array<[string, string]> {
+  const bytes = Buffer.from(secret, 'utf8');
+  const b64 = bytes.toString('base64');
+  const url = b64.replace(/\+/g, '-').replace(/\//g, '_');
+  const lowerPercent = [...bytes].map((b) => `%${b.toString(16).padStart(2, '0')}`).join('');
+  const allJson = [...secret].map((c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`).join('');
+  // .NET System.Text.Json: + < > & ' " as \u escapes, upper-case hex.
+  const dotnet = secret.replace(/[+<>&'"]/g, (c) => `\\u${c.charCodeAt(0).toString(16).toUpperCase().padStart(4, '0')}`);
+  return [
+    ['raw', secret],
+    ['base64', b64],
+    ['base64 unpadded', b64.replace(/=+$/, '')],
+    ['base64url', url],
+    ['base64url unpadded', url.replace(/=+$/, '')],
+    ['percent upper', encodeURIComponent(secret)],
+    ['percent lower', encodeURIComponent(secret).replace(/%[0-9A-F]{2}/g, (m) => m.toLowerCase())],
+    ['percent every byte, lower', lowerPercent],
+    ['form', new URLSearchParams({ v: secret }).toString().slice(2)],
+    ['JSON', JSON.stringify(secret).slice(1, -1)],
+    ['JSON \\u every character', allJson],
+    ['JSON .NET default', dotnet],
+    ['HTML named', secret.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;').replace(/'/g, '&apos;')],
+    ['HTML decimal', [...secret].map((c) => `&#${c.codePointAt(0)};`).join('')],
+    ['HTML hex', [...secret].map((c) => `&#x${c.codePointAt(0)!.toString(16).toUpperCase()};`).join('')],
+  ];
+}
+
+describe('redact: a registered secret in every encoding of an echo', () => {
+  const secrets = ['s3cr3t+<x>&\'"/ é', 'plainAlnumSecret123', 'ab+/cd?=ef~'];
+  it.each(secrets.flatMap((s) => echoes(s).map(([name, text]) => [name, s, text] as const)))('%s of %j', (_name, secret, text) => {
+    const out = redact(`error_description: before ${text} after`, [{ value: secret, label: 'client_secret' }]);
+    expect(out).toBe(`error_description: before ${marker('client_secret', secret)} after`);
+  });
+
+  it('finds a secret inside a larger Base64 string at each of the three alignments', () => {
+    const secret = 'inner-secret-value';
+    for (const prefix of ['', 'a', 'ab', 'abc', 'user:']) {
+      for (const suffix of ['', 'z', 'zz']) {
+        const blob = Buffer.from(`${prefix}${secret}${suffix}`).toString('base64');
+        for (const text of [blob, blob.replace(/\+/g, '-').replace(/\//g, '_').replace(/=+$/, '')]) {
+          const out = redact(`x ${text} y`, [secret]);
+          expect(out, `${prefix}|${suffix}`).toContain(marker('secret', secret));
+          // What remains of the blob is the encoding of prefix and suffix, and at most a boundary character and padding on each side.
+          const around = Math.ceil(((prefix.length + suffix.length) * 4) / 3);
+          expect(out.replace(marker('secret', secret), '').length).toBeLessThanOrEqual(`x  y`.length + around + 4);
+        }
+      }
+    }
+  });
+
+  it('finds the Basic credentials of a short secret when the pair is registered, not by chance elsewhere', () => {
+    const basic = Buffer.from('my-client:pw1').toString('base64');
+    expect(redact(`echo ${basic}`, ['my-client:pw1'])).toBe(`echo ${marker('secret', 'my-client:pw1')}`);
+    // A 3-character secret matches its own Base64 only whole, not 3-character fragments of other Base64.
+    const other = Buffer.from('xxpw1xx and more text').toString('base64');
+    expect(redact(other, ['pw1'])).toBe(other);
+  });
+
+  it('redacts a short (4-character) password wherever it appears, raw or encoded', () => {
+    expect(redact('seen: wrong pass "hunt" (aHVudA==)', [{ value: 'hunt', label: 'password' }])).toBe(
+      `seen: wrong pass "${marker('password', 'hunt')}" (${marker('password', 'hunt')})`,
+    );
+  });
+
+  it('does not redact inside a marker it just wrote, whatever the order of the secrets', () => {
+    const long = 'long-secret-value';
+    const out = redact(`a ${long} b`, ['long-secret-value', fingerprint(long).slice(0, 2), 'redacted']);
+    expect(out).toBe(`a ${marker('secret', long)} b`);
+  });
+});
+
+describe('Recorder: every field of an exchange, header names and the reason phrase too', () => {
+  it('hides a secret in the reason phrase and a header name, and escapes control characters', () => {
+    const rec = new Recorder();
+    const secret = 'echoed-secret-42';
+    rec.addSecret(secret, 'client_secret');
+    const stored = rec.record(
+      exchange({
+        status: 400,
+        statusText: `Bad ${Buffer.from(secret).toString('base64')} \u001b]0;pwned\u0007`,
+        responseHeaders: [
+          [`x-${secret}`, 'v'],
+          ['x-echo', `%${[...Buffer.from(secret)].map((b) => b.toString(16)).join('%')}`],
+        ],
+        responseBody: `plain \u001b[2J ${secret} \u009b31m`,
+      }),
+    );
+    const text = JSON.stringify(stored);
+    expect(text).not.toContain(secret);
+    expect(stored.statusText).toBe(`Bad ${marker('client_secret', secret)} \\x1b]0;pwned\\x07`);
+    expect(stored.responseHeaders).toEqual([
+      [`x-${marker('client_secret', secret)}`, 'v'],
+      ['x-echo', marker('client_secret', secret)],
+    ]);
+    expect(stored.responseBody).toBe(`plain \\x1b[2J ${marker('client_secret', secret)} \\u009b31m`);
+  });
+
+  it('sealResult redacts message and timeline with every secret known, and keeps fingerprints', () => {
+    const rec = new Recorder();
+    const rt = 'refresh-token-echoed-0123';
+    rec.record(exchange({ status: 200, responseBody: JSON.stringify({ refresh_token: rt }) }));
+    const result = {
+      id: 'x',
+      message: `expected: invalid_grant\nseen: HTTP 400 error=invalid_grant (token ${encodeURIComponent(rt).toLowerCase()} is \u001b[31mbad)`,
+      timeline: [{ kind: 'rejected', presented: fingerprint(rt), error: `${rt}\u0007` }],
+    };
+    const sealed = sealResult(result, rec);
+    expect(sealed.message).toBe(`expected: invalid_grant\nseen: HTTP 400 error=invalid_grant (token ${marker('refresh_token', rt)} is \\x1b[31mbad)`);
+    expect(sealed.timeline[0]).toEqual({ kind: 'rejected', presented: fingerprint(rt), error: `${marker('refresh_token', rt)}\\x07` });
   });
 });

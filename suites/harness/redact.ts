@@ -2,15 +2,23 @@
  * Redaction: secrets never reach a report, a log or a failure message.
  *
  * A redacted value becomes `[redacted:<label>#<fingerprint>]`, the fingerprint being the first 6 hex digits
- * of sha256(value). Equal values get equal markers, so a reader can still follow a refresh token through
+ * of a keyed hash of the value (see `fingerprint`). Equal values get equal markers, so a reader can still follow a refresh token through
  * its rotations without seeing it.
  *
  * Two nets, applied to any text (URLs, headers, bodies):
  * 1. by name: the value of a sensitive OAuth field (SENSITIVE_FIELDS) in a query/form string, a JSON
  *    member or an HTML input, plus credentials in Authorization and Cookie headers;
- * 2. by value: every registered secret, wherever it appears (also percent-, form-, JSON- and HTML-encoded).
+ * 2. by value: every registered secret, wherever it appears, in every encoding an echo may take
+ *    (percent, form, JSON, HTML references, Base64: see secret-search.ts).
+ *
+ * Which values are secrets: every value the target file declares as one (client secrets, the password,
+ * browser step values, the admin token), the Basic credentials built from them, and every token, code and
+ * code_verifier the harness handles. They are redacted whatever their length, even a 4-character password:
+ * a short secret may blank out an ordinary word, which is the price of never printing it. Values the
+ * recorder only finds by name (in a field called `code`, ...) are learnt from 8 characters on (record.ts).
  */
-import { createHash } from 'node:crypto';
+import { createHmac, randomBytes } from 'node:crypto';
+import { SecretIndex, type Span } from './secret-search.ts';
 
 /** Parameter and member names whose values are secrets (RFC 6749, 7009, 7521, 7636, 7662, 8693, OIDC). */
 export const SENSITIVE_FIELDS = [
@@ -38,11 +46,21 @@ export interface Secret {
 
 const fingerprints = new Map<string, string>();
 
-/** First 6 hex digits of sha256(value). Memoized: the same tokens are redacted in every exchange. */
+/**
+ * The key of fingerprints: random per process and never written anywhere. A plain hash of a short
+ * password in a pasted report would let anyone find the password by trying candidates against it.
+ */
+const FINGERPRINT_KEY = randomBytes(32);
+
+/**
+ * First 6 hex digits of HMAC-SHA256(process key, value): equal values get equal fingerprints within a
+ * process (a check, its exchanges and its timeline), and a fingerprint tells nothing about the value.
+ * Memoized: the same tokens are redacted in every exchange.
+ */
 export function fingerprint(value: string): string {
   let fp = fingerprints.get(value);
   if (fp === undefined) {
-    fp = createHash('sha256').update(value, 'utf8').digest('hex').slice(0, 6);
+    fp = createHmac('sha256', FINGERPRINT_KEY).update(value, 'utf8').digest('hex').slice(0, 6);
     if (fingerprints.size >= 50_000) fingerprints.clear();
     fingerprints.set(value, fp);
   }
@@ -84,7 +102,7 @@ export function redact(text: string, secrets: Iterable<string | Secret> = []): s
 }
 
 /** Like `redact`, also returning what the by-name net found. `secrets` should come from `normalizeSecrets`. */
-export function redactText(text: string, secrets: readonly Secret[] = []): RedactResult {
+export function redactText(text: string, secrets: Secrets = []): RedactResult {
   const found: Secret[] = [];
   const hide = (label: string, value: string): string => {
     found.push({ label, value });
@@ -104,7 +122,7 @@ export function redactText(text: string, secrets: readonly Secret[] = []): Redac
  * Redacts one header value. Credentials in Authorization, Cookie and Set-Cookie are hidden whole
  * (the auth scheme and cookie names stay readable); other headers go through `redactText`.
  */
-export function redactHeader(name: string, value: string, secrets: readonly Secret[] = []): RedactResult {
+export function redactHeader(name: string, value: string, secrets: Secrets = []): RedactResult {
   const lower = name.toLowerCase();
   const found: Secret[] = [];
   const hide = (label: string, v: string): string => {
@@ -145,61 +163,57 @@ export function normalizeSecrets(secrets: Iterable<string | Secret>): Secret[] {
   return [...byValue].map(([value, label]) => ({ value, label }));
 }
 
-/** Replaces every registered secret, in each of its encodings, outside existing markers. */
-export function replaceSecrets(text: string, secrets: readonly Secret[]): string {
-  if (secrets.length === 0 || text === '') return text;
-  const variants = compile(secrets);
-  return mapOutsideMarkers(text, (segment) => {
-    let s = segment;
-    for (const { needle, replacement } of variants) {
-      if (s.includes(needle)) s = s.split(needle).join(replacement);
-    }
-    return s;
-  });
-}
+/** Registered secrets: a list, or an index that grows (the run's). */
+export type Secrets = readonly Secret[] | SecretIndex;
 
-type Variants = Array<{ needle: string; replacement: string }>;
-// A secrets list is immutable once made (the recorder makes a new one per added secret), so its
-// compiled needles can be kept for as long as the list lives.
-const compiled = new WeakMap<readonly Secret[], Variants>();
-
-function compile(secrets: readonly Secret[]): Variants {
-  let variants = compiled.get(secrets);
-  if (!variants) {
-    variants = [];
-    for (const { value, label } of secrets) {
-      const replacement = marker(label, value);
-      for (const needle of new Set(encodings(value))) variants.push({ needle, replacement });
-    }
-    // Longest first: a secret that contains another one is replaced whole.
-    variants.sort((a, b) => b.needle.length - a.needle.length);
-    compiled.set(secrets, variants);
+/**
+ * Replaces every registered secret, in each of its encodings (secret-search.ts), outside existing markers.
+ * Longest secrets first; where two matches overlap (a secret containing another one), their union becomes
+ * one marker, the longer secret's, so no fragment of either stays.
+ */
+export function replaceSecrets(text: string, secrets: Secrets): string {
+  if (text === '') return text;
+  const index = indexOf(secrets);
+  if (index.size === 0) return text;
+  const hits = index.find(text);
+  if (hits.length === 0) return text;
+  const markers = [...text.matchAll(MARKER)].map((m) => ({ start: m.index, end: m.index + m[0].length }));
+  const overlaps = (a: Span, b: Span) => a.start < b.end && b.start < a.end;
+  const taken: Array<Span & { replacement: string }> = [];
+  hits.sort((a, b) => b.value.length - a.value.length);
+  for (const h of hits) {
+    if (markers.some((m) => overlaps(m, h))) continue;
+    const hit = taken.find((t) => overlaps(t, h));
+    if (hit) {
+      hit.start = Math.min(hit.start, h.start);
+      hit.end = Math.max(hit.end, h.end);
+    } else taken.push({ start: h.start, end: h.end, replacement: marker(h.label, h.value) });
   }
-  return variants;
-}
-
-/** The forms a value takes in URLs, form bodies, JSON strings and HTML attributes. */
-function encodings(value: string): string[] {
-  const form = new URLSearchParams({ v: value }).toString().slice(2);
-  const json = JSON.stringify(value).slice(1, -1);
-  const html = value
-    .replace(/&/g, '&amp;')
-    .replace(/</g, '&lt;')
-    .replace(/>/g, '&gt;')
-    .replace(/"/g, '&quot;')
-    .replace(/'/g, '&#39;');
-  return [value, encodeURIComponent(value), form, json, json.replace(/\//g, '\\/'), html];
-}
-
-/** Applies `fn` to the text between markers, so a short secret cannot corrupt a marker. */
-function mapOutsideMarkers(text: string, fn: (segment: string) => string): string {
+  if (taken.length === 0) return text;
+  taken.sort((a, b) => a.start - b.start);
   let out = '';
   let last = 0;
-  for (const m of text.matchAll(MARKER)) {
-    out += fn(text.slice(last, m.index)) + m[0];
-    last = m.index + m[0].length;
+  for (const t of taken) {
+    // A union grown after a later span was taken may now cover it: skip what is already replaced.
+    if (t.end <= last) continue;
+    out += text.slice(last, Math.max(last, t.start)) + t.replacement;
+    last = t.end;
   }
-  return out + fn(text.slice(last));
+  return out + text.slice(last);
+}
+
+// A secrets list is immutable once made: its index is kept for as long as the list lives.
+const indexes = new WeakMap<readonly Secret[], SecretIndex>();
+
+function indexOf(secrets: Secrets): SecretIndex {
+  if (secrets instanceof SecretIndex) return secrets;
+  let index = indexes.get(secrets);
+  if (!index) {
+    index = new SecretIndex();
+    for (const { value, label } of secrets) index.add(value, label);
+    indexes.set(secrets, index);
+  }
+  return index;
 }
 
 function redactCookiePair(pair: string, hide: (label: string, v: string) => string): string {

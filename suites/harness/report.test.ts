@@ -149,7 +149,7 @@ describe('junit.xml', () => {
     expect(failure.name).toBe('failure');
     expect(failure.attrs.type).toBe('RFC9700-4.14.2');
     expect(failure.attrs.message).toBe('expected invalid_grant for the successor token');
-    expect(failure.text).toContain('actual: HTTP 200 with <tokens> & "quotes" \uFFFD');
+    expect(failure.text).toContain('actual: HTTP 200 with <tokens> & "quotes" \\x01');
     expect(failure.text).toContain('> POST https://idp.test/token');
     expect(failure.text).toContain('< {"error":"invalid_grant"}');
     expect(xml).not.toContain('\u0001');
@@ -162,8 +162,9 @@ describe('junit.xml', () => {
     expect(expected).toMatchObject({ name: 'skipped', attrs: { message: 'expected failure: known: issuer has a trailing slash' } });
   });
 
-  it('escapes XML specials and drops characters XML 1.0 cannot carry', () => {
-    expect(escapeXml('a<b>&c\u0000\uD800x\r')).toBe('a&lt;b&gt;&amp;c\uFFFD\uFFFDx&#13;');
+  it('escapes XML specials, shows control characters as escapes and drops what XML 1.0 cannot carry', () => {
+    expect(escapeXml('a<b>&c\u0000\uD800x\r\n\u001b[2J\u009b')).toBe('a&lt;b&gt;&amp;c\\x00\uFFFDx&#13;\n\\x1b[2J\\u009b');
+    expect(escapeXml('lone\rreturn')).toBe('lone\\x0dreturn');
     expect(escapeXml('emoji \uD83D\uDE00 stays')).toBe('emoji \uD83D\uDE00 stays');
   });
 });

@@ -38,6 +38,7 @@ describe('login.driver "browser"', () => {
       steps: [{ waitFor: 'form#login' }, { fill: '#username', value: 'qa@example.com' }, { fill: '#password', value: 'pw-123' }, { click: 'button[type=submit]' }],
       headless: true,
       timeoutMs: 30_000,
+      allowedOrigins: [],
     });
     // Every fill value is a secret for the recorder.
     expect(targetSecrets(t)).toEqual([
@@ -75,5 +76,22 @@ describe('login.driver "manual"', () => {
     expect(t.login).toEqual({ driver: 'manual' });
     expect(targetSecrets(t)).toEqual([]);
     expect((await setupError({ driver: 'manual', username: 'x' })).message).toContain('login');
+  });
+});
+
+describe('login.allowedOrigins', () => {
+  it('defaults to none, and takes origins, normalized (a trailing slash, upper-case host)', async () => {
+    const form = { driver: 'form', username: 'u', password: 'p' };
+    expect((await parseTarget(target(form), 't.json', env)).login).toMatchObject({ allowedOrigins: [] });
+    const t = await parseTarget(target({ ...form, allowedOrigins: ['https://Login.Example.com/', 'http://127.0.0.1:8080'] }), 't.json', env);
+    expect(t.login).toMatchObject({ allowedOrigins: ['https://login.example.com', 'http://127.0.0.1:8080'] });
+  });
+
+  it('rejects a URL with a path, and a non-http scheme, naming the field', async () => {
+    const form = { driver: 'form', username: 'u', password: 'p' };
+    expect((await setupError({ ...form, allowedOrigins: ['https://login.example.com/steal'] })).message).toContain(
+      'login.allowedOrigins[0]: must be an origin (scheme, host and port, no path)',
+    );
+    expect((await setupError({ driver: 'browser', steps: [{ click: '#go' }], allowedOrigins: ['ftp://x.example'] })).message).toContain('login.allowedOrigins[0]');
   });
 });

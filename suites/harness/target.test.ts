@@ -53,7 +53,7 @@ describe('parseTarget', () => {
     if (t.kind !== 'remote') return;
     expect(t.issuer).toBe('https://idp.staging.example');
     expect(t.clients[0]!.secret).toBe('conf-s3cret');
-    expect(t.login).toEqual({ driver: 'form', username: 'qa@example.com', password: 'pw-123' });
+    expect(t.login).toEqual({ driver: 'form', username: 'qa@example.com', password: 'pw-123', allowedOrigins: [] });
     expect(t.profile.name).toBe('telenorid-plus');
     expect(t.profileRef).toBe('telenorid-plus');
     expect(t.clients[0]!.policyRules).toBe(t.profile.policies.Confidential);
@@ -185,6 +185,7 @@ describe('parseTarget', () => {
     const t = await parseTarget(remote({ control: { adminToken: 'adm-1' } }), 't.json', env);
     expect(targetSecrets(t)).toEqual([
       { value: 'conf-s3cret', label: 'client_secret' },
+      { value: 'my-confidential:conf-s3cret', label: 'client_credentials' },
       { value: 'pw-123', label: 'password' },
       { value: 'adm-1', label: 'admin_token' },
     ]);

@@ -56,12 +56,25 @@ const BrowserStep = z.union(
 );
 export type BrowserStep = z.infer<typeof BrowserStep>;
 
+/**
+ * Origins other than the issuer's that may receive the login's credentials (an IdP whose login pages live
+ * on another host): `https://login.example.com`, no path. Normalized to the URL's origin.
+ */
+const AllowedOrigins = z
+  .array(
+    z
+      .url({ protocol: /^https?$/, error: 'must be an http(s) origin' })
+      .refine((u) => /^[a-z][a-z0-9+.-]*:\/\/[^/?#]+\/?$/i.test(u), { error: 'must be an origin (scheme, host and port, no path)' })
+      .transform((u) => new URL(u).origin),
+  )
+  .default([]);
+
 /** How a check gets an authorization code. Discriminated on `driver`. */
 const Login = z.discriminatedUnion('driver', [
   /** The mock IdP's test-mode shortcut (login_hint); default user: the mock's first one. */
   z.strictObject({ driver: z.literal('mock'), username: z.string().min(1).optional() }),
   /** Headless HTTP: follow redirects, fill the login form, confirm consent. */
-  z.strictObject({ driver: z.literal('form'), username: z.string().min(1), password: z.string().min(1) }),
+  z.strictObject({ driver: z.literal('form'), username: z.string().min(1), password: z.string().min(1), allowedOrigins: AllowedOrigins }),
   /**
    * A real browser (the system's Chromium through playwright-core) for login pages that need JavaScript:
    * the steps run in order on the authorization URL's page, then the driver waits for the redirect to the
@@ -75,6 +88,7 @@ const Login = z.discriminatedUnion('driver', [
     timeoutMs: z.number().int().positive().default(30_000),
     /** Chromium to launch; default /usr/bin/chromium (Debian's `chromium` package). */
     executablePath: z.string().min(1).optional(),
+    allowedOrigins: AllowedOrigins,
   }),
   /** A person signs in (MFA-protected staging): the authorization URL is printed, the redirect URL pasted back. */
   z.strictObject({ driver: z.literal('manual') }),
@@ -255,11 +269,14 @@ export async function parseTarget(json: unknown, origin: string, env: Env = proc
   };
 }
 
-/** Every secret the target holds, for `Recorder.addSecret` (client secrets, password, admin token). */
+/**
+ * Every secret the target holds, for `Recorder.addSecret`: client secrets (and the Basic credentials made
+ * of them), the password, browser step values, the admin token.
+ */
 export function targetSecrets(target: Target): Array<{ value: string; label: string }> {
   const out: Array<{ value: string; label: string }> = [];
   if (target.kind === 'remote') {
-    for (const c of target.clients) if (c.secret) out.push({ value: c.secret, label: 'client_secret' });
+    for (const c of target.clients) out.push(...clientSecrets(c));
   }
   if (target.login.driver === 'form') out.push({ value: target.login.password, label: 'password' });
   if (target.login.driver === 'browser') {
@@ -267,6 +284,17 @@ export function targetSecrets(target: Target): Array<{ value: string; label: str
   }
   if (target.control) out.push({ value: target.control.adminToken, label: 'admin_token' });
   return out;
+}
+
+/**
+ * A client's secret, and the `id:secret` pairs HTTP Basic encodes, raw and form-encoded (RFC 6749 §2.3.1):
+ * registered whole, their Base64 is found however short the secret (secret-search.ts).
+ */
+export function clientSecrets(client: { id: string; secret?: string | undefined }): Array<{ value: string; label: string }> {
+  if (!client.secret) return [];
+  const form = (v: string) => new URLSearchParams({ v }).toString().slice(2);
+  const pairs = new Set([`${client.id}:${client.secret}`, `${form(client.id)}:${form(client.secret)}`]);
+  return [{ value: client.secret, label: 'client_secret' }, ...[...pairs].map((value) => ({ value, label: 'client_credentials' }))];
 }
 
 /**

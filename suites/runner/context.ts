@@ -13,7 +13,7 @@ import { Recorder } from '../harness/record.ts';
 import { fingerprint } from '../harness/redact.ts';
 import type { TimelineDetails, TokenMark } from '../harness/report/timeline.ts';
 import { isRefreshPolicy } from '../../mock-idp/profile/index.ts';
-import type { Target, TargetClient } from '../harness/target.ts';
+import { clientSecrets, targetSecrets, type Target, type TargetClient } from '../harness/target.ts';
 import type { Connection } from './connection.ts';
 import { asCheckClient } from './plan.ts';
 
@@ -69,8 +69,8 @@ export interface ContextOptions {
 export function createCheckRun(o: ContextOptions): CheckRun {
   const { target, connection: conn, client } = o;
   const recorder = new Recorder();
-  for (const c of [client, ...o.otherClients]) recorder.addSecret(c.secret, 'client_secret');
-  if (target.login.driver === 'form') recorder.addSecret(target.login.password, 'password');
+  for (const s of targetSecrets(target)) recorder.addSecret(s.value, s.label);
+  for (const c of [client, ...o.otherClients]) for (const s of clientSecrets(c)) recorder.addSecret(s.value, s.label);
   recorder.addSecret(conn.adminToken, 'admin_token');
   const http = o.http.withRecorder(recorder);
   const control: (ClockControl & SsoControl) | undefined =
@@ -84,7 +84,7 @@ export function createCheckRun(o: ContextOptions): CheckRun {
   let elapsed = 0;
   const { timeline, record, note, book } = createTimeline(target, client, () => elapsed);
 
-  const loginDriver = createLoginDriver(target.login, { ...(conn.username !== undefined && { defaultUsername: conn.username }) });
+  const loginDriver = createLoginDriver(target.login, { issuer: conn.issuer, ...(conn.username !== undefined && { defaultUsername: conn.username }) });
   const logoutDriver = createLogoutDriver(target.logout, {
     endpoints: conn.endpoints,
     issuer: conn.issuer,
@@ -135,6 +135,7 @@ export function createCheckRun(o: ContextOptions): CheckRun {
       const offline = target.profile.offlineAccessScope;
       const scope = [...new Set(opt.offline ? [...base, offline] : base.filter((s) => s !== offline))].join(' ');
       const pkce = oauth.generatePkce();
+      recorder.addSecret(pkce.verifier, 'code_verifier');
       const state = oauth.randomValue();
       const nonce = oauth.randomValue();
       const authorizationUrl = oauth.buildAuthorizationUrl({

@@ -5,10 +5,10 @@
 import { CheckFailure, CheckSkip } from '../checks/expect.ts';
 import { HarnessError, SkipError } from '../harness/errors.ts';
 import { createHttp, type Http } from '../harness/http.ts';
-import { formatExchanges, type Exchange } from '../harness/record.ts';
+import { formatExchanges, Recorder, sealResult, type Exchange } from '../harness/record.ts';
 import type { CheckResult } from '../harness/report/types.ts';
 import { formatSeconds } from '../harness/report/timeline.ts';
-import type { Target } from '../harness/target.ts';
+import { targetSecrets, type Target } from '../harness/target.ts';
 import type { Defect, Profile } from '../../mock-idp/index.ts';
 import { connectEmbedded, connectRemote, type Connection } from './connection.ts';
 import { createCheckRun, type TimelineEntry } from './context.ts';
@@ -74,15 +74,14 @@ function failureMessage(instance: CheckInstance, expected: string, seen: string,
 
 export async function runInstance(instance: CheckInstance, env: RunEnvironment): Promise<InstanceResult> {
   const started = performance.now();
-  const done = (status: CheckResult['status'], message: string | null, extra: Partial<InstanceResult> = {}): InstanceResult => ({
-    ...resultOf(instance, status, message, Math.round(performance.now() - started)),
-    ...extra,
-  });
+  let connection: Connection | undefined;
+  let run: ReturnType<typeof createCheckRun> | undefined;
+  // The boundary where a result leaves the harness: redacted and safe for a terminal (record.ts).
+  const done = (status: CheckResult['status'], message: string | null, extra: Partial<InstanceResult> = {}): InstanceResult =>
+    sealResult({ ...resultOf(instance, status, message, Math.round(performance.now() - started)), ...extra }, run?.recorder ?? Recorder.of(targetSecrets(env.target)));
   if (instance.skip !== undefined) return done('skipped', instance.skip);
 
   const onWait = env.onWait ?? (process.env[PROGRESS_ENV] === '1' ? printWaitProgress : undefined);
-  let connection: Connection | undefined;
-  let run: ReturnType<typeof createCheckRun> | undefined;
   const timeout = new AbortController();
   const timer = setTimeout(() => timeout.abort(new Error('check timed out')), checkTimeoutMs(env.target));
   const signal = env.signal ? AbortSignal.any([env.signal, timeout.signal]) : timeout.signal;

@@ -5,7 +5,8 @@
  * control API (mock clock and logout). Every byte the server sends is tapped, so every access, refresh
  * and ID token, code and SSO cookie it issued is known. Then report.json, junit.xml, report.html and
  * the CLI's stdout and stderr are scanned for each of them, raw and in the encodings a leak would take
- * (percent/form, JSON, HTML, Base64 in a Basic header), and for their first and last 12 characters.
+ * (percent/form in either case, JSON, HTML, Base64 and Base64url, Base64 in a Basic header), and for their first
+ * and last 12 characters.
  */
 import { spawn } from 'node:child_process';
 import { mkdtemp, readFile, readdir, rm, writeFile } from 'node:fs/promises';
@@ -107,10 +108,20 @@ function secrets(): Map<string, string> {
   return out;
 }
 
-/** The forms a secret takes in text: raw, percent/form-encoded, JSON- and HTML-escaped, and in a Basic header. */
+/** The forms a secret takes in text: raw, percent/form-encoded, JSON- and HTML-escaped, Base64, and in a Basic header. */
 function forms(value: string, clientId?: string): string[] {
   const html = value.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
-  const list = [value, encodeURIComponent(value), new URLSearchParams({ x: value }).toString().slice(2), JSON.stringify(value).slice(1, -1), html];
+  const b64 = Buffer.from(value).toString('base64');
+  const list = [
+    value,
+    encodeURIComponent(value),
+    encodeURIComponent(value).replace(/%[0-9A-F]{2}/g, (m) => m.toLowerCase()),
+    new URLSearchParams({ x: value }).toString().slice(2),
+    JSON.stringify(value).slice(1, -1),
+    html,
+    b64.replace(/=+$/, ''),
+    Buffer.from(value).toString('base64url'),
+  ];
   if (clientId) list.push(Buffer.from(`${encodeURIComponent(clientId)}:${encodeURIComponent(value)}`).toString('base64'));
   // A cut-off leak: the first or last 12 characters of a long random value.
   if (value.length >= 24) list.push(value.slice(0, 12), value.slice(-12));

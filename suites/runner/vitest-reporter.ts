@@ -6,6 +6,7 @@ import type { Reporter, TestCase, TestModule } from 'vitest/node';
 import { CHECKS, GROUPS } from '../checks/index.ts';
 import { buildReport, writeReports, type Report } from '../harness/report/index.ts';
 import type { InstanceResult } from './run.ts';
+import { safeText } from '../harness/safe-text.ts';
 
 export interface ConformanceReporterOptions {
   reportDir: string;
@@ -66,7 +67,7 @@ export class ConformanceReporter implements Reporter {
     const written = await writeReports(this.options.reportDir, report);
     const extra = (await this.options.extraOutputs?.(report, checks)) ?? [];
     const s = report.summary;
-    for (const p of this.problems) this.#out(`${this.#paint(31, 'error:')} ${p}`);
+    for (const p of this.problems) this.#out(`${this.#paint(31, 'error:')} ${safeText(p)}`);
     this.#out('');
     this.#out(
       `${s.passed} passed, ${s.failed} failed, ${s.skipped} skipped` +

@@ -34,7 +34,7 @@ export * from './clock/real.ts';
  * `defaultUsername`: the user for a mock login without `username` (the mock's first user);
  * `terminal`: the manual driver's streams (default: the process's terminal).
  */
-export function createLoginDriver(config: LoginConfig, context: { defaultUsername?: string; terminal?: ManualLoginOptions } = {}): LoginDriver {
+export function createLoginDriver(config: LoginConfig, context: { defaultUsername?: string; terminal?: ManualLoginOptions; issuer?: string } = {}): LoginDriver {
   switch (config.driver) {
     case 'mock': {
       const username = config.username ?? context.defaultUsername;
@@ -42,13 +42,20 @@ export function createLoginDriver(config: LoginConfig, context: { defaultUsernam
       return createMockLogin({ username });
     }
     case 'form':
-      return createFormLogin({ username: config.username, password: config.password });
+      return createFormLogin({
+        username: config.username,
+        password: config.password,
+        ...(config.allowedOrigins && { allowedOrigins: config.allowedOrigins }),
+        ...(context.issuer !== undefined && { issuer: context.issuer }),
+      });
     case 'browser':
       return createBrowserLogin({
         steps: config.steps,
         headless: config.headless,
         timeoutMs: config.timeoutMs,
         ...(config.executablePath !== undefined && { executablePath: config.executablePath }),
+        ...(config.allowedOrigins && { allowedOrigins: config.allowedOrigins }),
+        ...(context.issuer !== undefined && { issuer: context.issuer }),
       });
     case 'manual':
       return createManualLogin(context.terminal);

@@ -5,6 +5,7 @@
  * but stays visible. Pure.
  */
 import { formatExchanges } from '../record.ts';
+import { safeText } from '../safe-text.ts';
 import type { CheckResult, Report } from './types.ts';
 
 export function reportToJUnit(report: Report): string {
@@ -103,12 +104,13 @@ function firstLine(text: string): string {
 }
 
 /**
- * Escapes text for XML 1.0 element content. Characters XML 1.0 cannot carry at all (control characters,
- * lone surrogates, U+FFFE/U+FFFF) become U+FFFD; a carriage return becomes a reference so it survives
+ * Escapes text for XML 1.0 element content. Control characters (from a target) become visible escapes
+ * (safe-text.ts: a terminal showing the file must not run them); what XML 1.0 still cannot carry (lone
+ * surrogates, U+FFFE/U+FFFF) becomes U+FFFD; a carriage return becomes a reference so it survives
  * line-end normalisation.
  */
 export function escapeXml(text: string): string {
-  return text
+  return safeText(text)
     .replace(/[\u0000-\u0008\u000B\u000C\u000E-\u001F\uFFFE\uFFFF]|[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/g, '\uFFFD')
     .replace(/&/g, '&amp;')
     .replace(/</g, '&lt;')

@@ -12,6 +12,11 @@
  * Every document request and response (headers; bodies are not read) goes into the check's recorder,
  * redacted, and every `fill` value is registered as a secret first. The browser's cookies are copied into
  * a tough-cookie jar, so an end-session logout can reuse the SSO session.
+ *
+ * Credentials stay on the allowed origins (origins.ts): a navigation or form submission to any other
+ * origin is blocked in the network layer before it is sent, and so is any request to another origin
+ * that, once a value has been filled in, has a body or carries a filled value in any encoding; the login
+ * stops with LOGIN_FOREIGN_ORIGIN naming the origin. Scripts, styles and images from a CDN still load.
  */
 import { access, constants, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -22,6 +27,8 @@ import { LoginError } from '../../errors.ts';
 import type { Http } from '../../http.ts';
 import type { BrowserStep } from '../../target.ts';
 import { safeUrl, sameEndpoint, type Arrival } from '../browse.ts';
+import { containsSecret } from '../../secret-search.ts';
+import { allowedOrigins, foreignOriginError, originOf, type OriginPolicy } from './origins.ts';
 import { readAuthorizationResponse, type LoginDriver, type LoginInput, type LoginResult } from './types.ts';
 
 /** Debian's `chromium` package. */
@@ -41,7 +48,7 @@ export const CHROMIUM_ARGS = [
 /** Browsers open at once in this process; further logins wait for a slot. */
 export const MAX_BROWSERS = 4;
 
-export interface BrowserLoginOptions {
+export interface BrowserLoginOptions extends OriginPolicy {
   steps: readonly BrowserStep[];
   /** Default true. */
   headless?: boolean;
@@ -99,7 +106,13 @@ export async function browserLogin(http: Http, input: LoginInput, options: Brows
       }
       if (input.cookieJar) await context.addCookies(await jarToBrowser(input.cookieJar));
       const page = context.pages()[0] ?? (await context.newPage());
-      const watch = await watchRedirect(context, page, input.redirectUri, http);
+      let filled = false;
+      const guard: OriginGuard = {
+        allowed: allowedOrigins(input.authorizationUrl, options),
+        filled: () => filled,
+        values: options.steps.flatMap((step) => ('fill' in step && step.value ? [step.value] : [])),
+      };
+      const watch = await watchRedirect(context, page, input.redirectUri, http, guard);
       const arrived = watch.arrival;
       const stopped = new Promise<never>((_, reject) => {
         if (input.signal) input.signal.addEventListener('abort', () => reject(input.signal!.reason), { once: true });
@@ -116,10 +129,12 @@ export async function browserLogin(http: Http, input: LoginInput, options: Brows
         }
         for (const [i, step] of options.steps.entries()) {
           if (watch.done()) return arrived;
+          if ('fill' in step) filled = true;
           try {
             await runStep(page, step, left());
           } catch (e) {
             if (watch.done()) return arrived;
+            if (watch.refused()) throw watch.refused();
             const where = await describePage(page, http);
             const timedOut = e instanceof Error && e.name === 'TimeoutError';
             throw new LoginError(
@@ -132,6 +147,7 @@ export async function browserLogin(http: Http, input: LoginInput, options: Brows
         const timer = new Promise<'timeout'>((resolve) => setTimeout(() => resolve('timeout'), left()).unref());
         const outcome = await Promise.race([arrived, timer]);
         if (outcome !== 'timeout') return outcome;
+        if (watch.refused()) throw watch.refused();
         const where = await describePage(page, http);
         throw new LoginError(
           'LOGIN_TIMEOUT',
@@ -141,7 +157,7 @@ export async function browserLogin(http: Http, input: LoginInput, options: Brows
       })();
       flow.catch(() => undefined); // when the redirect wins the race, a step may still fail as the page goes
 
-      const arrival = await Promise.race([arrived, flow, stopped]);
+      const arrival = await Promise.race([arrived, flow, stopped, watch.refusal]);
       const jar = input.cookieJar ?? new CookieJar();
       await browserToJar(await context.cookies(), jar);
       return readAuthorizationResponse(http, arrival, input, jar, watch.hops());
@@ -180,9 +196,20 @@ async function describePage(page: Page, http: Http): Promise<{ text: string; url
   return { text: http.recorder ? http.recorder.redact(text) : text, url };
 }
 
+interface OriginGuard {
+  allowed: ReadonlySet<string>;
+  /** A value has been filled in: from now on the page holds credentials. */
+  filled(): boolean;
+  /** The fill values, looked for in requests to other origins. */
+  values: readonly string[];
+}
+
 interface RedirectWatch {
   arrival: Promise<Arrival>;
   done(): boolean;
+  /** Rejects with LOGIN_FOREIGN_ORIGIN when a request to a foreign origin was blocked. */
+  refusal: Promise<never>;
+  refused(): LoginError | undefined;
   /** Document responses seen. */
   hops(): number;
 }
@@ -195,9 +222,23 @@ const REDIRECTS = new Set([301, 302, 303, 307, 308]);
  * to an http(s) redirect_uri (request stage), or by a navigation to a private-use scheme, which is no
  * network request at all (the browser's request event; Chromium aborts such a navigation itself).
  */
-async function watchRedirect(context: BrowserContext, page: Page, redirectUri: string, http: Http): Promise<RedirectWatch> {
+async function watchRedirect(context: BrowserContext, page: Page, redirectUri: string, http: Http, guard: OriginGuard): Promise<RedirectWatch> {
   let resolve!: (a: Arrival) => void;
   const arrival = new Promise<Arrival>((r) => (resolve = r));
+  let refused: LoginError | undefined;
+  let refuse!: (e: LoginError) => void;
+  const refusal = new Promise<never>((_, reject) => (refuse = reject));
+  refusal.catch(() => undefined);
+  /** A request that must not leave: a document to a foreign origin, or credentials that would. */
+  const mustBlock = (request: { url: string; method: string; postData?: string }, topLevel: boolean): string | undefined => {
+    const origin = originOf(request.url);
+    if (guard.allowed.has(origin)) return undefined;
+    if (topLevel) return origin;
+    if (!guard.filled()) return undefined;
+    if (request.method !== 'GET' && request.method !== 'HEAD') return origin;
+    const text = `${request.url}\n${request.postData ?? ''}`;
+    return guard.values.some((v) => containsSecret(text, v)) ? origin : undefined;
+  };
   let done = false;
   let hops = 0;
   const arrive = (a: Arrival) => {
@@ -215,6 +256,7 @@ async function watchRedirect(context: BrowserContext, page: Page, redirectUri: s
   const started = new Map<string, number>();
 
   const cdp: CDPSession = await context.newCDPSession(page);
+  const mainFrame = ((await cdp.send('Page.getFrameTree')) as { frameTree: { frame: { id: string } } }).frameTree.frame.id;
   cdp.on('Fetch.requestPaused', (e) => {
     void (async () => {
       const { requestId } = e;
@@ -226,6 +268,22 @@ async function watchRedirect(context: BrowserContext, page: Page, redirectUri: s
             const post = e.request.method === 'POST' && e.request.postData !== undefined;
             arrive(post ? { url: e.request.url, params: new URLSearchParams(e.request.postData), via: 'form_post' } : toArrival(e.request.url, 'redirect'));
             await fulfillDone(cdp, requestId, []);
+            return;
+          }
+          // The page itself going elsewhere (a redirect, a form submission); a foreign iframe (a captcha) is
+          // held to the rule for subresources.
+          const topLevel = e.resourceType === 'Document' && e.frameId === mainFrame;
+          const foreign = mustBlock(e.request, topLevel);
+          if (foreign !== undefined) {
+            if (!refused && !done) {
+              refused = foreignOriginError('browser login', topLevel ? 'open' : 'send a request to', foreign);
+              refuse(refused);
+            }
+            await cdp.send('Fetch.failRequest', { requestId, errorReason: 'BlockedByClient' });
+            return;
+          }
+          if (e.resourceType !== 'Document') {
+            await cdp.send('Fetch.continueRequest', { requestId });
             return;
           }
           started.set(key, Date.now());
@@ -265,7 +323,8 @@ async function watchRedirect(context: BrowserContext, page: Page, redirectUri: s
   });
   await cdp.send('Fetch.enable', {
     patterns: [
-      { urlPattern: '*', resourceType: 'Document', requestStage: 'Request' },
+      // Every request at the request stage (the origin guard), documents only at the response stage.
+      { urlPattern: '*', requestStage: 'Request' },
       { urlPattern: '*', resourceType: 'Document', requestStage: 'Response' },
     ],
   });
@@ -273,7 +332,7 @@ async function watchRedirect(context: BrowserContext, page: Page, redirectUri: s
   context.on('request', (r) => {
     if (!done && isDestination(r.url())) arrive(toArrival(r.url(), 'redirect'));
   });
-  return { arrival, done: () => done, hops: () => hops };
+  return { arrival, done: () => done, refusal, refused: () => refused, hops: () => hops };
 }
 
 async function fulfillDone(cdp: CDPSession, requestId: string, cookies: Array<{ name: string; value: string }>): Promise<void> {

@@ -6,15 +6,18 @@
  * redirect to the redirect_uri and read the code there, without requesting it.
  *
  * The login form coming back after the credentials went in means they were refused: LOGIN_REJECTED.
+ * Every request stays on the allowed origins (origins.ts): a redirect or a form aimed elsewhere stops the
+ * login with LOGIN_FOREIGN_ORIGIN before anything is sent there.
  */
 import { CookieJar } from 'tough-cookie';
 import { LoginError } from '../../errors.ts';
 import { buildSubmission, chooseConfirmationForm, chooseSubmitter, hasPassword, isTextInput, type FormControl, type HtmlForm, type HtmlPage } from '../../html.ts';
 import type { Http } from '../../http.ts';
 import { browse, describePage, safeUrl, sameEndpoint, type Page, type PageDecision, type Step } from '../browse.ts';
+import { allowedOrigins, guardOrigins, type OriginPolicy } from './origins.ts';
 import { finishLogin, type LoginDriver, type LoginInput, type LoginResult } from './types.ts';
 
-export interface FormLoginOptions {
+export interface FormLoginOptions extends OriginPolicy {
   username: string;
   password: string;
   maxHops?: number;
@@ -27,11 +30,12 @@ export function createFormLogin(options: FormLoginOptions): LoginDriver {
 /** Names, ids and autocomplete tokens of a username field. */
 const USERNAME_HINT = /user|email|e-mail|login|ident|account|phone|msisdn|mobile|name/i;
 
-export async function formLogin(http: Http, input: LoginInput, options: FormLoginOptions): Promise<LoginResult> {
+export async function formLogin(unguarded: Http, input: LoginInput, options: FormLoginOptions): Promise<LoginResult> {
   const { username, password } = options;
-  http.recorder?.addSecret(password, 'password');
+  unguarded.recorder?.addSecret(password, 'password');
   const jar = input.cookieJar ?? new CookieJar();
   const who = `login as "${username}"`;
+  const http = guardOrigins(unguarded, allowedOrigins(input.authorizationUrl, options), who);
   let passwordSent = false;
   let usernameSent = false;
 

@@ -16,6 +16,8 @@ export default defineConfig({
       {
         test: {
           name: 'unit',
+          // Fails the run when a process a test started is still running at the end.
+          globalSetup: ['scripts/test-setup/leaked-processes.ts'],
           include: ['mock-idp/**/*.test.ts', 'suites/harness/**/*.test.ts', 'suites/runner/**/*.test.ts', 'scripts/**/*.test.ts', 'interop/**/*.test.ts'],
         },
       },

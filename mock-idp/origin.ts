@@ -4,14 +4,30 @@
  */
 import { OAuthError } from './errors.ts';
 
-/** The issuer's host plus the ones the operator allowed (`host` or `host:port`, as in a Host header), lower case. */
+/**
+ * The issuer's host (with its port) plus the ones the operator allowed: `name` (any port) or
+ * `name:port`, normalised as a URL would (lower case, IPv6 in brackets).
+ */
 export function allowedHosts(issuer: string, extra: readonly string[] = []): ReadonlySet<string> {
-  return new Set([new URL(issuer).host, ...extra.map((h) => h.toLowerCase())]);
+  const normal = (h: string) => {
+    const bracketed = h.includes(':') && h.indexOf(':') !== h.lastIndexOf(':') && !h.startsWith('[') ? `[${h}]` : h;
+    try {
+      return new URL(`http://${bracketed}`).host;
+    } catch {
+      throw new TypeError(`not a host name: ${JSON.stringify(h)}`);
+    }
+  };
+  return new Set([new URL(issuer).host, ...extra.map(normal)]);
+}
+
+/** Is the host of this URL one the mock answers for? */
+export function isAllowedHost(hosts: ReadonlySet<string>, url: URL): boolean {
+  return hosts.has(url.host) || hosts.has(url.hostname);
 }
 
 /** RFC 9110 §15.5.20: 421 for a request this server is not configured to answer for that host. */
 export function requireAllowedHost(hosts: ReadonlySet<string>, url: URL): void {
-  if (!hosts.has(url.host)) {
+  if (!isAllowedHost(hosts, url)) {
     throw new OAuthError('invalid_request', 'this server does not answer for that host (start it with --allow-host to add one)', 421);
   }
 }
@@ -33,7 +49,7 @@ export function refuseCrossSite(issuer: string, hosts: ReadonlySet<string>, requ
     } catch {
       parsed = undefined;
     }
-    if (!parsed || parsed.protocol !== new URL(issuer).protocol || !hosts.has(parsed.host)) sameOrigin = false;
+    if (!parsed || parsed.protocol !== new URL(issuer).protocol || !isAllowedHost(hosts, parsed)) sameOrigin = false;
   }
   if (!sameOrigin) throw new OAuthError('access_denied', 'a form of this server was posted from another site; refused', 403);
 }

@@ -107,7 +107,8 @@ const lines = [
   'clients (fixture credentials):',
   ...idp.clients.map(
     (c) =>
-      `  ${c.id.padEnd(20)} policy ${c.policy.padEnd(18)} ${c.confidential ? `secret ${c.secret}` : 'public (PKCE, no secret)'}\n` +
+      `  ${c.id.padEnd(20)} policy ${c.policy.padEnd(18)} ${c.confidential ? `secret ${c.secret}` : 'public (PKCE, no secret)'}` +
+      `${c.resourceServer ? ' · resource server (may introspect any client\'s tokens)' : ''}\n` +
       `  ${''.padEnd(20)} redirect_uri ${c.redirectUris[0]}`,
   ),
   '',

@@ -10,6 +10,7 @@ import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, test } from 'vitest';
+import { liveGroupMembers } from './test-setup/leaked-processes.ts';
 
 const TSX = path.resolve('node_modules/.bin/tsx');
 
@@ -27,16 +28,13 @@ function signalGroup(child: ChildProcess, signal: NodeJS.Signals): void {
   }
 }
 
-/** Resolves when every process of the group has exited (kill(-pgid, 0) fails), or rejects after timeoutMs. */
+/** Resolves when every process of the group has exited (zombies not yet reaped count as exited), or rejects after timeoutMs. */
 async function groupGone(child: ChildProcess, timeoutMs: number): Promise<void> {
   const until = Date.now() + timeoutMs;
   for (;;) {
-    try {
-      process.kill(-child.pid!, 0);
-    } catch {
-      return;
-    }
-    if (Date.now() > until) throw new Error(`process group ${child.pid} still alive after ${timeoutMs} ms`);
+    const live = liveGroupMembers(child.pid!);
+    if (live.length === 0) return;
+    if (Date.now() > until) throw new Error(`process group ${child.pid} still has live processes ${live.join(', ')} after ${timeoutMs} ms`);
     await new Promise((r) => setTimeout(r, 50));
   }
 }
@@ -105,7 +103,7 @@ describe('npm run mock-idp + npm run conformance (form login, end-session logout
     const exited = new Promise<number | null>((resolve) => server!.once('exit', (code) => resolve(code)));
     signalGroup(server, 'SIGINT');
     expect(await exited).toBe(0);
-    await groupGone(server, 5000);
+    await groupGone(server, 10_000);
   }, 180_000);
 
   test('--defect no-rotation: the same run against it fails exactly the rotation checks, exit 1', async () => {
@@ -149,7 +147,7 @@ describe('npm run mock-idp + npm run conformance (form login, end-session logout
       expect(r2.stdout).toMatch(/remove it from expectedFailures/);
     } finally {
       signalGroup(defective, 'SIGKILL');
-      await groupGone(defective, 5000);
+      await groupGone(defective, 10_000);
     }
   }, 180_000);
 
@@ -173,7 +171,7 @@ describe('npm run mock-idp + npm run conformance (form login, end-session logout
       expect(await status(`attacker.example:${port}`)).toBe(421);
     } finally {
       signalGroup(mock, 'SIGKILL');
-      await groupGone(mock, 5000);
+      await groupGone(mock, 10_000);
     }
   });
 

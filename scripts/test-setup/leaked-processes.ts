@@ -47,6 +47,20 @@ export function markedProcesses(value: string, marker = MARKER): MarkedProcess[]
   return found;
 }
 
+/** Live (not zombie) processes of a process group. A zombie nobody reaps yet still answers kill(-pgid, 0). */
+export function liveGroupMembers(pgid: number): number[] {
+  if (!existsSync('/proc/self/stat')) return [];
+  const live: number[] = [];
+  for (const name of readdirSync('/proc')) {
+    if (!/^\d+$/.test(name)) continue;
+    const stat = read(`/proc/${name}/stat`) ?? '';
+    // After the parenthesised command name: state, ppid, pgrp, ...
+    const [state, , pgrp] = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    if (Number(pgrp) === pgid && state !== 'Z') live.push(Number(name));
+  }
+  return live;
+}
+
 /** Marked processes that are neither the runner (`runnerPid`) nor its direct children (the workers). */
 export function leakedProcesses(value: string, runnerPid: number): MarkedProcess[] {
   return markedProcesses(value).filter((p) => p.pid !== runnerPid && p.ppid !== runnerPid);

@@ -175,6 +175,13 @@ describe('npm run mock-idp + npm run conformance (form login, end-session logout
     }
   });
 
+  test('a malformed --allow-host is a one-line error, exit 2', async () => {
+    const r = await run(TSX, ['scripts/mock-idp.ts', '--allow-host', 'evil.example/x'], {}, 20_000);
+    expect(r.code).toBe(2);
+    expect(r.stderr.trim().split('\n')).toHaveLength(1);
+    expect(r.stderr).toMatch(/--allow-host must be a host name or name:port, got "evil\.example\/x"/);
+  });
+
   test('an unknown --defect is a one-line error, exit 2', async () => {
     const r = await run(TSX, ['scripts/mock-idp.ts', '--defect', 'no-such-defect'], {}, 20_000);
     expect(r.code).toBe(2);

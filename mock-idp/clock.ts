@@ -2,10 +2,12 @@
  * The mock's only notion of time. Nothing else reads the wall clock: tokens that live
  * 14 or 90 days are tested by moving this clock, not by waiting.
  */
+import { MAX_ADVANCE_SECONDS, MAX_CLOCK_OFFSET_SECONDS } from './limits.ts';
+
 export interface Clock {
   /** Current time in epoch seconds (integer; JWT NumericDate granularity). */
   now(): number;
-  /** Moves time forward; returns the new now. */
+  /** Moves time forward (at most MAX_ADVANCE_SECONDS at once, MAX_CLOCK_OFFSET_SECONDS in all); returns the new now. */
   advance(seconds: number): number;
   /** Back to the time the clock started at (a frozen clock) / to real time (a running clock). */
   reset(): void;
@@ -29,7 +31,12 @@ export function createClock(options: ClockOptions = {}): Clock {
   return {
     now: () => base() + offset,
     advance(seconds) {
-      if (!Number.isFinite(seconds) || seconds < 0) throw new RangeError('advance: seconds must be a finite number >= 0');
+      if (!Number.isFinite(seconds) || seconds < 0 || seconds > MAX_ADVANCE_SECONDS) {
+        throw new RangeError(`advance: seconds must be a number from 0 to ${MAX_ADVANCE_SECONDS}`);
+      }
+      if (offset + Math.floor(seconds) > MAX_CLOCK_OFFSET_SECONDS) {
+        throw new RangeError(`advance: the clock may run at most ${MAX_CLOCK_OFFSET_SECONDS} seconds ahead of its start`);
+      }
       offset += Math.floor(seconds);
       return base() + offset;
     },

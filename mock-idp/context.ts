@@ -15,6 +15,8 @@ export interface IdpContext {
   keys: Keys;
   testMode: boolean;
   adminToken?: string;
+  /** Hosts this instance answers for: the issuer's, plus any the operator allowed (origin.ts). */
+  hosts: ReadonlySet<string>;
   /** Endpoint URLs, derived from the issuer. */
   endpoints: Endpoints;
 }
@@ -61,3 +63,5 @@ export function endpointsFor(issuer: string): Endpoints {
 }
 
 export const SSO_COOKIE = 'mock_idp_sso';
+/** Binds a pending login to the browser that asked for the login page (login CSRF). */
+export const LOGIN_COOKIE = 'mock_idp_login';

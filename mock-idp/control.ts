@@ -7,6 +7,7 @@ import { OAuthError, invalidRequest } from './errors.ts';
 import { json, readJson, requireMethod } from './http.ts';
 import type { IdpContext } from './context.ts';
 import { endSessions } from './sessions.ts';
+import { MAX_ADVANCE_SECONDS, MAX_CONTROL_STRING_CHARS } from './limits.ts';
 
 export interface UserSelector {
   username?: string;
@@ -90,10 +91,16 @@ export function createControl(ctx: IdpContext): MockIdpControl {
   };
 }
 
+/** A string input of the control API, bounded in length. */
+function boundedString(name: string, value: string): string {
+  if (value.length > MAX_CONTROL_STRING_CHARS) throw invalidRequest(`"${name}" is longer than ${MAX_CONTROL_STRING_CHARS} characters`);
+  return value;
+}
+
 function selector(body: Record<string, unknown>): UserSelector {
   const { username, sub } = body;
-  if (typeof username === 'string') return { username };
-  if (typeof sub === 'string') return { sub };
+  if (typeof username === 'string') return { username: boundedString('username', username) };
+  if (typeof sub === 'string') return { sub: boundedString('sub', sub) };
   throw invalidRequest('give "username" or "sub" as a string');
 }
 
@@ -113,8 +120,16 @@ export async function controlEndpoint(ctx: IdpContext, control: MockIdpControl, 
     case '/clock/advance': {
       requireMethod(request, 'POST');
       const { seconds } = await readJson(request);
-      if (typeof seconds !== 'number' || !Number.isFinite(seconds) || seconds < 0) throw invalidRequest('"seconds" must be a number >= 0');
-      return json({ now: control.advance(seconds) });
+      if (typeof seconds !== 'number' || !Number.isFinite(seconds) || seconds < 0 || seconds > MAX_ADVANCE_SECONDS) {
+        throw invalidRequest(`"seconds" must be a number from 0 to ${MAX_ADVANCE_SECONDS}`);
+      }
+      try {
+        return json({ now: control.advance(seconds) });
+      } catch (e) {
+        // The clock's total offset is bounded too.
+        if (e instanceof RangeError) throw invalidRequest(e.message);
+        throw e;
+      }
     }
     case '/sso/end': {
       requireMethod(request, 'POST');
@@ -125,7 +140,8 @@ export async function controlEndpoint(ctx: IdpContext, control: MockIdpControl, 
       const body = await readJson(request);
       const clientId = body.clientId;
       if (clientId !== undefined && typeof clientId !== 'string') throw invalidRequest('"clientId" must be a string');
-      return json({ revoked: control.revokeGrants({ ...selector(body), ...(clientId !== undefined && { clientId }) }) });
+      const only = clientId !== undefined && { clientId: boundedString('clientId', clientId) };
+      return json({ revoked: control.revokeGrants({ ...selector(body), ...only }) });
     }
     case '/families': {
       requireMethod(request, 'GET');

@@ -15,6 +15,11 @@ export interface MockClient {
   grantTypes: Policy['grantTypes'];
   redirectUris: string[];
   postLogoutRedirectUris: string[];
+  /**
+   * A resource server may introspect tokens issued to other clients; any other client learns only
+   * about its own tokens (RFC 7662 §4).
+   */
+  resourceServer?: boolean;
 }
 
 export interface MockUser {
@@ -55,6 +60,9 @@ function secretsFor(seed: number, count: number): string[] {
 export function fixtureClients(profile: Profile, seed = FIXTURE_SEED): MockClient[] {
   // Generated once per seed and process: every mock instance (one per check) needs them.
   const secrets = secretsFor(seed, Object.keys(profile.policies).length);
+  // The first confidential client is the fixtures' resource server: the harness introspects tokens of
+  // public clients with it (an authenticated confidential client of the target); no other client may.
+  const resourceServer = Object.values(profile.policies).findIndex((p) => p.confidential);
   return Object.entries(profile.policies).map(([name, policy], i) => {
     const id = clientIdFor(name);
     const client: MockClient = {
@@ -66,6 +74,7 @@ export function fixtureClients(profile: Profile, seed = FIXTURE_SEED): MockClien
       postLogoutRedirectUris: [`https://${id}.client.example/logged-out`],
     };
     if (policy.confidential) client.secret = secrets[i]!;
+    if (i === resourceServer) client.resourceServer = true;
     return client;
   });
 }

@@ -102,10 +102,13 @@ export function errorResponse(err: OAuthError, noStore = true): Response {
   return noStore ? jsonNoStore(body, err.status, err.headers) : json(body, err.status, err.headers);
 }
 
+/** Pages ask for credentials or confirmation: never inside another site's frame (clickjacking). */
+const NO_FRAMING = { 'x-frame-options': 'DENY', 'content-security-policy': "frame-ancestors 'none'" };
+
 export function html(body: string, status = 200, headers: Record<string, string> = {}): Response {
   return respond(body, {
     status,
-    headers: { 'content-type': 'text/html; charset=utf-8', 'cache-control': 'no-store', ...headers },
+    headers: { 'content-type': 'text/html; charset=utf-8', 'cache-control': 'no-store', ...NO_FRAMING, ...headers },
   });
 }
 

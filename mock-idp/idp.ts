@@ -14,6 +14,7 @@ import { errorResponse, json } from './http.ts';
 import { createKeys, type Keys, type SigningAlg } from './keys.ts';
 import type { Profile } from './profile/index.ts';
 import { Store } from './store.ts';
+import { allowedHosts, requireAllowedHost } from './origin.ts';
 import { authorize, login } from './endpoints/authorize.ts';
 import { discovery, jwks } from './endpoints/discovery.ts';
 import { endSession } from './endpoints/end-session.ts';
@@ -31,6 +32,8 @@ export interface MockIdpOptions {
   clock?: Clock;
   /** Enables the login_hint shortcut and the /__control API. */
   testMode?: boolean;
+  /** Hosts answered besides the issuer's (`host` or `host:port`); any other Host gets 421. */
+  allowedHosts?: readonly string[];
   /** Admin token for /__control; generated per instance when omitted. */
   adminToken?: string;
   signingAlg?: SigningAlg;
@@ -91,6 +94,7 @@ export async function createMockIdp(options: MockIdpOptions): Promise<MockIdp> {
     clock: options.clock ?? createClock(),
     keys: options.keys ?? (await createKeys(options.signingAlg)),
     testMode,
+    hosts: allowedHosts(issuer, options.allowedHosts),
     ...(testMode && { adminToken: options.adminToken ?? randomToken() }),
     endpoints: endpointsFor(issuer),
   };
@@ -111,6 +115,7 @@ export async function createMockIdp(options: MockIdpOptions): Promise<MockIdp> {
       untilSweep = Math.max(1024, (ctx.store.codes.size + ctx.store.accessTokens.size + ctx.store.pending.size) >> 2);
     }
     try {
+      requireAllowedHost(ctx.hosts, url);
       if (path === PATHS.control || path.startsWith(PATHS.control + '/')) {
         return await controlEndpoint(ctx, control, request, path.slice(PATHS.control.length), url);
       }

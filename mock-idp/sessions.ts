@@ -23,9 +23,9 @@ export function currentSession(ctx: IdpContext, request: Request): SsoSession | 
   return sessionActive(session, ctx.clock.now()) ? session : undefined;
 }
 
-function cookieAttributes(ctx: IdpContext): string {
+export function cookieAttributes(ctx: IdpContext, sameSite: 'Lax' | 'Strict' = 'Lax'): string {
   const secure = ctx.issuer.startsWith('https:') ? '; Secure' : '';
-  return `Path=/; HttpOnly; SameSite=Lax${secure}`;
+  return `Path=/; HttpOnly; SameSite=${sameSite}${secure}`;
 }
 
 export function sessionCookie(ctx: IdpContext, session: SsoSession): string {

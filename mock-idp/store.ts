@@ -14,6 +14,8 @@ export interface SsoSession {
 export interface PendingAuthorization {
   id: string;
   params: Record<string, string>;
+  /** The login-binding cookie value of the browser that was shown the page. */
+  browser: string;
   expiresAt: number;
 }
 

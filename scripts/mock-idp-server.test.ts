@@ -1,14 +1,43 @@
 /**
  * End to end, as a user would: `npm run mock-idp` in one process, `npm run conformance` against
  * it with the form login and end-session logout drivers in another. Also: Ctrl-C stops it.
+ * tsx runs the script in a child node process: each command is started in its own process group
+ * (detached) and signalled as a group, as a terminal does, so no node process outlives its test.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import { spawn, type ChildProcess, type SpawnOptions } from 'node:child_process';
+import { request } from 'node:http';
 import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, test } from 'vitest';
+import { liveGroupMembers } from './test-setup/leaked-processes.ts';
 
 const TSX = path.resolve('node_modules/.bin/tsx');
+
+/** Starts a command as the leader of a new process group. */
+function spawnGroup(cmd: string, args: string[], options: SpawnOptions = {}): ChildProcess {
+  return spawn(cmd, args, { ...options, detached: true });
+}
+
+/** Signals the whole process group of a child started by spawnGroup (the tsx wrapper and its node). */
+function signalGroup(child: ChildProcess, signal: NodeJS.Signals): void {
+  try {
+    process.kill(-child.pid!, signal);
+  } catch {
+    // the group is gone already
+  }
+}
+
+/** Resolves when every process of the group has exited (zombies not yet reaped count as exited), or rejects after timeoutMs. */
+async function groupGone(child: ChildProcess, timeoutMs: number): Promise<void> {
+  const until = Date.now() + timeoutMs;
+  for (;;) {
+    const live = liveGroupMembers(child.pid!);
+    if (live.length === 0) return;
+    if (Date.now() > until) throw new Error(`process group ${child.pid} still has live processes ${live.join(', ')} after ${timeoutMs} ms`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
 
 function waitForOutput(child: ChildProcess, pattern: RegExp, timeoutMs: number): Promise<string> {
   return new Promise((resolve, reject) => {
@@ -27,14 +56,16 @@ function waitForOutput(child: ChildProcess, pattern: RegExp, timeoutMs: number):
 
 function run(cmd: string, args: string[], env: NodeJS.ProcessEnv, timeoutMs: number): Promise<{ code: number | null; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
-    const child = spawn(cmd, args, { env: { ...process.env, ...env, NO_COLOR: '1' } });
+    const child = spawnGroup(cmd, args, { env: { ...process.env, ...env, NO_COLOR: '1' } });
     let stdout = '';
     let stderr = '';
-    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-    const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
+    child.stdout!.on('data', (d: Buffer) => (stdout += d.toString()));
+    child.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
+    const timer = setTimeout(() => signalGroup(child, 'SIGKILL'), timeoutMs);
     child.on('exit', (code) => {
       clearTimeout(timer);
+      // Anything the command left in its group goes with it.
+      signalGroup(child, 'SIGKILL');
       resolve({ code, stdout, stderr });
     });
   });
@@ -43,13 +74,13 @@ function run(cmd: string, args: string[], env: NodeJS.ProcessEnv, timeoutMs: num
 describe('npm run mock-idp + npm run conformance (form login, end-session logout)', () => {
   let server: ChildProcess | undefined;
   afterAll(() => {
-    if (server && server.exitCode === null) server.kill('SIGKILL');
+    if (server) signalGroup(server, 'SIGKILL');
   });
 
   test('the full catalogue passes against the running server, and Ctrl-C stops it cleanly', async () => {
     const dir = await mkdtemp(path.join(tmpdir(), 'rc-e2e-'));
     const targetFile = path.join(dir, 'target.json');
-    server = spawn(TSX, ['scripts/mock-idp.ts', '--port', '0', '--write-target', targetFile], { env: { ...process.env, NO_COLOR: '1' } });
+    server = spawnGroup(TSX, ['scripts/mock-idp.ts', '--port', '0', '--write-target', targetFile], { env: { ...process.env, NO_COLOR: '1' } });
     const banner = await waitForOutput(server, /Ctrl-C stops the server/, 20_000);
     expect(banner).toMatch(/issuer: +http:\/\/127\.0\.0\.1:\d+/);
     const env = Object.fromEntries([...banner.matchAll(/^ {2}(MOCK_IDP_[A-Z_]+)=(\S+)$/gm)].map((m) => [m[1]!, m[2]!]));
@@ -68,15 +99,17 @@ describe('npm run mock-idp + npm run conformance (form login, end-session logout
     // The form driver really logged in through the HTML page (no login_hint shortcut).
     expect(report.checks.some((c: { id: string; status: string }) => c.id === 'sso.refresh-after-logout' && c.status === 'passed')).toBe(true);
 
+    // Ctrl-C in a terminal signals the foreground process group: tsx and the node running the server.
     const exited = new Promise<number | null>((resolve) => server!.once('exit', (code) => resolve(code)));
-    server.kill('SIGINT');
+    signalGroup(server, 'SIGINT');
     expect(await exited).toBe(0);
+    await groupGone(server, 10_000);
   }, 180_000);
 
   test('--defect no-rotation: the same run against it fails exactly the rotation checks, exit 1', async () => {
     const dir = await mkdtemp(path.join(tmpdir(), 'rc-e2e-defect-'));
     const targetFile = path.join(dir, 'target.json');
-    const defective = spawn(TSX, ['scripts/mock-idp.ts', '--port', '0', '--defect', 'no-rotation', '--write-target', targetFile], {
+    const defective = spawnGroup(TSX, ['scripts/mock-idp.ts', '--port', '0', '--defect', 'no-rotation', '--write-target', targetFile], {
       env: { ...process.env, NO_COLOR: '1' },
     });
     try {
@@ -113,9 +146,41 @@ describe('npm run mock-idp + npm run conformance (form login, end-session logout
       expect(stale.message).toMatch(/listed as an expected failure \(stale entry\) but passed: remove it/);
       expect(r2.stdout).toMatch(/remove it from expectedFailures/);
     } finally {
-      defective.kill('SIGKILL');
+      signalGroup(defective, 'SIGKILL');
+      await groupGone(defective, 10_000);
     }
   }, 180_000);
+
+  test('--allow-host: the server answers for the issuer host and the allowed ones; any other Host gets 421', async () => {
+    const mock = spawnGroup(TSX, ['scripts/mock-idp.ts', '--port', '0', '--allow-host', 'mock.localhost'], { env: { ...process.env, NO_COLOR: '1' } });
+    try {
+      const banner = await waitForOutput(mock, /Ctrl-C stops the server/, 20_000);
+      expect(banner).toMatch(/also answers for: mock\.localhost/);
+      const port = Number(/issuer: +http:\/\/127\.0\.0\.1:(\d+)/.exec(banner)![1]);
+      const status = (host: string) =>
+        new Promise<number>((resolve, reject) => {
+          const req = request({ host: '127.0.0.1', port, path: '/jwks', headers: { host } }, (res) => {
+            res.resume();
+            resolve(res.statusCode!);
+          });
+          req.on('error', reject);
+          req.end();
+        });
+      expect(await status(`127.0.0.1:${port}`)).toBe(200);
+      expect(await status(`mock.localhost:${port}`)).toBe(200);
+      expect(await status(`attacker.example:${port}`)).toBe(421);
+    } finally {
+      signalGroup(mock, 'SIGKILL');
+      await groupGone(mock, 10_000);
+    }
+  });
+
+  test('a malformed --allow-host is a one-line error, exit 2', async () => {
+    const r = await run(TSX, ['scripts/mock-idp.ts', '--allow-host', 'evil.example/x'], {}, 20_000);
+    expect(r.code).toBe(2);
+    expect(r.stderr.trim().split('\n')).toHaveLength(1);
+    expect(r.stderr).toMatch(/--allow-host must be a host name or name:port, got "evil\.example\/x"/);
+  });
 
   test('an unknown --defect is a one-line error, exit 2', async () => {
     const r = await run(TSX, ['scripts/mock-idp.ts', '--defect', 'no-such-defect'], {}, 20_000);

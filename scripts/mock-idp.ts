@@ -12,6 +12,8 @@ const HELP = `Usage: npm run mock-idp -- [options]
   --profile NAME|FILE   profile to serve (telenorid-plus, erp-net, or a profile file) [telenorid-plus]
   --port N              port on 127.0.0.1; 0 picks a free one                            [4455]
   --host ADDR           loopback address to bind                                          [127.0.0.1]
+  --allow-host HOST     also answer requests for HOST (name or name:port; repeatable); any
+                        Host but the issuer's and these gets 421 (DNS rebinding)
   --no-test-mode        disable the login_hint shortcut and the /__control API
   --admin-token TOKEN   admin token for /__control (default: random per run; env MOCK_IDP_ADMIN_TOKEN)
   --signing-alg ALG     ES256 | RS256 | EdDSA                                             [ES256]
@@ -33,6 +35,7 @@ try {
       profile: { type: 'string', default: 'telenorid-plus' },
       port: { type: 'string', default: '4455' },
       host: { type: 'string', default: '127.0.0.1' },
+      'allow-host': { type: 'string', multiple: true, default: [] },
       'test-mode': { type: 'boolean', default: true },
       'no-test-mode': { type: 'boolean', default: false },
       'admin-token': { type: 'string' },
@@ -61,6 +64,8 @@ const defects = args.defect.filter(isDefect);
 const port = Number(args.port);
 if (!Number.isInteger(port) || port < 0 || port > 65535) fail(`--port must be 0..65535, got ${args.port}`);
 if (!/^(127\.\d+\.\d+\.\d+|localhost|::1)$/.test(args.host)) fail('--host must be a loopback address: the mock is for tests');
+const badHost = args['allow-host'].find((h) => !/^(\[[0-9a-fA-F:.]+\]|[A-Za-z0-9.-]+)(:\d{1,5})?$/.test(h));
+if (badHost !== undefined) fail(`--allow-host must be a host name or name:port, got ${JSON.stringify(badHost)}`);
 const alg = args['signing-alg'];
 if (alg !== 'ES256' && alg !== 'RS256' && alg !== 'EdDSA') fail(`--signing-alg must be ES256, RS256 or EdDSA`);
 const testMode = args['test-mode'] && !args['no-test-mode'];
@@ -81,6 +86,7 @@ try {
       signingAlg: alg,
       clock: createClock({ mode: 'running' }),
       defects,
+      allowedHosts: args['allow-host'],
       ...((args['admin-token'] ?? process.env.MOCK_IDP_ADMIN_TOKEN) && { adminToken: args['admin-token'] ?? process.env.MOCK_IDP_ADMIN_TOKEN }),
       onError: (error, request) => process.stderr.write(`mock-idp: unexpected error on ${request.method} ${new URL(request.url).pathname}: ${String(error)}\n`),
     },
@@ -95,12 +101,14 @@ const lines = [
   `mock-idp serving profile "${profile.name}" (${profile.title})`,
   ...(defects.length ? [`DEFECTS ACTIVE (deliberate deviations from the profile): ${defects.join(', ')}`] : []),
   `issuer:     ${url}`,
+  ...(args['allow-host'].length ? [`also answers for: ${args['allow-host'].join(', ')} (other Host headers get 421)`] : []),
   `discovery:  ${url}/.well-known/openid-configuration`,
   '',
   'clients (fixture credentials):',
   ...idp.clients.map(
     (c) =>
-      `  ${c.id.padEnd(20)} policy ${c.policy.padEnd(18)} ${c.confidential ? `secret ${c.secret}` : 'public (PKCE, no secret)'}\n` +
+      `  ${c.id.padEnd(20)} policy ${c.policy.padEnd(18)} ${c.confidential ? `secret ${c.secret}` : 'public (PKCE, no secret)'}` +
+      `${c.resourceServer ? ' · resource server (may introspect any client\'s tokens)' : ''}\n` +
       `  ${''.padEnd(20)} redirect_uri ${c.redirectUris[0]}`,
   ),
   '',

@@ -5,20 +5,38 @@ import { getRequestListener } from '@hono/node-server';
 import { RESPONSE_ALREADY_SENT } from '@hono/node-server/utils/response';
 import { createMockIdp, type MockIdp, type MockIdpOptions } from '../idp.ts';
 import { plainResponse } from '../http.ts';
+import { CONNECTION_CHECK_INTERVAL_MS } from '../limits.ts';
+
+export interface ServerLimits {
+  /** The whole request, headers and body, must arrive within this (default 30 s). */
+  requestTimeoutMs?: number;
+  /** The headers must arrive within this (default: the smaller of 20 s and requestTimeoutMs). */
+  headersTimeoutMs?: number;
+  /** An idle keep-alive connection is closed after this (default 5 s). */
+  keepAliveTimeoutMs?: number;
+}
 
 export interface RunningMockIdp {
   idp: MockIdp;
   url: string;
   port: number;
+  /** The time limits in force. */
+  limits: Required<ServerLimits>;
   close(): Promise<void>;
 }
 
 /** Listens first so the issuer can name the real port, then mounts the IdP. */
 export async function serveMockIdp(
   options: Omit<MockIdpOptions, 'issuer'> & { issuerPath?: string },
-  listen: { host?: string; port?: number } = {},
+  listen: { host?: string; port?: number; limits?: ServerLimits } = {},
 ): Promise<RunningMockIdp> {
   const host = listen.host ?? '127.0.0.1';
+  const requestTimeoutMs = listen.limits?.requestTimeoutMs ?? 30_000;
+  const limits: Required<ServerLimits> = {
+    requestTimeoutMs,
+    headersTimeoutMs: Math.min(listen.limits?.headersTimeoutMs ?? 20_000, requestTimeoutMs),
+    keepAliveTimeoutMs: listen.limits?.keepAliveTimeoutMs ?? 5_000,
+  };
   let handler: ((req: Request) => Promise<Response>) | undefined;
   // overrideGlobalObjects: false keeps the global Request/Response untouched (msw, undici rely on them).
   const listener = getRequestListener(
@@ -46,9 +64,17 @@ export async function serveMockIdp(
     },
     { overrideGlobalObjects: false },
   );
-  const server: Server = createServer(listener);
-  server.keepAliveTimeout = 5_000;
-  server.requestTimeout = 30_000;
+  const server: Server = createServer(
+    {
+      requestTimeout: limits.requestTimeoutMs,
+      headersTimeout: limits.headersTimeoutMs,
+      keepAliveTimeout: limits.keepAliveTimeoutMs,
+      // Node looks for requests over their limits only this often (30 s by default, so a 30 s
+      // requestTimeout cut slow bodies after up to ~90 s); checking every second keeps each limit.
+      connectionsCheckingInterval: Math.min(CONNECTION_CHECK_INTERVAL_MS, limits.headersTimeoutMs),
+    },
+    listener,
+  );
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(listen.port ?? 0, host, () => resolve());
@@ -61,6 +87,7 @@ export async function serveMockIdp(
     idp,
     url,
     port,
+    limits,
     close: () =>
       new Promise<void>((resolve) => {
         server.close(() => resolve());

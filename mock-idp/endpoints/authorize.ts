@@ -4,12 +4,14 @@
  */
 import { hashToken, randomToken } from '../crypto.ts';
 import { OAuthError, invalidRequest } from '../errors.ts';
-import { html, readForm, readParams, redirect, requireMethod, scopeList, type Params } from '../http.ts';
-import type { IdpContext } from '../context.ts';
+import { html, parseCookies, readForm, readParams, redirect, requireMethod, scopeList, type Params } from '../http.ts';
+import { LOGIN_COOKIE, type IdpContext } from '../context.ts';
+import { MAX_AUTHORIZE_PARAM_CHARS, MAX_AUTHORIZE_REQUEST_CHARS, MAX_PENDING_LOGINS } from '../limits.ts';
+import { refuseCrossSite } from '../origin.ts';
 import type { MockClient, MockUser } from '../fixtures.ts';
 import { loginPage } from '../pages.ts';
-import { currentSession, sessionCookie, startSession } from '../sessions.ts';
-import type { SsoSession } from '../store.ts';
+import { cookieAttributes, currentSession, sessionCookie, startSession } from '../sessions.ts';
+import type { PendingAuthorization, SsoSession } from '../store.ts';
 import { constantTimeEqual } from '../crypto.ts';
 
 const CODE_TTL = 60;
@@ -110,8 +112,37 @@ function serialize(params: Params): Record<string, string> {
   return Object.fromEntries(params);
 }
 
+/** Bounds what one request can make the mock keep (a pending login holds all its parameters). */
+function requireBoundedSize(params: Params): void {
+  let total = 0;
+  for (const [name, value] of params) {
+    if (value.length > MAX_AUTHORIZE_PARAM_CHARS) throw invalidRequest(`a parameter is longer than ${MAX_AUTHORIZE_PARAM_CHARS} characters`);
+    total += name.length + value.length;
+  }
+  if (total > MAX_AUTHORIZE_REQUEST_CHARS) throw invalidRequest(`the authorization request is longer than ${MAX_AUTHORIZE_REQUEST_CHARS} characters`);
+}
+
+const BROWSER_ID = /^[A-Za-z0-9_-]{24}$/;
+
+/** The browser's login-binding value: the one it already holds (several tabs), or a new one to set. */
+function browserBinding(ctx: IdpContext, request: Request): { id: string; setCookie?: string } {
+  const held = parseCookies(request).get(LOGIN_COOKIE);
+  if (held !== undefined && BROWSER_ID.test(held)) return { id: held };
+  const id = randomToken(18);
+  // SameSite=Strict: the login form posts from the mock's own page; no other site's post carries it.
+  return { id, setCookie: `${LOGIN_COOKIE}=${id}; ${cookieAttributes(ctx, 'Strict')}` };
+}
+
+/** Keeps a pending login, dropping the oldest one when MAX_PENDING_LOGINS are held. */
+function addPending(ctx: IdpContext, pending: PendingAuthorization): void {
+  const all = ctx.store.pending;
+  while (all.size >= MAX_PENDING_LOGINS) all.delete(all.keys().next().value!);
+  all.set(pending.id, pending);
+}
+
 export async function authorize(ctx: IdpContext, request: Request, url: URL): Promise<Response> {
   const params = await readParams(request, url);
+  requireBoundedSize(params);
   const req = validate(ctx, params);
   if (req instanceof Response) return req;
   const session = req.prompt.includes('login') ? undefined : currentSession(ctx, request);
@@ -126,8 +157,10 @@ export async function authorize(ctx: IdpContext, request: Request, url: URL): Pr
   const tx = randomToken(18);
   const p = serialize(params);
   delete p.prompt; // once the form is submitted, the login it asked for has happened
-  ctx.store.pending.set(tx, { id: tx, params: p, expiresAt: ctx.clock.now() + LOGIN_TTL });
-  return html(loginPage({ action: ctx.endpoints.login, tx, clientId: req.client.id, ...(req.loginHint && { username: req.loginHint }) }));
+  const browser = browserBinding(ctx, request);
+  addPending(ctx, { id: tx, params: p, browser: browser.id, expiresAt: ctx.clock.now() + LOGIN_TTL });
+  const page = loginPage({ action: ctx.endpoints.login, tx, clientId: req.client.id, ...(req.loginHint && { username: req.loginHint }) });
+  return html(page, 200, browser.setCookie ? { 'set-cookie': browser.setCookie } : {});
 }
 
 function findUser(ctx: IdpContext, username: string, password: string): MockUser | undefined {
@@ -139,11 +172,14 @@ function findUser(ctx: IdpContext, username: string, password: string): MockUser
 
 export async function login(ctx: IdpContext, request: Request): Promise<Response> {
   requireMethod(request, 'POST');
+  refuseCrossSite(ctx.issuer, ctx.hosts, request);
   const form = await readForm(request);
   const tx = form.get('tx');
   const pending = tx ? ctx.store.pending.get(tx) : undefined;
-  if (!pending || pending.expiresAt <= ctx.clock.now()) {
-    throw new OAuthError('invalid_request', 'login request is unknown or expired; start again at the authorization endpoint');
+  // Only the browser that was shown the login page may complete it (login CSRF): it holds the cookie.
+  const browser = parseCookies(request).get(LOGIN_COOKIE) ?? '';
+  if (!pending || pending.expiresAt <= ctx.clock.now() || !constantTimeEqual(browser, pending.browser)) {
+    throw new OAuthError('invalid_request', 'login request is unknown, expired or from another browser; start again at the authorization endpoint');
   }
   const req = validate(ctx, new Map(Object.entries(pending.params)));
   if (req instanceof Response) return req;

@@ -1,7 +1,9 @@
 /**
  * RP-initiated logout (OpenID Connect RP-Initiated Logout 1.0 §2, §3): ends the SSO session.
- * Without an id_token_hint the user is asked to confirm (§2: the OP SHOULD ask).
+ * The user is asked to confirm unless the id_token_hint names the browser's current session (§2:
+ * without a hint, or with one for another session, the OP asks whether to sign the End-User out).
  */
+import { refuseCrossSite } from '../origin.ts';
 import { invalidRequest } from '../errors.ts';
 import { html, readParams, redirect } from '../http.ts';
 import type { IdpContext } from '../context.ts';
@@ -22,16 +24,19 @@ export async function endSession(ctx: IdpContext, request: Request, url: URL): P
     if (!client.postLogoutRedirectUris.includes(postLogout)) throw invalidRequest('post_logout_redirect_uri is not registered for this client');
   }
   const cookieSession = currentSession(ctx, request);
-  const sid = typeof claims?.sid === 'string' ? claims.sid : cookieSession?.id;
+  const hintSid = typeof claims?.sid === 'string' ? claims.sid : undefined;
 
   // Only the submitted confirmation form counts as the user's answer: a GET link carrying
   // confirm=yes (e.g. embedded by a third party) must not sign the user out unasked.
   const confirmed = request.method === 'POST' && params.get('confirm') === 'yes';
-  if (!claims && cookieSession && !confirmed) {
+  if (confirmed) refuseCrossSite(ctx.issuer, ctx.hosts, request);
+  if (cookieSession && hintSid !== cookieSession.id && !confirmed) {
     const { confirm: _, ...hidden } = Object.fromEntries(params); // the button carries confirm
     return html(logoutConfirmPage({ action: ctx.endpoints.endSession, hidden }));
   }
-  if (sid) endSessions(ctx, (s) => s.id === sid);
+  // The session the hint names, and the browser's own (which the hint named, or the user confirmed).
+  const ended = new Set([hintSid, cookieSession?.id].filter((id) => id !== undefined));
+  if (ended.size) endSessions(ctx, (s) => ended.has(s.id));
   const headers = { 'set-cookie': clearSessionCookie(ctx) };
   if (postLogout !== undefined) {
     const target = new URL(postLogout);

@@ -1,4 +1,8 @@
-/** Token introspection (RFC 7662): authenticated confidential clients; inactive tokens are just {active:false}. */
+/**
+ * Token introspection (RFC 7662): authenticated confidential clients; inactive tokens are just {active:false}.
+ * A client learns only about tokens issued to it, unless it is declared a resource server (§4: the
+ * endpoint must not tell a client about tokens it has no business with); others get {active:false}.
+ */
 import { authenticateClient } from '../client-auth.ts';
 import { hashToken } from '../crypto.ts';
 import { invalidClient, invalidRequest } from '../errors.ts';
@@ -16,9 +20,11 @@ export async function introspection(ctx: IdpContext, request: Request): Promise<
   const hash = hashToken(token);
   const now = ctx.clock.now();
   const honoursRevocation = ctx.behaviour.introspectionSeesRevocation;
+  const caller = auth.client;
+  const mayKnow = (clientId: string) => clientId === caller.id || caller.resourceServer === true;
 
   const at = ctx.store.accessTokens.get(hash);
-  if (at && (at.revokedAt === undefined || !honoursRevocation) && now < at.expiresAt) {
+  if (at && mayKnow(at.clientId) && (at.revokedAt === undefined || !honoursRevocation) && now < at.expiresAt) {
     return jsonNoStore({
       active: true,
       token_type: 'Bearer',
@@ -32,7 +38,7 @@ export async function introspection(ctx: IdpContext, request: Request): Promise<
   }
   const rt = ctx.store.refreshTokens.get(hash);
   const family = rt ? ctx.store.families.get(rt.familyId) : undefined;
-  if (rt && family && now < rt.expiresAt) {
+  if (rt && family && mayKnow(rt.clientId) && now < rt.expiresAt) {
     const usable = rt.state === 'active' && family.revokedAt === undefined;
     // With the defect, only the revocation marks are overlooked; rotation and consumption still count.
     const revokedOnly = rt.state === 'revoked' || (rt.state === 'active' && family.revokedAt !== undefined);

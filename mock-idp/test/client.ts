@@ -236,7 +236,7 @@ export class IdpClient {
     return this.token(client, { grant_type: 'refresh_token', refresh_token: refreshToken, ...(o.scope !== undefined && { scope: o.scope }) }, o);
   }
 
-  /** The first confidential client: introspection needs an authenticated one. */
+  /** The first confidential client, the fixtures' resource server: it may introspect any client's tokens. */
   get introspector(): MockClient {
     const c = this.idp.clients.find((x) => x.confidential);
     if (!c) throw new Error('the profile has no confidential client');

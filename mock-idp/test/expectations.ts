@@ -9,7 +9,8 @@ import { decodeJwt } from 'jose';
 import type { MockIdp, MockIdpOptions } from '../idp.ts';
 import { BUILTIN_PROFILES, isRefreshPolicy, loadProfile, parseProfile, type Policy, type Profile, type RefreshPolicy } from '../profile/index.ts';
 import { Browser, IdpClient, basic, parseForms, pkce, type AuthMethod, type Fetch, type Reply, type Tokens } from './client.ts';
-import type { MockClient } from '../fixtures.ts';
+import { fixtureClients, type MockClient } from '../fixtures.ts';
+import { MAX_ADVANCE_SECONDS, MAX_AUTHORIZE_PARAM_CHARS, MAX_CONTROL_STRING_CHARS, MAX_PENDING_LOGINS } from '../limits.ts';
 
 export type StartOptions = Omit<MockIdpOptions, 'issuer'>;
 
@@ -128,6 +129,8 @@ export function defineIdpExpectations(transport: Transport): void {
 
     controlApi(start, telenor);
     badInput(start, telenor);
+    hardening(start, telenor);
+    for (const p of PROFILES) introspectionScope(start, p);
   });
 }
 
@@ -1196,6 +1199,159 @@ function badInput(start: Start, profile: Profile): void {
       const t = await c.tokens(client);
       c.idp.control.advance(policy.lifetimeSeconds + 1);
       expectError(await c.refresh(client, t.refresh_token!), 400, 'invalid_grant');
+    });
+  });
+}
+
+// ---------------------------------------------------------------- hardening
+
+/** Introspection answers only for the caller's own tokens, or for a declared resource server (RFC 7662 §4). */
+function introspectionScope(start: Start, profile: Profile): void {
+  const [name] = refreshing(profile).find(([, p]) => !p.confidential) ?? refreshing(profile)[0]!;
+  describe(`introspection by another client (${profile.name})`, () => {
+    it('a confidential client sees its own tokens; another client\'s only when declared a resource server', async () => {
+      const plain = fixtureClients(profile).map((c) => ({ ...c, resourceServer: false }));
+      const c = await start(profile, { clients: plain });
+      const owner = c.client(name);
+      const t = await c.tokens(owner);
+      const caller = c.idp.clients.find((x) => x.confidential && x.id !== owner.id)!;
+      for (const token of [t.access_token, t.refresh_token!]) expect((await c.introspect(token, caller)).body).toEqual({ active: false });
+      const mine = c.idp.clients.find((x) => x.confidential && x.grantTypes.includes('authorization_code'))!;
+      const own = await c.tokens(mine);
+      expect((await c.introspect(own.refresh_token!, mine)).body).toMatchObject({ active: true, client_id: mine.id });
+
+      const declared = fixtureClients(profile).map((x) => ({ ...x, resourceServer: x.id === caller.id }));
+      const rs = await start(profile, { clients: declared });
+      const t2 = await rs.tokens(rs.client(name));
+      for (const token of [t2.access_token, t2.refresh_token!]) {
+        expect((await rs.introspect(token, rs.client(caller.policy))).body).toMatchObject({ active: true, client_id: rs.client(name).id });
+      }
+    });
+  });
+}
+
+function hardening(start: Start, profile: Profile): void {
+  const [name] = refreshing(profile)[0]!;
+  const FRAMING = { 'x-frame-options': 'DENY', csp: "frame-ancestors 'none'" };
+  const framing = (r: Reply) => ({ 'x-frame-options': r.headers.get('x-frame-options'), csp: r.headers.get('content-security-policy') });
+
+  describe('hardening', () => {
+    it('login CSRF: a pending login completes only in the browser that started it, and never from a cross-site post', async () => {
+      const c = await start(profile, { testMode: false });
+      const client = c.client(name);
+      const attacker = new Browser(c);
+      const url = c.authorizeUrl(client, { loginHint: null }, pkce());
+      const page = await attacker.request(url);
+      const [form] = parseForms(page.text, url);
+      const tx = form!.inputs.find((i) => i.name === 'tx')!.value;
+      const creds = { tx, username: c.user.username, password: c.user.password };
+      const refused = async (r: Reply) => {
+        expect(r.status, r.text).toBeGreaterThanOrEqual(400);
+        expect(r.location).toBeUndefined();
+        expect(r.headers.getSetCookie().some((x) => x.startsWith('mock_idp_sso='))).toBe(false);
+      };
+      // The victim's browser: no cookie of the pending login, a foreign Origin.
+      await refused(await c.form('/login', creds, { origin: 'https://evil.example' }));
+      await refused(await c.form('/login', creds));
+      await refused(await new Browser(c).request(c.url('/login'), { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: new URLSearchParams(creds).toString() }));
+      // Even with the right cookie, a cross-site post is refused.
+      const post = (headers: Record<string, string>) =>
+        attacker.request(c.url('/login'), { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded', ...headers }, body: new URLSearchParams(creds).toString() });
+      await refused(await post({ origin: 'https://evil.example' }));
+      await refused(await post({ origin: 'null' }));
+      await refused(await post({ 'sec-fetch-site': 'cross-site' }));
+      // The browser that started it, from the page's own origin, signs in.
+      const done = await post({ origin: new URL(c.idp.issuer).origin, 'sec-fetch-site': 'same-origin' });
+      expect(done.status, done.text).toBe(302);
+      expect(done.location!.searchParams.get('code')).toBeTruthy();
+    });
+
+    it('logout with an id_token_hint of another session asks first and keeps the current session until confirmed', async () => {
+      const c = await start(profile);
+      const client = c.client(name);
+      const victim = new Browser(c);
+      expect((await victim.request(c.authorizeUrl(client, {}, pkce()))).status).toBe(302);
+      const cookie = await victim.jar.getCookieString(c.url('/'));
+      const other = await c.tokens(client); // another session (its own cookie)
+      const alive = async (ck: string) => (await c.authorize(client, { prompt: 'none', loginHint: null, cookie: ck })).location?.searchParams.has('code') ?? false;
+      const url = c.url(`/end-session?${new URLSearchParams({ id_token_hint: other.id_token!, post_logout_redirect_uri: client.postLogoutRedirectUris[0]! })}`);
+      const page = await victim.request(url);
+      expect(page.status).toBe(200);
+      expect(page.headers.getSetCookie()).toEqual([]);
+      expect(await alive(cookie)).toBe(true);
+      expect(await victim.jar.getCookieString(c.url('/'))).toBe(cookie);
+      const [form] = parseForms(page.text, url);
+      expect(form!.buttons).toContainEqual({ name: 'confirm', value: 'yes' });
+      const done = await victim.submit(form!);
+      expect(done.status).toBe(302);
+      expect(await alive(cookie)).toBe(false);
+      // The hint of the current session still signs out without asking.
+      const t = await c.tokens(client);
+      const direct = await c.endSession({ id_token_hint: t.id_token! }, t.cookie);
+      expect(direct.status).toBe(200);
+      expect(direct.headers.getSetCookie().join()).toMatch(/mock_idp_sso=;/);
+      expect(await alive(t.cookie!)).toBe(false);
+    });
+
+    it('control inputs are bounded: a huge or non-finite advance is refused and the clock stays put', async () => {
+      const c = await start(profile);
+      const now = c.idp.control.now();
+      for (const seconds of [1e308, MAX_ADVANCE_SECONDS + 1, Number.MAX_SAFE_INTEGER]) {
+        expectError(await c.control('POST', '/clock/advance', { seconds }), 400, 'invalid_request');
+        expect(() => c.idp.control.advance(seconds)).toThrow(RangeError);
+      }
+      expectError(await c.control('POST', '/clock/advance', '{"seconds":1e999}'), 400, 'invalid_request');
+      expect((await c.control('GET', '/clock')).body.now).toBe(now);
+      expect((await c.control('POST', '/clock/advance', { seconds: MAX_ADVANCE_SECONDS })).body.now).toBe(now + MAX_ADVANCE_SECONDS);
+      const long = 'x'.repeat(MAX_CONTROL_STRING_CHARS + 1);
+      expectError(await c.control('POST', '/sso/end', { username: long }), 400, 'invalid_request');
+      expectError(await c.control('POST', '/grants/revoke', { username: c.user.username, clientId: long }), 400, 'invalid_request');
+      expectError(await c.control('GET', `/families?sub=${long}`), 400, 'invalid_request');
+      for (let i = 0; i < 10; i++) await c.control('POST', '/clock/advance', { seconds: MAX_ADVANCE_SECONDS });
+      expectError(await c.control('POST', '/clock/advance', { seconds: MAX_ADVANCE_SECONDS }), 400, 'invalid_request');
+      expect(Number.isSafeInteger((await c.control('GET', '/clock')).body.now)).toBe(true);
+    });
+
+    it('pending logins are bounded in size and count; the oldest is dropped first', async () => {
+      const c = await start(profile, { testMode: false });
+      const client = c.client(name);
+      const big = await c.authorize(client, { loginHint: null, state: 'x'.repeat(12_000) });
+      expectError(big, 400, 'invalid_request');
+      expectError(await c.authorize(client, { loginHint: null, state: 'x'.repeat(MAX_AUTHORIZE_PARAM_CHARS + 1) }), 400, 'invalid_request');
+      expect((await c.authorize(client, { loginHint: null, state: 'x'.repeat(MAX_AUTHORIZE_PARAM_CHARS) })).status).toBe(200);
+      const b = new Browser(c);
+      const forms = [];
+      for (let i = 0; i <= MAX_PENDING_LOGINS; i++) {
+        const url = c.authorizeUrl(client, { loginHint: null, state: `s${i}` }, pkce());
+        forms.push(parseForms((await b.request(url)).text, url)[0]!);
+      }
+      const user = { username: c.user.username, password: c.user.password };
+      expectError(await b.submit(forms[0]!, user), 400, 'invalid_request');
+      const last = await b.submit(forms[MAX_PENDING_LOGINS]!, user);
+      expect(last.status).toBe(302);
+      expect(last.location!.searchParams.get('state')).toBe(`s${MAX_PENDING_LOGINS}`);
+    });
+
+    it('login and logout pages cannot be framed', async () => {
+      const c = await start(profile, { testMode: false });
+      const client = c.client(name);
+      const b = new Browser(c);
+      const url = c.authorizeUrl(client, { loginHint: null }, pkce());
+      const page = await b.request(url);
+      expect(framing(page)).toEqual(FRAMING);
+      const [form] = parseForms(page.text, url);
+      const wrong = await b.submit(form!, { username: c.user.username, password: 'wrong' });
+      expect(wrong.status).toBe(200);
+      expect(framing(wrong)).toEqual(FRAMING);
+      const [again] = parseForms(wrong.text, form!.action);
+      expect((await b.submit(again!, { username: c.user.username, password: c.user.password })).status).toBe(302);
+      const confirm = await b.request(c.url('/end-session'));
+      expect(parseForms(confirm.text, c.url('/end-session'))).toHaveLength(1);
+      expect(framing(confirm)).toEqual(FRAMING);
+      const [yes] = parseForms(confirm.text, c.url('/end-session'));
+      const out = await b.submit(yes!);
+      expect(out.status).toBe(200);
+      expect(framing(out)).toEqual(FRAMING);
     });
   });
 }

@@ -189,10 +189,17 @@ function headers(t: Target): fc.Arbitrary<Record<string, string>> {
   const cookie = fc.oneof(
     known(t.cookies),
     text.map((s) => `mock_idp_sso=${encodeURIComponent(s)}`),
-    fc.constantFrom('', ';', '=', 'mock_idp_sso', 'a=b; mock_idp_sso=; c'),
+    text.map((s) => `mock_idp_login=${encodeURIComponent(s)}`),
+    fc.constantFrom('', ';', '=', 'mock_idp_sso', 'a=b; mock_idp_sso=; c', 'mock_idp_login=', 'mock_idp_login=x; mock_idp_login=y'),
   );
   return fc.record(
-    { authorization, cookie, 'content-length': fc.nat(200_000).map(String) },
+    {
+      authorization,
+      cookie,
+      'content-length': fc.nat(200_000).map(String),
+      origin: fc.constantFrom(new URL(t.idp.issuer).origin, 'null', 'https://evil.example', 'not a url', ''),
+      'sec-fetch-site': fc.constantFrom('same-origin', 'same-site', 'cross-site', 'none', 'x'),
+    },
     { requiredKeys: [] },
   );
 }

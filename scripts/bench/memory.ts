@@ -15,6 +15,7 @@ import { endpointsFor, type IdpContext } from '../../mock-idp/context.ts';
 import { fixtureClients, fixtureUsers } from '../../mock-idp/fixtures.ts';
 import { createMockIdp, loadProfile } from '../../mock-idp/index.ts';
 import { createKeys } from '../../mock-idp/keys.ts';
+import { allowedHosts } from '../../mock-idp/origin.ts';
 import { startSession } from '../../mock-idp/sessions.ts';
 import { Store } from '../../mock-idp/store.ts';
 import { issueAccessToken, startFamily } from '../../mock-idp/tokens.ts';
@@ -60,6 +61,7 @@ if (mode === 'store') {
     clock: createClock(),
     keys: await createKeys(),
     testMode: true,
+    hosts: allowedHosts(issuer),
     endpoints: endpointsFor(issuer),
   };
   keep.push(ctx);

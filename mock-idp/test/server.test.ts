@@ -1,0 +1,107 @@
+/**
+ * What only a real server shows: which Host it answers for (DNS rebinding), and that its time
+ * limits hold within a few seconds. Small limits keep every case to a few seconds.
+ */
+import { request } from 'node:http';
+import { connect } from 'node:net';
+import { afterEach, describe, expect, it } from 'vitest';
+import { serveMockIdp, type RunningMockIdp, type ServerLimits } from '../adapters/node-http.ts';
+import { loadProfile } from '../profile/index.ts';
+import { createMockIdp } from '../idp.ts';
+
+const profile = await loadProfile('telenorid-plus');
+const open: RunningMockIdp[] = [];
+afterEach(() => Promise.all(open.splice(0).map((r) => r.close())));
+
+async function serve(extra: { allowedHosts?: string[]; limits?: ServerLimits } = {}): Promise<RunningMockIdp> {
+  const { limits, ...options } = extra;
+  const running = await serveMockIdp({ profile, testMode: true, ...options }, { host: '127.0.0.1', port: 0, ...(limits && { limits }) });
+  open.push(running);
+  return running;
+}
+
+/** GET with a chosen Host header (fetch cannot set one). */
+function getWithHost(port: number, path: string, host: string): Promise<{ status: number; body: string }> {
+  return new Promise((resolve, reject) => {
+    const req = request({ host: '127.0.0.1', port, path, headers: { host } }, (res) => {
+      let body = '';
+      res.on('data', (d: Buffer) => (body += d.toString()));
+      res.on('end', () => resolve({ status: res.statusCode!, body }));
+    });
+    req.on('error', reject);
+    req.end();
+  });
+}
+
+/** Sends `data` and then nothing; resolves with how long until the server answered or closed, and what it sent. */
+function stall(port: number, data: string, giveUpMs: number): Promise<{ ms: number; reply: string; closed: boolean }> {
+  return new Promise((resolve) => {
+    const t0 = performance.now();
+    const socket = connect(port, '127.0.0.1', () => socket.write(data));
+    let reply = '';
+    const done = (closed: boolean) => {
+      clearTimeout(timer);
+      socket.destroy();
+      resolve({ ms: performance.now() - t0, reply, closed });
+    };
+    const timer = setTimeout(() => done(false), giveUpMs);
+    socket.on('data', (d: Buffer) => (reply += d.toString()));
+    socket.on('close', () => done(true));
+    socket.on('error', () => undefined);
+  });
+}
+
+describe('Host header (DNS rebinding)', () => {
+  it('answers only for the issuer host and hosts the operator allowed; any other gets 421', async () => {
+    const r = await serve({ allowedHosts: ['mock.localhost'] });
+    const own = await getWithHost(r.port, '/.well-known/openid-configuration', `127.0.0.1:${r.port}`);
+    expect(own.status).toBe(200);
+    expect(JSON.parse(own.body).issuer).toBe(r.url);
+    for (const host of ['rebind.attacker.example', `rebind.attacker.example:${r.port}`, `localhost:${r.port}`, '127.0.0.1', `127.0.0.1:${r.port + 1}`]) {
+      const foreign = await getWithHost(r.port, '/.well-known/openid-configuration', host);
+      expect({ host, status: foreign.status }).toEqual({ host, status: 421 });
+      expect(JSON.parse(foreign.body)).toMatchObject({ error: 'invalid_request' });
+    }
+    for (const path of ['/authorize?client_id=public-web', '/__control/clock', '/token']) {
+      expect((await getWithHost(r.port, path, 'rebind.attacker.example')).status).toBe(421);
+    }
+    for (const host of ['mock.localhost', `mock.localhost:${r.port}`, `MOCK.localhost:${r.port}`]) {
+      expect((await getWithHost(r.port, '/.well-known/openid-configuration', host)).status).toBe(200);
+    }
+  });
+
+  it('the Fetch-API core refuses another host too (msw and in-process hosts use the issuer URL)', async () => {
+    const idp = await createMockIdp({ profile, issuer: 'https://mock-idp.test' });
+    expect((await idp.fetch(new Request('https://mock-idp.test/jwks'))).status).toBe(200);
+    const other = await idp.fetch(new Request('https://evil.example/jwks'));
+    expect(other.status).toBe(421);
+    expect(await other.json()).toMatchObject({ error: 'invalid_request' });
+  });
+});
+
+describe('time limits hold within a few seconds', () => {
+  const limits: ServerLimits = { requestTimeoutMs: 1500, headersTimeoutMs: 1000 };
+
+  it('a request whose body never arrives is cut at requestTimeout (+ the check interval)', async () => {
+    const r = await serve({ limits });
+    const s = await stall(r.port, `POST /token HTTP/1.1\r\nHost: 127.0.0.1:${r.port}\r\ncontent-type: application/x-www-form-urlencoded\r\ncontent-length: 100\r\n\r\ngrant_type=`, 8000);
+    expect(s.closed, `still open after ${Math.round(s.ms)} ms`).toBe(true);
+    expect(s.ms).toBeGreaterThanOrEqual(1400);
+    expect(s.ms).toBeLessThan(1500 + 2500);
+    expect(s.reply).toMatch(/^HTTP\/1\.1 408/);
+  }, 15_000);
+
+  it('headers that never end are cut at headersTimeout (+ the check interval)', async () => {
+    const r = await serve({ limits });
+    const s = await stall(r.port, `GET /jwks HTTP/1.1\r\nHost: 127.0.0.1:${r.port}\r\nx-slow: a`, 8000);
+    expect(s.closed, `still open after ${Math.round(s.ms)} ms`).toBe(true);
+    expect(s.ms).toBeGreaterThanOrEqual(900);
+    expect(s.ms).toBeLessThan(1000 + 2500);
+  }, 15_000);
+
+  it('the defaults are sane: headersTimeout <= requestTimeout, both set', async () => {
+    const r = await serve();
+    expect(r.limits.headersTimeoutMs).toBeLessThanOrEqual(r.limits.requestTimeoutMs);
+    expect(r.limits.requestTimeoutMs).toBe(30_000);
+  });
+});

@@ -9,6 +9,7 @@ import type { CookieJar } from 'tough-cookie';
 import type { Http, HttpResult } from '../harness/http.ts';
 import * as oauth from '../harness/oauth.ts';
 import { Recorder } from '../harness/record.ts';
+import { ControlError } from '../harness/errors.ts';
 import { fingerprint } from '../harness/redact.ts';
 import type { TimelineDetails, TokenMark } from '../harness/report/timeline.ts';
 import { isRefreshPolicy } from '../../mock-idp/profile/index.ts';
@@ -125,6 +126,14 @@ export function createCheckRun(o: ContextOptions): CheckRun {
         await clock.wait(seconds, why, { ...(o.signal && { signal: o.signal }) });
         elapsed += seconds;
         record({ kind: 'wait', label: why, seconds });
+      },
+      async now() {
+        if (clock.kind === 'real' || !control) return Math.floor(Date.now() / 1000);
+        // Advancing by nothing reads the mock's clock through the one control both transports offer.
+        const r: unknown = await control.advance(0);
+        const now = typeof r === 'number' ? r : (r as { now?: unknown } | undefined)?.now;
+        if (typeof now !== 'number') throw new ControlError('CONTROL_FAILED', 'the mock clock did not report its time');
+        return now;
       },
     },
     async login(opt = {}) {

@@ -95,7 +95,7 @@ const TOKEN_MEMBERS = new Set(['access_token', 'refresh_token', 'id_token', 'dev
 
 function member(name: string, v: unknown): string {
   if (TOKEN_MEMBERS.has(name)) return typeof v === 'string' && v !== '' ? `${name}=<present>` : `${name}=${JSON.stringify(v) ?? String(v)}`;
-  const text = typeof v === 'string' && /^[\x21-\x7e]*$/.test(v) && v !== '' ? v : (JSON.stringify(v) ?? String(v));
+  const text = JSON.stringify(v) ?? String(v);
   return `${name}=${text.length > 80 ? `${text.slice(0, 77)}...` : text}`;
 }
 

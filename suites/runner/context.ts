@@ -191,12 +191,14 @@ export function createCheckRun(o: ContextOptions): CheckRun {
       record(book.loggedOut());
     },
     async verifyIdToken(idToken) {
-      // Judge signature, iss and aud; time claims against the token's own iat, since a mock clock may run ahead.
-      const { iat } = decodeJwt(idToken);
+      // Judge signature, iss and aud only: time claims are token-endpoint.id-token-times' condition (against
+      // the target's clock), so verify at a moment the token's own claims make valid (iat, or just before exp).
+      const { iat, exp } = decodeJwt(idToken);
+      const at = typeof exp === 'number' ? Math.min(typeof iat === 'number' ? iat : exp - 1, exp - 1) : iat;
       const { payload } = await jwtVerify(idToken, conn.jwks, {
         issuer: conn.issuer,
         audience: client.id,
-        ...(typeof iat === 'number' && { currentDate: new Date(iat * 1000) }),
+        ...(typeof at === 'number' && { currentDate: new Date(at * 1000) }),
       });
       return payload;
     },

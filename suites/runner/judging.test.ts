@@ -11,7 +11,7 @@ import { challengeSchemes } from '../checks/token-endpoint.ts';
 import { loadProfile } from '../../mock-idp/index.ts';
 import { loadTarget, type Target } from '../harness/target.ts';
 import { planChecks } from './plan.ts';
-import { openEnvironment, runInstance, targetClients } from './run.ts';
+import { openEnvironment, runAll, runInstance, targetClients } from './run.ts';
 
 const profile = await loadProfile('telenorid-plus');
 
@@ -264,5 +264,28 @@ group('no vacuous pass', () => {
     expect(r.status).toBe('inconclusive');
     expect(r.message).toBe('the check asserted nothing');
     expect((await runInstance(instance!, env)).status).toBe('passed');
+  });
+});
+
+group('rotation.reuse-rejected-family-kept can fail (no profile declares reject: a declaration variant)', () => {
+  async function run(served: 'reject' | 'revoke-family') {
+    const real = await loadProfile('telenorid-plus');
+    const declared = { ...structuredClone(real), reuseOfRotatedToken: 'reject' as const };
+    const base = await loadTarget('fixtures/targets/mock.json');
+    const target = { ...base, profile: declared, embedded: { transport: 'direct' } } as Target;
+    const env = await openEnvironment(target, { servedProfile: { ...structuredClone(real), reuseOfRotatedToken: served } });
+    const plan = planChecks({ profile: declared, clients: await targetClients(env), clock: target.clock, only: ['rotation.reuse-rejected-family-kept'] });
+    return (await runAll(plan, env, 4)).filter((r) => r.status !== 'skipped');
+  }
+
+  test('a server that revokes the family on reuse fails it; one that only rejects passes it', async () => {
+    const revoking = await run('revoke-family');
+    expect(revoking.length).toBeGreaterThan(0);
+    for (const r of revoking) {
+      expect(r.status).toBe('failed');
+      expect(r.message).toMatch(/the newest refresh token to keep working after the reuse/);
+    }
+    const rejecting = await run('reject');
+    expect(rejecting.map((r) => r.status)).toEqual(rejecting.map(() => 'passed'));
   });
 });

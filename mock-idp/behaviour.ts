@@ -59,6 +59,8 @@ export interface Behaviour {
   errorCode(code: OAuthErrorCode): OAuthErrorCode;
   /** Cache-Control: no-store / Pragma: no-cache on token responses (RFC 6749 §5.1). */
   noStore: boolean;
+  /** The discovery document as served, from the correct one. */
+  metadata(document: Record<string, unknown>): Record<string, unknown>;
   /** Random bytes in a refresh token (RFC 6749 §10.10: at least 128 bits). */
   refreshTokenBytes: number;
   /** The token endpoint's response as sent, from the correct one (its members and headers). */
@@ -136,6 +138,7 @@ export function correctBehaviour(profile: Profile): Behaviour {
     accessTokenLifetime: (declared) => declared,
     errorCode: (code) => code,
     noStore: true,
+    metadata: (document) => document,
     refreshTokenBytes: 32,
     tokenResponse: (response) => response,
   };

@@ -35,6 +35,7 @@ export const DEFECTS = [
   'short-refresh-token',
   'no-refresh-with-offline-access',
   'scope-narrowing-claims-more',
+  'metadata-without-grant-types',
 ] as const;
 export type Defect = (typeof DEFECTS)[number];
 
@@ -111,6 +112,13 @@ const apply: Record<Defect, (b: Behaviour) => Behaviour> = {
     reshape(b, (r) =>
       r.grantType === 'refresh_token' && r.requestedScope !== undefined && r.status === 200 ? { ...r, body: { ...r.body, scope: `${String(r.body.scope)} admin` } } : r,
     ),
+  'metadata-without-grant-types': (b) => ({
+    ...b,
+    metadata: (document) => {
+      const { grant_types_supported: _dropped, ...rest } = b.metadata(document);
+      return rest;
+    },
+  }),
 };
 
 /** A behaviour transform for createMockIdp({ behaviour }) applying the given defects in order. */

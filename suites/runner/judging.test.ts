@@ -44,11 +44,13 @@ interface Script {
   now?: number;
   has?: string[];
   revoke?: () => Answer;
+  introspect?: (call: number) => Answer;
 }
 
 function context(s: Script): CheckContext {
   const policyName = s.policy ?? 'Confidential';
   let calls = 0;
+  let introspections = 0;
   const client: CheckClient = { id: 'c', auth: 'client_secret_basic', redirectUri: 'https://rp.test/cb', policy: policyName, scope: 'openid profile', ...s.client };
   return {
     profile,
@@ -61,7 +63,7 @@ function context(s: Script): CheckContext {
     clientCredentials: async () => ok(),
     has: (e) => (s.has ?? []).includes(e),
     revoke: async () => (s.revoke ?? (() => answer(200, undefined)))(),
-    introspect: async () => undefined,
+    introspect: async () => (s.introspect ? s.introspect(++introspections) : undefined),
     logout: async () => undefined,
     verifyIdToken: async (t) => JSON.parse(Buffer.from(t.split('.')[1]!, 'base64url').toString()),
     metadata: () => s.metadata ?? {},
@@ -287,5 +289,39 @@ group('rotation.reuse-rejected-family-kept can fail (no profile declares reject:
     }
     const rejecting = await run('reject');
     expect(rejecting.map((r) => r.status)).toEqual(rejecting.map(() => 'passed'));
+  });
+});
+
+group('introspection-after-revocation: exp and client_id are OPTIONAL (RFC 7662 §2.2)', () => {
+  const id = 'token-endpoint.introspection-after-revocation';
+  const base: Script = { has: ['introspection', 'revocation'] };
+  test('their absence warns once active and inactive held', async () => {
+    const r = await verdict(id, { ...base, introspect: (call) => answer(200, { active: call === 1 }) });
+    expect(r.verdict).toBe('warning');
+    expect(r.message).toMatch(/seen: exp, client_id missing: HTTP 200 active=true/);
+  });
+
+  test('a revoked token introspected active fails, showing active=true', async () => {
+    const r = await verdict(id, { ...base, introspect: () => answer(200, { active: true, exp: 1, client_id: 'c' }) });
+    expect(r.verdict).toBe('failed');
+    expect(r.message).toMatch(/seen: HTTP 200 active=true, exp=1, client_id="c"/);
+  });
+});
+
+group('id_token times are judged against the mock\'s clock for a mock target', () => {
+  test('ten years ahead on the mock clock, a fresh id_token is neither expired nor from the future', async () => {
+    const base = await loadTarget('fixtures/targets/mock.json');
+    const target = { ...base, embedded: { transport: 'direct' } } as Target;
+    const env = await openEnvironment(target);
+    const plan = planChecks({ profile: target.profile, clients: await targetClients(env), clock: target.clock, only: ['token-endpoint.id-token-times'] });
+    const instance = plan.find((i) => i.skip === undefined)!;
+    const times = instance.check;
+    const ahead = {
+      ...instance,
+      check: { ...times, run: async (t: CheckContext) => (await t.clock.wait(10 * 365 * 86400, 'ten years'), times.run(t)) },
+    };
+    const r = await runInstance(ahead, env);
+    // Against the harness's clock its iat would be ten years in the future.
+    expect(r.status, r.message ?? '').toBe('passed');
   });
 });

@@ -24,6 +24,16 @@ export interface RefreshGuard {
   check(input: RefreshGuardInput): OAuthError | undefined;
 }
 
+/** A token-endpoint response as it is about to be sent (success or error). */
+export interface TokenEndpointResponse {
+  /** The request's grant_type and scope, when it got that far. */
+  grantType?: string;
+  requestedScope?: string;
+  status: number;
+  headers: Record<string, string>;
+  body: Record<string, unknown>;
+}
+
 export interface Behaviour {
   /** The profile the IdP follows (a defect may alter a declaration). */
   profile: Profile;
@@ -49,6 +59,12 @@ export interface Behaviour {
   errorCode(code: OAuthErrorCode): OAuthErrorCode;
   /** Cache-Control: no-store / Pragma: no-cache on token responses (RFC 6749 §5.1). */
   noStore: boolean;
+  /** The discovery document as served, from the correct one. */
+  metadata(document: Record<string, unknown>): Record<string, unknown>;
+  /** Random bytes in a refresh token (RFC 6749 §10.10: at least 128 bits). */
+  refreshTokenBytes: number;
+  /** The token endpoint's response as sent, from the correct one (its members and headers). */
+  tokenResponse(response: TokenEndpointResponse): TokenEndpointResponse;
 }
 
 export const refreshGuards: RefreshGuard[] = [
@@ -122,5 +138,8 @@ export function correctBehaviour(profile: Profile): Behaviour {
     accessTokenLifetime: (declared) => declared,
     errorCode: (code) => code,
     noStore: true,
+    metadata: (document) => document,
+    refreshTokenBytes: 32,
+    tokenResponse: (response) => response,
   };
 }

@@ -3,7 +3,7 @@
  * behaviour (behaviour.ts) in this one place, so the correct path stays free of defect branches.
  * The suites must catch every one (fixtures/defects.json maps each to the checks that do).
  */
-import type { Behaviour, RefreshGuard } from './behaviour.ts';
+import type { Behaviour, RefreshGuard, TokenEndpointResponse } from './behaviour.ts';
 import type { Policy, Profile } from './profile/index.ts';
 
 export const DEFECTS = [
@@ -27,6 +27,15 @@ export const DEFECTS = [
   'introspection-says-active-after-revoke',
   'id-token-sub-changes',
   'access-token-lifetime-wrong',
+  'no-pragma',
+  'token-type-missing',
+  'expires-in-string',
+  'id-token-already-expired',
+  'wrong-www-authenticate-scheme',
+  'short-refresh-token',
+  'no-refresh-with-offline-access',
+  'scope-narrowing-claims-more',
+  'metadata-without-grant-types',
 ] as const;
 export type Defect = (typeof DEFECTS)[number];
 
@@ -40,6 +49,11 @@ function mapPolicies(profile: Profile, f: (p: Policy) => Policy): Profile {
 
 function withoutGuard(b: Behaviour, name: RefreshGuard['name']): RefreshGuard[] {
   return b.refreshGuards.filter((g) => g.name !== name);
+}
+
+/** A change to the token endpoint's responses, after the correct behaviour shaped them. */
+function reshape(b: Behaviour, f: (r: TokenEndpointResponse) => TokenEndpointResponse): Behaviour {
+  return { ...b, tokenResponse: (r) => f(b.tokenResponse(r)) };
 }
 
 /** Each defect as a change to the correct behaviour. */
@@ -80,6 +94,31 @@ const apply: Record<Defect, (b: Behaviour) => Behaviour> = {
   'introspection-says-active-after-revoke': (b) => ({ ...b, introspectionSeesRevocation: false }),
   'id-token-sub-changes': (b) => ({ ...b, refreshIdTokenSubject: (sub) => `${b.refreshIdTokenSubject(sub)}-changed` }),
   'access-token-lifetime-wrong': (b) => ({ ...b, accessTokenLifetime: (declared) => b.accessTokenLifetime(declared) * 2 }),
+  'no-pragma': (b) => reshape(b, ({ headers: { pragma: _dropped, ...headers }, ...r }) => ({ ...r, headers })),
+  'token-type-missing': (b) =>
+    reshape(b, (r) => {
+      if (r.grantType !== 'client_credentials' || r.status !== 200) return r;
+      const { token_type: _dropped, ...body } = r.body;
+      return { ...r, body };
+    }),
+  'expires-in-string': (b) =>
+    reshape(b, (r) => (r.grantType === 'refresh_token' && typeof r.body.expires_in === 'number' ? { ...r, body: { ...r.body, expires_in: String(r.body.expires_in) } } : r)),
+  'id-token-already-expired': (b) => ({ ...b, profile: { ...b.profile, idTokenLifetimeSeconds: -60 } }),
+  'wrong-www-authenticate-scheme': (b) =>
+    reshape(b, (r) => (r.headers['www-authenticate'] ? { ...r, headers: { ...r.headers, 'www-authenticate': 'Bearer realm="mock-idp", error="invalid_client"' } } : r)),
+  'short-refresh-token': (b) => ({ ...b, refreshTokenBytes: 8 }),
+  'no-refresh-with-offline-access': (b) => ({ ...b, issuesRefreshToken: (i) => i.grantType !== 'authorization_code' && b.issuesRefreshToken(i) }),
+  'scope-narrowing-claims-more': (b) =>
+    reshape(b, (r) =>
+      r.grantType === 'refresh_token' && r.requestedScope !== undefined && r.status === 200 ? { ...r, body: { ...r.body, scope: `${String(r.body.scope)} admin` } } : r,
+    ),
+  'metadata-without-grant-types': (b) => ({
+    ...b,
+    metadata: (document) => {
+      const { grant_types_supported: _dropped, ...rest } = b.metadata(document);
+      return rest;
+    },
+  }),
 };
 
 /** A behaviour transform for createMockIdp({ behaviour }) applying the given defects in order. */

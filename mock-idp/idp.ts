@@ -8,7 +8,7 @@ import { createClock, type Clock } from './clock.ts';
 import { createControl, controlEndpoint, type MockIdpControl } from './control.ts';
 import { endpointsFor, PATHS, type IdpContext } from './context.ts';
 import { randomToken } from './crypto.ts';
-import { OAuthError } from './errors.ts';
+import { OAuthError, safeDescription } from './errors.ts';
 import { fixtureClients, fixtureUsers, type MockClient, type MockUser } from './fixtures.ts';
 import { errorResponse, json } from './http.ts';
 import { createKeys, type Keys, type SigningAlg } from './keys.ts';
@@ -126,7 +126,13 @@ export async function createMockIdp(options: MockIdpOptions): Promise<MockIdp> {
       if (e instanceof OAuthError) {
         if (!TOKEN_STYLE.has(path)) return errorResponse(e);
         const sent = new OAuthError(behaviour.errorCode(e.code), e.description, e.status, e.headers);
-        return errorResponse(sent, behaviour.noStore);
+        if (path !== PATHS.token) return errorResponse(sent, behaviour.noStore);
+        const shaped = behaviour.tokenResponse({
+          status: sent.status,
+          headers: { ...(behaviour.noStore && { 'cache-control': 'no-store', pragma: 'no-cache' }), ...sent.headers },
+          body: { error: sent.code, error_description: safeDescription(sent.description) },
+        });
+        return json(shaped.body, shaped.status, shaped.headers);
       }
       options.onError?.(e, request);
       return json({ error: 'server_error', error_description: 'unexpected error in the mock IdP' }, 500);

@@ -46,8 +46,8 @@ export function issueIdToken(
   });
 }
 
-export function newRefreshToken(): { token: string; hash: string } {
-  const token = randomToken();
+export function newRefreshToken(bytes = 32): { token: string; hash: string } {
+  const token = randomToken(bytes);
   return { token, hash: hashToken(token) };
 }
 
@@ -71,7 +71,7 @@ export function startFamily(
     tokens: [],
     accessTokenHashes: [],
   });
-  const rt = newRefreshToken();
+  const rt = newRefreshToken(ctx.behaviour.refreshTokenBytes);
   ctx.store.addRefreshToken({
     hash: rt.hash,
     familyId,

@@ -6,7 +6,7 @@ export function metadata(ctx: IdpContext): Record<string, unknown> {
   const profile = ctx.behaviour.profile;
   const grantTypes = [...new Set(Object.values(profile.policies).flatMap((p) => p.grantTypes))];
   const authMethods = ['client_secret_basic', 'client_secret_post', 'none'];
-  return {
+  return ctx.behaviour.metadata({
     issuer: ctx.issuer,
     authorization_endpoint: ctx.endpoints.authorization,
     token_endpoint: ctx.endpoints.token,
@@ -29,7 +29,7 @@ export function metadata(ctx: IdpContext): Record<string, unknown> {
     prompt_values_supported: ['none', 'login', 'consent'],
     authorization_response_iss_parameter_supported: true,
     mock_idp_profile: profile.name,
-  };
+  });
 }
 
 export function discovery(ctx: IdpContext, request: Request): Response {

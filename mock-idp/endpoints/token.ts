@@ -1,7 +1,7 @@
 /** The token endpoint (RFC 6749 §3.2): named steps, then the grant's handler. */
 import { authenticateClient } from '../client-auth.ts';
 import { OAuthError, invalidRequest, unauthorizedClient } from '../errors.ts';
-import { jsonNoStore, readForm, requireMethod } from '../http.ts';
+import { json, readForm, requireMethod } from '../http.ts';
 import type { IdpContext } from '../context.ts';
 import * as authorizationCode from '../grants/authorization-code.ts';
 import * as refreshToken from '../grants/refresh-token.ts';
@@ -26,5 +26,8 @@ export async function token(ctx: IdpContext, request: Request): Promise<Response
     throw unauthorizedClient(`client is not allowed the ${grantType} grant`);
   }
   const body = await handler(ctx, auth.client, params);
-  return ctx.behaviour.noStore ? jsonNoStore(body) : new Response(JSON.stringify(body), { headers: { 'content-type': 'application/json' } });
+  const headers: Record<string, string> = ctx.behaviour.noStore ? { 'cache-control': 'no-store', pragma: 'no-cache' } : {};
+  const scope = params.get('scope');
+  const sent = ctx.behaviour.tokenResponse({ grantType, ...(scope !== undefined && { requestedScope: scope }), status: 200, headers, body });
+  return json(sent.body, sent.status, sent.headers);
 }

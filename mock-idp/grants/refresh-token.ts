@@ -57,7 +57,7 @@ export async function handler(ctx: IdpContext, client: MockClient, params: Param
           }
         }
       }
-      const rt = newRefreshToken();
+      const rt = newRefreshToken(behaviour.refreshTokenBytes);
       store.addRefreshToken({
         hash: rt.hash,
         familyId: family.id,

@@ -1,5 +1,5 @@
 /** Who gets a refresh token, and when: offline_access gating per policy. */
-import { describe, expectSuccess, fail } from './expect.ts';
+import { describe, expectSuccess, expectThat } from './expect.ts';
 import type { Check } from './types.ts';
 import { interactive } from './util.ts';
 
@@ -14,9 +14,7 @@ export const offlineAccessChecks: Check[] = [
     async run(t) {
       const { tokens } = await t.login({ offline: false });
       expectSuccess(tokens, 'the code exchange');
-      if (tokens.refresh_token !== undefined) {
-        fail(`no refresh_token without the ${t.profile.offlineAccessScope} scope`, 'a refresh_token in the token response', tokens);
-      }
+      expectThat(tokens.body?.refresh_token === undefined, `no refresh_token without the ${t.profile.offlineAccessScope} scope`, () => describe(tokens), tokens);
     },
   },
   {
@@ -29,9 +27,12 @@ export const offlineAccessChecks: Check[] = [
     async run(t) {
       const { tokens } = await t.login({ offline: true });
       expectSuccess(tokens, 'the code exchange');
-      if (typeof tokens.refresh_token !== 'string' || tokens.refresh_token === '') {
-        fail(`a refresh_token: policy ${t.client.policy} allows refresh and ${t.profile.offlineAccessScope} was requested`, describe(tokens), tokens);
-      }
+      expectThat(
+        typeof tokens.refresh_token === 'string' && tokens.refresh_token !== '',
+        `a refresh_token: policy ${t.client.policy} allows refresh and ${t.profile.offlineAccessScope} was requested`,
+        () => describe(tokens),
+        tokens,
+      );
       t.note({ kind: 'login', label: 'refresh token issued' });
     },
   },
@@ -45,9 +46,12 @@ export const offlineAccessChecks: Check[] = [
     async run(t) {
       const { tokens } = await t.login({ offline: true });
       expectSuccess(tokens, 'the code exchange');
-      if (tokens.refresh_token !== undefined) {
-        fail(`no refresh_token: policy ${t.client.policy} (client type ${t.policy.clientType}) never gets one`, 'a refresh_token in the token response', tokens);
-      }
+      expectThat(
+        tokens.body?.refresh_token === undefined,
+        `no refresh_token: policy ${t.client.policy} (client type ${t.policy.clientType}) never gets one`,
+        () => describe(tokens),
+        tokens,
+      );
     },
   },
   {
@@ -62,7 +66,7 @@ export const offlineAccessChecks: Check[] = [
       // A server may refuse the scope outright; that is fine, as long as the plain grant issues no refresh token.
       if (tokens.status === 400 && tokens.body?.error === 'invalid_scope') tokens = await t.clientCredentials();
       expectSuccess(tokens, 'the client_credentials grant');
-      if (tokens.refresh_token !== undefined) fail('no refresh_token from client_credentials', 'a refresh_token in the token response', tokens);
+      expectThat(tokens.body?.refresh_token === undefined, 'no refresh_token from client_credentials', () => describe(tokens), tokens);
     },
   },
 ];

@@ -1,5 +1,5 @@
 /** Rotation: a new refresh token on each refresh where declared, the old one dead, reuse detected. */
-import { describe, expectOAuthError, expectSuccess, fail, refreshTokenOf } from './expect.ts';
+import { describe, expectRefused, expectSuccess, expectThat, givenRefreshToken, inconclusive, refreshTokenOf } from './expect.ts';
 import type { Check, CheckContext, Tokens } from './types.ts';
 import { whenRefresh } from './util.ts';
 
@@ -8,10 +8,11 @@ const rotating = whenRefresh((p, i) => (p.rotation ? true : `policy ${i.client.p
 /** Log in, refresh once (rt0 → rt1), and let any declared grace window pass, so rt0 is plainly rotated out. */
 async function rotateOnce(t: CheckContext): Promise<{ rt0: string; rt1: string; r1: Tokens }> {
   const { tokens } = await t.login({ offline: true });
-  const rt0 = refreshTokenOf(tokens, 'the code exchange');
+  const rt0 = givenRefreshToken(tokens, 'the code exchange');
   const r1 = await t.refresh(rt0);
-  expectSuccess(r1, 'the first refresh');
-  const rt1 = refreshTokenOf(r1, 'the first refresh');
+  // Whether a refresh rotates is rotation.new-token-each-refresh's condition: here a precondition.
+  const rt1 = givenRefreshToken(r1, 'the first refresh');
+  if (rt1 === rt0) inconclusive('the first refresh returned the presented refresh token: nothing rotated out');
   if (t.profile.graceWindowSeconds > 0) await t.clock.wait(t.profile.graceWindowSeconds + 1, 'the grace window to pass');
   return { rt0, rt1, r1 };
 }
@@ -28,14 +29,13 @@ export const rotationChecks: Check[] = [
     applies: rotating,
     async run(t) {
       const { tokens } = await t.login({ offline: true });
-      let current = refreshTokenOf(tokens, 'the code exchange');
+      let current = givenRefreshToken(tokens, 'the code exchange');
       const seen = new Set([current]);
       for (let i = 1; i <= 2; i++) {
         const r = await t.refresh(current);
         expectSuccess(r, `refresh #${i}`);
-        const next = r.refresh_token;
-        if (typeof next !== 'string' || next === '') fail(`refresh #${i} to return a new refresh_token (rotation declared on)`, describe(r), r);
-        if (seen.has(next)) fail(`refresh #${i} to return a refresh_token distinct from earlier ones`, 'the same refresh_token again', r);
+        const next = refreshTokenOf(r, `refresh #${i} (rotation declared on)`);
+        expectThat(!seen.has(next), `refresh #${i} to return a refresh_token distinct from earlier ones`, () => 'the same refresh_token again', r);
         seen.add(next);
         current = next;
         t.note({ kind: 'rotation' });
@@ -51,12 +51,15 @@ export const rotationChecks: Check[] = [
     applies: whenRefresh((p, i) => (p.rotation ? `policy ${i.client.policy} declares rotation` : true)),
     async run(t) {
       const { tokens } = await t.login({ offline: true });
-      const rt = refreshTokenOf(tokens, 'the code exchange');
+      const rt = givenRefreshToken(tokens, 'the code exchange');
       const first = await t.refresh(rt);
       expectSuccess(first, 'the first refresh');
-      if (first.refresh_token !== undefined && first.refresh_token !== rt) {
-        fail('no new refresh_token (rotation declared off: the client keeps its token)', 'a different refresh_token in the response', first);
-      }
+      expectThat(
+        first.refresh_token === undefined || first.refresh_token === rt,
+        'no new refresh_token (rotation declared off: the client keeps its token)',
+        () => 'a different refresh_token in the response',
+        first,
+      );
       const second = await t.refresh(rt);
       expectSuccess(second, 'a second refresh with the same refresh token');
     },
@@ -65,14 +68,14 @@ export const rotationChecks: Check[] = [
     id: 'rotation.old-token-rejected',
     group: 'rotation',
     level: 'MUST',
-    title: 'After rotation the presented (old) refresh token fails with invalid_grant',
+    title: 'After rotation the presented (old) refresh token is refused',
     clause: ({ profile }) => `${profile.citations.rotation}; RFC 6749 §6 ('MAY revoke the old refresh token'); RFC 9700 §4.14.2`,
     applies: rotating,
     async run(t) {
       const { rt0 } = await rotateOnce(t);
       const again = await t.refresh(rt0);
       t.note({ kind: 'rejected', label: 'old token' });
-      expectOAuthError(again, 'invalid_grant', 'the rotated-out refresh token to be rejected');
+      expectRefused(again, 'the rotated-out refresh token');
     },
   },
   {
@@ -87,11 +90,11 @@ export const rotationChecks: Check[] = [
     async run(t) {
       const { rt0, rt1 } = await rotateOnce(t);
       const reuse = await t.refresh(rt0);
-      expectOAuthError(reuse, 'invalid_grant', 'the reused (rotated-out) refresh token to be rejected');
+      // Refusing the reused token is rotation.old-token-rejected's condition; here what follows the reuse.
+      if (reuse.status >= 200 && reuse.status < 300) inconclusive(`the reused refresh token still worked (${describe(reuse)}): no reuse was detected to judge`);
       const newest = await t.refresh(rt1);
       t.note({ kind: 'rejected', label: 'family revoked' });
-      if (newest.status === 200) fail('the newest refresh token to be revoked with its family after the reuse (invalid_grant)', describe(newest), reuse, newest);
-      expectOAuthError(newest, 'invalid_grant', 'the newest refresh token of the revoked family');
+      expectRefused(newest, 'the newest refresh token, after its family was revoked for the reuse,', reuse);
     },
   },
   {
@@ -105,8 +108,9 @@ export const rotationChecks: Check[] = [
     ),
     async run(t) {
       const { rt0, rt1 } = await rotateOnce(t);
-      expectOAuthError(await t.refresh(rt0), 'invalid_grant', 'the reused refresh token to be rejected');
-      expectSuccess(await t.refresh(rt1), 'the newest refresh token to keep working (profile: reuse is only rejected)');
+      const reuse = await t.refresh(rt0);
+      if (reuse.status >= 200 && reuse.status < 300) inconclusive(`the reused refresh token still worked (${describe(reuse)}): no reuse was detected to judge`);
+      expectSuccess(await t.refresh(rt1), 'the newest refresh token to keep working after the reuse (profile: reuse is only rejected)');
     },
   },
   {
@@ -120,17 +124,12 @@ export const rotationChecks: Check[] = [
     ),
     async run(t) {
       const { tokens } = await t.login({ offline: true });
-      const rt = refreshTokenOf(tokens, 'the code exchange');
+      const rt = givenRefreshToken(tokens, 'the code exchange');
       const answers = await t.refreshConcurrently(rt, CONCURRENT_REFRESHES);
       const winners = answers.filter((a) => a.status === 200);
-      if (winners.length > 1) {
-        fail(
-          `at most one of ${CONCURRENT_REFRESHES} concurrent refreshes of one refresh token to succeed`,
-          `${winners.length} succeeded (statuses: ${answers.map((a) => a.status).join(', ')})`,
-          ...winners.slice(0, 2),
-        );
-      }
-      if (winners.length === 0) fail('exactly one concurrent refresh to succeed', `none did (statuses: ${answers.map((a) => a.status).join(', ')})`, answers[0]);
+      const statuses = () => `statuses: ${answers.map((a) => a.status).join(', ')}`;
+      expectThat(winners.length <= 1, `at most one of ${CONCURRENT_REFRESHES} concurrent refreshes of one refresh token to succeed`, () => `${winners.length} succeeded (${statuses()})`, ...winners.slice(0, 2));
+      expectThat(winners.length === 1, 'exactly one concurrent refresh to succeed', () => `none did (${statuses()})`, answers[0]);
     },
   },
 ];

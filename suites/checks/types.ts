@@ -52,7 +52,12 @@ export interface CheckContext {
   client: CheckClient;
   /** Other clients of the target (for cross-client checks). */
   otherClients: CheckClient[];
-  clock: { kind: 'mock' | 'real'; wait(seconds: number, why: string): Promise<void> };
+  clock: {
+    kind: 'mock' | 'real';
+    wait(seconds: number, why: string): Promise<void>;
+    /** The target's time (Unix seconds): the mock's clock for a mock clock, the harness's for a real one (util.ts targetNow). */
+    now?(): Promise<number>;
+  };
   /** Interactive login through the target's login driver, then the code exchange. */
   login(options?: { offline?: boolean; scope?: string }): Promise<LoginSession>;
   refresh(refreshToken: string, options?: { scope?: string; omitAuth?: boolean; wrongSecret?: boolean; as?: CheckClient }): Promise<Tokens>;

@@ -1,5 +1,6 @@
 /** Small helpers shared by the checks. */
 import { isRefreshPolicy, type Policy, type RefreshPolicy } from '../../mock-idp/profile/index.ts';
+import { inconclusive } from './expect.ts';
 import type { ApplicabilityInput, CheckContext } from './types.ts';
 
 /** Slack around a boundary: exact on the mock's clock, generous on a real one (network, skew). */
@@ -46,4 +47,11 @@ export function days(seconds: number): string {
   if (seconds % 3600 === 0) return `${seconds / 3600} h`;
   if (seconds % 60 === 0) return `${seconds / 60} min`;
   return `${seconds} s`;
+}
+
+/** The target's time in Unix seconds: the mock's clock for a mock clock, the harness's for a real one. */
+export async function targetNow(t: Pick<CheckContext, 'clock'>): Promise<number> {
+  if (t.clock.now) return t.clock.now();
+  if (t.clock.kind === 'real') return Math.floor(Date.now() / 1000);
+  return inconclusive('the mock clock cannot be read: no time to judge against');
 }

@@ -270,12 +270,25 @@ describe('parseTokenResponse', () => {
   });
 
   it('names the member that is missing or of the wrong type', () => {
-    expect(parseTokenResponse(result(200, '{"token_type":"Bearer"}'))).toMatchObject({ ok: false, reason: '"access_token" is missing or not a non-empty string' });
-    expect(parseTokenResponse(result(200, '{"access_token":"a"}'))).toMatchObject({ ok: false, reason: '"token_type" is missing or not a non-empty string' });
+    expect(parseTokenResponse(result(200, '{"token_type":"Bearer"}'))).toMatchObject({ ok: false, reason: 'access_token missing' });
+    expect(parseTokenResponse(result(200, '{"access_token":"a"}'))).toMatchObject({ ok: false, reason: 'token_type missing' });
     expect(parseTokenResponse(result(200, '{"access_token":"a","token_type":"Bearer","expires_in":"300"}'))).toMatchObject({
       ok: false,
-      reason: '"expires_in" is not a number: "300"',
+      reason: 'expires_in is "300" (a string), must be a number of seconds',
     });
-    expect(parseTokenResponse(result(200, '{"access_token":"a","token_type":"Bearer","refresh_token":7}'))).toMatchObject({ ok: false, reason: '"refresh_token" is not a string' });
+    expect(parseTokenResponse(result(200, '{"access_token":"a","token_type":"Bearer","refresh_token":7}'))).toMatchObject({
+      ok: false,
+      reason: 'refresh_token is a number, must be a non-empty string',
+    });
+    expect(parseTokenResponse(result(200, '{"access_token":"a","token_type":"Bearer","id_token":""}'))).toMatchObject({
+      ok: false,
+      reason: 'id_token is an empty string, must be a non-empty string',
+    });
+  });
+
+  it('compares token_type case-insensitively with the expected one', () => {
+    expect(parseTokenResponse(result(200, '{"access_token":"a","token_type":"bearer"}')).ok).toBe(true);
+    expect(parseTokenResponse(result(200, '{"access_token":"a","token_type":"mac"}'))).toMatchObject({ ok: false, reason: 'token_type is "mac", expected Bearer' });
+    expect(parseTokenResponse(result(200, '{"access_token":"a","token_type":"DPoP"}'), { tokenType: 'DPoP' }).ok).toBe(true);
   });
 });

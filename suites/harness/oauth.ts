@@ -265,36 +265,61 @@ export type TokenResponse =
       reason: string;
     };
 
-/** Optional string members of a successful token response (RFC 6749 §5.1, OIDC Core §3.1.3.3). */
-const OPTIONAL_STRINGS = ['refresh_token', 'id_token', 'scope'] as const;
+/** A JSON value's kind for messages, without its content (it may be a token). */
+function kindOf(v: unknown): string {
+  if (v === null) return 'null';
+  if (Array.isArray(v)) return 'an array';
+  if (typeof v === 'string') return v === '' ? 'an empty string' : 'a string';
+  return typeof v === 'object' ? 'an object' : `a ${typeof v}`;
+}
+
+export interface StrictTokenOptions {
+  /** The token_type the client expects, compared case-insensitively (RFC 6749 §7.1); default Bearer. */
+  tokenType?: string;
+}
 
 /**
- * Reads a token endpoint result: RFC 6749 §5.1 success (HTTP 200, JSON object with string
- * access_token and token_type, numeric expires_in) or §5.2 error. Member checks in a fixed order:
- * status, JSON shape, required members, optional members.
+ * Why a successful (HTTP 200) token response body is malformed, naming the member, or undefined
+ * when it is well-formed (RFC 6749 §5.1, OIDC Core §3.1.3.3), as oauth4webapi's process step reads
+ * it: a JSON object; access_token and token_type non-empty strings, token_type the expected one;
+ * expires_in a non-negative number when present; refresh_token and id_token non-empty strings and
+ * scope a string when present. Pure; checks fail with the reason.
  */
-export function parseTokenResponse(result: HttpResult): TokenResponse {
+export function tokenResponseProblem(body: unknown, options: StrictTokenOptions = {}): string | undefined {
+  if (typeof body !== 'object' || body === null || Array.isArray(body)) return 'the body is not a JSON object';
+  const b = body as Record<string, unknown>;
+  for (const member of ['access_token', 'token_type'] as const) {
+    if (b[member] === undefined) return `${member} missing`;
+    if (typeof b[member] !== 'string' || b[member] === '') return `${member} is ${kindOf(b[member])}, must be a non-empty string`;
+  }
+  const expected = options.tokenType ?? 'Bearer';
+  if ((b.token_type as string).toLowerCase() !== expected.toLowerCase()) return `token_type is ${JSON.stringify(b.token_type)}, expected ${expected}`;
+  const e = b.expires_in;
+  if (e !== undefined && (typeof e !== 'number' || !Number.isFinite(e) || e < 0)) {
+    return `expires_in is ${JSON.stringify(e) ?? String(e)} (${kindOf(e)}), must be a number of seconds`;
+  }
+  for (const member of ['refresh_token', 'id_token'] as const) {
+    if (b[member] !== undefined && (typeof b[member] !== 'string' || b[member] === '')) return `${member} is ${kindOf(b[member])}, must be a non-empty string`;
+  }
+  if (b.scope !== undefined && typeof b.scope !== 'string') return `scope is ${kindOf(b.scope)}, must be a string`;
+  return undefined;
+}
+
+/**
+ * Reads a token endpoint result: RFC 6749 §5.1 success (HTTP 200 and a well-formed body, see
+ * tokenResponseProblem) or §5.2 error.
+ */
+export function parseTokenResponse(result: HttpResult, options: StrictTokenOptions = {}): TokenResponse {
   const status = result.response.status;
   if (status !== 200) {
     const err = parseOAuthError(result);
     const reason = err.error ? `HTTP ${status} ${err.error}${err.error_description ? `: ${err.error_description}` : ''}` : `HTTP ${status}${describeBody(result)}`;
     return { ok: false, status, ...err, reason };
   }
-  const body = result.json;
-  if (typeof body !== 'object' || body === null || Array.isArray(body)) {
-    return { ok: false, status, reason: `HTTP 200 but the body is not a JSON object${describeBody(result)}` };
-  }
-  const b = body as Record<string, unknown>;
-  const fail = (reason: string): TokenResponse => ({ ok: false, status, reason });
-  if (typeof b.access_token !== 'string' || b.access_token === '') return fail('"access_token" is missing or not a non-empty string');
-  if (typeof b.token_type !== 'string' || b.token_type === '') return fail('"token_type" is missing or not a non-empty string');
-  if (b.expires_in !== undefined && (typeof b.expires_in !== 'number' || !Number.isFinite(b.expires_in))) {
-    return fail(`"expires_in" is not a number: ${JSON.stringify(b.expires_in)}`);
-  }
-  for (const member of OPTIONAL_STRINGS) {
-    if (b[member] !== undefined && typeof b[member] !== 'string') return fail(`"${member}" is not a string`);
-  }
-  return { ok: true, status, body: b as TokenResponseBody };
+  const problem = tokenResponseProblem(result.json, options);
+  if (problem === 'the body is not a JSON object') return { ok: false, status, reason: `HTTP 200 but ${problem}${describeBody(result)}` };
+  if (problem) return { ok: false, status, reason: problem };
+  return { ok: true, status, body: result.json as TokenResponseBody };
 }
 
 /** RFC 6749 §5.2 `error` and `error_description`, when the body is a JSON object carrying them as strings. */

@@ -10,6 +10,7 @@ import { SetupError } from '../harness/errors.ts';
 import type { Http, HttpResult } from '../harness/http.ts';
 import * as oauth from '../harness/oauth.ts';
 import { Recorder } from '../harness/record.ts';
+import { ControlError } from '../harness/errors.ts';
 import { fingerprint } from '../harness/redact.ts';
 import type { TimelineDetails, TokenMark } from '../harness/report/timeline.ts';
 import { isRefreshPolicy } from '../../mock-idp/profile/index.ts';
@@ -127,6 +128,14 @@ export function createCheckRun(o: ContextOptions): CheckRun {
         elapsed += seconds;
         record({ kind: 'wait', label: why, seconds });
       },
+      async now() {
+        if (clock.kind === 'real' || !control) return Math.floor(Date.now() / 1000);
+        // Advancing by nothing reads the mock's clock through the one control both transports offer.
+        const r: unknown = await control.advance(0);
+        const now = typeof r === 'number' ? r : (r as { now?: unknown } | undefined)?.now;
+        if (typeof now !== 'number') throw new ControlError('CONTROL_FAILED', 'the mock clock did not report its time');
+        return now;
+      },
     },
     async login(opt = {}) {
       const { redirectUri } = client;
@@ -187,12 +196,14 @@ export function createCheckRun(o: ContextOptions): CheckRun {
       record(book.loggedOut());
     },
     async verifyIdToken(idToken) {
-      // Judge signature, iss and aud; time claims against the token's own iat, since a mock clock may run ahead.
-      const { iat } = decodeJwt(idToken);
+      // Judge signature, iss and aud only: time claims are token-endpoint.id-token-times' condition (against
+      // the target's clock), so verify at a moment the token's own claims make valid (iat, or just before exp).
+      const { iat, exp } = decodeJwt(idToken);
+      const at = typeof exp === 'number' ? Math.min(typeof iat === 'number' ? iat : exp - 1, exp - 1) : iat;
       const { payload } = await jwtVerify(idToken, conn.jwks, {
         issuer: conn.issuer,
         audience: client.id,
-        ...(typeof iat === 'number' && { currentDate: new Date(iat * 1000) }),
+        ...(typeof at === 'number' && { currentDate: new Date(at * 1000) }),
       });
       return payload;
     },

@@ -2,7 +2,7 @@
  * Running check instances. A failing check yields a result, never an exception: the run goes
  * on, and the report is written whatever the target does.
  */
-import { CheckFailure, CheckSkip } from '../checks/expect.ts';
+import { CheckFailure, CheckSkip, collectAssertions } from '../checks/expect.ts';
 import { HarnessError, SkipError } from '../harness/errors.ts';
 import { createHttp, type Http } from '../harness/http.ts';
 import { formatExchanges, Recorder, sealResult, type Exchange } from '../harness/record.ts';
@@ -109,7 +109,10 @@ export async function runInstance(instance: CheckInstance, env: RunEnvironment):
       if (signal.aborted) reject(signal.reason);
       signal.addEventListener('abort', () => reject(signal.reason), { once: true });
     });
-    await Promise.race([instance.check.run(run.context), aborted]);
+    const context = run.context;
+    const assertions = await Promise.race([collectAssertions(() => instance.check.run(context)), aborted]);
+    // A check that returns having asserted nothing observed nothing: never a pass.
+    if (assertions.length === 0) return done('inconclusive', 'the check asserted nothing', { timeline: run.timeline });
     return done('passed', null, { timeline: run.timeline });
   } catch (e) {
     const timeline = run?.timeline ?? [];

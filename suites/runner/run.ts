@@ -1,8 +1,12 @@
 /**
  * Running check instances. A failing check yields a result, never an exception: the run goes
- * on, and the report is written whatever the target does.
+ * on, and the report is written whatever the target does. How an outcome maps to a status:
+ * CheckFailure → failed (the IdP broke the rule); CheckWarning → warning; CheckInconclusive →
+ * inconclusive; CheckSkip / SkipError → skipped; anything else (a HarnessError such as a transport
+ * error, a timeout, a browser that did not start, an unconfirmed logout, a check that threw) →
+ * errored: our side could not complete the check, which is no verdict on the IdP.
  */
-import { CheckFailure, CheckSkip } from '../checks/expect.ts';
+import { CheckFailure, CheckInconclusive, CheckSkip, CheckWarning } from '../checks/expect.ts';
 import { HarnessError, SkipError } from '../harness/errors.ts';
 import { createHttp, type Http } from '../harness/http.ts';
 import { formatExchanges, type Exchange } from '../harness/record.ts';
@@ -72,6 +76,13 @@ function failureMessage(instance: CheckInstance, expected: string, seen: string,
   return lines.join('\n');
 }
 
+/** Our side could not complete the check: the cause, and the last exchanges before it. */
+function erroredMessage(instance: CheckInstance, cause: string, exchanges: readonly Exchange[]): string {
+  const lines = [`${instance.check.title} (${instance.clause})`, `errored: ${cause}`];
+  if (exchanges.length) lines.push('', 'HTTP exchanges (secrets redacted):', formatExchanges(exchanges));
+  return lines.join('\n');
+}
+
 export async function runInstance(instance: CheckInstance, env: RunEnvironment): Promise<InstanceResult> {
   const started = performance.now();
   const done = (status: CheckResult['status'], message: string | null, extra: Partial<InstanceResult> = {}): InstanceResult => ({
@@ -116,9 +127,11 @@ export async function runInstance(instance: CheckInstance, env: RunEnvironment):
     const timeline = run?.timeline ?? [];
     const recorded = run?.recorder.exchanges ?? [];
     if (e instanceof CheckSkip || e instanceof SkipError) return done('skipped', e.message, { timeline });
-    if (e instanceof CheckFailure) {
+    if (e instanceof CheckInconclusive) return done('inconclusive', e.message, { timeline, exchanges: [...recorded] });
+    if (e instanceof CheckFailure || e instanceof CheckWarning) {
       const exchanges = e.exchanges.length ? e.exchanges : recorded.slice(-3);
-      return done('failed', failureMessage(instance, e.expected, e.seen, exchanges), { timeline, exchanges: [...recorded] });
+      const status = e instanceof CheckFailure ? 'failed' : 'warning';
+      return done(status, failureMessage(instance, e.expected, e.seen, exchanges), { timeline, exchanges: [...recorded] });
     }
     const reason =
       env.signal?.reason instanceof RunTimeoutError
@@ -127,9 +140,8 @@ export async function runInstance(instance: CheckInstance, env: RunEnvironment):
         ? `${e.code}: ${e.message}`
         : signal.aborted
           ? `the check did not finish within ${checkTimeoutMs(env.target)} ms`
-          : `unexpected error: ${e instanceof Error ? e.message : String(e)}`;
-    const message = failureMessage(instance, 'the check to complete against the target', run ? run.recorder.redact(reason) : reason, recorded.slice(-3));
-    return done('failed', message, { timeline, exchanges: [...recorded] });
+          : `the check threw (a harness bug, not a verdict on the IdP): ${e instanceof Error ? e.message : String(e)}`;
+    return done('errored', erroredMessage(instance, run ? run.recorder.redact(reason) : reason, recorded.slice(-3)), { timeline, exchanges: [...recorded] });
   } finally {
     clearTimeout(timer);
     if (connection && !env.shared) await connection.close();
@@ -147,7 +159,7 @@ export class RunTimeoutError extends Error {
 /**
  * Runs instances with bounded concurrency; results in plan order. The run as a whole is bounded by
  * the target's `timeouts.runMs`: past it, the checks under way are aborted through the environment's
- * signal and the ones not started yet are not started, each failed with a RUN_TIMEOUT message.
+ * signal and the ones not started yet are not started, each errored with a RUN_TIMEOUT message.
  */
 export async function runAll(instances: readonly CheckInstance[], env: RunEnvironment, concurrency: number): Promise<InstanceResult[]> {
   const results: InstanceResult[] = new Array(instances.length);
@@ -176,7 +188,7 @@ export async function runAll(instances: readonly CheckInstance[], env: RunEnviro
 
 function notStarted(instance: CheckInstance, runMs: number): InstanceResult {
   const why = `RUN_TIMEOUT: not started, the run exceeded timeouts.runMs (${runMs} ms)`;
-  return resultOf(instance, 'failed', failureMessage(instance, 'the check to run', why, []), 0);
+  return resultOf(instance, 'errored', erroredMessage(instance, why, []), 0);
 }
 
 /** A result for an instance: what identifies the check and client, and its outcome. */

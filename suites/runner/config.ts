@@ -16,6 +16,8 @@ export interface ConformanceConfig {
   defects?: Defect[];
   /** When the whole run must end (epoch ms; the CLI sets now + timeouts.runMs). */
   deadlineMs?: number;
+  /** --strict: warnings fail the run (and an expected-failure entry may cover a warning). */
+  strict?: boolean;
   /** Extra expected failures (from --expected-failures). */
   expectedFailures?: { id: string; reason: string; client?: string }[];
 }

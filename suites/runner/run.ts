@@ -191,6 +191,13 @@ function notStarted(instance: CheckInstance, runMs: number): InstanceResult {
   return resultOf(instance, 'errored', erroredMessage(instance, why, []), 0);
 }
 
+/** A planned instance that ended without a result (its group file failed to load, the worker died): errored, saying why. */
+export function notReported(instance: CheckInstance, why: string): InstanceResult {
+  // One that was planned as not applicable stays skipped: it would not have run anyway.
+  if (instance.skip !== undefined) return resultOf(instance, 'skipped', instance.skip, 0);
+  return resultOf(instance, 'errored', erroredMessage(instance, `not reported: ${why}`, []), 0);
+}
+
 /** A result for an instance: what identifies the check and client, and its outcome. */
 function resultOf(instance: CheckInstance, status: CheckResult['status'], message: string | null, durationMs: number): InstanceResult {
   return {

@@ -20,7 +20,14 @@ declare module 'vitest' {
 
 let dispatcherInstalled: unknown;
 
+/**
+ * Test hook: a group file whose name is in this variable (comma-separated) throws while loading,
+ * as a broken group file would, so the CLI tests can show that its checks are reported errored.
+ */
+export const LOAD_FAILURE_ENV = 'REFRESH_CONFORMANCE_TEST_LOAD_FAILURE';
+
 export async function registerGroup(group: Group): Promise<void> {
+  if (process.env[LOAD_FAILURE_ENV]?.split(',').includes(group)) throw new Error(`${group}: load failure injected through ${LOAD_FAILURE_ENV}`);
   const config = inject('conformance');
   // globalThis.fetch stays the one injectable fetch (msw sees it); undici's Agent under it adds
   // connect/header/body timeouts for real targets.
@@ -52,10 +59,14 @@ export async function registerGroup(group: Group): Promise<void> {
     if (plan.length === 0) test.skip(`no ${group} checks selected`, () => undefined);
     for (const instance of plan) {
       test(instance.name, async ({ task, skip }) => {
-        const result = applyExpectations(await runInstance(instance, env), target.expectedFailures);
+        const result = applyExpectations(await runInstance(instance, env), target.expectedFailures, config.strict);
         task.meta.conformance = result;
+        // vitest's own verdict follows the run's: red for failed and errored (and warnings under --strict).
         if (result.status === 'skipped') skip(result.message ?? 'not applicable');
-        if (result.status === 'failed') throw new Error(result.message ?? 'failed');
+        if (result.status === 'inconclusive') skip(`inconclusive: ${result.message ?? ''}`);
+        if (result.status === 'failed' || result.status === 'errored' || (config.strict && result.status === 'warning')) {
+          throw new Error(result.message ?? result.status);
+        }
       });
     }
   });

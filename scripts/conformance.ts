@@ -229,7 +229,16 @@ async function runSuites(options: CliOptions, version: string): Promise<number> 
   // The instances the run must report, computed here as the group files will: any left without a
   // result (a group file that failed to load) is reported errored by the reporter.
   const planned = e.planChecks({ profile: target.profile, clients, clock: target.clock, groups, ...(options.checks && { only: options.checks }) });
-  const [{ startVitest }, { ConformanceReporter }] = await Promise.all([import('vitest/node'), import('../suites/runner/vitest-reporter.ts')]);
+  const [{ startVitest }, { ConformanceReporter }, { serveLimiter }] = await Promise.all([
+    import('vitest/node'),
+    import('../suites/runner/vitest-reporter.ts'),
+    import('../suites/runner/limiter.ts'),
+  ]);
+  // One cap on the checks working at once, across every worker process (limiter.ts); a check
+  // waiting on the real clock holds no slot, so waits overlap whatever the cap.
+  const concurrency = options.concurrency ?? target.concurrency ?? availableParallelism();
+  const slots = await serveLimiter(concurrency);
+  config.limiterPort = slots.port;
   const color = useColor(process.env, Boolean(process.stdout.isTTY));
   process.stdout.write(
     `refresh-conformance: ${target.name} (profile ${target.profile.name}${target.kind === 'embedded' ? `, embedded mock over ${target.embedded.transport}` : `, ${target.issuer}`})\n\n`,
@@ -249,34 +258,40 @@ async function runSuites(options: CliOptions, version: string): Promise<number> 
   // A person answers the manual driver's prompts one at a time: one check at a time.
   const oneAtATime = target.login.driver === 'manual';
   const sharedMockClock = target.kind === 'remote' && target.clock.driver === 'mock';
-  const vitest = await startVitest(
-    'test',
-    [],
-    {
-      config: false,
-      root: ROOT,
-      include: groupFiles,
-      watch: false,
-      reporters: [reporter],
-      provide: { conformance: config },
-      // The workers print their real-time waits (run.ts printWaitProgress).
-      env: { [e.PROGRESS_ENV]: '1' },
-      // Real-time waits of independent checks overlap: let them all run at once, across group files
-      // too (one worker per file: waiting costs no CPU). A running mock's shared clock is the opposite:
-      // one check moving it would disturb another, so files and checks run one after another.
-      maxConcurrency: oneAtATime || sharedMockClock ? 1 : 256,
-      ...((oneAtATime || sharedMockClock) && { fileParallelism: false }),
-      ...(target.clock.driver === 'real' && !oneAtATime && { maxWorkers: groupFiles.length }),
-      // The group files share one module graph: half the start-up time of isolated workers.
-      isolate: false,
-      testTimeout: (oneAtATime ? 30 * 60_000 : 0) + checkMs + 10_000,
-      hookTimeout: 60_000,
-      teardownTimeout: 10_000,
-    },
-    {},
-    { stdout: process.stdout, stderr: process.stderr },
-  );
-  await vitest.close();
+  try {
+    const vitest = await startVitest(
+      'test',
+      [],
+      {
+        config: false,
+        root: ROOT,
+        include: groupFiles,
+        watch: false,
+        reporters: [reporter],
+        provide: { conformance: config },
+        // The workers print their real-time waits (run.ts printWaitProgress).
+        env: { [e.PROGRESS_ENV]: '1' },
+        // Real-time waits of independent checks overlap: let them all run at once, across group files
+        // too (one worker per file: waiting costs no CPU); the slot server above still caps the checks
+        // doing work at `concurrency` across all workers. A running mock's shared clock is the opposite:
+        // one check moving it would disturb another, so files and checks run one after another.
+        maxConcurrency: oneAtATime || sharedMockClock ? 1 : 256,
+        ...((oneAtATime || sharedMockClock) && { fileParallelism: false }),
+        ...(target.clock.driver === 'real' && !oneAtATime && { maxWorkers: groupFiles.length }),
+        // The group files share one module graph: half the start-up time of isolated workers.
+        isolate: false,
+        // A check may queue for a slot before its own limit starts; the run's deadline bounds the queue.
+        testTimeout: (oneAtATime ? 30 * 60_000 : 0) + Math.max(checkMs, target.timeouts.runMs) + 10_000,
+        hookTimeout: 60_000,
+        teardownTimeout: 10_000,
+      },
+      {},
+      { stdout: process.stdout, stderr: process.stderr },
+    );
+    await vitest.close();
+  } finally {
+    await slots.close();
+  }
   const summary = reporter.report?.summary;
   if (!summary) return EXIT.errored;
   return exitCodeOf(summary, { strict: options.strict, problems: reporter.problems.length });

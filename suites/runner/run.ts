@@ -17,6 +17,7 @@ import type { Defect, Profile } from '../../mock-idp/index.ts';
 import { connectEmbedded, connectRemote, type Connection } from './connection.ts';
 import { createCheckRun, type TimelineEntry } from './context.ts';
 import type { CheckInstance } from './plan.ts';
+import type { Limiter } from './limiter.ts';
 
 export interface RunEnvironment {
   target: Target;
@@ -29,6 +30,8 @@ export interface RunEnvironment {
   signal?: AbortSignal;
   /** Progress of real-time waits; default: printWaitProgress when PROGRESS_ENV is "1" (the CLI sets it for its workers). */
   onWait?: (name: string, progress: WaitProgress) => void;
+  /** Caps the checks doing active work at once; a check waiting on the real clock holds no slot. */
+  limiter?: Limiter;
 }
 
 export interface WaitProgress {
@@ -84,12 +87,23 @@ function erroredMessage(instance: CheckInstance, cause: string, exchanges: reado
 }
 
 export async function runInstance(instance: CheckInstance, env: RunEnvironment): Promise<InstanceResult> {
-  const started = performance.now();
+  let started = performance.now();
   const done = (status: CheckResult['status'], message: string | null, extra: Partial<InstanceResult> = {}): InstanceResult => ({
     ...resultOf(instance, status, message, Math.round(performance.now() - started)),
     ...extra,
   });
   if (instance.skip !== undefined) return done('skipped', instance.skip);
+  // A slot first: the check's own time limit starts when it may work, not while it queues.
+  let release: (() => void) | undefined;
+  if (env.limiter) {
+    try {
+      release = await env.limiter.acquire(env.signal);
+    } catch (e) {
+      const why = env.signal?.reason instanceof RunTimeoutError ? `RUN_TIMEOUT: not started, the run exceeded timeouts.runMs (${env.target.timeouts.runMs} ms)` : `no slot to run in: ${e instanceof Error ? e.message : String(e)}`;
+      return done('errored', erroredMessage(instance, why, []));
+    }
+    started = performance.now();
+  }
 
   const onWait = env.onWait ?? (process.env[PROGRESS_ENV] === '1' ? printWaitProgress : undefined);
   let connection: Connection | undefined;
@@ -121,7 +135,27 @@ export async function runInstance(instance: CheckInstance, env: RunEnvironment):
       if (signal.aborted) reject(signal.reason);
       signal.addEventListener('abort', () => reject(signal.reason), { once: true });
     });
-    await Promise.race([instance.check.run(run.context), aborted]);
+    const limiter = env.limiter;
+    const context =
+      limiter && run.context.clock.kind === 'real'
+        ? {
+            ...run.context,
+            // A real-clock wait costs no work: give the slot back while waiting, so waits overlap whatever the cap.
+            clock: {
+              ...run.context.clock,
+              wait: async (seconds: number, why: string) => {
+                release?.();
+                release = undefined;
+                try {
+                  await run!.context.clock.wait(seconds, why);
+                } finally {
+                  release = await limiter.acquire(signal);
+                }
+              },
+            },
+          }
+        : run.context;
+    await Promise.race([instance.check.run(context), aborted]);
     return done('passed', null, { timeline: run.timeline });
   } catch (e) {
     const timeline = run?.timeline ?? [];
@@ -145,6 +179,7 @@ export async function runInstance(instance: CheckInstance, env: RunEnvironment):
   } finally {
     clearTimeout(timer);
     if (connection && !env.shared) await connection.close();
+    release?.();
   }
 }
 

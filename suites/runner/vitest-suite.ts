@@ -3,6 +3,7 @@
  * concurrency, filtering and reporting; each test body runs one instance and leaves its
  * result in task.meta for the conformance reporter.
  */
+import { availableParallelism } from 'node:os';
 import { afterAll, describe, inject, test } from 'vitest';
 import type { Group } from '../checks/types.ts';
 import { resolveTarget } from './config.ts';
@@ -10,6 +11,7 @@ import { installDefaultDispatcher } from '../harness/http.ts';
 import { stopEmbeddedMsw } from './embedded.ts';
 import { planChecks } from './plan.ts';
 import { applyExpectations } from './expected.ts';
+import { connectLimiter, createLimiter, type Limiter } from './limiter.ts';
 import { concurrencyFor, openEnvironment, runInstance, RunTimeoutError, targetClients, type InstanceResult } from './run.ts';
 
 declare module 'vitest' {
@@ -19,6 +21,8 @@ declare module 'vitest' {
 }
 
 let dispatcherInstalled: unknown;
+/** One per process: the group files of a worker share it (and, through the CLI's slot server, the workers too). */
+let limiter: Limiter | undefined;
 
 /**
  * Test hook: a group file whose name is in this variable (comma-separated) throws while loading,
@@ -41,7 +45,8 @@ export async function registerGroup(group: Group): Promise<void> {
     config.deadlineMs === undefined
       ? undefined
       : setTimeout(() => deadline.abort(new RunTimeoutError(target.timeouts.runMs)), Math.max(0, config.deadlineMs - Date.now()));
-  const env = await openEnvironment(target, { ...(config.defects && { defects: config.defects }), signal: deadline.signal });
+  limiter ??= config.limiterPort !== undefined ? connectLimiter(config.limiterPort) : createLimiter(config.concurrency ?? target.concurrency ?? availableParallelism());
+  const env = await openEnvironment(target, { ...(config.defects && { defects: config.defects }), signal: deadline.signal, limiter });
   const plan = planChecks({
     profile: target.profile,
     clients: await targetClients(env),

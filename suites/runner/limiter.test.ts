@@ -2,6 +2,7 @@
  * The concurrency cap: the in-process semaphore, the CLI's slot server shared by worker processes,
  * and runInstance holding a slot while a check works but not while it waits on the real clock.
  */
+import { getEventListeners } from 'node:events';
 import { exportJWK, generateKeyPair } from 'jose';
 import { http, HttpResponse } from 'msw';
 import { setupServer } from 'msw/node';
@@ -41,6 +42,18 @@ describe('createLimiter', () => {
     expect(limiter.active).toBe(2);
     releases[1]!();
     r3();
+    expect(limiter.active).toBe(0);
+  });
+
+  it('many queued acquires on one signal add no listener to it (Node would warn past ten)', async () => {
+    const limiter = createLimiter(1);
+    const held = await limiter.acquire();
+    const run = new AbortController();
+    const queued = Array.from({ length: 20 }, () => limiter.acquire(run.signal));
+    expect(getEventListeners(run.signal, 'abort')).toHaveLength(0);
+    run.abort(new Error('deadline'));
+    for (const q of queued) await expect(q).rejects.toThrow('deadline');
+    held();
     expect(limiter.active).toBe(0);
   });
 

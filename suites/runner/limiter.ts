@@ -53,9 +53,10 @@ export function createLimiter(size: number): LocalLimiter {
     },
     take,
     release: free,
-    acquire(signal) {
+    acquire(given) {
       return new Promise((resolve, reject) => {
-        if (signal?.aborted) return reject(signal.reason);
+        if (given?.aborted) return reject(given.reason);
+        const signal = watchable(given);
         const onAbort = () => {
           withdraw();
           reject(signal!.reason);
@@ -73,6 +74,15 @@ export function createLimiter(size: number): LocalLimiter {
       });
     },
   };
+}
+
+/**
+ * A signal of its own that follows `signal`: every queued check watches the run's one deadline signal,
+ * and listeners on a derived signal (AbortSignal.any keeps no listener on its source) do not pile up
+ * on the shared one (Node warns past ten).
+ */
+function watchable(signal: AbortSignal | undefined): AbortSignal | undefined {
+  return signal && AbortSignal.any([signal]);
 }
 
 export interface LimiterServer {
@@ -159,10 +169,11 @@ export function connectLimiter(port: number): Limiter {
     return s;
   };
   return {
-    acquire(signal) {
+    acquire(given) {
       return new Promise((resolve, reject) => {
-        if (signal?.aborted) return reject(signal.reason);
+        if (given?.aborted) return reject(given.reason);
         if (failure) return reject(failure);
+        const signal = watchable(given);
         const s = open();
         let aborted = false;
         const onAbort = () => {

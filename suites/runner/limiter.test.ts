@@ -121,6 +121,26 @@ describe('the slot server: one cap across processes', () => {
   });
 });
 
+describe('the target file', () => {
+  const file = (extra: object) => ({
+    name: 'n',
+    profile: 'telenorid-plus',
+    issuer: 'https://idp.example',
+    clients: [{ id: 'app', auth: 'none', redirectUri: 'https://rp.example/cb', policy: 'Mobile' }],
+    login: { driver: 'form', username: 'u', password: 'p' },
+    logout: { driver: 'end-session' },
+    clock: { driver: 'real' },
+    ...extra,
+  });
+
+  it('may set "concurrency", a whole number of at least 1', async () => {
+    expect((await parseTarget(file({ concurrency: 3 }), 't.json')).concurrency).toBe(3);
+    expect((await parseTarget(file({}), 't.json')).concurrency).toBeUndefined();
+    await expect(parseTarget(file({ concurrency: 0 }), 't.json')).rejects.toThrow(/t\.json: invalid target: concurrency: /);
+    await expect(parseTarget(file({ concurrency: 1.5 }), 't.json')).rejects.toThrow(/concurrency/);
+  });
+});
+
 describe('runInstance under a cap', () => {
   const ISSUER = 'https://limit.test';
   const msw = setupServer();

@@ -11,7 +11,8 @@ import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { serveMockIdp, type RunningMockIdp } from '../mock-idp/adapters/node-http.ts';
 import { createClock, loadProfile, type MockIdp } from '../mock-idp/index.ts';
-import { groupsToRun, parseCli, useColor, UsageError } from './cli/options.ts';
+import { EXIT, exitCodeOf, groupsToRun, parseCli, unknownCheckIds, useColor, UsageError } from './cli/options.ts';
+import type { Report, ReportSummary } from '../suites/harness/report/index.ts';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const BIN = path.join(ROOT, 'scripts/bin.mjs');
@@ -78,7 +79,22 @@ describe('commands', { timeout: 60_000 }, () => {
     for (const text of ['--self-test', '--version', '--target FILE', '--only GROUP', '--check ID', '--report-dir DIR', '--json FILE', '--junit FILE', '--html FILE', 'NO_COLOR']) {
       expect(r.stdout).toContain(text);
     }
-    expect(r.stdout).toMatch(/Exit codes:\n {2}0 {2}every applicable check passed.*\n {2}1 {2}a check failed\n {2}2 {2}setup problem/);
+    expect(r.stdout).toMatch(/Exit codes:\n {2}0 {2}no check failed and none errored.*\n {2}1 {2}a check failed.*\n {2}2 {2}setup problem[^]*\n {2}3 {2}a check errored, and none failed\n/);
+    expect(r.stdout).toContain('N passed, N failed, N warnings, N errored, N skipped, N inconclusive, N expected failures (T s)');
+  });
+
+  it('--list-checks prints id, group, title, clause and level of every check, and exits 0', async () => {
+    const r = await cli(['--list-checks']);
+    expect(r.code).toBe(0);
+    const lines = r.stdout.trimEnd().split('\n');
+    expect(lines[0]).toBe('id\tgroup\ttitle\tclause\tlevel');
+    const { CHECKS } = await import('../suites/checks/index.ts');
+    expect(lines).toHaveLength(CHECKS.length + 1);
+    const rotation = lines.find((l) => l.startsWith('rotation.new-token-each-refresh\t'))!.split('\t');
+    expect(rotation).toHaveLength(5);
+    expect(rotation[1]).toBe('rotation');
+    expect(rotation[3]).toContain('RFC 6749 §6');
+    expect(rotation[4]).toMatch(/^(MUST|SHOULD|MAY)( \| (MUST|SHOULD|MAY))*$/);
   });
 
   it('--version prints the package version', async () => {
@@ -137,7 +153,54 @@ describe('setup problems exit 2 with one line and no stack trace', { timeout: 60
         clock: { driver: 'real' },
       }),
     );
-    oneLine(await cli(['--target', file]), /^refresh-conformance: issuer http:\/\/127\.0\.0\.1:1 unreachable: /);
+    const out = path.join(dir, 'unreachable-reports');
+    oneLine(await cli(['--target', file, '--report-dir', out]), /^refresh-conformance: issuer http:\/\/127\.0\.0\.1:1 unreachable: /);
+    // The target was read: the reports are written anyway, saying why nothing was checked.
+    const json = JSON.parse(await readFile(path.join(out, 'report.json'), 'utf8')) as Report;
+    expect(json.setupError).toMatch(/^issuer http:\/\/127\.0\.0\.1:1 unreachable: /);
+    expect(json.checks).toEqual([]);
+    expect(await readFile(path.join(out, 'junit.xml'), 'utf8')).toMatch(/<testcase name="setup" classname="setup"[^>]*>\n\s*<error message="issuer http:\/\/127\.0\.0\.1:1 unreachable: /);
+    expect(await readFile(path.join(out, 'report.html'), 'utf8')).toContain('Setup failed: nothing was checked');
+  });
+
+  it.concurrent('a --check with an unknown id (it ran 0 checks and exited 0), naming every unknown id', async () => {
+    oneLine(
+      await cli(['--check', 'rotation.old-token-rejected,rotation.old-tokn-rejected,nope', '--report-dir', path.join(dir, 'typo')]),
+      /^refresh-conformance: --check: unknown check id\(s\) rotation\.old-tokn-rejected, nope; --list-checks lists the ids$/,
+    );
+  });
+
+  it.concurrent('a selection that matches no check', async () => {
+    oneLine(await cli(['--only', 'sso', '--check', 'rotation.old-token-rejected', '--report-dir', path.join(dir, 'empty')]), /^refresh-conformance: the selection \(--only sso --check rotation\.old-token-rejected\) matches no check$/);
+  });
+
+  it.concurrent('an expected failure whose id is not a check (it was ignored)', async () => {
+    const list = path.join(dir, 'unknown-expected.json');
+    await writeFile(list, JSON.stringify([{ id: 'rotation.old-token-rejected', reason: 'known' }, { id: 'rotation.old-token-rejectd', reason: 'typo' }]));
+    oneLine(
+      await cli(['--expected-failures', list, '--check', 'rotation.old-token-rejected', '--report-dir', path.join(dir, 'xf')]),
+      /^refresh-conformance: --expected-failures .*unknown-expected\.json: unknown check id\(s\) rotation\.old-token-rejectd; --list-checks lists the ids$/,
+    );
+    const target = path.join(dir, 'unknown-expected-target.json');
+    const mock = JSON.parse(await readFile(path.join(ROOT, 'fixtures/targets/mock.json'), 'utf8'));
+    await writeFile(target, JSON.stringify({ ...mock, profile: 'telenorid-plus', expectedFailures: [{ id: 'expiry.nope', reason: 'typo' }] }));
+    oneLine(
+      await cli(['--target', target, '--check', 'rotation.old-token-rejected', '--report-dir', path.join(dir, 'xf2')]),
+      /^refresh-conformance: .*unknown-expected-target\.json: expectedFailures name unknown check id\(s\) expiry\.nope; --list-checks lists the ids$/,
+    );
+  });
+
+  it.concurrent('a --report-dir that is a file (it was a stack trace and exit 0)', async () => {
+    const file = path.join(dir, 'a-file');
+    await writeFile(file, 'not a directory');
+    oneLine(await cli(['--report-dir', file, '--check', 'rotation.old-token-rejected']), /^refresh-conformance: cannot write reports to .*a-file: EEXIST \(a file is in the way\)$/);
+    oneLine(await cli(['--report-dir', path.join(file, 'sub'), '--check', 'rotation.old-token-rejected']), /^refresh-conformance: cannot write reports to .*a-file\/sub: ENOTDIR \(a file is in the way\)$/);
+  });
+
+  it.concurrent('a --concurrency that is not a positive whole number', async () => {
+    const r = await cli(['--concurrency', '0']);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toBe('refresh-conformance: --concurrency must be a whole number of at least 1 (got "0")\nRun with --help for usage.\n');
   });
 
   it.concurrent('an unknown option', async () => {
@@ -157,7 +220,7 @@ describe('runs', () => {
     expect(r.stderr).toBe('');
     expect(r.code).toBe(0);
     expect(r.stdout).toContain('refresh-conformance: embedded-mock (profile telenorid-plus, embedded mock over msw)');
-    expect(r.stdout).toMatch(/\n\d+ passed, 0 failed, \d+ skipped/);
+    expect(r.stdout).toMatch(/\n\d+ passed, 0 failed, 0 warnings, 0 errored, \d+ skipped, 0 inconclusive, 0 expected failures \(\d+\.\d s\)\nreports: /);
     expect(r.stdout).toContain('\x1b[32m✓\x1b[0m offline-access.'); // FORCE_COLOR=1 colours a pipe
     const json = JSON.parse(await readFile(path.join(out, 'report.json'), 'utf8')) as { summary: { passed: number; failed: number }; checks: Array<{ group: string }> };
     expect(json.summary.failed).toBe(0);
@@ -170,6 +233,27 @@ describe('runs', () => {
     expect(html).toContain('<figure class="timeline" id="timeline-mobile"');
     expect(html).toContain('embedded mock IdP over msw');
     expect(r.stdout).toContain(`reports: ${path.join(out, 'report.json')}, ${path.join(out, 'junit.xml')}, ${path.join(out, 'report.html')}, ${path.join(out, 'copies/r.json')}`);
+  });
+
+  it('a group file that throws at load: its checks are reported errored, not dropped, and the run exits 3', { timeout: 120_000 }, async () => {
+    const out = path.join(dir, 'load-failure');
+    const r = await cli(['--only', 'offline-access,rotation', '--report-dir', out], { REFRESH_CONFORMANCE_TEST_LOAD_FAILURE: 'rotation' });
+    expect(r.code).toBe(3);
+    const json = JSON.parse(await readFile(path.join(out, 'report.json'), 'utf8')) as Report;
+    const rotation = json.checks.filter((c) => c.group === 'rotation');
+    const { CHECKS } = await import('../suites/checks/index.ts');
+    const rotationIds = new Set(CHECKS.filter((c) => c.group === 'rotation').map((c) => c.id));
+    // Every rotation check is there, for every client: errored with the load error, or skipped where it never applied.
+    expect(new Set(rotation.map((c) => c.id))).toEqual(rotationIds);
+    const errored = rotation.filter((c) => c.status === 'errored');
+    expect(errored.length).toBeGreaterThan(5);
+    for (const c of errored) expect(c.message).toContain('not reported: the group file suites/rotation.test.ts failed to load: rotation: load failure injected');
+    expect(rotation.every((c) => c.status === 'errored' || c.status === 'skipped')).toBe(true);
+    expect(json.summary.errored).toBe(errored.length);
+    expect(json.checks.filter((c) => c.group === 'offline-access' && c.status === 'passed').length).toBeGreaterThan(0);
+    expect(r.stdout).toMatch(new RegExp(`\\n\\d+ passed, 0 failed, 0 warnings, ${errored.length} errored, \\d+ skipped, 0 inconclusive, 0 expected failures \\(`));
+    const junit = await readFile(path.join(out, 'junit.xml'), 'utf8');
+    expect(junit).toMatch(new RegExp(`<testsuites [^>]*errors="${errored.length}"`));
   });
 
   describe('against a mock IdP with a defect (no rotation)', () => {
@@ -186,6 +270,7 @@ describe('runs', () => {
       expect(r.code).toBe(1);
       expect(r.stdout).toMatch(/^✗ rotation\.new-token-each-refresh \[mobile\]$/m);
       expect(r.stdout).toContain('expected: refresh #1 to return a new refresh_token (rotation declared on)');
+      expect(r.stdout).toMatch(/\n0 passed, 3 failed, 0 warnings, 0 errored, \d+ skipped, 0 inconclusive, 0 expected failures \(/);
       expect(r.stdout).not.toContain('\x1b['); // NO_COLOR wins over FORCE_COLOR
       const json = JSON.parse(await readFile(path.join(out, 'report.json'), 'utf8')) as { summary: { failed: number } };
       expect(json.summary.failed).toBe(3); // mobile, public-web, web
@@ -230,6 +315,30 @@ describe('options', () => {
     expect(parseCli([]).target).toBeUndefined();
     expect(() => parseCli(['--html', ''])).toThrow(UsageError);
     expect(() => parseCli(['--only', 'rotation,nope'])).toThrow('unknown group(s) nope');
+  });
+
+  it('parses --strict, --concurrency and --list-checks', () => {
+    expect(parseCli([])).toMatchObject({ strict: false, listChecks: false });
+    expect(parseCli([]).concurrency).toBeUndefined();
+    expect(parseCli(['--strict', '--concurrency', '3', '--list-checks'])).toMatchObject({ strict: true, concurrency: 3, listChecks: true });
+    for (const bad of ['0', '-1', '1.5', 'two', '']) expect(() => parseCli(['--concurrency', bad]), bad).toThrow(UsageError);
+  });
+
+  it('names the --check ids that are no check', () => {
+    expect(unknownCheckIds(['a', 'b', 'a', 'c'], new Set(['b']))).toEqual(['a', 'c']);
+    expect(unknownCheckIds([], new Set(['b']))).toEqual([]);
+  });
+
+  it('exit code: 1 on a failure (or a warning under --strict), else 3 on an errored check or a run error, else 0', () => {
+    const zero: ReportSummary = { passed: 0, failed: 0, warnings: 0, errored: 0, skipped: 0, inconclusive: 0, expectedFailures: 0 };
+    const s = (over: Partial<ReportSummary>) => ({ ...zero, ...over });
+    expect(exitCodeOf(s({ passed: 3, skipped: 2, inconclusive: 1, expectedFailures: 1, warnings: 2 }))).toBe(EXIT.ok);
+    expect(exitCodeOf(s({ passed: 3, warnings: 1 }), { strict: true })).toBe(EXIT.failed);
+    expect(exitCodeOf(s({ failed: 1, errored: 4 }))).toBe(EXIT.failed);
+    expect(exitCodeOf(s({ passed: 3, errored: 1 }))).toBe(EXIT.errored);
+    expect(exitCodeOf(s({ passed: 3 }), { problems: 1 })).toBe(EXIT.errored);
+    expect(exitCodeOf(s({ errored: 1, warnings: 1 }), { strict: true })).toBe(EXIT.failed);
+    expect(EXIT).toEqual({ ok: 0, failed: 1, setup: 2, errored: 3 });
   });
 
   it('loads only the suite files a --check names', () => {

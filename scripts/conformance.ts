@@ -5,21 +5,22 @@
  * report.json, junit.xml and report.html in --report-dir, plus any --json/--junit/--html copies.
  */
 import { openSync, closeSync } from 'node:fs';
-import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { availableParallelism } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { DEFAULT_TARGET, EXIT, groupsToRun, HELP, parseCli, UsageError, useColor, type CliOptions } from './cli/options.ts';
+import { DEFAULT_TARGET, EXIT, exitCodeOf, groupsToRun, HELP, parseCli, unknownCheckIds, UsageError, useColor, type CliOptions } from './cli/options.ts';
 import type { Report } from '../suites/harness/report/index.ts';
 import { safeText } from '../suites/harness/safe-text.ts';
 import type { HtmlOptions } from '../suites/harness/report/html.ts';
 import type { ConformanceConfig } from '../suites/runner/config.ts';
 import type { InstanceResult } from '../suites/runner/run.ts';
-import type { Target } from '../suites/harness/target.ts';
+import type { Target, TargetClient } from '../suites/harness/target.ts';
 
 // The harness loads only when there is something to run (--help and --version answer at once),
 // vitest only once the target passed the preflight (a setup problem is reported sooner).
 async function engine() {
-  const [browser, errors, report, html, config, run, profile] = await Promise.all([
+  const [browser, errors, report, html, config, run, profile, plan, checks, expected] = await Promise.all([
     import('../suites/harness/drivers/login/browser.ts'),
     import('../suites/harness/errors.ts'),
     import('../suites/harness/report/index.ts'),
@@ -27,17 +28,28 @@ async function engine() {
     import('../suites/runner/config.ts'),
     import('../suites/runner/run.ts'),
     import('../mock-idp/profile/index.ts'),
+    import('../suites/runner/plan.ts'),
+    import('../suites/checks/index.ts'),
+    import('../suites/runner/expected.ts'),
   ]);
   return {
     checkBrowser: browser.checkBrowser,
     HarnessError: errors.HarnessError,
+    buildReport: report.buildReport,
+    writeReports: report.writeReports,
     reportToJson: report.reportToJson,
     reportToJUnit: report.reportToJUnit,
     writeHtmlReport: html.writeHtmlReport,
     resolveTarget: config.resolveTarget,
     openEnvironment: run.openEnvironment,
+    targetClients: run.targetClients,
     PROGRESS_ENV: run.PROGRESS_ENV,
     ProfileError: profile.ProfileError,
+    loadProfile: profile.loadProfile,
+    planChecks: plan.planChecks,
+    describeChecks: plan.describeChecks,
+    CHECKS: checks.CHECKS,
+    unknownExpectedIds: expected.unknownExpectedIds,
   };
 }
 type Engine = Awaited<ReturnType<typeof engine>>;
@@ -63,20 +75,65 @@ async function loadExpectedFailures(file: string): Promise<ConformanceConfig['ex
   return entries as NonNullable<ConformanceConfig['expectedFailures']>;
 }
 
-/** Everything that can be wrong before any check runs: the file, the profile, the issuer, the login driver's needs. */
-async function preflight(config: ConformanceConfig, { resolveTarget, checkBrowser, openEnvironment, HarnessError, ProfileError }: Engine): Promise<Target> {
+/**
+ * Everything that can be wrong before any check runs: the file, the profile, the expected failures,
+ * the issuer, the login driver's needs. Returns the target and its clients (as the checks will be
+ * planned). A problem found after the target file was read still leaves reports, saying why.
+ */
+async function preflight(
+  config: ConformanceConfig,
+  e: Engine,
+  onSetupError: (target: Target, reason: string) => Promise<void>,
+): Promise<{ target: Target; clients: TargetClient[] }> {
+  const { resolveTarget, checkBrowser, openEnvironment, targetClients, HarnessError, ProfileError, CHECKS, unknownExpectedIds } = e;
+  let target: Target;
   try {
-    const target = await resolveTarget(config);
+    target = await resolveTarget(config);
+  } catch (err) {
+    if (err instanceof HarnessError || err instanceof ProfileError) setupFailure(err.message);
+    throw err;
+  }
+  const unknown = unknownExpectedIds(target.expectedFailures, new Set(CHECKS.map((c) => c.id)));
+  if (unknown.length) {
+    setupFailure(`${target.origin}: expectedFailures name unknown check id(s) ${unknown.join(', ')}; --list-checks lists the ids`);
+  }
+  const fail = async (reason: string): Promise<never> => {
+    await onSetupError(target, reason);
+    setupFailure(reason);
+  };
+  try {
     if (target.login.driver === 'browser') await checkBrowser(target.login.executablePath);
     if (target.login.driver === 'manual' && !hasTerminal()) {
-      setupFailure('login driver "manual" needs a person at a terminal, but there is none (stdin is not a TTY); in CI use the form or browser driver');
+      await fail('login driver "manual" needs a person at a terminal, but there is none (stdin is not a TTY); in CI use the form or browser driver');
     }
     const env = await openEnvironment(target);
+    const clients = await targetClients(env);
     await env.shared?.close();
-    return target;
-  } catch (e) {
-    if (e instanceof HarnessError || e instanceof ProfileError) setupFailure(e.message);
-    throw e;
+    return { target, clients };
+  } catch (err) {
+    if (err instanceof HarnessError || err instanceof ProfileError) return fail(err.message);
+    throw err;
+  }
+}
+
+/**
+ * The report directory (and the directories of the --json/--junit/--html copies) must take files
+ * before anything runs: one line and exit 2 otherwise, never a stack trace after the run.
+ */
+async function verifyWritable(options: CliOptions): Promise<void> {
+  const dirs = [options.reportDir, ...[options.json, options.junit, options.html].filter((f): f is string => f !== undefined).map((f) => path.dirname(f))];
+  for (const dir of new Set(dirs.map((d) => path.resolve(d)))) {
+    const probe = path.join(dir, `.refresh-conformance-probe-${process.pid}`);
+    try {
+      await mkdir(dir, { recursive: true });
+      await writeFile(probe, '');
+      await rm(probe, { force: true });
+    } catch (err) {
+      setupFailure(`cannot write reports to ${dir}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}${(err as NodeJS.ErrnoException).code === 'EEXIST' || (err as NodeJS.ErrnoException).code === 'ENOTDIR' ? ' (a file is in the way)' : ''}`);
+    }
+  }
+  for (const file of [options.json, options.junit, options.html]) {
+    if (file && (await stat(file).catch(() => undefined))?.isDirectory()) setupFailure(`cannot write ${path.resolve(file)}: it is a directory`);
   }
 }
 
@@ -123,19 +180,66 @@ async function writeOutputs(
   return written;
 }
 
+/** --list-checks: one tab-separated line per check (id, group, title, clause, level), for the target's or the default profile. */
+async function listChecks(options: CliOptions): Promise<number> {
+  const e = await engine();
+  let profile;
+  try {
+    profile = options.profile
+      ? await e.loadProfile(options.profile)
+      : (await e.resolveTarget({ target: options.target ? path.resolve(options.target) : path.join(ROOT, DEFAULT_TARGET) })).profile;
+  } catch (err) {
+    if (err instanceof e.HarnessError || err instanceof e.ProfileError) setupFailure(err.message);
+    throw err;
+  }
+  const clean = (text: string) => text.replace(/[\t\n]+/g, ' ');
+  const lines = ['id\tgroup\ttitle\tclause\tlevel', ...e.describeChecks(profile).map((c) => [c.id, c.group, c.title, c.clause, c.level].map(clean).join('\t'))];
+  process.stdout.write(`${lines.join('\n')}\n`);
+  return EXIT.ok;
+}
+
 async function runSuites(options: CliOptions, version: string): Promise<number> {
   const e = await engine();
+  const known = new Set(e.CHECKS.map((c) => c.id));
+  const unknown = unknownCheckIds(options.checks ?? [], known);
+  if (unknown.length) setupFailure(`--check: unknown check id(s) ${unknown.join(', ')}; --list-checks lists the ids`);
+  const groups = groupsToRun(options);
+  if (!e.CHECKS.some((c) => groups.includes(c.group) && (!options.checks || options.checks.includes(c.id)))) {
+    setupFailure(`the selection (--only ${groups.join(',')}${options.checks ? ` --check ${options.checks.join(',')}` : ''}) matches no check`);
+  }
+  await verifyWritable(options);
+  const extraExpected = options.expectedFailures ? await loadExpectedFailures(options.expectedFailures) : undefined;
+  const unknownExpected = e.unknownExpectedIds(extraExpected ?? [], known);
+  if (unknownExpected.length) setupFailure(`--expected-failures ${options.expectedFailures}: unknown check id(s) ${unknownExpected.join(', ')}; --list-checks lists the ids`);
   const config: ConformanceConfig = {
     target: options.target ? path.resolve(options.target) : path.join(ROOT, DEFAULT_TARGET),
     ...(options.profile && { profile: options.profile }),
     ...(options.transport && { transport: options.transport }),
     ...(options.groups && { groups: options.groups }),
     ...(options.checks && { only: options.checks }),
-    ...(options.expectedFailures && { expectedFailures: await loadExpectedFailures(options.expectedFailures) }),
+    ...(options.strict && { strict: true }),
+    ...(extraExpected && { expectedFailures: extraExpected }),
   };
-  const target = await preflight(config, e);
+  const started = new Date();
+  const { target, clients } = await preflight(config, e, async (target, reason) => {
+    const report = e.buildReport({ target: target.name, profile: target.profile.name, startedAt: started, durationMs: Date.now() - started.getTime(), checks: [], setupError: reason });
+    await e.writeReports(path.resolve(options.reportDir), report);
+    await writeOutputs(e, options, target, report, [], version);
+  });
   config.deadlineMs = Date.now() + target.timeouts.runMs;
-  const [{ startVitest }, { ConformanceReporter }] = await Promise.all([import('vitest/node'), import('../suites/runner/vitest-reporter.ts')]);
+  // The instances the run must report, computed here as the group files will: any left without a
+  // result (a group file that failed to load) is reported errored by the reporter.
+  const planned = e.planChecks({ profile: target.profile, clients, clock: target.clock, groups, ...(options.checks && { only: options.checks }) });
+  const [{ startVitest }, { ConformanceReporter }, { serveLimiter }] = await Promise.all([
+    import('vitest/node'),
+    import('../suites/runner/vitest-reporter.ts'),
+    import('../suites/runner/limiter.ts'),
+  ]);
+  // One cap on the checks working at once, across every worker process (limiter.ts); a check
+  // waiting on the real clock holds no slot, so waits overlap whatever the cap.
+  const concurrency = options.concurrency ?? target.concurrency ?? availableParallelism();
+  const slots = await serveLimiter(concurrency);
+  config.limiterPort = slots.port;
   const color = useColor(process.env, Boolean(process.stdout.isTTY));
   process.stdout.write(
     `refresh-conformance: ${target.name} (profile ${target.profile.name}${target.kind === 'embedded' ? `, embedded mock over ${target.embedded.transport}` : `, ${target.issuer}`})\n\n`,
@@ -146,44 +250,52 @@ async function runSuites(options: CliOptions, version: string): Promise<number> 
     profile: target.profile.name,
     verbose: options.verbose,
     color,
+    strict: options.strict,
+    planned,
     extraOutputs: (report, results) => writeOutputs(e, options, target, report, results, version),
   });
-  const groupFiles = groupsToRun(options).map((g) => `suites/${g}.test.ts`);
+  const groupFiles = groups.map((g) => `suites/${g}.test.ts`);
   const checkMs = target.clock.driver === 'real' ? target.clock.maxWaitSeconds * 4000 + target.timeouts.requestMs * 40 : target.timeouts.requestMs * 40;
   // A person answers the manual driver's prompts one at a time: one check at a time.
   const oneAtATime = target.login.driver === 'manual';
   const sharedMockClock = target.kind === 'remote' && target.clock.driver === 'mock';
-  const vitest = await startVitest(
-    'test',
-    [],
-    {
-      config: false,
-      root: ROOT,
-      include: groupFiles,
-      watch: false,
-      reporters: [reporter],
-      provide: { conformance: config },
-      // The workers print their real-time waits (run.ts printWaitProgress).
-      env: { [e.PROGRESS_ENV]: '1' },
-      // Real-time waits of independent checks overlap: let them all run at once, across group files
-      // too (one worker per file: waiting costs no CPU). A running mock's shared clock is the opposite:
-      // one check moving it would disturb another, so files and checks run one after another.
-      maxConcurrency: oneAtATime || sharedMockClock ? 1 : 256,
-      ...((oneAtATime || sharedMockClock) && { fileParallelism: false }),
-      ...(target.clock.driver === 'real' && !oneAtATime && { maxWorkers: groupFiles.length }),
-      // The group files share one module graph: half the start-up time of isolated workers.
-      isolate: false,
-      testTimeout: (oneAtATime ? 30 * 60_000 : 0) + checkMs + 10_000,
-      hookTimeout: 60_000,
-      teardownTimeout: 10_000,
-    },
-    {},
-    { stdout: process.stdout, stderr: process.stderr },
-  );
-  await vitest.close();
+  try {
+    const vitest = await startVitest(
+      'test',
+      [],
+      {
+        config: false,
+        root: ROOT,
+        include: groupFiles,
+        watch: false,
+        reporters: [reporter],
+        provide: { conformance: config },
+        // The workers print their real-time waits (run.ts printWaitProgress).
+        env: { [e.PROGRESS_ENV]: '1' },
+        // Real-time waits of independent checks overlap: let them all run at once, across group files
+        // too (one worker per file: waiting costs no CPU); the slot server above still caps the checks
+        // doing work at `concurrency` across all workers. A running mock's shared clock is the opposite:
+        // one check moving it would disturb another, so files and checks run one after another.
+        maxConcurrency: oneAtATime || sharedMockClock ? 1 : 256,
+        ...((oneAtATime || sharedMockClock) && { fileParallelism: false }),
+        ...(target.clock.driver === 'real' && !oneAtATime && { maxWorkers: groupFiles.length }),
+        // The group files share one module graph: half the start-up time of isolated workers.
+        isolate: false,
+        // A check may queue for a slot before its own limit starts; the run's deadline bounds the queue.
+        testTimeout: (oneAtATime ? 30 * 60_000 : 0) + Math.max(checkMs, target.timeouts.runMs) + 10_000,
+        hookTimeout: 60_000,
+        teardownTimeout: 10_000,
+      },
+      {},
+      { stdout: process.stdout, stderr: process.stderr },
+    );
+    await vitest.close();
+  } finally {
+    await slots.close();
+  }
   const summary = reporter.report?.summary;
-  if (!summary) return EXIT.failed;
-  return summary.failed > 0 || reporter.problems.length > 0 ? EXIT.failed : EXIT.ok;
+  if (!summary) return EXIT.errored;
+  return exitCodeOf(summary, { strict: options.strict, problems: reporter.problems.length });
 }
 
 async function main(): Promise<number> {
@@ -206,6 +318,7 @@ async function main(): Promise<number> {
     process.stdout.write(`refresh-conformance ${pkg.version}\n`);
     return EXIT.ok;
   }
+  if (options.listChecks) return listChecks(options);
   if (options.selfTest) {
     const { runSelfTest } = await import('./self-test.ts');
     return runSelfTest(options);

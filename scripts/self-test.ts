@@ -14,7 +14,8 @@ export async function runSelfTest(_options: CliOptions): Promise<number> {
   const rows: MatrixRow[] = await Promise.all(jobs.map((j) => matrixRow(base, table, j.profile, j.defect)));
 
   const out = (l = '') => process.stdout.write(`${l}\n`);
-  out('defect × profile → checks that failed (✓ = exactly as mapped in fixtures/defects.json)');
+  out('defect × profile → checks that failed or warned (✓ = exactly as mapped in fixtures/defects.json, none errored)');
+  out('an errored or inconclusive check catches nothing');
   out();
   let caught = 0;
   let applicable = 0;
@@ -33,6 +34,8 @@ export async function runSelfTest(_options: CliOptions): Promise<number> {
     out(`${mark} ${row.profile.padEnd(15)} ${name.padEnd(42)} ${caughtBy}`);
     if (missed.length) out(`    missed: ${missed.join(', ')}`);
     if (unexpected.length) out(`    unexpected failures: ${unexpected.join(', ')}`);
+    if (row.errored.length) out(`    errored (our side, catches nothing): ${row.errored.join(', ')}`);
+    if (row.inconclusive.length) out(`    inconclusive: ${row.inconclusive.join(', ')}`);
   }
   out();
   out(`caught ${caught}/${applicable} defects, ${falsePositives} false positives (${((performance.now() - started) / 1000).toFixed(1)} s)`);

@@ -1,8 +1,20 @@
 /** Command-line options of `refresh-conformance` / `npm run conformance`. Pure parsing. */
 import { parseArgs } from 'node:util';
 import { GROUPS, type Group } from '../../suites/checks/types.ts';
+import type { ReportSummary } from '../../suites/harness/report/types.ts';
 
-export const EXIT = { ok: 0, failed: 1, setup: 2 } as const;
+export const EXIT = { ok: 0, failed: 1, setup: 2, errored: 3 } as const;
+
+/**
+ * The exit code of a finished run: 1 when a check failed (or warned, under --strict); else 3 when a
+ * check errored (our side could not complete it) or the run had an error of its own; else 0.
+ * Expected failures, skipped and inconclusive checks do not change it.
+ */
+export function exitCodeOf(summary: ReportSummary, options: { strict?: boolean; problems?: number } = {}): number {
+  if (summary.failed > 0 || (options.strict && summary.warnings > 0)) return EXIT.failed;
+  if (summary.errored > 0 || (options.problems ?? 0) > 0) return EXIT.errored;
+  return EXIT.ok;
+}
 
 /** The embedded mock's target file, relative to the package root. */
 export const DEFAULT_TARGET = 'fixtures/targets/mock.json';
@@ -16,6 +28,7 @@ mock IdP and runs against it.
 
 Commands (default: run the suites):
   --self-test                run every seeded mock defect and print the detection matrix
+  --list-checks              list the checks: id, group, title, clause, level (tab-separated)
   --version                  print the version
   -h, --help                 this text
 
@@ -24,24 +37,36 @@ Options:
   --profile NAME|FILE        embedded mock only: profile to serve and check (telenorid-plus, erp-net)
   --transport msw|http       embedded mock only: in-process (msw) or a loopback HTTP server
   --only GROUP,...           run only these groups: ${GROUPS.join(', ')}
-  --check ID,...             run only these check ids
+  --check ID,...             run only these check ids (an unknown id is a setup problem)
+  --strict                   warnings (SHOULD broken, MAY not taken) fail the run
+  --concurrency N            at most N checks work at once (real-clock waits do not count)
+                             [target's "concurrency", else the number of CPUs]
   --report-dir DIR           where report.json, junit.xml and report.html go            [reports]
   --json FILE                also write the JSON report to FILE
   --junit FILE               also write the JUnit XML report to FILE
   --html FILE                also write the HTML report to FILE
   --expected-failures FILE   JSON list [{ "id", "reason", "client"? }] of known failures
+                             (an id that is not a check is a setup problem)
   --verbose                  also list skipped checks with their reasons
 
 While a check waits in real time (clock driver "real"), a progress line says what it
 waits for and how long is left. Colour only on a terminal; NO_COLOR=1 or FORCE_COLOR=0
 turns it off, FORCE_COLOR=1 on.
 
+Statuses: passed, failed (the IdP broke a rule), warning (a SHOULD broken or a MAY not
+taken), errored (our side could not complete the check: browser, local timeout, transport,
+a group file that failed to load), skipped (not applicable), inconclusive (nothing could
+be observed), expected failure. The last line but one counts them all:
+  N passed, N failed, N warnings, N errored, N skipped, N inconclusive, N expected failures (T s)
+
 Exit codes:
-  0  every applicable check passed (expected failures do not count)
-  1  a check failed
-  2  setup problem, nothing was checked: bad command line, target file missing or invalid,
-     unknown profile or policy, missing environment variable, unreachable issuer,
+  0  no check failed and none errored (warnings, skipped, inconclusive and expected failures do not count)
+  1  a check failed (or, with --strict, warned)
+  2  setup problem, nothing was checked: bad command line, unknown check id or group,
+     unknown id in expected failures, report directory not writable, target file missing
+     or invalid, unknown profile or policy, missing environment variable, unreachable issuer,
      no browser for the browser login driver, no terminal for the manual one (one-line reason)
+  3  a check errored, and none failed
 `;
 
 export interface CliOptions {
@@ -56,6 +81,9 @@ export interface CliOptions {
   junit?: string;
   html?: string;
   expectedFailures?: string;
+  strict: boolean;
+  concurrency?: number;
+  listChecks: boolean;
   selfTest: boolean;
   verbose: boolean;
   help: boolean;
@@ -82,6 +110,9 @@ export function parseCli(argv: string[]): CliOptions {
         junit: { type: 'string' },
         html: { type: 'string' },
         'expected-failures': { type: 'string' },
+        strict: { type: 'boolean', default: false },
+        concurrency: { type: 'string' },
+        'list-checks': { type: 'boolean', default: false },
         'self-test': { type: 'boolean', default: false },
         verbose: { type: 'boolean', default: false },
         version: { type: 'boolean', default: false },
@@ -100,6 +131,10 @@ export function parseCli(argv: string[]): CliOptions {
   for (const name of ['target', 'json', 'junit', 'html', 'report-dir', 'expected-failures'] as const) {
     if (values[name] === '') throw new UsageError(`--${name} needs a file name`);
   }
+  const concurrency = values.concurrency === undefined ? undefined : Number(values.concurrency);
+  if (concurrency !== undefined && !(Number.isInteger(concurrency) && concurrency >= 1)) {
+    throw new UsageError(`--concurrency must be a whole number of at least 1 (got ${JSON.stringify(values.concurrency)})`);
+  }
   return {
     ...(values.target !== undefined && { target: values.target }),
     ...(values.profile !== undefined && { profile: values.profile }),
@@ -111,6 +146,9 @@ export function parseCli(argv: string[]): CliOptions {
     ...(values.junit !== undefined && { junit: values.junit }),
     ...(values.html !== undefined && { html: values.html }),
     ...(values['expected-failures'] !== undefined && { expectedFailures: values['expected-failures'] }),
+    strict: values.strict,
+    ...(concurrency !== undefined && { concurrency }),
+    listChecks: values['list-checks'],
     selfTest: values['self-test'],
     verbose: values.verbose,
     help: values.help,
@@ -132,6 +170,11 @@ export function useColor(env: Record<string, string | undefined>, isTTY: boolean
  * The suite files to load: --only's groups; for --check alone the groups its ids name (`rotation.x`
  * is in rotation), so vitest does not start files with nothing to run; otherwise all.
  */
+/** Check ids of `--check` that name no check. */
+export function unknownCheckIds(ids: readonly string[], known: ReadonlySet<string>): string[] {
+  return [...new Set(ids.filter((id) => !known.has(id)))];
+}
+
 export function groupsToRun(options: Pick<CliOptions, 'groups' | 'checks'>): Group[] {
   if (options.groups) return options.groups;
   const named = options.checks?.map((id) => id.split('.', 1)[0] as Group);

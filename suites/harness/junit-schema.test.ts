@@ -52,6 +52,40 @@ describe('junit.xml', () => {
     expect(xml).toMatch(new RegExp(`<testsuites [^>]*tests="${checks.length}"[^>]*failures="${report.summary.failed}"`));
   });
 
+  test('validates with every status (warnings plain and under --strict) and for a setup failure, and the counts agree', async () => {
+    const statuses = ['passed', 'failed', 'warning', 'errored', 'skipped', 'inconclusive', 'expected-failure'] as const;
+    const checks = statuses.map((status) => ({
+      id: `x.${status}`,
+      group: status === 'errored' ? 'sso' : 'rotation',
+      title: `a <${status}> check`,
+      clause: 'RFC 6749 §6',
+      client: 'web',
+      policy: 'Web',
+      status,
+      level: 'SHOULD' as const,
+      message: status === 'passed' ? null : `why & "${status}"\nline two`,
+      durationMs: 5,
+    }));
+    const dir = await mkdtemp(path.join(tmpdir(), 'rc-junit-six-'));
+    for (const [name, input] of [
+      ['plain', { checks }],
+      ['strict', { checks, strict: true }],
+      ['setup', { checks: [], setupError: 'issuer https://idp.example unreachable: <ECONNREFUSED>' }],
+    ] as const) {
+      const report = buildReport({ target: 't', profile: 'p', startedAt: new Date(), durationMs: 10, ...input });
+      const { junit } = await writeReports(path.join(dir, name), report);
+      validate(junit);
+      const xml = await readFile(junit, 'utf8');
+      const count = (re: RegExp) => (xml.match(re) ?? []).length;
+      const failures = report.summary.failed + (report.strict ? report.summary.warnings : 0);
+      const errors = report.summary.errored + (report.setupError ? 1 : 0);
+      expect(count(/<failure /g), name).toBe(failures);
+      expect(count(/<error /g), name).toBe(errors);
+      expect(count(/<skipped /g), name).toBe(report.summary.skipped + report.summary.inconclusive + report.summary.expectedFailures);
+      expect(xml, name).toMatch(new RegExp(`<testsuites [^>]*failures="${failures}" errors="${errors}"`));
+    }
+  });
+
   test('the schema is strict enough to reject what CI parsers reject', async () => {
     const dir = await mkdtemp(path.join(tmpdir(), 'rc-junit-bad-'));
     const bad = path.join(dir, 'bad.xml');

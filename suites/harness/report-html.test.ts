@@ -149,3 +149,50 @@ describe('reportToHtml', () => {
     expect(html).toContain('the check expected rejected');
   });
 });
+
+describe('reportToHtml: every status, the level, the verdict', () => {
+  const statuses = ['passed', 'failed', 'warning', 'errored', 'skipped', 'inconclusive', 'expected-failure'] as const;
+  const six: HtmlCheck[] = statuses.map((status) => ({
+    id: `rotation.${status}`,
+    group: 'rotation',
+    title: `The ${status} one`,
+    clause: 'RFC 6749 §6',
+    client: 'web',
+    policy: 'Web',
+    status,
+    level: status === 'warning' ? 'SHOULD' : 'MUST',
+    message: status === 'passed' ? null : `why it is ${status}`,
+    durationMs: 5,
+  }));
+  const page = (checks: readonly HtmlCheck[], extra: { strict?: boolean; setupError?: string } = {}) =>
+    reportToHtml(buildReport({ target: 't', profile: 'p', startedAt: '2026-01-01T00:00:00.000Z', durationMs: 1, checks, ...extra }));
+
+  it('counts all six statuses (and expected failures), with a badge each, and shows each check’s level', () => {
+    const html = page(six);
+    for (const [status, label] of [['passed', 'passed'], ['failed', 'failed'], ['warning', 'warnings'], ['errored', 'errored'], ['skipped', 'skipped'], ['inconclusive', 'inconclusive'], ['expected-failure', 'expected failures']]) {
+      expect(html).toContain(`<li class="count ${status}" data-status="${status}" data-count="1"><b>1</b> ${label}</li>`);
+    }
+    expect(html).toContain('<span class="badge warning">! warning</span>');
+    expect(html).toContain('<span class="badge errored">E errored</span>');
+    expect(html).toContain('<span class="badge inconclusive">? inconclusive</span><div class="reason">why it is inconclusive</div>');
+    expect(html).toContain('<td class="clause"><span class="level level-SHOULD" data-level="SHOULD">SHOULD</span> <span class="ref">');
+    // The messages of warnings and errored checks are shown under their rows, like failures.
+    expect(html).toContain('<h3>Warning: <code>rotation.warning</code> [web]</h3>');
+    expect(html).toContain('<h3>Errored: <code>rotation.errored</code> [web]</h3>');
+    expect(html).toMatch(/data-verdict="failed">1 check failed</);
+  });
+
+  it('says errored, not passed, when a check errored and none failed; a warning fails only under --strict', () => {
+    const errored = six.filter((c) => c.status !== 'failed');
+    expect(page(errored)).toMatch(/data-verdict="errored">1 check errored: the harness could not complete it</);
+    const warned = six.filter((c) => c.status === 'passed' || c.status === 'warning');
+    expect(page(warned)).toMatch(/data-verdict="passed">All applicable checks passed</);
+    expect(page(warned, { strict: true })).toMatch(/data-verdict="failed">1 check failed</);
+  });
+
+  it('a setup failure says so, with the reason', () => {
+    const html = page([], { setupError: 'issuer https://idp.example unreachable: <refused>' });
+    expect(html).toMatch(/data-verdict="setup">Setup failed: nothing was checked</);
+    expect(html).toContain('<pre class="message setup-error">issuer https://idp.example unreachable: &lt;refused&gt;</pre>');
+  });
+});

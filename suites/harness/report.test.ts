@@ -4,7 +4,7 @@ import path from 'node:path';
 import { Parser } from 'htmlparser2';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Exchange } from './record.ts';
-import { buildReport, reportToJson, summarize } from './report/json.ts';
+import { buildReport, reportToJson, summarize, summaryLine } from './report/json.ts';
 import { escapeXml, reportToJUnit } from './report/junit.ts';
 import type { CheckResult } from './report/types.ts';
 import { writeReports } from './report/write.ts';
@@ -47,12 +47,30 @@ const checks: CheckResult[] = [
   check({ id: 'discovery', group: 'discovery', client: null, policy: null, status: 'expected-failure', message: 'known: issuer has a trailing slash' }),
 ];
 
+/** One check in each status. */
+const sixStatuses: CheckResult[] = (['passed', 'failed', 'warning', 'errored', 'skipped', 'inconclusive', 'expected-failure'] as const).map((status) =>
+  check({ id: `c-${status}`, status, level: status === 'warning' ? 'SHOULD' : 'MUST', message: status === 'passed' ? null : `why ${status}\nsecond line` }),
+);
+
 const report = buildReport({ target: 'staging', profile: 'telenorid-plus', startedAt: new Date('2026-01-01T10:00:00.000Z'), durationMs: 4321.4, checks });
 
 describe('report.json', () => {
   it('counts each status', () => {
-    expect(summarize(checks)).toEqual({ passed: 1, failed: 1, skipped: 1, expectedFailures: 1 });
-    expect(report.summary).toEqual({ passed: 1, failed: 1, skipped: 1, expectedFailures: 1 });
+    const zero = { passed: 0, failed: 0, warnings: 0, errored: 0, skipped: 0, inconclusive: 0, expectedFailures: 0 };
+    expect(summarize(checks)).toEqual({ ...zero, passed: 1, failed: 1, skipped: 1, expectedFailures: 1 });
+    expect(report.summary).toEqual({ ...zero, passed: 1, failed: 1, skipped: 1, expectedFailures: 1 });
+    expect(summarize(sixStatuses)).toEqual({ passed: 1, failed: 1, warnings: 1, errored: 1, skipped: 1, inconclusive: 1, expectedFailures: 1 });
+  });
+
+  it('states every count in the summary line, in a fixed order', () => {
+    expect(summaryLine(summarize(sixStatuses))).toBe('1 passed, 1 failed, 1 warnings, 1 errored, 1 skipped, 1 inconclusive, 1 expected failures');
+  });
+
+  it('keeps the exchanges of warnings and errored checks too; says when strict and why setup failed', () => {
+    const r = buildReport({ target: 't', profile: 'p', startedAt: 'x', durationMs: 0, checks: sixStatuses.map((c) => ({ ...c, exchanges: [exchange] })), strict: true, setupError: 'issuer unreachable' });
+    expect(Object.fromEntries(r.checks.map((c) => [c.status, c.exchanges?.length ?? 0]))).toEqual({ passed: 0, failed: 1, warning: 1, errored: 1, skipped: 0, inconclusive: 0, 'expected-failure': 1 });
+    expect(r).toMatchObject({ strict: true, setupError: 'issuer unreachable' });
+    expect('strict' in report || 'setupError' in report).toBe(false);
   });
 
   it('keeps exchanges of failed checks only, by default', () => {
@@ -76,6 +94,7 @@ describe('report.json', () => {
       client: null,
       policy: null,
       status: 'expected-failure',
+      level: 'MUST',
       message: 'known: issuer has a trailing slash',
       durationMs: 120,
     });
@@ -160,6 +179,36 @@ describe('junit.xml', () => {
     expect(skipped).toMatchObject({ name: 'skipped', attrs: { message: 'needs a real-time wait of 1209600 s' } });
     const expected = doc.children[2]!.children.find((c) => c.name === 'testcase')!.children[0]!;
     expect(expected).toMatchObject({ name: 'skipped', attrs: { message: 'expected failure: known: issuer has a trailing slash' } });
+  });
+
+  it('errored → <error>, inconclusive → <skipped> with the reason, a warning passes with it in <system-out>; the counts agree', () => {
+    const six = buildReport({ target: 't', profile: 'p', startedAt: '2026-01-01T10:00:00.000Z', durationMs: 1, checks: sixStatuses });
+    const root = parseXml(reportToJUnit(six).replace(/^<\?xml[^>]*\?>\n/, ''));
+    expect(root.attrs).toMatchObject({ tests: '7', failures: '1', errors: '1' });
+    expect(root.children[0]!.attrs).toMatchObject({ tests: '7', failures: '1', errors: '1', skipped: '3' });
+    const outcome = (id: string) => root.children[0]!.children.find((c) => c.attrs.name === `${id} [mobile]`)!.children;
+    expect(outcome('c-errored')).toMatchObject([{ name: 'error', attrs: { message: 'why errored', type: 'errored' } }]);
+    expect(outcome('c-errored')[0]!.text).toContain('why errored\nsecond line');
+    expect(outcome('c-inconclusive')).toMatchObject([{ name: 'skipped', attrs: { message: 'inconclusive: why inconclusive\nsecond line' } }]);
+    expect(outcome('c-warning')).toMatchObject([{ name: 'system-out' }]);
+    expect(outcome('c-warning')[0]!.text).toMatch(/^warning: A refresh returns a new refresh token \(RFC9700-4\.14\.2, SHOULD\)\nwhy warning/);
+    expect(outcome('c-failed')).toMatchObject([{ name: 'failure' }]);
+  });
+
+  it('under --strict a warning is a <failure>', () => {
+    const strict = buildReport({ target: 't', profile: 'p', startedAt: '2026-01-01T10:00:00.000Z', durationMs: 1, checks: sixStatuses, strict: true });
+    const root = parseXml(reportToJUnit(strict).replace(/^<\?xml[^>]*\?>\n/, ''));
+    expect(root.attrs).toMatchObject({ failures: '2', errors: '1' });
+    const warning = root.children[0]!.children.find((c) => c.attrs.name === 'c-warning [mobile]')!.children;
+    expect(warning).toMatchObject([{ name: 'failure', attrs: { message: 'why warning' } }]);
+  });
+
+  it('a setup failure is one "setup" testcase with an <error> giving the reason', () => {
+    const setup = buildReport({ target: 't', profile: 'p', startedAt: '2026-01-01T10:00:00.000Z', durationMs: 1, checks: [], setupError: 'issuer https://idp.example unreachable: ECONNREFUSED' });
+    const root = parseXml(reportToJUnit(setup).replace(/^<\?xml[^>]*\?>\n/, ''));
+    expect(root.attrs).toMatchObject({ tests: '1', failures: '0', errors: '1' });
+    expect(root.children[0]!.attrs).toMatchObject({ name: 'setup', tests: '1', errors: '1' });
+    expect(root.children[0]!.children[0]!.children).toMatchObject([{ name: 'error', attrs: { message: 'issuer https://idp.example unreachable: ECONNREFUSED', type: 'setup' } }]);
   });
 
   it('escapes XML specials, shows control characters as escapes and drops what XML 1.0 cannot carry', () => {

@@ -137,6 +137,8 @@ const common = {
   /** The mock IdP's control API, needed by the `mock` drivers against a running mock. */
   control: z.strictObject({ adminToken: z.string().min(1) }).optional(),
   timeouts: Timeouts.default({ requestMs: 10_000, runMs: 600_000 }),
+  /** At most this many checks work at once (--concurrency wins); default: the number of CPUs. */
+  concurrency: z.number().int().positive().optional(),
   expectedFailures: z.array(ExpectedFailure).default([]),
 };
 
@@ -185,6 +187,7 @@ interface TargetCommon {
   clock: ClockConfig;
   control?: { adminToken: string };
   timeouts: { requestMs: number; runMs: number };
+  concurrency?: number;
   expectedFailures: ExpectedFailure[];
   /** Where the target came from (file path), for messages. */
   origin: string;
@@ -255,6 +258,7 @@ export async function parseTarget(json: unknown, origin: string, env: Env = proc
     clock: file.clock,
     ...(file.control && { control: file.control }),
     timeouts: file.timeouts,
+    ...(file.concurrency !== undefined && { concurrency: file.concurrency }),
     expectedFailures: file.expectedFailures,
     origin,
   };

@@ -16,6 +16,12 @@ export interface ConformanceConfig {
   defects?: Defect[];
   /** When the whole run must end (epoch ms; the CLI sets now + timeouts.runMs). */
   deadlineMs?: number;
+  /** --strict: warnings fail the run (and an expected-failure entry may cover a warning). */
+  strict?: boolean;
+  /** At most this many checks work at once, per process (vitest.config.ts); default: the number of CPUs. */
+  concurrency?: number;
+  /** The CLI's slot server (limiter.ts): one cap across all worker processes; wins over `concurrency`. */
+  limiterPort?: number;
   /** Extra expected failures (from --expected-failures). */
   expectedFailures?: { id: string; reason: string; client?: string }[];
 }

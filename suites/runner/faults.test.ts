@@ -1,8 +1,10 @@
 /**
  * Faulty targets: a remote target at https://faulty.test, simulated with msw. Discovery and the
- * JWKS work; then the token endpoint (or the login) misbehaves. Each fault must fail the checks
- * that meet it with a message naming the cause, the run must finish within a bound, and the
- * reports must be written. A run longer than `timeouts.runMs` is cut short (runAll).
+ * JWKS work; then the token endpoint (or the login) misbehaves. An answer that breaks a rule fails
+ * the checks that meet it; a fault that keeps our side from completing a check (no answer, a reset
+ * connection, a redirect loop, a browser that does not start) errors them: either way with a message
+ * naming the cause. The run must finish within a bound, and the reports must be written. A run longer
+ * than `timeouts.runMs` is cut short (runAll), its unfinished checks errored.
  */
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -44,7 +46,7 @@ afterAll(async () => {
   await rm(dir, { recursive: true, force: true });
 });
 
-async function target(timeouts: { requestMs: number; runMs: number }): Promise<Target> {
+async function target(timeouts: { requestMs: number; runMs: number }, login: object = { driver: 'mock', username: 'alice' }): Promise<Target> {
   return parseTarget(
     {
       name: 'faulty',
@@ -54,7 +56,7 @@ async function target(timeouts: { requestMs: number; runMs: number }): Promise<T
         { id: 'conf', secret: 'conf-secret-0123456789', auth: 'client_secret_basic', redirectUri: 'https://rp.example/cb', policy: 'Confidential', scope: 'openid profile' },
         { id: 'mobile', auth: 'none', redirectUri: 'https://rp.example/mobile-cb', policy: 'Mobile', scope: 'openid profile' },
       ],
-      login: { driver: 'mock', username: 'alice' },
+      login,
       logout: { driver: 'end-session' },
       // No waiting: the checks that need time to pass are skipped, every other one runs at once.
       clock: { driver: 'real', maxWaitSeconds: 0 },
@@ -115,12 +117,13 @@ interface Outcome {
   results: InstanceResult[];
   ran: InstanceResult[];
   failed: InstanceResult[];
+  errored: InstanceResult[];
   ms: number;
   report: { json: string; junit: string };
 }
 
-async function runAgainst(timeouts = { requestMs: 300, runMs: 20_000 }, concurrency?: number): Promise<Outcome> {
-  const t = await target(timeouts);
+async function runAgainst(timeouts = { requestMs: 300, runMs: 20_000 }, concurrency?: number, login?: object): Promise<Outcome> {
+  const t = await target(timeouts, login);
   const started = performance.now();
   const env = await openEnvironment(t);
   const plan = planChecks({ profile: t.profile, clients: env.shared!.clients, clock: t.clock });
@@ -129,35 +132,40 @@ async function runAgainst(timeouts = { requestMs: 300, runMs: 20_000 }, concurre
   const report = buildReport({ target: t.name, profile: t.profile.name, startedAt: new Date(), durationMs: ms, checks: results });
   const written = await writeReports(path.join(dir, `run-${Math.random().toString(36).slice(2)}`), report);
   const ran = results.filter((r) => r.status !== 'skipped');
-  return { results, ran, failed: results.filter((r) => r.status === 'failed'), ms, report: written };
+  return { results, ran, failed: results.filter((r) => r.status === 'failed'), errored: results.filter((r) => r.status === 'errored'), ms, report: written };
 }
 
 /** The reports are on disk and count the failures the run returned. */
 async function expectReports(o: Outcome): Promise<void> {
   const json = JSON.parse(await readFile(o.report.json, 'utf8'));
   expect(json.summary.failed).toBe(o.failed.length);
+  expect(json.summary.errored).toBe(o.errored.length);
   expect(json.checks).toHaveLength(o.results.length);
   const junit = await readFile(o.report.junit, 'utf8');
   expect(junit.match(/<failure /g) ?? []).toHaveLength(o.failed.length);
+  expect(junit.match(/<error /g) ?? []).toHaveLength(o.errored.length);
 }
 
 /**
- * Every check that depends on the login and the code exchange failed, naming the fault; any other
- * check either passed (it never met the fault: metadata, client_credentials) or failed naming it too.
+ * Every check that depends on the login and the code exchange ended with `status` (failed: the
+ * IdP's answer broke a rule; errored: our side could not complete it), naming the fault; any other
+ * check either passed (it never met the fault: metadata, client_credentials) or ended the same way.
  */
-function expectFailedWith(o: Outcome, cause: RegExp): void {
+function expectOutcome(o: Outcome, status: 'failed' | 'errored', cause: RegExp): void {
   expect(dependent.size).toBeGreaterThan(5);
+  const other = status === 'failed' ? 'errored' : 'failed';
   for (const r of o.ran) {
-    if (dependent.has(key(r))) expect(r.status, key(r)).toBe('failed');
-    if (r.status === 'failed') expect(r.message, key(r)).toMatch(cause);
+    if (dependent.has(key(r))) expect(r.status, key(r)).toBe(status);
+    if (r.status === status) expect(r.message, key(r)).toMatch(cause);
+    expect(r.status, `${key(r)}: ${r.message}`).not.toBe(other);
   }
-  expect(o.failed.length).toBeGreaterThanOrEqual(dependent.size);
+  expect((status === 'failed' ? o.failed : o.errored).length).toBeGreaterThanOrEqual(dependent.size);
 }
 
-describe('faulty targets: every concerned check fails naming the cause, the run ends, the reports are written', () => {
-  const tokenFaults: Array<[string, HttpResponseResolver, RegExp, number?]> = [
-    ['connection reset', () => HttpResponse.error(), /HTTP_NETWORK: POST https:\/\/faulty\.test\/token failed/],
-    ['a token endpoint that never answers', () => new Promise<never>(() => undefined), /HTTP_TIMEOUT: POST https:\/\/faulty\.test\/token timed out after 300 ms/, 300],
+describe('faulty targets: every concerned check fails or errors naming the cause, the run ends, the reports are written', () => {
+  const tokenFaults: Array<[string, HttpResponseResolver, 'failed' | 'errored', RegExp, number?]> = [
+    ['connection reset', () => HttpResponse.error(), 'errored', /errored: HTTP_NETWORK: POST https:\/\/faulty\.test\/token failed/],
+    ['a token endpoint that never answers', () => new Promise<never>(() => undefined), 'errored', /errored: HTTP_TIMEOUT: POST https:\/\/faulty\.test\/token timed out after 300 ms/, 300],
     [
       'a slow-drip body (one byte every 100 ms, forever)',
       () => {
@@ -174,19 +182,20 @@ describe('faulty targets: every concerned check fails naming the cause, the run 
         });
         return new HttpResponse(body, { status: 200, headers: { 'content-type': 'application/json' } });
       },
-      /HTTP_TIMEOUT: POST https:\/\/faulty\.test\/token timed out after 300 ms while reading the response body/,
+      'errored',
+      /errored: HTTP_TIMEOUT: POST https:\/\/faulty\.test\/token timed out after 300 ms while reading the response body/,
       300,
     ],
-    ['HTTP 500', () => HttpResponse.json({ error: 'server_error' }, { status: 500 }), /seen: HTTP 500 error=server_error/],
-    ['an HTML page instead of JSON', () => HttpResponse.html('<html><body>Maintenance</body></html>'), /seen: HTTP 200 with a non-JSON body/],
-    ['invalid JSON', () => new HttpResponse('{"access_token": "abc", ', { headers: { 'content-type': 'application/json' } }), /seen: HTTP 200 with a non-JSON body/],
-    ['a token response without its fields', () => HttpResponse.json({ token_type: 'Bearer' }), /seen: HTTP 200 (but access_token missing|token_type="Bearer")/],
+    ['HTTP 500', () => HttpResponse.json({ error: 'server_error' }, { status: 500 }), 'failed', /seen: HTTP 500 error=server_error/],
+    ['an HTML page instead of JSON', () => HttpResponse.html('<html><body>Maintenance</body></html>'), 'failed', /seen: HTTP 200 with a non-JSON body/],
+    ['invalid JSON', () => new HttpResponse('{"access_token": "abc", ', { headers: { 'content-type': 'application/json' } }), 'failed', /seen: HTTP 200 with a non-JSON body/],
+    ['a token response without its fields', () => HttpResponse.json({ token_type: 'Bearer' }), 'failed', /seen: HTTP 200 (but access_token missing|token_type="Bearer")/],
   ];
 
-  it.each(tokenFaults)('%s', async (_name, resolver, cause, atLeastMs) => {
+  it.each(tokenFaults)('%s', async (_name, resolver, status, cause, atLeastMs) => {
     server.use(...workingIdp({ token: resolver }));
     const o = await runAgainst();
-    expectFailedWith(o, cause);
+    expectOutcome(o, status, cause);
     // All checks run at once (real clock, no waits): the run takes about one request timeout, never a hang.
     expect(o.ms).toBeLessThan(8_000);
     if (atLeastMs) expect(o.ms).toBeGreaterThanOrEqual(atLeastMs);
@@ -202,8 +211,16 @@ describe('faulty targets: every concerned check fails naming the cause, the run 
       http.get(`${ISSUER}/authorize/again`, ({ request }) => new HttpResponse(null, { status: 302, headers: { location: new URL(request.url).searchParams.get('from')! } })),
     );
     const o = await runAgainst();
-    expectFailedWith(o, /LOGIN_REDIRECT_LOOP: mock login: redirect loop at https:\/\/faulty\.test\/authorize/);
+    expectOutcome(o, 'errored', /errored: LOGIN_REDIRECT_LOOP: mock login: redirect loop at https:\/\/faulty\.test\/authorize/);
     expect(o.ms).toBeLessThan(8_000);
+    await expectReports(o);
+  });
+
+  it('a browser that does not start is errored (our machine), never the IdP failing', async () => {
+    server.use(...workingIdp());
+    const login = { driver: 'browser', executablePath: '/bin/false', timeoutMs: 5_000, steps: [{ click: 'button' }] };
+    const o = await runAgainst(undefined, undefined, login);
+    expectOutcome(o, 'errored', /errored: LOGIN_BROWSER_UNAVAILABLE: login driver "browser": Chromium at \/bin\/false did not start/);
     await expectReports(o);
   });
 
@@ -216,7 +233,7 @@ describe('faulty targets: every concerned check fails naming the cause, the run 
 });
 
 describe('timeouts.runMs bounds the whole run', () => {
-  it('aborts the checks under way and does not start the rest, each failed with RUN_TIMEOUT', async () => {
+  it('aborts the checks under way and does not start the rest, each errored with RUN_TIMEOUT', async () => {
     // Requests may take 10 s each, but the run may take only 1 s: with one check at a time, the first
     // is stopped when the run's time is up and none of the others starts.
     server.use(...workingIdp({ token: () => new Promise<never>(() => undefined) }));
@@ -225,13 +242,13 @@ describe('timeouts.runMs bounds the whole run', () => {
     expect(o.ms).toBeLessThan(3_000);
     expect(o.ran.length).toBeGreaterThan(5);
     // Plan order: the checks before the first that calls the token endpoint finish; that one is stopped.
-    const stopped = o.ran.findIndex((r) => r.status === 'failed');
+    const stopped = o.ran.findIndex((r) => r.status === 'errored');
     expect(stopped).toBeGreaterThanOrEqual(0);
     expect(o.ran[stopped]!.message).toMatch(/RUN_TIMEOUT: the run exceeded timeouts\.runMs \(1000 ms\); the check was stopped/);
     const rest = o.ran.slice(stopped + 1);
     expect(rest.length).toBeGreaterThan(5);
     for (const r of rest) {
-      expect(r.status, key(r)).toBe('failed');
+      expect(r.status, key(r)).toBe('errored');
       expect(r.message).toMatch(/RUN_TIMEOUT: not started, the run exceeded timeouts\.runMs \(1000 ms\)/);
       expect(r.durationMs).toBe(0);
     }
@@ -246,8 +263,8 @@ describe('timeouts.runMs bounds the whole run', () => {
     expect(o.ms).toBeGreaterThanOrEqual(800);
     expect(o.ms).toBeLessThan(2_500);
     for (const r of o.ran) {
-      if (dependent.has(key(r))) expect(r.status, key(r)).toBe('failed');
-      if (r.status === 'failed') expect(r.message, key(r)).toMatch(/RUN_TIMEOUT: the run exceeded timeouts\.runMs \(800 ms\); the check was stopped/);
+      if (dependent.has(key(r))) expect(r.status, key(r)).toBe('errored');
+      if (r.status === 'errored') expect(r.message, key(r)).toMatch(/RUN_TIMEOUT: the run exceeded timeouts\.runMs \(800 ms\); the check was stopped/);
     }
   });
 });

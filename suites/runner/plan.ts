@@ -71,3 +71,36 @@ export function planChecks(input: {
 }
 
 export { asCheckClient };
+
+/** A check as `--list-checks` shows it: its clause and level as they read for a profile's policies. */
+export interface CheckListing {
+  id: string;
+  group: Group;
+  title: string;
+  clause: string;
+  level: string;
+}
+
+/**
+ * Every check, with its clause and level resolved for each policy of `profile` it applies to (one
+ * text when they agree, the distinct ones joined with " | " when they depend on the policy). Pure.
+ */
+export function describeChecks(profile: Profile): CheckListing[] {
+  const policies = Object.keys(profile.policies);
+  return CHECKS.map((check) => {
+    const inputs = policies.map((policy) => {
+      const client: CheckClient = { id: `client-${policy}`, auth: 'none', redirectUri: 'https://client.example/cb', policy };
+      return { profile, policy: profile.policies[policy]!, client, otherClients: [] as CheckClient[] };
+    });
+    const applicable = inputs.filter((i) => check.applies(i) === true);
+    const pick = applicable.length ? applicable : inputs.slice(0, 1);
+    const distinct = (f: (i: (typeof inputs)[number]) => string) => [...new Set(pick.map(f))].join(' | ');
+    return {
+      id: check.id,
+      group: check.group,
+      title: check.title,
+      clause: typeof check.clause === 'string' ? check.clause : distinct(check.clause),
+      level: typeof check.level === 'string' ? check.level : distinct(check.level),
+    };
+  });
+}

@@ -1,8 +1,12 @@
 /**
  * Running check instances. A failing check yields a result, never an exception: the run goes
- * on, and the report is written whatever the target does.
+ * on, and the report is written whatever the target does. How an outcome maps to a status:
+ * CheckFailure → failed (the IdP broke the rule); CheckWarning → warning; CheckInconclusive →
+ * inconclusive; CheckSkip / SkipError → skipped; anything else (a HarnessError such as a transport
+ * error, a timeout, a browser that did not start, an unconfirmed logout, a check that threw) →
+ * errored: our side could not complete the check, which is no verdict on the IdP.
  */
-import { CheckFailure, CheckSkip, collectAssertions } from '../checks/expect.ts';
+import { CheckFailure, CheckInconclusive, CheckSkip, CheckWarning, collectAssertions } from '../checks/expect.ts';
 import { HarnessError, SkipError } from '../harness/errors.ts';
 import { createHttp, type Http } from '../harness/http.ts';
 import { formatExchanges, Recorder, sealResult, type Exchange } from '../harness/record.ts';
@@ -13,6 +17,7 @@ import type { Defect, Profile } from '../../mock-idp/index.ts';
 import { connectEmbedded, connectRemote, type Connection } from './connection.ts';
 import { createCheckRun, type TimelineEntry } from './context.ts';
 import type { CheckInstance } from './plan.ts';
+import type { Limiter } from './limiter.ts';
 
 export interface RunEnvironment {
   target: Target;
@@ -25,6 +30,8 @@ export interface RunEnvironment {
   signal?: AbortSignal;
   /** Progress of real-time waits; default: printWaitProgress when PROGRESS_ENV is "1" (the CLI sets it for its workers). */
   onWait?: (name: string, progress: WaitProgress) => void;
+  /** Caps the checks doing active work at once; a check waiting on the real clock holds no slot. */
+  limiter?: Limiter;
 }
 
 export interface WaitProgress {
@@ -72,14 +79,32 @@ function failureMessage(instance: CheckInstance, expected: string, seen: string,
   return lines.join('\n');
 }
 
+/** Our side could not complete the check: the cause, and the last exchanges before it. */
+function erroredMessage(instance: CheckInstance, cause: string, exchanges: readonly Exchange[]): string {
+  const lines = [`${instance.check.title} (${instance.clause})`, `errored: ${cause}`];
+  if (exchanges.length) lines.push('', 'HTTP exchanges (secrets redacted):', formatExchanges(exchanges));
+  return lines.join('\n');
+}
+
 export async function runInstance(instance: CheckInstance, env: RunEnvironment): Promise<InstanceResult> {
-  const started = performance.now();
+  let started = performance.now();
   let connection: Connection | undefined;
   let run: ReturnType<typeof createCheckRun> | undefined;
   // The boundary where a result leaves the harness: redacted and safe for a terminal (record.ts).
   const done = (status: CheckResult['status'], message: string | null, extra: Partial<InstanceResult> = {}): InstanceResult =>
     sealResult({ ...resultOf(instance, status, message, Math.round(performance.now() - started)), ...extra }, run?.recorder ?? Recorder.of(targetSecrets(env.target)));
   if (instance.skip !== undefined) return done('skipped', instance.skip);
+  // A slot first: the check's own time limit starts when it may work, not while it queues.
+  let release: (() => void) | undefined;
+  if (env.limiter) {
+    try {
+      release = await env.limiter.acquire(env.signal);
+    } catch (e) {
+      const why = env.signal?.reason instanceof RunTimeoutError ? `RUN_TIMEOUT: not started, the run exceeded timeouts.runMs (${env.target.timeouts.runMs} ms)` : `no slot to run in: ${e instanceof Error ? e.message : String(e)}`;
+      return done('errored', erroredMessage(instance, why, []));
+    }
+    started = performance.now();
+  }
 
   const onWait = env.onWait ?? (process.env[PROGRESS_ENV] === '1' ? printWaitProgress : undefined);
   const timeout = new AbortController();
@@ -109,7 +134,26 @@ export async function runInstance(instance: CheckInstance, env: RunEnvironment):
       if (signal.aborted) reject(signal.reason);
       signal.addEventListener('abort', () => reject(signal.reason), { once: true });
     });
-    const context = run.context;
+    const limiter = env.limiter;
+    const context =
+      limiter && run.context.clock.kind === 'real'
+        ? {
+            ...run.context,
+            // A real-clock wait costs no work: give the slot back while waiting, so waits overlap whatever the cap.
+            clock: {
+              ...run.context.clock,
+              wait: async (seconds: number, why: string) => {
+                release?.();
+                release = undefined;
+                try {
+                  await run!.context.clock.wait(seconds, why);
+                } finally {
+                  release = await limiter.acquire(signal);
+                }
+              },
+            },
+          }
+        : run.context;
     const assertions = await Promise.race([collectAssertions(() => instance.check.run(context)), aborted]);
     // A check that returns having asserted nothing observed nothing: never a pass.
     if (assertions.length === 0) return done('inconclusive', 'the check asserted nothing', { timeline: run.timeline });
@@ -118,9 +162,11 @@ export async function runInstance(instance: CheckInstance, env: RunEnvironment):
     const timeline = run?.timeline ?? [];
     const recorded = run?.recorder.exchanges ?? [];
     if (e instanceof CheckSkip || e instanceof SkipError) return done('skipped', e.message, { timeline });
-    if (e instanceof CheckFailure) {
+    if (e instanceof CheckInconclusive) return done('inconclusive', e.message, { timeline, exchanges: [...recorded] });
+    if (e instanceof CheckFailure || e instanceof CheckWarning) {
       const exchanges = e.exchanges.length ? e.exchanges : recorded.slice(-3);
-      return done('failed', failureMessage(instance, e.expected, e.seen, exchanges), { timeline, exchanges: [...recorded] });
+      const status = e instanceof CheckFailure ? 'failed' : 'warning';
+      return done(status, failureMessage(instance, e.expected, e.seen, exchanges), { timeline, exchanges: [...recorded] });
     }
     const reason =
       env.signal?.reason instanceof RunTimeoutError
@@ -129,12 +175,12 @@ export async function runInstance(instance: CheckInstance, env: RunEnvironment):
         ? `${e.code}: ${e.message}`
         : signal.aborted
           ? `the check did not finish within ${checkTimeoutMs(env.target)} ms`
-          : `unexpected error: ${e instanceof Error ? e.message : String(e)}`;
-    const message = failureMessage(instance, 'the check to complete against the target', run ? run.recorder.redact(reason) : reason, recorded.slice(-3));
-    return done('failed', message, { timeline, exchanges: [...recorded] });
+          : `the check threw (a harness bug, not a verdict on the IdP): ${e instanceof Error ? e.message : String(e)}`;
+    return done('errored', erroredMessage(instance, run ? run.recorder.redact(reason) : reason, recorded.slice(-3)), { timeline, exchanges: [...recorded] });
   } finally {
     clearTimeout(timer);
     if (connection && !env.shared) await connection.close();
+    release?.();
   }
 }
 
@@ -149,7 +195,7 @@ export class RunTimeoutError extends Error {
 /**
  * Runs instances with bounded concurrency; results in plan order. The run as a whole is bounded by
  * the target's `timeouts.runMs`: past it, the checks under way are aborted through the environment's
- * signal and the ones not started yet are not started, each failed with a RUN_TIMEOUT message.
+ * signal and the ones not started yet are not started, each errored with a RUN_TIMEOUT message.
  */
 export async function runAll(instances: readonly CheckInstance[], env: RunEnvironment, concurrency: number): Promise<InstanceResult[]> {
   const results: InstanceResult[] = new Array(instances.length);
@@ -178,7 +224,14 @@ export async function runAll(instances: readonly CheckInstance[], env: RunEnviro
 
 function notStarted(instance: CheckInstance, runMs: number): InstanceResult {
   const why = `RUN_TIMEOUT: not started, the run exceeded timeouts.runMs (${runMs} ms)`;
-  return resultOf(instance, 'failed', failureMessage(instance, 'the check to run', why, []), 0);
+  return resultOf(instance, 'errored', erroredMessage(instance, why, []), 0);
+}
+
+/** A planned instance that ended without a result (its group file failed to load, the worker died): errored, saying why. */
+export function notReported(instance: CheckInstance, why: string): InstanceResult {
+  // One that was planned as not applicable stays skipped: it would not have run anyway.
+  if (instance.skip !== undefined) return resultOf(instance, 'skipped', instance.skip, 0);
+  return resultOf(instance, 'errored', erroredMessage(instance, `not reported: ${why}`, []), 0);
 }
 
 /** A result for an instance: what identifies the check and client, and its outcome. */

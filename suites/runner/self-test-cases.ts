@@ -17,6 +17,8 @@ export function defineDefectMatrix(profile: string): void {
         // Exactly the mapped checks fail: a missed one means the suites cannot see the defect,
         // an extra one is a false positive.
         expect(row.failed, Object.values(row.messages).join('\n---\n')).toEqual(row.expected);
+        // An errored check saw nothing: our side failed, which is never a catch and never acceptable here.
+        expect(row.errored, Object.values(row.messages).join('\n---\n')).toEqual([]);
       });
     }
   });

@@ -2,6 +2,9 @@
  * The self-test: run the whole catalogue against the embedded mock with each seeded defect,
  * for each profile, and compare the failing check ids with fixtures/defects.json. The suites'
  * sensitivity, proven: every defect caught by exactly its mapped checks, and nothing else failing.
+ * A check catches a defect when it fails, or warns (a SHOULD-level check says so as a warning: the
+ * run shows it, and --strict fails on it). A check that errors or is inconclusive has seen nothing
+ * and catches nothing; any errored check makes its row wrong (our side could not do its job).
  */
 import { readFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
@@ -31,8 +34,12 @@ export interface MatrixRow {
   defect?: Defect;
   expected: string[];
   notApplicable?: string;
-  /** Check ids with at least one failing instance. */
+  /** Check ids with at least one instance that failed or warned: the ones that caught the defect. */
   failed: string[];
+  /** Check ids with an errored instance (never a catch; the row is wrong). */
+  errored: string[];
+  /** Check ids with an inconclusive instance (never a catch). */
+  inconclusive: string[];
   /** A sample failure message per failing id (first instance). */
   messages: Record<string, string>;
   ok: boolean;
@@ -44,22 +51,26 @@ export async function failingChecks(base: Target, profileName: string, defects: 
   const env = await openEnvironment(target, { defects });
   const plan = planChecks({ profile: target.profile, clients: await targetClients(env), clock: target.clock });
   const results = await runAll(plan, env, 16);
-  const failed = results.filter((r) => r.status === 'failed');
+  const failed = results.filter((r) => r.status === 'failed' || r.status === 'warning');
+  const errored = results.filter((r) => r.status === 'errored');
   const messages: Record<string, string> = {};
-  for (const r of failed) messages[r.id] ??= r.message ?? '';
-  return { failed: [...new Set(failed.map((r) => r.id))].sort(), messages };
+  for (const r of [...failed, ...errored]) messages[r.id] ??= r.message ?? '';
+  const ids = (list: typeof results) => [...new Set(list.map((r) => r.id))].sort();
+  return { failed: ids(failed), errored: ids(errored), inconclusive: ids(results.filter((r) => r.status === 'inconclusive')), messages };
 }
 
 export async function matrixRow(base: Target, table: DefectTable, profile: string, defect?: Defect): Promise<MatrixRow> {
   const expectation: Expectation = defect ? (table.defects[defect].caughtBy[profile] ?? []) : [];
   const expected = Array.isArray(expectation) ? [...expectation].sort() : [];
-  const { failed, messages } = await failingChecks(base, profile, defect ? [defect] : []);
+  const { failed, errored, inconclusive, messages } = await failingChecks(base, profile, defect ? [defect] : []);
   const row: MatrixRow = {
     profile,
     expected,
     failed,
+    errored,
+    inconclusive,
     messages,
-    ok: JSON.stringify(expected) === JSON.stringify(failed),
+    ok: JSON.stringify(expected) === JSON.stringify(failed) && errored.length === 0,
     ...(defect && { defect }),
     ...(!Array.isArray(expectation) && { notApplicable: (expectation as { notApplicable: string }).notApplicable }),
   };

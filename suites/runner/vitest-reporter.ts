@@ -1,11 +1,15 @@
 /**
  * The conformance reporter: prints one line per check as it finishes, then writes report.json
- * and junit.xml, whatever happened during the run (a crashed file still leaves a report).
+ * and junit.xml, whatever happened during the run (a crashed file still leaves a report). Every
+ * planned check instance is accounted for: one without a result (its group file failed to load,
+ * vitest stopped it) is reported as errored, saying why.
  */
+import path from 'node:path';
 import type { Reporter, TestCase, TestModule } from 'vitest/node';
 import { CHECKS, GROUPS } from '../checks/index.ts';
-import { buildReport, writeReports, type Report } from '../harness/report/index.ts';
-import type { InstanceResult } from './run.ts';
+import { buildReport, summaryLine, writeReports, type Report } from '../harness/report/index.ts';
+import { notReported, type InstanceResult } from './run.ts';
+import type { CheckInstance } from './plan.ts';
 import { safeText } from '../harness/safe-text.ts';
 
 export interface ConformanceReporterOptions {
@@ -14,6 +18,10 @@ export interface ConformanceReporterOptions {
   profile: string;
   verbose?: boolean;
   color?: boolean;
+  /** --strict: warnings fail the run. */
+  strict?: boolean;
+  /** The instances the run must report (computed by the CLI process); any missing is errored. */
+  planned?: readonly CheckInstance[];
   out?: (line: string) => void;
   /** Extra outputs (HTML), given the finished report. */
   extraOutputs?: (report: Report, results: InstanceResult[]) => Promise<string[]>;
@@ -27,6 +35,8 @@ export class ConformanceReporter implements Reporter {
   report: Report | undefined;
   readonly #started = new Date();
   readonly #out: (line: string) => void;
+  /** Tests that ended without a result (vitest's own error, e.g. its test timeout), by test name. */
+  readonly #noResult = new Map<string, string>();
 
   constructor(private readonly options: ConformanceReporterOptions) {
     this.#out = options.out ?? ((line) => process.stdout.write(`${line}\n`));
@@ -39,20 +49,54 @@ export class ConformanceReporter implements Reporter {
   onTestCaseResult(testCase: TestCase): void {
     const r = testCase.meta().conformance;
     if (!r) {
-      const state = testCase.result().state;
-      if (state === 'failed') this.problems.push(`${testCase.fullName}: ${testCase.result().errors?.[0]?.message ?? 'failed'}`);
+      const result = testCase.result();
+      if (result.state === 'failed') {
+        const message = result.errors?.[0]?.message ?? 'failed';
+        this.#noResult.set(testCase.name, message);
+        this.problems.push(`${testCase.fullName}: ${message}`);
+      }
       return;
     }
+    this.#print(r);
+  }
+
+  #print(r: InstanceResult): void {
     this.results.push(r);
     const name = `${r.id} [${r.client}]`;
+    const level = r.level === 'MUST' ? '' : `  (${r.level})`;
     if (r.status === 'passed') this.#out(`${this.#paint(32, '✓')} ${name}${r.message ? `  (${r.message})` : ''}`);
-    else if (r.status === 'failed') this.#out(`${this.#paint(31, '✗')} ${name}\n${indent(r.message ?? '')}`);
+    else if (r.status === 'failed') this.#out(`${this.#paint(31, '✗')} ${name}${level}\n${indent(r.message ?? '')}`);
+    else if (r.status === 'warning') this.#out(`${this.#paint(33, '!')} ${name}  (warning, ${r.level}${this.options.strict ? ', fails the run under --strict' : ''})\n${indent(r.message ?? '')}`);
+    else if (r.status === 'errored') this.#out(`${this.#paint(35, 'E')} ${name}  (errored: not a verdict on the IdP)\n${indent(r.message ?? '')}`);
+    else if (r.status === 'inconclusive') this.#out(`${this.#paint(36, '?')} ${name}  (inconclusive: ${r.message})`);
     else if (r.status === 'expected-failure') this.#out(`${this.#paint(33, '≈')} ${name}  (expected failure)`);
     else if (this.options.verbose) this.#out(`${this.#paint(90, '-')} ${name}  (skipped: ${r.message})`);
   }
 
-  async onTestRunEnd(_modules: ReadonlyArray<TestModule>, errors: ReadonlyArray<{ message?: string }>): Promise<void> {
+  /** Errored results for the planned instances nobody reported, naming why where vitest knows. */
+  #missing(modules: ReadonlyArray<TestModule>): void {
+    const reported = new Set(this.results.map((r) => `${r.id} [${r.client}]`));
+    const loadErrors = new Map<string, string>();
+    for (const m of modules) {
+      const errors = m.errors();
+      if (errors.length) loadErrors.set(path.basename(m.moduleId), errors.map((e) => e.message ?? String(e)).join('; '));
+    }
+    for (const instance of this.options.planned ?? []) {
+      if (reported.has(instance.name)) continue;
+      const file = `${instance.check.group}.test.ts`;
+      const loadError = loadErrors.get(file);
+      const why = loadError
+        ? `the group file suites/${file} failed to load: ${loadError}`
+        : this.#noResult.has(instance.name)
+          ? `vitest ended the test without a result: ${this.#noResult.get(instance.name)}`
+          : `the run ended without a result for it`;
+      this.#print(notReported(instance, why));
+    }
+  }
+
+  async onTestRunEnd(modules: ReadonlyArray<TestModule>, errors: ReadonlyArray<{ message?: string }>): Promise<void> {
     for (const e of errors) this.problems.push(e.message ?? 'unhandled error');
+    this.#missing(modules);
     const checks = [...this.results].sort(
       (a, b) => (order.get(a.id) ?? 0) - (order.get(b.id) ?? 0) || (a.client ?? '').localeCompare(b.client ?? ''),
     );
@@ -62,18 +106,15 @@ export class ConformanceReporter implements Reporter {
       startedAt: this.#started,
       durationMs: Date.now() - this.#started.getTime(),
       checks,
+      ...(this.options.strict && { strict: true }),
     });
     this.report = report;
     const written = await writeReports(this.options.reportDir, report);
     const extra = (await this.options.extraOutputs?.(report, checks)) ?? [];
-    const s = report.summary;
     for (const p of this.problems) this.#out(`${this.#paint(31, 'error:')} ${safeText(p)}`);
     this.#out('');
-    this.#out(
-      `${s.passed} passed, ${s.failed} failed, ${s.skipped} skipped` +
-        (s.expectedFailures ? `, ${s.expectedFailures} expected failures` : '') +
-        ` (${(report.durationMs / 1000).toFixed(1)} s)`,
-    );
+    const strict = this.options.strict ? '; --strict: warnings fail the run' : '';
+    this.#out(`${summaryLine(report.summary)} (${(report.durationMs / 1000).toFixed(1)} s${strict})`);
     this.#out(`reports: ${[written.json, written.junit, ...extra].join(', ')}`);
   }
 }

@@ -3,6 +3,7 @@
  * concurrency, filtering and reporting; each test body runs one instance and leaves its
  * result in task.meta for the conformance reporter.
  */
+import { availableParallelism } from 'node:os';
 import { afterAll, describe, inject, test } from 'vitest';
 import type { Group } from '../checks/types.ts';
 import { resolveTarget } from './config.ts';
@@ -11,6 +12,7 @@ import { stopEmbeddedMsw } from './embedded.ts';
 import { planChecks } from './plan.ts';
 import { capabilitiesOf } from './connection.ts';
 import { applyExpectations } from './expected.ts';
+import { connectLimiter, createLimiter, type Limiter } from './limiter.ts';
 import { concurrencyFor, openEnvironment, runInstance, RunTimeoutError, targetClients, type InstanceResult } from './run.ts';
 
 declare module 'vitest' {
@@ -20,8 +22,17 @@ declare module 'vitest' {
 }
 
 let dispatcherInstalled: unknown;
+/** One per process: the group files of a worker share it (and, through the CLI's slot server, the workers too). */
+let limiter: Limiter | undefined;
+
+/**
+ * Test hook: a group file whose name is in this variable (comma-separated) throws while loading,
+ * as a broken group file would, so the CLI tests can show that its checks are reported errored.
+ */
+export const LOAD_FAILURE_ENV = 'REFRESH_CONFORMANCE_TEST_LOAD_FAILURE';
 
 export async function registerGroup(group: Group): Promise<void> {
+  if (process.env[LOAD_FAILURE_ENV]?.split(',').includes(group)) throw new Error(`${group}: load failure injected through ${LOAD_FAILURE_ENV}`);
   const config = inject('conformance');
   // globalThis.fetch stays the one injectable fetch (msw sees it); undici's Agent under it adds
   // connect/header/body timeouts for real targets.
@@ -35,7 +46,8 @@ export async function registerGroup(group: Group): Promise<void> {
     config.deadlineMs === undefined
       ? undefined
       : setTimeout(() => deadline.abort(new RunTimeoutError(target.timeouts.runMs)), Math.max(0, config.deadlineMs - Date.now()));
-  const env = await openEnvironment(target, { ...(config.defects && { defects: config.defects }), signal: deadline.signal });
+  limiter ??= config.limiterPort !== undefined ? connectLimiter(config.limiterPort) : createLimiter(config.concurrency ?? target.concurrency ?? availableParallelism());
+  const env = await openEnvironment(target, { ...(config.defects && { defects: config.defects }), signal: deadline.signal, limiter });
   const plan = planChecks({
     profile: target.profile,
     clients: await targetClients(env),
@@ -54,10 +66,14 @@ export async function registerGroup(group: Group): Promise<void> {
     if (plan.length === 0) test.skip(`no ${group} checks selected`, () => undefined);
     for (const instance of plan) {
       test(instance.name, async ({ task, skip }) => {
-        const result = applyExpectations(await runInstance(instance, env), target.expectedFailures);
+        const result = applyExpectations(await runInstance(instance, env), target.expectedFailures, config.strict);
         task.meta.conformance = result;
+        // vitest's own verdict follows the run's: red for failed and errored (and warnings under --strict).
         if (result.status === 'skipped') skip(result.message ?? 'not applicable');
-        if (result.status === 'failed') throw new Error(result.message ?? 'failed');
+        if (result.status === 'inconclusive') skip(`inconclusive: ${result.message ?? ''}`);
+        if (result.status === 'failed' || result.status === 'errored' || (config.strict && result.status === 'warning')) {
+          throw new Error(result.message ?? result.status);
+        }
       });
     }
   });

@@ -40,8 +40,9 @@ const STATUS_MARK: Record<CheckStatus, string> = { passed: '✓', failed: '✗',
 
 export function reportToHtml(report: HtmlReport, options: HtmlOptions = {}): string {
   const s = report.summary;
-  const failed = report.checks.filter((c) => c.status === 'failed');
-  const verdict = s.failed > 0 ? 'failed' : 'passed';
+  const failed = report.checks.filter((c) => c.status === 'failed' || (report.strict && c.status === 'warning'));
+  const errored = report.checks.filter((c) => c.status === 'errored');
+  const verdict = verdictOf(report);
   const title = `refresh-conformance: ${report.target} (${report.profile})`;
   const groups = groupBy(report.checks, (c) => c.group);
   const clients = unique(report.checks.map((c) => c.client).filter((c): c is string => c !== null));
@@ -52,15 +53,26 @@ export function reportToHtml(report: HtmlReport, options: HtmlOptions = {}): str
   if (options.subtitle) body.push(`<p class="subtitle">${esc(options.subtitle)}</p>`);
   body.push(`<dl class="facts">`);
   body.push(fact('Target', report.target), fact('Profile', report.profile), fact('Started', report.startedAt), fact('Duration', formatDuration(report.durationMs)));
+  if (report.strict) body.push(fact('Mode', '--strict: warnings fail the run'));
   body.push(`</dl>`);
-  body.push(`<p class="verdict verdict-${verdict}" data-verdict="${verdict}">${verdict === 'failed' ? `${s.failed} check${s.failed === 1 ? '' : 's'} failed` : 'All applicable checks passed'}</p>`);
+  body.push(`<p class="verdict verdict-${verdict}" data-verdict="${verdict}">${esc(verdictText(report, failed.length, errored.length))}</p>`);
+  if (report.setupError !== undefined) body.push(`<pre class="message setup-error">${esc(report.setupError)}</pre>`);
   body.push(`<ul class="counts">`);
-  body.push(count('passed', 'passed', s.passed), count('failed', 'failed', s.failed), count('skipped', 'skipped', s.skipped), count('expected-failure', 'expected failures', s.expectedFailures));
+  body.push(
+    count('passed', 'passed', s.passed),
+    count('failed', 'failed', s.failed),
+    count('warning', 'warnings', s.warnings),
+    count('errored', 'errored', s.errored),
+    count('skipped', 'skipped', s.skipped),
+    count('inconclusive', 'inconclusive', s.inconclusive),
+    count('expected-failure', 'expected failures', s.expectedFailures),
+  );
   body.push(`</ul>`);
   body.push(`<nav class="toc"><span>Groups:</span> ${[...groups.keys()].map((g) => `<a href="#group-${slug(g)}">${esc(g)}</a>`).join(' ')} · <a href="#timelines">Token timelines</a></nav>`);
-  if (failed.length) {
-    body.push(`<div class="failure-list"><h2>Failures</h2><ul>`);
-    for (const c of failed) body.push(`<li><a href="#${checkAnchor(c)}"><code>${esc(c.id)}</code> [${esc(c.client ?? '—')}]</a> ${esc(c.title)}</li>`);
+  for (const [heading, list] of [['Failures', failed], ['Errored (not a verdict on the IdP)', errored]] as const) {
+    if (!list.length) continue;
+    body.push(`<div class="failure-list"><h2>${esc(heading)}</h2><ul>`);
+    for (const c of list) body.push(`<li><a href="#${checkAnchor(c)}"><code>${esc(c.id)}</code> [${esc(c.client ?? '—')}]</a> ${esc(c.title)}</li>`);
     body.push(`</ul></div>`);
   }
   body.push(`</header>`);
@@ -87,6 +99,29 @@ ${body.join('\n')}
 }
 
 /** Writes the page (creating the directory); returns the path. */
+/** failed (a rule broken, or a warning under --strict), errored (our side could not finish), setup (nothing checked), or passed. */
+function verdictOf(report: HtmlReport): 'passed' | 'failed' | 'errored' | 'setup' {
+  const s = report.summary;
+  if (report.setupError !== undefined) return 'setup';
+  if (s.failed > 0 || (report.strict && s.warnings > 0)) return 'failed';
+  if (s.errored > 0) return 'errored';
+  return 'passed';
+}
+
+function verdictText(report: HtmlReport, failed: number, errored: number): string {
+  const plural = (n: number, what: string) => `${n} ${what}${n === 1 ? '' : 's'}`;
+  switch (verdictOf(report)) {
+    case 'setup':
+      return 'Setup failed: nothing was checked';
+    case 'failed':
+      return `${plural(failed, 'check')} failed`;
+    case 'errored':
+      return `${plural(errored, 'check')} errored: the harness could not complete ${errored === 1 ? 'it' : 'them'}`;
+    case 'passed':
+      return 'All applicable checks passed';
+  }
+}
+
 export async function writeHtmlReport(file: string, report: HtmlReport, options: HtmlOptions = {}): Promise<string> {
   await mkdir(path.dirname(file), { recursive: true });
   await writeFile(file, reportToHtml(report, options), 'utf8');
@@ -103,8 +138,11 @@ function groupSection(group: string, checks: readonly HtmlCheck[], clients: stri
     `<h2>${esc(group)} <span class="tally">${[
       c.passed && `<span class="passed">${c.passed} passed</span>`,
       c.failed && `<span class="failed">${c.failed} failed</span>`,
+      c.warning && `<span class="warning">${c.warning} warning${c.warning === 1 ? '' : 's'}</span>`,
+      c.errored && `<span class="errored">${c.errored} errored</span>`,
       c['expected-failure'] && `<span class="expected-failure">${c['expected-failure']} expected</span>`,
       c.skipped && `<span class="skipped">${c.skipped} skipped</span>`,
+      c.inconclusive && `<span class="inconclusive">${c.inconclusive} inconclusive</span>`,
     ]
       .filter(Boolean)
       .join(' · ')}</span></h2>`,
@@ -120,20 +158,24 @@ function groupSection(group: string, checks: readonly HtmlCheck[], clients: stri
       out.push(`<tr class="${cls}" id="${checkAnchor(check)}" data-check="${esc(check.id)}" data-client="${esc(check.client ?? '')}" data-status="${check.status}">`);
       if (first) out.push(`<td class="check" rowspan="${rows}"><code>${esc(check.id)}</code><div class="title">${esc(check.title)}</div></td>`);
       out.push(`<td class="client">${esc(check.client ?? '—')}${check.policy ? `<div class="policy">${esc(check.policy)}</div>` : ''}</td>`);
-      const reason = check.status === 'skipped' && check.message ? `<div class="reason">${esc(check.message)}</div>` : '';
+      const reason = (check.status === 'skipped' || check.status === 'inconclusive') && check.message ? `<div class="reason">${esc(check.message)}</div>` : '';
       const note = check.status === 'passed' && check.message ? `<div class="reason">${esc(check.message)}</div>` : '';
       out.push(`<td class="result"><span class="badge ${check.status}">${STATUS_MARK[check.status]} ${STATUS_LABEL[check.status]}</span>${reason}${note}</td>`);
-      out.push(`<td class="clause">${clauseToHtml(check.clause)}</td>`);
+      out.push(`<td class="clause"><span class="level level-${check.level}" data-level="${check.level}">${check.level}</span> ${clauseToHtml(check.clause)}</td>`);
       out.push(`<td class="num">${esc(formatDuration(check.durationMs))}</td>`);
       out.push(`</tr>`);
     });
-    for (const check of sorted.filter((x) => x.status === 'failed' || x.status === 'expected-failure')) {
+    for (const check of sorted.filter((x) => DETAILED.has(x.status))) {
       out.push(`<tr class="detail status-${check.status}"><td colspan="5">${failureDetail(check)}</td></tr>`);
     }
   }
   out.push(`</tbody></table></section>`);
   return out.join('\n');
 }
+
+/** Statuses shown with their message and exchanges under the row. */
+const DETAILED: ReadonlySet<CheckStatus> = new Set(['failed', 'warning', 'errored', 'expected-failure']);
+const DETAIL_HEADING: Partial<Record<CheckStatus, string>> = { failed: 'Failed', warning: 'Warning', errored: 'Errored', 'expected-failure': 'Expected failure' };
 
 const EXCHANGES_HEADING = '\n\nHTTP exchanges (secrets redacted):\n';
 
@@ -144,7 +186,7 @@ function failureDetail(check: HtmlCheck): string {
   const text = cut >= 0 ? message.slice(0, cut) : message;
   const evidence = cut >= 0 ? splitExchanges(message.slice(cut + EXCHANGES_HEADING.length)) : [];
   const out: string[] = [`<div class="failure" id="${checkAnchor(check)}-detail">`];
-  out.push(`<h3>${esc(check.status === 'failed' ? 'Failed' : 'Expected failure')}: <code>${esc(check.id)}</code> [${esc(check.client ?? '—')}]</h3>`);
+  out.push(`<h3>${esc(DETAIL_HEADING[check.status] ?? check.status)}: <code>${esc(check.id)}</code> [${esc(check.client ?? '—')}]</h3>`);
   out.push(`<pre class="message">${esc(text)}</pre>`);
   if (evidence.length) {
     out.push(`<h4>Evidence (${evidence.length} exchange${evidence.length === 1 ? '' : 's'})</h4>`);
@@ -369,7 +411,7 @@ export function formatDuration(ms: number): string {
 }
 
 const CSS = `
-:root{--ok:#15803d;--bad:#b91c1c;--skip:#6b7280;--xf:#b45309;--line:#e5e7eb;--bg:#fff;--fg:#111827;--muted:#4b5563}
+:root{--ok:#15803d;--bad:#b91c1c;--skip:#6b7280;--xf:#b45309;--warn:#a16207;--err:#7e22ce;--inc:#0369a1;--line:#e5e7eb;--bg:#fff;--fg:#111827;--muted:#4b5563}
 *{box-sizing:border-box}
 body{margin:0;font:14px/1.45 system-ui,-apple-system,"Segoe UI",Roboto,sans-serif;color:var(--fg);background:var(--bg)}
 header.summary{padding:20px 28px 14px;border-bottom:1px solid var(--line);background:#f8fafc}
@@ -383,11 +425,13 @@ dl.facts div{display:flex;gap:6px}
 dt{color:var(--muted)}dd{margin:0;font-weight:600}
 .verdict{display:inline-block;margin:0 0 10px;padding:4px 12px;border-radius:4px;font-weight:700;color:#fff}
 .verdict-passed .verdict,.verdict.verdict-passed{background:var(--ok)}
-.verdict.verdict-failed{background:var(--bad)}
+.verdict.verdict-failed{background:var(--bad)}.verdict.verdict-errored,.verdict.verdict-setup{background:var(--err)}
+pre.setup-error{margin:0 0 10px;max-width:60rem}
 ul.counts{list-style:none;display:flex;flex-wrap:wrap;gap:10px;padding:0;margin:0 0 10px}
 .count{padding:6px 14px;border-radius:6px;border:1px solid var(--line);background:#fff;font-size:14px}
 .count b{font-size:20px;margin-right:4px}
 .count.passed b{color:var(--ok)}.count.failed b{color:var(--bad)}.count.skipped b{color:var(--skip)}.count.expected-failure b{color:var(--xf)}
+.count.warning b{color:var(--warn)}.count.errored b{color:var(--err)}.count.inconclusive b{color:var(--inc)}
 nav.toc{margin:6px 0;color:var(--muted)}nav.toc a{margin-right:8px}
 .failure-list h2{font-size:15px;margin:10px 0 4px;color:var(--bad)}.failure-list ul{margin:0;padding-left:20px}
 main{padding:0 28px 28px}
@@ -405,9 +449,12 @@ td.num,th.num{text-align:right;white-space:nowrap;color:var(--muted)}
 .badge{display:inline-block;padding:1px 8px;border-radius:10px;font-weight:600;font-size:12px;white-space:nowrap}
 .badge.passed{background:#dcfce7;color:var(--ok)}.badge.failed{background:#fee2e2;color:var(--bad)}
 .badge.skipped{background:#f3f4f6;color:var(--skip)}.badge.expected-failure{background:#fef3c7;color:var(--xf)}
+.badge.warning{background:#fef9c3;color:var(--warn)}.badge.errored{background:#f3e8ff;color:var(--err)}.badge.inconclusive{background:#e0f2fe;color:var(--inc)}
+.level{display:inline-block;padding:0 5px;border-radius:3px;border:1px solid var(--line);font-size:11px;font-weight:600;color:var(--fg)}
 tr.status-skipped td.client,tr.status-skipped td.clause{opacity:.6}
 tr.detail td{background:#fff7f7;border-left:4px solid var(--bad)}
 tr.detail.status-expected-failure td{background:#fffbeb;border-left-color:var(--xf)}
+tr.detail.status-warning td{background:#fefce8;border-left-color:var(--warn)}tr.detail.status-errored td{background:#faf5ff;border-left-color:var(--err)}
 .seed{background:#f3f4f6;border-radius:3px;padding:0 4px;color:#374151}
 pre{margin:0;white-space:pre-wrap;word-break:break-all;font:12px/1.4 ui-monospace,SFMono-Regular,Menlo,Consolas,monospace}
 pre.message{background:#fff;border:1px solid var(--line);padding:8px;border-radius:4px}

@@ -1,5 +1,5 @@
 /** report.json: pure functions from check results to the report and its text. */
-import type { CheckResult, Report, ReportSummary } from './types.ts';
+import type { CheckResult, CheckStatus, Report, ReportSummary } from './types.ts';
 
 export interface BuildReportInput {
   target: string;
@@ -7,26 +7,44 @@ export interface BuildReportInput {
   startedAt: Date | string;
   durationMs: number;
   checks: readonly CheckResult[];
-  /** Which checks keep their exchanges: default `failed` (failed and expected-failure). */
+  /** Which checks keep their exchanges: default `failed` (failed, warning, errored and expected-failure). */
   exchanges?: 'all' | 'failed' | 'none';
+  strict?: boolean;
+  setupError?: string;
 }
 
+const SUMMARY_KEY: Record<CheckStatus, keyof ReportSummary> = {
+  passed: 'passed',
+  failed: 'failed',
+  warning: 'warnings',
+  errored: 'errored',
+  skipped: 'skipped',
+  inconclusive: 'inconclusive',
+  'expected-failure': 'expectedFailures',
+};
+
+/** Statuses whose exchanges a report keeps by default: the ones a reader must be able to retrace. */
+const WITH_EXCHANGES: ReadonlySet<CheckStatus> = new Set(['failed', 'warning', 'errored', 'expected-failure']);
+
 export function summarize(checks: readonly CheckResult[]): ReportSummary {
-  const summary: ReportSummary = { passed: 0, failed: 0, skipped: 0, expectedFailures: 0 };
-  for (const c of checks) {
-    if (c.status === 'passed') summary.passed++;
-    else if (c.status === 'failed') summary.failed++;
-    else if (c.status === 'skipped') summary.skipped++;
-    else summary.expectedFailures++;
-  }
+  const summary: ReportSummary = { passed: 0, failed: 0, warnings: 0, errored: 0, skipped: 0, inconclusive: 0, expectedFailures: 0 };
+  for (const c of checks) summary[SUMMARY_KEY[c.status]]++;
   return summary;
+}
+
+/**
+ * The summary line of the terminal (CI greps it; the README documents it): every status with its
+ * count, always in this order, e.g. `80 passed, 1 failed, 2 warnings, 0 errored, 60 skipped, 3 inconclusive, 0 expected failures`.
+ */
+export function summaryLine(s: ReportSummary): string {
+  return `${s.passed} passed, ${s.failed} failed, ${s.warnings} warnings, ${s.errored} errored, ${s.skipped} skipped, ${s.inconclusive} inconclusive, ${s.expectedFailures} expected failures`;
 }
 
 export function buildReport(input: BuildReportInput): Report {
   const keep = input.exchanges ?? 'failed';
   const checks = input.checks.map((c): CheckResult => {
     const { exchanges, ...rest } = c;
-    const wanted = keep === 'all' || (keep === 'failed' && (c.status === 'failed' || c.status === 'expected-failure'));
+    const wanted = keep === 'all' || (keep === 'failed' && WITH_EXCHANGES.has(c.status));
     return wanted && exchanges?.length ? { ...rest, exchanges: [...exchanges] } : rest;
   });
   return {
@@ -35,6 +53,8 @@ export function buildReport(input: BuildReportInput): Report {
     startedAt: typeof input.startedAt === 'string' ? input.startedAt : input.startedAt.toISOString(),
     durationMs: Math.round(input.durationMs),
     summary: summarize(checks),
+    ...(input.strict && { strict: true }),
+    ...(input.setupError !== undefined && { setupError: input.setupError }),
     checks,
   };
 }

@@ -1,8 +1,10 @@
 /**
  * JUnit XML for CI (Jenkins, GitLab, GitHub test reporters), in the common Surefire/Jenkins shape:
- * testsuites > testsuite (one per group) > testcase name="id [client]" classname="group",
- * with <failure> or <skipped>. An expected failure is reported as skipped, so it does not break the build
- * but stays visible. Pure.
+ * testsuites > testsuite (one per group) > testcase name="id [client]" classname="group".
+ * failed → <failure>; errored → <error> (our side could not complete the check); skipped and
+ * inconclusive → <skipped> with the reason; an expected failure → <skipped>, so it does not break the
+ * build but stays visible; a warning passes, with the warning in <system-out> (under --strict it is a
+ * <failure>). A setup failure (nothing checked) is one testcase "setup" with an <error>. Pure.
  */
 import { formatExchanges } from '../record.ts';
 import { safeText } from '../safe-text.ts';
@@ -17,26 +19,34 @@ export function reportToJUnit(report: Report): string {
   }
   const timestamp = report.startedAt.slice(0, 19); // xs:dateTime without zone, as the JUnit schema wants
   const out: string[] = ['<?xml version="1.0" encoding="UTF-8"?>'];
-  const total = counts(report.checks);
+  const strict = report.strict === true;
+  const total = counts(report.checks, strict);
+  const setup = report.setupError === undefined ? 0 : 1;
   out.push(
     `<testsuites ${attrs({
       name: `refresh-conformance ${report.target} (${report.profile})`,
-      tests: total.tests,
+      tests: total.tests + setup,
       failures: total.failures,
-      errors: 0,
+      errors: total.errors + setup,
       // no `skipped` here: the Jenkins junit-10 schema does not allow it on <testsuites>
       time: seconds(report.durationMs),
     })}>`,
   );
   let id = 0;
+  if (report.setupError !== undefined) {
+    out.push(`  <testsuite ${attrs({ name: 'setup', tests: 1, failures: 0, errors: 1, skipped: 0, time: seconds(report.durationMs), timestamp, id: id++ })}>`);
+    out.push(`    <testcase ${attrs({ name: 'setup', classname: 'setup', time: seconds(report.durationMs) })}>`);
+    out.push(`      <error ${attrs({ message: firstLine(report.setupError), type: 'setup' })}>${escapeXml(report.setupError)}</error>`);
+    out.push('    </testcase>', '  </testsuite>');
+  }
   for (const [group, checks] of groups) {
-    const c = counts(checks);
+    const c = counts(checks, strict);
     out.push(
       `  <testsuite ${attrs({
         name: group,
         tests: c.tests,
         failures: c.failures,
-        errors: 0,
+        errors: c.errors,
         skipped: c.skipped,
         time: seconds(checks.reduce((t, x) => t + x.durationMs, 0)),
         timestamp,
@@ -47,44 +57,52 @@ export function reportToJUnit(report: Report): string {
     out.push(`      <property ${attrs({ name: 'target', value: report.target })}/>`);
     out.push(`      <property ${attrs({ name: 'profile', value: report.profile })}/>`);
     out.push(`    </properties>`);
-    for (const check of checks) out.push(...testcase(check));
+    for (const check of checks) out.push(...testcase(check, strict));
     out.push('  </testsuite>');
   }
   out.push('</testsuites>');
   return `${out.join('\n')}\n`;
 }
 
-function testcase(check: CheckResult): string[] {
+function testcase(check: CheckResult, strict: boolean): string[] {
   const name = check.client ? `${check.id} [${check.client}]` : check.id;
   const open = `    <testcase ${attrs({ name, classname: check.group, time: seconds(check.durationMs) })}`;
   const message = check.message ?? '';
+  const detail = () => {
+    const lines = [`${check.title} (${check.clause}, ${check.level})`, message];
+    if (check.exchanges?.length) lines.push('', formatExchanges(check.exchanges));
+    return escapeXml(lines.join('\n'));
+  };
+  const outcome = (element: 'failure' | 'error', type: string) => [
+    `${open}>`,
+    `      <${element} ${attrs({ message: firstLine(message), type })}>${detail()}</${element}>`,
+    '    </testcase>',
+  ];
   switch (check.status) {
     case 'passed':
       return [`${open}/>`];
     case 'skipped':
-    case 'inconclusive':
-    case 'warning':
       return [`${open}>`, `      <skipped ${attrs({ message })}/>`, '    </testcase>'];
+    case 'inconclusive':
+      return [`${open}>`, `      <skipped ${attrs({ message: `inconclusive: ${message}` })}/>`, '    </testcase>'];
     case 'expected-failure':
       return [`${open}>`, `      <skipped ${attrs({ message: `expected failure: ${message}` })}/>`, '    </testcase>'];
+    case 'warning':
+      if (strict) return outcome('failure', check.clause);
+      return [`${open}>`, `      <system-out>${escapeXml(`warning: `)}${detail()}</system-out>`, '    </testcase>'];
     case 'errored':
-    case 'failed': {
-      const detail = [`${check.title} (${check.clause})`, message];
-      if (check.exchanges?.length) detail.push('', formatExchanges(check.exchanges));
-      return [
-        `${open}>`,
-        `      <failure ${attrs({ message: firstLine(message), type: check.clause })}>${escapeXml(detail.join('\n'))}</failure>`,
-        '    </testcase>',
-      ];
-    }
+      return outcome('error', 'errored');
+    case 'failed':
+      return outcome('failure', check.clause);
   }
 }
 
-function counts(checks: readonly CheckResult[]): { tests: number; failures: number; skipped: number } {
+function counts(checks: readonly CheckResult[], strict: boolean): { tests: number; failures: number; errors: number; skipped: number } {
   return {
     tests: checks.length,
-    failures: checks.filter((c) => c.status === 'failed').length,
-    skipped: checks.filter((c) => c.status === 'skipped' || c.status === 'expected-failure').length,
+    failures: checks.filter((c) => c.status === 'failed' || (strict && c.status === 'warning')).length,
+    errors: checks.filter((c) => c.status === 'errored').length,
+    skipped: checks.filter((c) => c.status === 'skipped' || c.status === 'inconclusive' || c.status === 'expected-failure').length,
   };
 }
 

@@ -46,7 +46,15 @@ const C = {
   band: '#f8fafc',
   text: '#111827',
   muted: '#4b5563',
-  status: { passed: '#15803d', failed: '#b91c1c', skipped: '#6b7280', 'expected-failure': '#b45309' } as Record<string, string>,
+  status: {
+    passed: '#15803d',
+    failed: '#b91c1c',
+    warning: '#a16207',
+    errored: '#7e22ce',
+    skipped: '#6b7280',
+    inconclusive: '#0369a1',
+    'expected-failure': '#b45309',
+  } as Record<string, string>,
 };
 
 /** Tick steps the axis may use, in seconds. */

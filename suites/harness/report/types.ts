@@ -30,10 +30,14 @@ export interface CheckResult {
   exchanges?: Exchange[];
 }
 
+/** How many checks ended in each status (every status, always present). */
 export interface ReportSummary {
   passed: number;
   failed: number;
+  warnings: number;
+  errored: number;
   skipped: number;
+  inconclusive: number;
   expectedFailures: number;
 }
 
@@ -46,5 +50,9 @@ export interface Report {
   startedAt: string;
   durationMs: number;
   summary: ReportSummary;
+  /** --strict: warnings fail the run (and are failures in JUnit). */
+  strict?: boolean;
+  /** Why nothing was checked (unreachable issuer, invalid discovery, no browser): the run's setup failed. */
+  setupError?: string;
   checks: CheckResult[];
 }

@@ -269,7 +269,7 @@ describe('runs', () => {
       const r = await cli(['--target', target, '--check', 'rotation.new-token-each-refresh', '--report-dir', out], { NO_COLOR: '1', FORCE_COLOR: '1' });
       expect(r.code).toBe(1);
       expect(r.stdout).toMatch(/^✗ rotation\.new-token-each-refresh \[mobile\]$/m);
-      expect(r.stdout).toContain('expected: refresh #1 to return a new refresh_token (rotation declared on)');
+      expect(r.stdout).toContain('expected: refresh #1 (rotation declared on): a refresh_token in the token response');
       expect(r.stdout).toMatch(/\n0 passed, 3 failed, 0 warnings, 0 errored, \d+ skipped, 0 inconclusive, 0 expected failures \(/);
       expect(r.stdout).not.toContain('\x1b['); // NO_COLOR wins over FORCE_COLOR
       const json = JSON.parse(await readFile(path.join(out, 'report.json'), 'utf8')) as { summary: { failed: number } };

@@ -22,14 +22,19 @@ export interface InteropRun {
   concurrency: number;
 }
 
-export async function runInterop(targetFile: string, env: Env, extraExpected: readonly ExpectedFailure[] = []): Promise<InteropRun> {
+export async function runInterop(
+  targetFile: string,
+  env: Env,
+  extraExpected: readonly ExpectedFailure[] = [],
+  options: { concurrency?: number } = {},
+): Promise<InteropRun> {
   const target = await loadTarget(targetFile, env);
   if (target.kind !== 'remote') throw new Error(`${targetFile}: expected a remote target`);
   const started = performance.now();
   const environment = await openEnvironment(target);
   try {
     const plan = planChecks({ profile: target.profile, clients: target.clients, clock: target.clock });
-    const concurrency = concurrencyFor(environment);
+    const concurrency = options.concurrency ?? concurrencyFor(environment);
     const raw = await runAll(plan, environment, concurrency);
     const wallMs = Math.round(performance.now() - started);
     const expected = [...target.expectedFailures, ...extraExpected];

@@ -19,7 +19,7 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { isRefreshPolicy, parseProfile, type Profile } from '../mock-idp/profile/index.ts';
 import { CHECKS, type CheckClient } from '../suites/checks/index.ts';
-import { margin } from '../suites/checks/util.ts';
+import { realMargin as checksRealMargin } from '../suites/checks/util.ts';
 
 /** 90 days → 12 s. With the floors, the longest check (Mobile idle gap) waits 18 s. */
 export const CI_SCALE = 1 / 648_000;
@@ -28,7 +28,7 @@ export const FLOORS = { ssoSession: 8, refreshToken: 8, accessToken: 4 } as cons
 
 /** The checks' slack around a boundary on a real clock. */
 export function realMargin(seconds: number): number {
-  return margin({ clock: { kind: 'real', wait: async () => undefined } }, seconds);
+  return checksRealMargin(seconds);
 }
 
 function scaled(seconds: number, scale: number, floor: number): number {

@@ -2,12 +2,10 @@
 import { isRefreshPolicy, type Policy, type RefreshPolicy } from '../../mock-idp/profile/index.ts';
 import type { ApplicabilityInput, CheckContext } from './types.ts';
 
-/** Slack around a boundary: exact on the mock's clock, generous on a real one (network, skew). */
-export function margin(t: Pick<CheckContext, 'clock'>, lifetime: number): number {
-  return t.clock.kind === 'mock' ? 1 : realMargin(lifetime);
-}
-
-/** A real clock's slack around a boundary of `lifetime`: also the upper bound checks declare in waits(). */
+/**
+ * The slack checks declare in waits() and applicability for a boundary of `lifetime` on a real clock
+ * (an upper bound of what timing.ts adds: the whole-second second and the measured jitter).
+ */
 export function realMargin(lifetime: number): number {
   return Math.max(2, Math.ceil(lifetime * 0.1));
 }

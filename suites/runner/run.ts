@@ -2,7 +2,7 @@
  * Running check instances. A failing check yields a result, never an exception: the run goes
  * on, and the report is written whatever the target does.
  */
-import { CheckFailure, CheckSkip } from '../checks/expect.ts';
+import { CheckFailure, CheckInconclusive, CheckSkip } from '../checks/expect.ts';
 import { HarnessError, SkipError } from '../harness/errors.ts';
 import { createHttp, type Http } from '../harness/http.ts';
 import { formatExchanges, type Exchange } from '../harness/record.ts';
@@ -116,6 +116,7 @@ export async function runInstance(instance: CheckInstance, env: RunEnvironment):
     const timeline = run?.timeline ?? [];
     const recorded = run?.recorder.exchanges ?? [];
     if (e instanceof CheckSkip || e instanceof SkipError) return done('skipped', e.message, { timeline });
+    if (e instanceof CheckInconclusive) return done('inconclusive', e.message, { timeline });
     if (e instanceof CheckFailure) {
       const exchanges = e.exchanges.length ? e.exchanges : recorded.slice(-3);
       return done('failed', failureMessage(instance, e.expected, e.seen, exchanges), { timeline, exchanges: [...recorded] });

@@ -82,7 +82,7 @@ export function formatRun(run: InteropRun, title: string, options: { verbose?: b
   const count = (s: InstanceResult['status']) => run.results.filter((r) => r.status === s).length;
   const lines = [
     `${title}: ${run.target.issuer} (profile ${run.target.profile.name})`,
-    `  ${count('passed')} passed, ${count('failed')} failed, ${count('expected-failure')} expected failures, ${count('skipped')} skipped`,
+    `  ${count('passed')} passed, ${count('failed')} failed, ${count('errored')} errored, ${count('inconclusive')} inconclusive, ${count('expected-failure')} expected failures, ${count('skipped')} skipped`,
     `  wall time ${(run.wallMs / 1000).toFixed(1)} s; longest check wait ${run.longestWaitSeconds} s; planned waits add up to ${run.summedWaitSeconds} s (concurrency ${run.concurrency})`,
   ];
   for (const r of run.results) {

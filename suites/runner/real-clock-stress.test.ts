@@ -63,4 +63,11 @@ describe('the catalogue on a real clock, lifetimes of 3, 4 and 6 s, every core b
     expect(bad).toEqual([]);
     for (const { run } of runs) expect(count(run, 'passed')).toBeGreaterThan(30);
   });
+
+  test('every time-based check ran: nothing is skipped for want of clock time', () => {
+    const tooLong = runs.flatMap(({ seconds, run }) =>
+      run.results.filter((r) => r.status === 'skipped' && /maxWaitSeconds|real-time wait/.test(r.message ?? '')).map((r) => `[${seconds} s] ${key(r)}`),
+    );
+    expect(tooLong).toEqual([]);
+  });
 });

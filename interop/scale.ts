@@ -5,9 +5,9 @@
  * Scaling rule (see docs/README-issue5.md "Scaled lifetimes"):
  *   - every lifetime is multiplied by `scale` and rounded;
  *   - the SSO session and refresh-token lifetimes get a floor of 8 s, access and ID tokens one of 4 s:
- *     the checks keep a real-clock margin of max(2 s, 10 %) around each boundary, and the sliding
- *     check refreshes at half the shorter of (lifetime, SSO session); 8 s leaves 2 s between that
- *     refresh's renewed expiry and the probe, enough for whole-second `iat`/`exp` rounding and load;
+ *     with 8 s the windows the time-based checks probe (README "The real clock": whole-second
+ *     bounds from measured times, plus the measured jitter) stay wider than their margins under load;
+ *     `realMargin` (max(2 s, 10 %)) is what checks declare in waits() and applicability;
  *   - a lifetime longer than the SSO session in the real profile stays longer than the scaled
  *     session by the checks' margin plus 2 s (so "refresh after the SSO session ended" can be
  *     observed), and one shorter stays no longer than the session;

@@ -13,8 +13,6 @@ import { aliveUntil, deadFrom, secs, type Issued } from '../checks/timing.ts';
 import { isRefreshPolicy, type Profile, type RefreshPolicy } from '../../mock-idp/profile/index.ts';
 
 interface Family {
-  /** The login's code exchange: a fixed expiry counts from here. */
-  first: Issued;
   /** The SSO session is surely active until, and surely over from (logout ends it at once). */
   ssoActiveUntil: number;
   ssoEndedFrom: number;
@@ -36,7 +34,7 @@ export function createTokenLives(profile: Profile, policy: CheckContext['policy'
   return {
     loggedIn(startedAt: number, t: Tokens): void {
       if (!p || !t.refresh_token) return;
-      const family: Family = { first: t, ssoActiveUntil: startedAt + S - 1, ssoEndedFrom: t.receivedAt + S + 1 };
+      const family: Family = { ssoActiveUntil: startedAt + S - 1, ssoEndedFrom: t.receivedAt + S + 1 };
       families.push(family);
       lives.set(t.refresh_token, { issued: t, family });
     },
@@ -45,7 +43,7 @@ export function createTokenLives(profile: Profile, policy: CheckContext['policy'
       if (!p || !life || t.status !== 200) return;
       const renews = p.expiry === 'sliding' && (!ssoMatters || ssoSurelyActive(life.family, t.receivedAt));
       if (t.refresh_token && t.refresh_token !== presented) {
-        // A new token: a fixed one keeps the family's first expiry; a sliding one counts from now if surely renewed.
+        // A new token: a fixed one keeps the family's first expiry (the presented one's); a sliding one counts from now if surely renewed.
         lives.set(t.refresh_token, { issued: p.expiry === 'fixed' || !renews ? life.issued : t, family: life.family });
       } else if (renews) {
         life.issued = t;

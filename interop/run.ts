@@ -22,14 +22,19 @@ export interface InteropRun {
   concurrency: number;
 }
 
-export async function runInterop(targetFile: string, env: Env, extraExpected: readonly ExpectedFailure[] = []): Promise<InteropRun> {
+export async function runInterop(
+  targetFile: string,
+  env: Env,
+  extraExpected: readonly ExpectedFailure[] = [],
+  options: { concurrency?: number } = {},
+): Promise<InteropRun> {
   const target = await loadTarget(targetFile, env);
   if (target.kind !== 'remote') throw new Error(`${targetFile}: expected a remote target`);
   const started = performance.now();
   const environment = await openEnvironment(target);
   try {
     const plan = planChecks({ profile: target.profile, clients: target.clients, clock: target.clock });
-    const concurrency = concurrencyFor(environment);
+    const concurrency = options.concurrency ?? concurrencyFor(environment);
     const raw = await runAll(plan, environment, concurrency);
     const wallMs = Math.round(performance.now() - started);
     const expected = [...target.expectedFailures, ...extraExpected];
@@ -77,7 +82,7 @@ export function formatRun(run: InteropRun, title: string, options: { verbose?: b
   const count = (s: InstanceResult['status']) => run.results.filter((r) => r.status === s).length;
   const lines = [
     `${title}: ${run.target.issuer} (profile ${run.target.profile.name})`,
-    `  ${count('passed')} passed, ${count('failed')} failed, ${count('expected-failure')} expected failures, ${count('skipped')} skipped`,
+    `  ${count('passed')} passed, ${count('failed')} failed, ${count('errored')} errored, ${count('inconclusive')} inconclusive, ${count('expected-failure')} expected failures, ${count('skipped')} skipped`,
     `  wall time ${(run.wallMs / 1000).toFixed(1)} s; longest check wait ${run.longestWaitSeconds} s; planned waits add up to ${run.summedWaitSeconds} s (concurrency ${run.concurrency})`,
   ];
   for (const r of run.results) {

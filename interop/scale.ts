@@ -5,9 +5,9 @@
  * Scaling rule (see docs/README-issue5.md "Scaled lifetimes"):
  *   - every lifetime is multiplied by `scale` and rounded;
  *   - the SSO session and refresh-token lifetimes get a floor of 8 s, access and ID tokens one of 4 s:
- *     the checks keep a real-clock margin of max(2 s, 10 %) around each boundary, and the sliding
- *     check refreshes at half the shorter of (lifetime, SSO session); 8 s leaves 2 s between that
- *     refresh's renewed expiry and the probe, enough for whole-second `iat`/`exp` rounding and load;
+ *     with 8 s the windows the time-based checks probe (README "The real clock": whole-second
+ *     bounds from measured times, plus the measured jitter) stay wider than their margins under load;
+ *     `realMargin` (max(2 s, 10 %)) is what checks declare in waits() and applicability;
  *   - a lifetime longer than the SSO session in the real profile stays longer than the scaled
  *     session by the checks' margin plus 2 s (so "refresh after the SSO session ended" can be
  *     observed), and one shorter stays no longer than the session;
@@ -19,7 +19,7 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { isRefreshPolicy, parseProfile, type Profile } from '../mock-idp/profile/index.ts';
 import { CHECKS, type CheckClient } from '../suites/checks/index.ts';
-import { margin } from '../suites/checks/util.ts';
+import { realMargin as checksRealMargin } from '../suites/checks/util.ts';
 
 /** 90 days → 12 s. With the floors, the longest check (Mobile idle gap) waits 18 s. */
 export const CI_SCALE = 1 / 648_000;
@@ -28,7 +28,7 @@ export const FLOORS = { ssoSession: 8, refreshToken: 8, accessToken: 4 } as cons
 
 /** The checks' slack around a boundary on a real clock. */
 export function realMargin(seconds: number): number {
-  return margin({ clock: { kind: 'real', wait: async () => undefined } }, seconds);
+  return checksRealMargin(seconds);
 }
 
 function scaled(seconds: number, scale: number, floor: number): number {

@@ -1,5 +1,5 @@
 /**
- * npm run interop:oidc-provider -- [--scale 0.0001] [--port 0] [--dir DIR] [--run]
+ * npm run interop:oidc-provider -- [--scale 0.0001 | --lifetimes 4] [--port 0] [--dir DIR] [--run]
  *
  * Serves node-oidc-provider configured for the TelenorID+ policies with lifetimes scaled by --scale,
  * writes the scaled profile and a target file for it, and prints how to run the suites against it
@@ -19,6 +19,8 @@ Serves node-oidc-provider 9 on 127.0.0.1, configured to implement the TelenorID+
 (one client per policy) with lifetimes scaled down, and writes profile.json + target.json for it.
 
   --scale S    lifetime scale, e.g. 0.0001 or 1/648000 (default 1/648000: 90 d -> 12 s); floors apply
+  --lifetimes N  instead of --scale: refresh tokens of N s (3N where they outlive the SSO session),
+               an SSO session of 2N s (a real-clock stress of the suites' timing)
   --port N     port on 127.0.0.1 (default 0: a free one)
   --dir DIR    where to write profile.json and target.json (default: a new temp dir)
   --run        run the suites against it (npm run conformance) with
@@ -29,8 +31,18 @@ Serves node-oidc-provider 9 on 127.0.0.1, configured to implement the TelenorID+
 `;
 
 let options;
+let lifetimes: number | undefined;
 try {
-  options = parseLauncherArgs(process.argv.slice(2));
+  // --lifetimes is this launcher's own; the rest are the shared launcher options.
+  const argv = process.argv.slice(2);
+  const at = argv.indexOf('--lifetimes');
+  if (at >= 0) {
+    lifetimes = Number(argv[at + 1]);
+    if (!Number.isInteger(lifetimes) || lifetimes < 1) throw new Error(`--lifetimes must be a whole number of seconds >= 1, got ${argv[at + 1]}`);
+    argv.splice(at, 2);
+  }
+  options = parseLauncherArgs(argv);
+  if (lifetimes !== undefined && options.scale !== undefined) throw new Error('--lifetimes and --scale exclude each other');
 } catch (e) {
   process.stderr.write(`interop:oidc-provider: ${(e as Error).message}\n\n${HELP}`);
   process.exit(2);
@@ -43,6 +55,7 @@ if (options.help) {
 const running = await startOidcProvider({
   port: options.port,
   ...(options.scale !== undefined && { scale: options.scale }),
+  ...(lifetimes !== undefined && { lifetimes }),
   onServerError: (e) => process.stderr.write(`interop:oidc-provider: server_error: ${e.stack ?? String(e)}\n`),
 });
 const dir = options.dir ?? (await mkdtemp(path.join(tmpdir(), 'interop-oidc-provider-')));
@@ -69,6 +82,6 @@ if (options.json) {
     dir,
     expectedFailuresFile: EXPECTED_FAILURES_FILE,
     close: running.close,
-    announce: `running the suites (scale ${formatScale(options.scale ?? CI_SCALE)})...`,
+    announce: `running the suites (${lifetimes !== undefined ? `lifetimes of ${lifetimes} s` : `scale ${formatScale(options.scale ?? CI_SCALE)}`})...`,
   });
 }

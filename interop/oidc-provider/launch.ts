@@ -28,6 +28,7 @@ import type { AddressInfo } from 'node:net';
 import OidcProvider from 'oidc-provider';
 import { isRefreshPolicy, loadProfile, type Policy, type Profile } from '../../mock-idp/profile/index.ts';
 import { CI_SCALE, scaleProfile, type TargetFileClient } from '../scale.ts';
+import { withLifetimesOf } from '../wall-clock-mock/profile.ts';
 import { createMemoryAdapter } from './adapter.ts';
 import { clientsForProfile, isNativeClientType } from '../clients.ts';
 
@@ -56,6 +57,8 @@ const Provider = OidcProvider as new (issuer: string, configuration: Configurati
 export interface StartOidcProviderOptions {
   /** Lifetime scale (see interop/scale.ts); default CI_SCALE (90 d → 12 s). */
   scale?: number;
+  /** Instead of a scale: refresh-token lifetimes of this many seconds (wall-clock-mock/profile.ts withLifetimesOf). */
+  lifetimes?: number;
   /** Default 0: a free port. */
   port?: number;
   /** Loopback only; default 127.0.0.1. */
@@ -85,7 +88,7 @@ export async function startOidcProvider(options: StartOidcProviderOptions = {}):
   const host = options.host ?? '127.0.0.1';
   if (!/^(127\.\d+\.\d+\.\d+|localhost|::1)$/.test(host)) throw new Error(`host must be a loopback address, got ${host}`);
   const base = options.profile ?? (await loadProfile('telenorid-plus'));
-  const profile = scaleProfile(base, options.scale ?? CI_SCALE);
+  const profile = options.lifetimes !== undefined ? withLifetimesOf(base, options.lifetimes) : scaleProfile(base, options.scale ?? CI_SCALE);
 
   const clients = clientsForProfile(profile, () => randomBytes(24).toString('base64url'));
   const policyOf = new Map<string, Policy>(clients.map((c) => [c.id, profile.policies[c.policy]!]));

@@ -19,6 +19,11 @@ import { loadExpectedFailures } from './target.ts';
 const CLI = fileURLToPath(new URL('./cli.ts', import.meta.url));
 /** Beyond the longest wait: ~100 logins through HTML pages, refreshes, process start-up, CI noise. */
 const OVERHEAD_MS = 15_000;
+/**
+ * Checks at once: enough to overlap the waits, few enough that a login through its HTML pages is not
+ * queued behind 60 others (a login's length counts against the SSO windows the timed checks probe).
+ */
+const CONCURRENCY = 16;
 
 interface Ready {
   issuer: string;
@@ -38,7 +43,7 @@ describe('node-oidc-provider 9 as a target (TelenorID+ policies, scaled lifetime
     dir = await mkdtemp(path.join(tmpdir(), 'interop-oidc-provider-'));
     expected = await loadExpectedFailures();
     server = await spawnLauncher<Ready>(CLI, ['--dir', dir]);
-    run = await runInterop(server.info.targetFile, { ...process.env, ...server.info.env }, expected);
+    run = await runInterop(server.info.targetFile, { ...process.env, ...server.info.env }, expected, { concurrency: CONCURRENCY });
     console.log(formatRun(run, 'node-oidc-provider 9'));
   }, 120_000);
 

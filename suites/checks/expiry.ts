@@ -1,7 +1,8 @@
 /** Lifetimes: fixed versus sliding refresh-token expiry, expired tokens, access-token expires_in. */
-import { expectRefused, expectSuccess, expectThat, givenRefreshToken, refreshTokenOf } from './expect.ts';
-import type { ApplicabilityInput, Check, CheckContext } from './types.ts';
-import { days, interactive, margin, realMargin, rp, whenRefresh } from './util.ts';
+import { describe, expectRefused, expectSuccess, expectThat, fail, givenRefreshToken, refreshTokenOf } from './expect.ts';
+import type { ApplicabilityInput, Check, CheckContext, LoginSession, Tokens } from './types.ts';
+import { aimInside, aliveUntil, deadFrom, secs, ssoActiveUntil, unlessPast, waitUntil } from './timing.ts';
+import { days, interactive, realMargin, rp, whenRefresh } from './util.ts';
 import type { RefreshPolicy } from '../../mock-idp/profile/index.ts';
 
 /**
@@ -18,18 +19,52 @@ function successor(r: { refresh_token?: string }, presented: string): string {
   return typeof r.refresh_token === 'string' && r.refresh_token !== '' ? r.refresh_token : presented;
 }
 
-/** Log in, wait to the midpoint and refresh: the common start of the expiry checks. */
-async function refreshAtMidpoint(t: CheckContext) {
+/** The last moment the first refresh surely renews the login's token: inside its life, and the SSO session where renewal needs it. */
+function renewableUntil(t: CheckContext, session: LoginSession, L: number): number {
+  const alive = aliveUntil(session.tokens, L);
+  return t.profile.refreshAfterSsoEnd === 'new-refresh-token' ? alive : Math.min(alive, ssoActiveUntil(t, session));
+}
+
+/** Whole seconds as days(), measured ones to a tenth. */
+const shown = (seconds: number): string => (Number.isInteger(seconds) ? days(seconds) : secs(seconds));
+
+/**
+ * Log in, wait and refresh: the common start of the expiry checks. `midpoint`: halfway into the
+ * lifetime; `window`: for a probe between the first token's end and the renewed one's, as late as the
+ * token surely renews (less the clock's jitter) on a real clock, so the window is as wide as the
+ * lifetime allows, and checked wide enough before any wait.
+ */
+async function refreshAt(t: CheckContext, when: 'midpoint' | 'window') {
   const p = rp(t);
   const L = p.lifetimeSeconds;
-  const t1 = midpoint(p, t);
-  const { tokens } = await t.login({ offline: true });
+  const session = await t.login({ offline: true });
+  const { tokens } = session;
   const rt0 = givenRefreshToken(tokens, 'the code exchange');
-  await t.clock.wait(t1, `${days(t1)} into the ${days(L)} lifetime`);
+  const until = renewableUntil(t, session, L);
+  const latest = until - t.clock.jitter();
+  const mid = tokens.receivedAt + midpoint(p, t);
+  // Windowed probes on a real clock refresh as late as the token surely renews: the widest window
+  // absorbs late timers. The mock's clock is exact: halfway (as the report draws it), or later if
+  // halfway leaves no window (the probe needs the renewed end 2 s past the first).
+  const windowed = t.clock.kind === 'real' ? latest : Math.max(mid, tokens.receivedAt + 2);
+  const at = Math.min(latest, when === 'window' ? windowed : mid);
+  // Windowed probes: after the first token surely died, before the renewed one may (its request leaves at `at`).
+  if (when === 'window') aimInside(t, deadFrom(tokens, L), at + L - 1, `lifetime ${secs(L)}`);
+  const t1 = Math.max(0, at - tokens.receivedAt);
+  await waitUntil(t, at, `${shown(t1)} into the ${days(L)} lifetime`);
   const r1 = await t.refresh(rt0);
-  expectSuccess(r1, `the refresh after ${days(t1)}`);
+  if (r1.status !== 200) unlessPast(r1, until, `the refresh after ${secs(t1)}`);
+  expectSuccess(r1, `the refresh after ${shown(t1)}`);
   t.note({ kind: 'refresh' });
-  return { p, L, t1, rt0, r1 };
+  return { p, L, t1, tokens, rt0, r1 };
+}
+
+/** Probe inside the window between the first token's end and the renewed one's (measured): the moment, and its bounds. */
+async function waitIntoWindow(t: CheckContext, tokens: Tokens, r1: Tokens, L: number, why: string): Promise<number> {
+  const renewedAlive = aliveUntil(r1, L);
+  const aim = aimInside(t, deadFrom(tokens, L), renewedAlive, `lifetime ${secs(L)}`);
+  await waitUntil(t, aim, why);
+  return renewedAlive;
 }
 
 export const expiryChecks: Check[] = [
@@ -68,9 +103,11 @@ export const expiryChecks: Check[] = [
       const p = rp(t);
       const { tokens } = await t.login({ offline: true });
       const rt = givenRefreshToken(tokens, 'the code exchange');
-      await t.clock.wait(p.lifetimeSeconds - margin(t, p.lifetimeSeconds), `until just before the ${days(p.lifetimeSeconds)} lifetime ends`);
+      const until = aliveUntil(tokens, p.lifetimeSeconds);
+      await waitUntil(t, until - t.clock.jitter(), `until just before the ${days(p.lifetimeSeconds)} lifetime ends`);
       const r = await t.refresh(rt);
       t.note({ kind: 'refresh', label: 'just before expiry' });
+      if (r.status !== 200) unlessPast(r, until, 'the refresh just before expiry');
       expectSuccess(r, `the refresh just before the ${days(p.lifetimeSeconds)} lifetime ends (${p.expiry})`);
     },
   },
@@ -86,12 +123,14 @@ export const expiryChecks: Check[] = [
       return p.lifetimeSeconds + realMargin(p.lifetimeSeconds);
     },
     async run(t) {
-      const { L, t1, rt0, r1 } = await refreshAtMidpoint(t);
+      const { L, t1, tokens, rt0, r1 } = await refreshAt(t, 'window');
       const rt1 = successor(r1, rt0);
-      await t.clock.wait(L + margin(t, L) - t1, `until ${days(L)} after the first issue`);
+      // Probe while a token the refresh had renewed would still live: a refusal there tells fixed from sliding.
+      const renewedAlive = await waitIntoWindow(t, tokens, r1, L, `until ${days(L)} after the first issue`);
       const late = await t.refresh(rt1);
       t.note({ kind: 'rejected', label: 'fixed expiry' });
-      expectRefused(late, `the refresh token ${days(L)} after first issue (fixed expiry: refreshing at ${days(t1)} must not extend it)`, r1);
+      if (late.status !== 200) unlessPast(late, renewedAlive, 'the probe after the first lifetime');
+      expectRefused(late, `the refresh token ${days(L)} after first issue (fixed expiry: refreshing at ${shown(t1)} must not extend it)`, r1);
     },
   },
   {
@@ -106,15 +145,14 @@ export const expiryChecks: Check[] = [
       return p.lifetimeSeconds + realMargin(p.lifetimeSeconds);
     },
     async run(t) {
-      const { p, L, t1, rt0, r1 } = await refreshAtMidpoint(t);
-      const rt1 = p.rotation ? refreshTokenOf(r1, `the refresh after ${days(t1)} (rotation declared)`) : successor(r1, rt0);
-      // Probe after the first token's end (L) but before the renewed one's (t1 + L): the slack
-      // must stay inside that window, however generous a real clock's margin is.
-      const slackInside = Math.max(1, Math.min(margin(t, L), Math.floor(t1 / 2)));
-      await t.clock.wait(L + slackInside - t1, `past the first token's ${days(L)} lifetime`);
+      const { p, L, t1, tokens, rt0, r1 } = await refreshAt(t, 'window');
+      const rt1 = p.rotation ? refreshTokenOf(r1, `the refresh after ${shown(t1)} (rotation declared)`) : successor(r1, rt0);
+      // Probe after the first token surely died, before the renewed one may (both measured).
+      const renewedAlive = await waitIntoWindow(t, tokens, r1, L, `past the first token's ${days(L)} lifetime`);
       const r2 = await t.refresh(rt1);
       t.note({ kind: 'refresh', label: 'after first lifetime' });
-      expectSuccess(r2, `the refreshed token after the first ${days(L)} lifetime (sliding: refreshed at ${days(t1)}, so valid until ${days(t1 + L)})`);
+      if (r2.status !== 200) unlessPast(r2, renewedAlive, 'the refresh after the first lifetime');
+      expectSuccess(r2, `the refreshed token after the first ${days(L)} lifetime (sliding: refreshed at ${shown(t1)}, so valid until ${shown(t1 + L)})`);
     },
   },
   {
@@ -129,9 +167,9 @@ export const expiryChecks: Check[] = [
       return midpoint(p, i) + p.lifetimeSeconds + realMargin(p.lifetimeSeconds);
     },
     async run(t) {
-      const { L, rt0, r1 } = await refreshAtMidpoint(t);
+      const { L, rt0, r1 } = await refreshAt(t, 'midpoint');
       const rt1 = successor(r1, rt0);
-      await t.clock.wait(L + margin(t, L), `an idle gap longer than ${days(L)}`);
+      await waitUntil(t, deadFrom(r1, L), `an idle gap longer than ${days(L)}`);
       const late = await t.refresh(rt1);
       t.note({ kind: 'rejected', label: 'expired' });
       expectRefused(late, `the refresh token after ${days(L)} without use`);

@@ -1,12 +1,17 @@
 /** SSO-dependent reissue: new refresh tokens only while the SSO session is active (where declared). */
 import { describe, expectRefused, expectSuccess, expectThat, givenRefreshToken, refreshTokenOf } from './expect.ts';
 import type { Answer, Check, CheckContext } from './types.ts';
-import { days, margin, realMargin, rp, whenRefresh } from './util.ts';
+import { aimInside, aliveUntil, secs, ssoActiveUntil, ssoEndedFrom, unlessPast, waitUntil } from './timing.ts';
+import { days, realMargin, rp, whenRefresh } from './util.ts';
 
-/** The first refresh after the SSO session ended, and the presented token afterwards, as the profile declares. */
-async function expectAfterSsoEnd(t: CheckContext, rt: string, how: string, before: Answer[]): Promise<void> {
+/**
+ * The first refresh after the SSO session ended, and the presented token afterwards, as the profile
+ * declares. `alive`: the last moment the presented token surely lives; a refusal after it proves nothing.
+ */
+async function expectAfterSsoEnd(t: CheckContext, rt: string, alive: number, how: string, before: Answer[]): Promise<void> {
   const p = rp(t);
   const r = await t.refresh(rt);
+  if (r.status !== 200) unlessPast(r, alive, `a refresh after ${how}`);
   const { refreshAfterSsoEnd: rule, presentedTokenAfterSsoEnd: presented } = t.profile;
   if (rule === 'invalid_grant') {
     expectRefused(r, `a refresh after ${how} (profile: refused once the SSO session ended)`, ...before);
@@ -25,6 +30,7 @@ async function expectAfterSsoEnd(t: CheckContext, rt: string, how: string, befor
     r,
   );
   const again = await t.refresh(rt);
+  if (again.status !== 200) unlessPast(again, alive, `the presented refresh token again after ${how}`);
   if (presented === 'usable-until-expiry') {
     expectSuccess(again, `the presented refresh token after ${how} (profile: usable-until-expiry, until its own expiry)`);
   } else {
@@ -43,11 +49,15 @@ export const ssoChecks: Check[] = [
     waits: (i) => Math.floor(Math.min(i.profile.ssoSessionLifetimeSeconds, rp(i).lifetimeSeconds) / 2),
     async run(t) {
       const p = rp(t);
-      const { tokens } = await t.login({ offline: true });
+      const session = await t.login({ offline: true });
+      const { tokens } = session;
       const rt = givenRefreshToken(tokens, 'the code exchange');
       const mid = Math.floor(Math.min(t.profile.ssoSessionLifetimeSeconds, p.lifetimeSeconds) / 2);
-      await t.clock.wait(mid, `${days(mid)} into the SSO session`);
+      // Halfway, but surely inside both the session and the token's life (measured).
+      const until = Math.min(ssoActiveUntil(t, session), aliveUntil(tokens, p.lifetimeSeconds));
+      await waitUntil(t, Math.min(tokens.receivedAt + mid, until - t.clock.jitter()), `${days(mid)} into the SSO session`);
       const r = await t.refresh(rt);
+      if (r.status !== 200 || typeof r.refresh_token !== 'string') unlessPast(r, until, 'the refresh during the SSO session');
       expectSuccess(r, 'a refresh during the SSO session');
       refreshTokenOf(r, 'a refresh during the SSO session');
     },
@@ -65,7 +75,7 @@ export const ssoChecks: Check[] = [
       const rt = givenRefreshToken(session.tokens, 'the code exchange');
       await t.logout(session);
       t.note({ kind: 'logout' });
-      await expectAfterSsoEnd(t, rt, 'logout', [session.tokens]);
+      await expectAfterSsoEnd(t, rt, aliveUntil(session.tokens, rp(t).lifetimeSeconds), 'logout', [session.tokens]);
     },
   },
   {
@@ -81,11 +91,16 @@ export const ssoChecks: Check[] = [
     ),
     waits: (i) => i.profile.ssoSessionLifetimeSeconds + realMargin(i.profile.ssoSessionLifetimeSeconds),
     async run(t) {
-      const { tokens } = await t.login({ offline: true });
+      const session = await t.login({ offline: true });
+      const { tokens } = session;
       const rt = givenRefreshToken(tokens, 'the code exchange');
       const S = t.profile.ssoSessionLifetimeSeconds;
-      await t.clock.wait(S + margin(t, S), `the ${days(S)} SSO session to end`);
-      await expectAfterSsoEnd(t, rt, `the ${days(S)} SSO session ended`, [tokens]);
+      const L = rp(t).lifetimeSeconds;
+      // After the session surely ended, while the token surely lives (both measured).
+      const alive = aliveUntil(tokens, L);
+      const aim = aimInside(t, ssoEndedFrom(t, session), alive, `SSO session ${secs(S)}, token lifetime ${secs(L)}`);
+      await waitUntil(t, aim, `the ${days(S)} SSO session to end`);
+      await expectAfterSsoEnd(t, rt, alive, `the ${days(S)} SSO session ended`, [tokens]);
     },
   },
 ];

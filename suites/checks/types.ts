@@ -33,6 +33,14 @@ export interface Answer {
 }
 
 export interface Tokens extends Answer {
+  /** When the request left, and when its response arrived, in seconds on the check's clock (CheckClock.now): the server issued the tokens in between. */
+  sentAt: number;
+  receivedAt: number;
+  /**
+   * Set on a real clock when the SSO session a new refresh token depends on may have ended while this
+   * request was under way: a failure that cites this answer is inconclusive instead (runner/token-lives.ts).
+   */
+  unjudgeable?: string;
   access_token?: string;
   refresh_token?: string;
   id_token?: string;
@@ -42,6 +50,8 @@ export interface Tokens extends Answer {
 
 export interface LoginSession {
   tokens: Tokens;
+  /** When the login began (check's clock): the SSO session started no earlier. */
+  startedAt: number;
   /** Driver state needed to log this session out (cookie jar, id_token). */
   handle: unknown;
 }
@@ -52,12 +62,7 @@ export interface CheckContext {
   client: CheckClient;
   /** Other clients of the target (for cross-client checks). */
   otherClients: CheckClient[];
-  clock: {
-    kind: 'mock' | 'real';
-    wait(seconds: number, why: string): Promise<void>;
-    /** The target's time (Unix seconds): the mock's clock for a mock clock, the harness's for a real one (util.ts targetNow). */
-    now?(): Promise<number>;
-  };
+  clock: CheckClock;
   /** Interactive login through the target's login driver, then the code exchange. */
   login(options?: { offline?: boolean; scope?: string }): Promise<LoginSession>;
   refresh(refreshToken: string, options?: { scope?: string; omitAuth?: boolean; wrongSecret?: boolean; as?: CheckClient }): Promise<Tokens>;
@@ -74,6 +79,21 @@ export interface CheckContext {
   note(event: TimelineEvent): void;
   /** Sends N refresh requests at once. */
   refreshConcurrently(refreshToken: string, n: number): Promise<Tokens[]>;
+}
+
+/** How a check reads and lets pass time: the mock's virtual clock, or the measured real one. */
+export interface CheckClock {
+  kind: 'mock' | 'real';
+  /** Seconds on the check's clock: the mock's time since the check began, or measured monotonic time. */
+  now(): number;
+  /**
+   * Slack for scheduling around a computed boundary: 0 on the mock clock (exact), on a real clock
+   * 0.5 s plus the longest round trip this check measured so far.
+   */
+  jitter(): number;
+  wait(seconds: number, why: string): Promise<void>;
+  /** The target's time (Unix seconds): the mock's clock for a mock clock, the harness's for a real one (util.ts targetNow). */
+  targetTime?(): Promise<number>;
 }
 
 export interface TimelineEvent {

@@ -3,12 +3,10 @@ import { isRefreshPolicy, type Policy, type RefreshPolicy } from '../../mock-idp
 import { inconclusive } from './expect.ts';
 import type { ApplicabilityInput, CheckContext } from './types.ts';
 
-/** Slack around a boundary: exact on the mock's clock, generous on a real one (network, skew). */
-export function margin(t: Pick<CheckContext, 'clock'>, lifetime: number): number {
-  return t.clock.kind === 'mock' ? 1 : realMargin(lifetime);
-}
-
-/** A real clock's slack around a boundary of `lifetime`: also the upper bound checks declare in waits(). */
+/**
+ * The slack checks declare in waits() and applicability for a boundary of `lifetime` on a real clock
+ * (an upper bound of what timing.ts adds: the whole-second second and the measured jitter).
+ */
 export function realMargin(lifetime: number): number {
   return Math.max(2, Math.ceil(lifetime * 0.1));
 }
@@ -51,7 +49,7 @@ export function days(seconds: number): string {
 
 /** The target's time in Unix seconds: the mock's clock for a mock clock, the harness's for a real one. */
 export async function targetNow(t: Pick<CheckContext, 'clock'>): Promise<number> {
-  if (t.clock.now) return t.clock.now();
+  if (t.clock.targetTime) return t.clock.targetTime();
   if (t.clock.kind === 'real') return Math.floor(Date.now() / 1000);
   return inconclusive('the mock clock cannot be read: no time to judge against');
 }

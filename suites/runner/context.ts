@@ -17,6 +17,8 @@ import { isRefreshPolicy } from '../../mock-idp/profile/index.ts';
 import { clientSecrets, targetSecrets, type Target, type TargetClient } from '../harness/target.ts';
 import type { Connection } from './connection.ts';
 import { asCheckClient } from './plan.ts';
+import { createTokenLives } from './token-lives.ts';
+import { inconclusive } from '../checks/expect.ts';
 
 /** A timeline event with what the harness saw: token fingerprints, declared expiries, error codes (report/timeline.ts). */
 export interface TimelineEntry extends TimelineEvent, TimelineDetails {
@@ -35,11 +37,11 @@ function answer(r: HttpResult): Answer {
   return { status: r.response.status, headers: r.response.headers, body, exchange: r.exchange };
 }
 
-function tokens(r: HttpResult): Tokens {
+function tokens(r: HttpResult, sentAt: number, receivedAt: number): Tokens {
   const a = answer(r);
   const b = a.body ?? {};
   const str = (k: string) => (typeof b[k] === 'string' ? (b[k] as string) : undefined);
-  const t: Tokens = { ...a };
+  const t: Tokens = { ...a, sentAt, receivedAt };
   const at = str('access_token');
   const rt = str('refresh_token');
   const id = str('id_token');
@@ -84,6 +86,19 @@ export function createCheckRun(o: ContextOptions): CheckRun {
   });
   let elapsed = 0;
   const { timeline, record, note, book } = createTimeline(target, client, () => elapsed);
+  // The check's clock: the mock's virtual time, or measured time (monotonic) on a real one.
+  const origin = performance.now();
+  const now = (): number => (clock.kind === 'mock' ? elapsed : (performance.now() - origin) / 1000);
+  let longestRoundTrip = 0;
+  const lives = createTokenLives(target.profile, client.policyRules, now);
+  /** Sends a token request, noting when it left and when its answer came (the server issued in between). */
+  const timed = async (send: () => Promise<HttpResult>): Promise<Tokens> => {
+    const sentAt = now();
+    const r = await send();
+    const receivedAt = now();
+    longestRoundTrip = Math.max(longestRoundTrip, receivedAt - sentAt);
+    return remember(tokens(r, sentAt, receivedAt));
+  };
 
   const loginDriver = createLoginDriver(target.login, { issuer: conn.issuer, ...(conn.username !== undefined && { defaultUsername: conn.username }) });
   const logoutDriver = createLogoutDriver(target.logout, {
@@ -106,13 +121,20 @@ export function createCheckRun(o: ContextOptions): CheckRun {
   const refresh: CheckContext['refresh'] = async (rt, opt = {}) => {
     let c = resolve(opt.as);
     if (opt.wrongSecret) c = { ...c, secret: `${c.secret ?? ''}-wrong` };
-    const r = await oauth.refresh(http, conn.endpoints, c, rt, {
-      ...(opt.scope !== undefined && { scope: opt.scope }),
-      ...(opt.omitAuth && { auth: 'none' as const }),
-      ...(o.signal && { signal: o.signal }),
-    });
-    const t = remember(tokens(r));
+    const t = await timed(() =>
+      oauth.refresh(http, conn.endpoints, c, rt, {
+        ...(opt.scope !== undefined && { scope: opt.scope }),
+        ...(opt.omitAuth && { auth: 'none' as const }),
+        ...(o.signal && { signal: o.signal }),
+      }),
+    );
     record(book.refreshed(rt, t));
+    // Time only moves when a check waits on the mock's clock: nothing there ends by accident.
+    const refusal = clock.kind === 'real' ? lives.refusalUnjudgeable(rt, t) : undefined;
+    const sso = clock.kind === 'real' ? lives.ssoUnjudgeable(rt, t) : undefined;
+    lives.refreshed(rt, t);
+    if (refusal !== undefined) inconclusive(refusal);
+    if (sso !== undefined) t.unjudgeable = sso;
     return t;
   };
 
@@ -123,12 +145,16 @@ export function createCheckRun(o: ContextOptions): CheckRun {
     otherClients: o.otherClients.map(asCheckClient),
     clock: {
       kind: clock.kind,
+      now,
+      jitter: () => (clock.kind === 'mock' ? 0 : 0.5 + longestRoundTrip),
       async wait(seconds, why) {
-        await clock.wait(seconds, why, { ...(o.signal && { signal: o.signal }) });
+        // The mock's clock moves in whole seconds: fractional waits add up, the mock moves by the seconds they cross.
+        const by = clock.kind === 'mock' ? Math.floor(elapsed + seconds) - Math.floor(elapsed) : seconds;
+        await clock.wait(by, why, { ...(o.signal && { signal: o.signal }) });
         elapsed += seconds;
         record({ kind: 'wait', label: why, seconds });
       },
-      async now() {
+      async targetTime() {
         if (clock.kind === 'real' || !control) return Math.floor(Date.now() / 1000);
         // Advancing by nothing reads the mock's clock through the one control both transports offer.
         const r: unknown = await control.advance(0);
@@ -140,6 +166,7 @@ export function createCheckRun(o: ContextOptions): CheckRun {
     async login(opt = {}) {
       const { redirectUri } = client;
       if (redirectUri === undefined) throw new SetupError('TARGET_INVALID', `client ${client.id} has no redirectUri, so it cannot log in`);
+      const startedAt = now();
       const base = (opt.scope ?? client.scope).split(' ').filter(Boolean);
       const offline = target.profile.offlineAccessScope;
       const scope = [...new Set(opt.offline ? [...base, offline] : base.filter((s) => s !== offline))].join(' ');
@@ -159,17 +186,16 @@ export function createCheckRun(o: ContextOptions): CheckRun {
         ...(opt.offline && { prompt: 'consent' }),
       });
       const result = await loginDriver.login(http, { authorizationUrl, redirectUri, state, ...(o.signal && { signal: o.signal }) });
-      const r = await oauth.exchangeCode(http, conn.endpoints, client, { code: result.code, codeVerifier: pkce.verifier });
-      const t = remember(tokens(r));
+      const t = await timed(() => oauth.exchangeCode(http, conn.endpoints, client, { code: result.code, codeVerifier: pkce.verifier }));
       record(book.loggedIn(t));
+      lives.loggedIn(startedAt, t);
       const handle: SessionHandle = { cookieJar: result.cookieJar, ...(t.id_token !== undefined && { idToken: t.id_token }) };
-      return { tokens: t, handle };
+      return { tokens: t, handle, startedAt };
     },
     refresh,
     refreshConcurrently: (rt, n) => Promise.all(Array.from({ length: n }, () => refresh(rt))),
     async clientCredentials(opt = {}) {
-      const r = await oauth.clientCredentials(http, conn.endpoints, client, { ...(opt.scope !== undefined && { scope: opt.scope }) });
-      return remember(tokens(r));
+      return timed(() => oauth.clientCredentials(http, conn.endpoints, client, { ...(opt.scope !== undefined && { scope: opt.scope }) }));
     },
     has: (endpoint) => Boolean(conn.endpoints[endpoint]),
     async revoke(token, hint) {
@@ -194,6 +220,7 @@ export function createCheckRun(o: ContextOptions): CheckRun {
         state: oauth.randomValue(),
       });
       record(book.loggedOut());
+      lives.loggedOut();
     },
     async verifyIdToken(idToken) {
       // Judge signature, iss and aud only: time claims are token-endpoint.id-token-times' condition (against

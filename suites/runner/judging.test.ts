@@ -22,6 +22,8 @@ function answer(status: number, body: Record<string, unknown> | undefined, heade
     headers: new Headers({ 'content-type': 'application/json', 'cache-control': 'no-store', pragma: 'no-cache', ...headers }),
     body,
     exchange: { method: 'POST', url: 'https://idp.test/token', requestHeaders: [], startedAt: '', durationMs: 0 },
+    sentAt: 0,
+    receivedAt: 0,
   };
   for (const k of ['access_token', 'refresh_token', 'id_token', 'scope'] as const) if (typeof body?.[k] === 'string') a[k] = body[k] as string;
   if (typeof body?.expires_in === 'number') a.expires_in = body.expires_in;
@@ -57,8 +59,8 @@ function context(s: Script): CheckContext {
     policy: profile.policies[policyName]!,
     client,
     otherClients: [],
-    clock: { kind: 'mock', wait: async () => undefined, now: async () => s.now ?? 1_000_000 },
-    login: async () => ({ tokens: (s.login ?? (() => ok()))(), handle: undefined }),
+    clock: { kind: 'mock', wait: async () => undefined, now: () => 0, jitter: () => 0, targetTime: async () => s.now ?? 1_000_000 },
+    login: async () => ({ tokens: (s.login ?? (() => ok()))(), startedAt: 0, handle: undefined }),
     refresh: async (rt, o) => (s.refresh ?? (() => ok()))(rt, ++calls, o),
     clientCredentials: async () => ok(),
     has: (e) => (s.has ?? []).includes(e),

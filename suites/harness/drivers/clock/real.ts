@@ -43,7 +43,8 @@ export function createRealClock(options: RealClockOptions): Clock {
       for (;;) {
         const left = end - Date.now();
         if (left <= 0) return;
-        options.onProgress?.({ why, totalSeconds: seconds, secondsLeft: Math.ceil(left / 1000) });
+        // Unrounded, like totalSeconds: the printer rounds both alike (a 2.4 s wait is not "3 s left").
+        options.onProgress?.({ why, totalSeconds: seconds, secondsLeft: left / 1000 });
         await sleep(Math.min(left, every), signal);
       }
     },

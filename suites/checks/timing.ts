@@ -39,9 +39,16 @@ export function secs(seconds: number): string {
   return `${Number.isInteger(seconds) ? seconds : seconds.toFixed(1)} s`;
 }
 
-/** Lets time pass until `at` on the check's clock (at once if that is already past; again if a timer fired early). */
+/**
+ * Lets time pass until `at` on the check's clock (at once if that is already past; again if a timer
+ * fired early, a few times at most: a clock whose waits do not move its time is our bug, never a hang).
+ */
 export async function waitUntil(t: Pick<CheckContext, 'clock'>, at: number, why: string): Promise<void> {
-  for (let left = at - t.clock.now(); left > 1e-6; left = at - t.clock.now()) await t.clock.wait(left, why);
+  let left = at - t.clock.now();
+  for (let tries = 0; left > 1e-6; tries++, left = at - t.clock.now()) {
+    if (tries === 5) throw new Error(`the check's clock did not reach ${secs(at)} after 5 waits (${secs(left)} left): ${why}`);
+    await t.clock.wait(left, why);
+  }
 }
 
 /**

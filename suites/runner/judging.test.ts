@@ -53,15 +53,18 @@ function context(s: Script): CheckContext {
   const policyName = s.policy ?? 'Confidential';
   let calls = 0;
   let introspections = 0;
+  let elapsed = 0;
+  const stamp = (t: Tokens): Tokens => ({ ...t, sentAt: elapsed, receivedAt: elapsed });
   const client: CheckClient = { id: 'c', auth: 'client_secret_basic', redirectUri: 'https://rp.test/cb', policy: policyName, scope: 'openid profile', ...s.client };
   return {
     profile,
     policy: profile.policies[policyName]!,
     client,
     otherClients: [],
-    clock: { kind: 'mock', wait: async () => undefined, now: () => 0, jitter: () => 0, targetTime: async () => s.now ?? 1_000_000 },
-    login: async () => ({ tokens: (s.login ?? (() => ok()))(), startedAt: 0, handle: undefined }),
-    refresh: async (rt, o) => (s.refresh ?? (() => ok()))(rt, ++calls, o),
+    clock: { kind: 'mock', wait: async (seconds) => void (elapsed += seconds), now: () => elapsed, jitter: () => 0, targetTime: async () => (s.now ?? 1_000_000) + Math.floor(elapsed) },
+    // Answers arrive at once on this clock: sent and received now.
+    login: async () => ({ tokens: stamp((s.login ?? (() => ok()))()), startedAt: elapsed, handle: undefined }),
+    refresh: async (rt, o) => stamp((s.refresh ?? (() => ok()))(rt, ++calls, o)),
     clientCredentials: async () => ok(),
     has: (e) => (s.has ?? []).includes(e),
     revoke: async () => (s.revoke ?? (() => answer(200, undefined)))(),

@@ -38,14 +38,14 @@ function mapPolicies(profile: Profile, f: (p: Policy) => Policy): Profile {
   return { ...profile, policies: Object.fromEntries(Object.entries(profile.policies).map(([k, p]) => [k, f(p)])) };
 }
 
-function withoutGuard(b: Behaviour, name: RefreshGuard['name']): RefreshGuard[] {
+function withoutGuard(b: Behaviour, name: RefreshGuard['name']): readonly RefreshGuard[] {
   return b.refreshGuards.filter((g) => g.name !== name);
 }
 
 /** Each defect as a change to the correct behaviour. */
 const apply: Record<Defect, (b: Behaviour) => Behaviour> = {
   'no-rotation': (b) => ({ ...b, profile: mapPolicies(b.profile, (p) => (p.refresh ? { ...p, rotation: false } : p)) }),
-  'old-token-still-valid': (b) => ({ ...b, retiresRotatedToken: false }),
+  'old-token-still-valid': (b) => ({ ...b, retiredByRotation: () => [] }),
   'no-reuse-detection': (b) => ({ ...b, profile: { ...b.profile, reuseOfRotatedToken: 'reject' } }),
   'refresh-without-offline-access': (b) => ({
     ...b,
@@ -75,7 +75,14 @@ const apply: Record<Defect, (b: Behaviour) => Behaviour> = {
   'invalid-client-as-400-without-auth-check': (b) => ({ ...b, refreshRequiresClientAuth: false }),
   'cross-client-refresh': (b) => ({ ...b, refreshGuards: withoutGuard(b, 'client-binding') }),
   'scope-widening-accepted': (b) => ({ ...b, refreshGuards: withoutGuard(b, 'scope') }),
-  'non-atomic-rotation': (b) => ({ ...b, atomicRefresh: false }),
+  'non-atomic-rotation': (b) => ({
+    ...b,
+    // Yield to the event loop between decision and change: concurrent refreshes all pass the guards.
+    commitStep: async (change) => {
+      await new Promise((r) => setTimeout(r, 0));
+      return b.commitStep(change);
+    },
+  }),
   'revoked-token-still-works': (b) => ({ ...b, revocationRevokesFamily: false }),
   'introspection-says-active-after-revoke': (b) => ({ ...b, introspectionSeesRevocation: false }),
   'id-token-sub-changes': (b) => ({ ...b, refreshIdTokenSubject: (sub) => `${b.refreshIdTokenSubject(sub)}-changed` }),

@@ -5,7 +5,7 @@
  * and never branch on whether one was replaced.
  */
 import { type Policy, type Profile, isRefreshPolicy } from './profile/index.ts';
-import { correctRefreshRules, type RefreshRules } from './profile/model.ts';
+import { correctRefreshRules, isAlive, type FamilyRecord, type RefreshRules, type TokenRecord } from './profile/model.ts';
 import type { OAuthErrorCode } from './errors.ts';
 
 export type { RefreshGuard } from './profile/model.ts';
@@ -22,10 +22,12 @@ export interface Behaviour extends RefreshRules {
   commitStep<T>(change: () => T): T | Promise<T>;
   /** Confidential clients must authenticate for the refresh grant (RFC 6749 §6). */
   refreshRequiresClientAuth: boolean;
-  /** RFC 7009 revocation of a refresh token revokes its family. */
-  revocationRevokesFamily: boolean;
-  /** Introspection reports revoked tokens inactive (RFC 7662 §2.2). */
-  introspectionSeesRevocation: boolean;
+  /** The families an RFC 7009 revocation of one of the family's refresh tokens revokes (§2.1: its own). */
+  revokedByRevocation<F extends FamilyRecord>(family: F): F[];
+  /** Introspection of an unexpired refresh token: active unless retired or revoked (RFC 7662 §2.2). */
+  refreshTokenActive(record: TokenRecord, family: FamilyRecord): boolean;
+  /** Introspection of an unexpired access token: active unless revoked (RFC 7662 §2.2). */
+  accessTokenActive(token: { revokedAt?: number }): boolean;
   /** The sub claim of an ID token issued by the refresh grant (OIDC Core §12.2: unchanged). */
   refreshIdTokenSubject(sub: string): string;
   /** Access-token lifetime actually used, from the declared one. */
@@ -45,8 +47,9 @@ export function correctBehaviour(profile: Profile): Behaviour {
     ...correctRefreshRules,
     commitStep: (change) => change(),
     refreshRequiresClientAuth: true,
-    revocationRevokesFamily: true,
-    introspectionSeesRevocation: true,
+    revokedByRevocation: (family) => [family],
+    refreshTokenActive: isAlive,
+    accessTokenActive: (token) => token.revokedAt === undefined,
     refreshIdTokenSubject: (sub) => sub,
     accessTokenLifetime: (declared) => declared,
     errorCode: (code) => code,

@@ -83,8 +83,13 @@ const apply: Record<Defect, (b: Behaviour) => Behaviour> = {
       return b.commitStep(change);
     },
   }),
-  'revoked-token-still-works': (b) => ({ ...b, revocationRevokesFamily: false }),
-  'introspection-says-active-after-revoke': (b) => ({ ...b, introspectionSeesRevocation: false }),
+  'revoked-token-still-works': (b) => ({ ...b, revokedByRevocation: () => [] }),
+  'introspection-says-active-after-revoke': (b) => ({
+    ...b,
+    // Only the revocation marks are overlooked: rotation and consumption still count.
+    refreshTokenActive: (record, family) => b.refreshTokenActive(record, { ...family, revokedAt: undefined }) || record.state === 'revoked',
+    accessTokenActive: () => true,
+  }),
   'id-token-sub-changes': (b) => ({ ...b, refreshIdTokenSubject: (sub) => `${b.refreshIdTokenSubject(sub)}-changed` }),
   'access-token-lifetime-wrong': (b) => ({ ...b, accessTokenLifetime: (declared) => b.accessTokenLifetime(declared) * 2 }),
 };

@@ -163,6 +163,11 @@ function inGrace(profile: Profile, record: TokenRecord, family: FamilyRecord, no
   );
 }
 
+/** A token its IdP still honours: neither retired nor in a revoked family (its expiry aside). */
+export function isAlive(record: TokenRecord, family: FamilyRecord): boolean {
+  return record.state === 'active' && family.revokedAt === undefined;
+}
+
 export const correctRefreshRules: RefreshRules = {
   refreshGuards,
   retiredByRotation: (family) => family.tokens.filter((t) => t.state === 'active'),
@@ -320,7 +325,7 @@ export function replay(profile: Profile, policyName: string, events: readonly Mo
       [...tokens].map(([id, { record, family }]) => {
         const expired = record.state === 'active' && at >= record.expiresAt;
         const state = expired ? 'expired' : record.state;
-        return [id, { state, expiresAt: record.expiresAt, alive: state === 'active' && family.revokedAt === undefined }];
+        return [id, { state, expiresAt: record.expiresAt, alive: !expired && isAlive(record, family) }];
       }),
     );
   const push = (event: number, at: number, outcome: Outcome, family?: ModelFamily) =>

@@ -20,8 +20,8 @@ export interface Behaviour extends RefreshRules {
    * step without yielding to the event loop and concurrent refreshes have one winner.
    */
   commitStep<T>(change: () => T): T | Promise<T>;
-  /** Confidential clients must authenticate for the refresh grant (RFC 6749 §6). */
-  refreshRequiresClientAuth: boolean;
+  /** Must a confidential client authenticate for this grant? (RFC 6749 §3.2.1, §6: always.) */
+  confidentialMustAuthenticate(grantType: string): boolean;
   /** The families an RFC 7009 revocation of one of the family's refresh tokens revokes (§2.1: its own). */
   revokedByRevocation<F extends FamilyRecord>(family: F): F[];
   /** Introspection of an unexpired refresh token: active unless retired or revoked (RFC 7662 §2.2). */
@@ -46,7 +46,7 @@ export function correctBehaviour(profile: Profile): Behaviour {
       grantType === 'authorization_code' && isRefreshPolicy(policy) && scope.includes(profile.offlineAccessScope),
     ...correctRefreshRules,
     commitStep: (change) => change(),
-    refreshRequiresClientAuth: true,
+    confidentialMustAuthenticate: () => true,
     revokedByRevocation: (family) => [family],
     refreshTokenActive: isAlive,
     accessTokenActive: (token) => token.revokedAt === undefined,

@@ -72,7 +72,10 @@ const apply: Record<Defect, (b: Behaviour) => Behaviour> = {
   'ignores-sso-logout': (b) => ({ ...b, profile: { ...b.profile, refreshAfterSsoEnd: 'new-refresh-token', presentedTokenAfterSsoEnd: 'usable-until-expiry' } }),
   'missing-no-store': (b) => ({ ...b, noStore: false }),
   'wrong-error-code': (b) => ({ ...b, errorCode: (code) => (code === 'invalid_grant' ? 'invalid_request' : b.errorCode(code)) }),
-  'invalid-client-as-400-without-auth-check': (b) => ({ ...b, refreshRequiresClientAuth: false }),
+  'invalid-client-as-400-without-auth-check': (b) => ({
+    ...b,
+    confidentialMustAuthenticate: (grantType) => grantType !== 'refresh_token' && b.confidentialMustAuthenticate(grantType),
+  }),
   'cross-client-refresh': (b) => ({ ...b, refreshGuards: withoutGuard(b, 'client-binding') }),
   'scope-widening-accepted': (b) => ({ ...b, refreshGuards: withoutGuard(b, 'scope') }),
   'non-atomic-rotation': (b) => ({

@@ -1,7 +1,7 @@
 /**
  * The mock IdP's expectations, written once and run over three transports (handler.test.ts,
  * msw.test.ts, http.test.ts). Every number comes from the profile object, so the same
- * expectations follow telenorid-plus, erp-net and the variants built here.
+ * expectations follow telenorid-plus, erp-net and the profile variants (profile/variants.ts).
  * Time moves only through idp.control.advance (the clock is frozen otherwise).
  */
 import { afterEach, describe, expect, it } from 'vitest';

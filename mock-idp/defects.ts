@@ -47,7 +47,7 @@ function mapPolicies(profile: Profile, f: (p: Policy) => Policy): Profile {
   return { ...profile, policies: Object.fromEntries(Object.entries(profile.policies).map(([k, p]) => [k, f(p)])) };
 }
 
-function withoutGuard(b: Behaviour, name: RefreshGuard['name']): RefreshGuard[] {
+function withoutGuard(b: Behaviour, name: RefreshGuard['name']): readonly RefreshGuard[] {
   return b.refreshGuards.filter((g) => g.name !== name);
 }
 
@@ -59,7 +59,7 @@ function reshape(b: Behaviour, f: (r: TokenEndpointResponse) => TokenEndpointRes
 /** Each defect as a change to the correct behaviour. */
 const apply: Record<Defect, (b: Behaviour) => Behaviour> = {
   'no-rotation': (b) => ({ ...b, profile: mapPolicies(b.profile, (p) => (p.refresh ? { ...p, rotation: false } : p)) }),
-  'old-token-still-valid': (b) => ({ ...b, retiresRotatedToken: false }),
+  'old-token-still-valid': (b) => ({ ...b, retiredByRotation: () => [] }),
   'no-reuse-detection': (b) => ({ ...b, profile: { ...b.profile, reuseOfRotatedToken: 'reject' } }),
   'refresh-without-offline-access': (b) => ({
     ...b,
@@ -86,12 +86,27 @@ const apply: Record<Defect, (b: Behaviour) => Behaviour> = {
   'ignores-sso-logout': (b) => ({ ...b, profile: { ...b.profile, refreshAfterSsoEnd: 'new-refresh-token', presentedTokenAfterSsoEnd: 'usable-until-expiry' } }),
   'missing-no-store': (b) => ({ ...b, noStore: false }),
   'wrong-error-code': (b) => ({ ...b, errorCode: (code) => (code === 'invalid_grant' ? 'invalid_request' : b.errorCode(code)) }),
-  'invalid-client-as-400-without-auth-check': (b) => ({ ...b, refreshRequiresClientAuth: false }),
+  'invalid-client-as-400-without-auth-check': (b) => ({
+    ...b,
+    confidentialMustAuthenticate: (grantType) => grantType !== 'refresh_token' && b.confidentialMustAuthenticate(grantType),
+  }),
   'cross-client-refresh': (b) => ({ ...b, refreshGuards: withoutGuard(b, 'client-binding') }),
   'scope-widening-accepted': (b) => ({ ...b, refreshGuards: withoutGuard(b, 'scope') }),
-  'non-atomic-rotation': (b) => ({ ...b, atomicRefresh: false }),
-  'revoked-token-still-works': (b) => ({ ...b, revocationRevokesFamily: false }),
-  'introspection-says-active-after-revoke': (b) => ({ ...b, introspectionSeesRevocation: false }),
+  'non-atomic-rotation': (b) => ({
+    ...b,
+    // Yield to the event loop between decision and change: concurrent refreshes all pass the guards.
+    commitStep: async (change) => {
+      await new Promise((r) => setTimeout(r, 0));
+      return b.commitStep(change);
+    },
+  }),
+  'revoked-token-still-works': (b) => ({ ...b, revokedByRevocation: () => [] }),
+  'introspection-says-active-after-revoke': (b) => ({
+    ...b,
+    // Only the revocation marks are overlooked: rotation and consumption still count.
+    refreshTokenActive: (record, family) => b.refreshTokenActive(record, { ...family, revokedAt: undefined }) || record.state === 'revoked',
+    accessTokenActive: () => true,
+  }),
   'id-token-sub-changes': (b) => ({ ...b, refreshIdTokenSubject: (sub) => `${b.refreshIdTokenSubject(sub)}-changed` }),
   'access-token-lifetime-wrong': (b) => ({ ...b, accessTokenLifetime: (declared) => b.accessTokenLifetime(declared) * 2 }),
   'no-pragma': (b) => reshape(b, ({ headers: { pragma: _dropped, ...headers }, ...r }) => ({ ...r, headers })),

@@ -82,7 +82,8 @@ export async function createMockIdp(options: MockIdpOptions): Promise<MockIdp> {
   const issuerPath = new URL(issuer).pathname.replace(/\/$/, '');
   const defective = withDefects(options.defects ?? [])(correctBehaviour(options.profile));
   const behaviour = options.behaviour ? options.behaviour(defective) : defective;
-  const clients = options.clients ?? fixtureClients(options.profile);
+  // The clients of the profile served, like every grant: a defect that lets a policy refresh lets its client use the grant.
+  const clients = options.clients ?? fixtureClients(behaviour.profile);
   const users = options.users ?? fixtureUsers();
   const testMode = options.testMode ?? false;
   const ctx: IdpContext = {

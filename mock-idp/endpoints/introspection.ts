@@ -19,12 +19,11 @@ export async function introspection(ctx: IdpContext, request: Request): Promise<
   if (!token) throw invalidRequest('token is required');
   const hash = hashToken(token);
   const now = ctx.clock.now();
-  const honoursRevocation = ctx.behaviour.introspectionSeesRevocation;
   const caller = auth.client;
   const mayKnow = (clientId: string) => clientId === caller.id || caller.resourceServer === true;
 
   const at = ctx.store.accessTokens.get(hash);
-  if (at && mayKnow(at.clientId) && (at.revokedAt === undefined || !honoursRevocation) && now < at.expiresAt) {
+  if (at && mayKnow(at.clientId) && ctx.behaviour.accessTokenActive(at) && now < at.expiresAt) {
     return jsonNoStore({
       active: true,
       token_type: 'Bearer',
@@ -39,10 +38,7 @@ export async function introspection(ctx: IdpContext, request: Request): Promise<
   const rt = ctx.store.refreshTokens.get(hash);
   const family = rt ? ctx.store.families.get(rt.familyId) : undefined;
   if (rt && family && mayKnow(rt.clientId) && now < rt.expiresAt) {
-    const usable = rt.state === 'active' && family.revokedAt === undefined;
-    // With the defect, only the revocation marks are overlooked; rotation and consumption still count.
-    const revokedOnly = rt.state === 'revoked' || (rt.state === 'active' && family.revokedAt !== undefined);
-    if (usable || (!honoursRevocation && revokedOnly)) {
+    if (ctx.behaviour.refreshTokenActive(rt, family)) {
       return jsonNoStore({
         active: true,
         token_type: 'refresh_token',

@@ -20,10 +20,8 @@ export async function revocation(ctx: IdpContext, request: Request): Promise<Res
   const at = ctx.store.accessTokens.get(hash);
   const owner = rt?.clientId ?? at?.clientId;
   if (owner !== undefined && owner !== client.id) throw invalidGrant('the token was issued to another client');
-  if (rt && ctx.behaviour.revocationRevokesFamily) {
-    const family = ctx.store.families.get(rt.familyId);
-    if (family) ctx.store.revokeFamily(family, now, 'revoked by the client (RFC 7009)');
-  }
+  const family = rt && ctx.store.families.get(rt.familyId);
+  for (const f of family ? ctx.behaviour.revokedByRevocation(family) : []) ctx.store.revokeFamily(f, now, 'revoked by the client (RFC 7009)');
   if (at && at.revokedAt === undefined) at.revokedAt = now;
   return new Response(null, { status: 200, headers: { 'cache-control': 'no-store', pragma: 'no-cache' } });
 }

@@ -16,12 +16,7 @@ export async function token(ctx: IdpContext, request: Request): Promise<Response
   if (!grantType) throw invalidRequest('grant_type is required');
   const handler = grants.get(grantType);
   if (!handler) throw new OAuthError('unsupported_grant_type', `grant_type ${grantType} is not supported`);
-  const auth = authenticateClient(
-    request,
-    params,
-    ctx.clients,
-    grantType !== 'refresh_token' || ctx.behaviour.refreshRequiresClientAuth,
-  );
+  const auth = authenticateClient(request, params, ctx.clients, ctx.behaviour.confidentialMustAuthenticate(grantType));
   if (!(auth.client.grantTypes as string[]).includes(grantType)) {
     throw unauthorizedClient(`client is not allowed the ${grantType} grant`);
   }

@@ -1,13 +1,14 @@
 /**
- * grant_type=refresh_token (RFC 6749 §6), exactly per profile: guard clauses (behaviour.ts),
- * then the pure decision (refresh-rules.ts), applied without yielding so that of concurrent
- * refreshes of one token exactly one wins.
+ * grant_type=refresh_token (RFC 6749 §6), exactly per profile: the refresh model's step
+ * (profile/model.ts) decides, with the behaviour's rules; this grant applies the decision to the
+ * store, including a family revocation the decision asks for, without yielding between decision
+ * and change so that of concurrent refreshes of one token exactly one wins.
  */
 import { hashToken } from '../crypto.ts';
-import { invalidGrant, invalidRequest, unauthorizedClient } from '../errors.ts';
+import { OAuthError, invalidGrant, invalidRequest, unauthorizedClient } from '../errors.ts';
 import { scopeList, type Params } from '../http.ts';
 import { isRefreshPolicy } from '../profile/index.ts';
-import { decideRefresh } from '../refresh-rules.ts';
+import { commitRefresh, decideRefresh, type Accepted } from '../profile/model.ts';
 import { sessionActive } from '../store.ts';
 import type { IdpContext } from '../context.ts';
 import type { MockClient } from '../fixtures.ts';
@@ -27,63 +28,39 @@ export async function handler(ctx: IdpContext, client: MockClient, params: Param
   const record = store.refreshTokens.get(hashToken(token));
   if (!record) throw invalidGrant('unknown refresh token');
   const family = store.families.get(record.familyId)!;
-  let now = ctx.clock.now();
-  for (const guard of behaviour.refreshGuards) {
-    const error = guard.check({ store, profile, client, record, family, now, requestedScope });
-    if (error) throw error;
+  const decided = ctx.clock.now();
+  const ssoActive = sessionActive(store.sessions.get(family.sid), decided);
+  const decision = decideRefresh({ profile, policy, clientId: client.id, record, family, now: decided, requestedScope, ssoActive }, behaviour);
+  if (decision.kind === 'refuse') {
+    // Reuse detection: the refusal revokes the family (and the grant's access tokens) here, visibly.
+    if (decision.revokeFamily !== undefined) store.revokeFamily(family, decided, decision.revokeFamily);
+    throw new OAuthError(decision.error, decision.reason);
   }
-  const outcome = decideRefresh({
-    profile,
-    policy,
-    family,
-    now,
-    ssoActive: sessionActive(store.sessions.get(family.sid), now),
-  });
-  if (outcome.kind === 'refuse') throw invalidGrant(outcome.reason);
 
-  // Everything above ran without an await: the check and the state change below are one step.
-  if (!behaviour.atomicRefresh) {
-    await new Promise((r) => setTimeout(r, 0));
-    now = ctx.clock.now();
-  }
-  const response: Record<string, unknown> = {};
-  switch (outcome.kind) {
-    case 'rotate': {
-      if (behaviour.retiresRotatedToken) {
-        for (const t of family.tokens) {
-          if (t.state === 'active') {
-            t.state = 'rotated';
-            t.retiredAt = now;
-          }
-        }
-      }
-      const rt = newRefreshToken(behaviour.refreshTokenBytes);
-      store.addRefreshToken({
-        hash: rt.hash,
-        familyId: family.id,
-        clientId: client.id,
-        generation: family.tokens.length,
-        issuedAt: now,
-        expiresAt: outcome.expiresAt,
-        state: 'active',
-      });
-      response.refresh_token = rt.token;
-      if (record.usedAt !== undefined) record.graceUsed = true; // a rotated-out token presented again: its grace retry
-      record.successor = rt.hash;
-      break;
+  const apply = (accepted: Accepted): string | undefined => {
+    const now = ctx.clock.now();
+    if (accepted.kind !== 'rotate') {
+      commitRefresh(behaviour, family, record, accepted, now);
+      return undefined;
     }
-    case 'extend':
-      record.expiresAt = outcome.expiresAt;
-      break;
-    case 'consume':
-      record.state = 'consumed';
-      record.retiredAt = now;
-      break;
-    case 'keep':
-      break;
-  }
-
-  record.usedAt ??= now;
+    const rt = newRefreshToken(behaviour.refreshTokenBytes);
+    commitRefresh(behaviour, family, record, accepted, now, rt.hash);
+    store.addRefreshToken({
+      hash: rt.hash,
+      familyId: family.id,
+      clientId: client.id,
+      generation: family.tokens.length,
+      issuedAt: now,
+      expiresAt: accepted.expiresAt,
+      state: 'active',
+    });
+    return rt.token;
+  };
+  // Correct behaviour runs apply at once: the decision above, this change and the access token below
+  // are one synchronous step (no await: a concurrent reuse must find the new access token in the family).
+  const committed = behaviour.commitStep(() => apply(decision));
+  const issued = committed instanceof Promise ? await committed : committed;
+  const response: Record<string, unknown> = issued === undefined ? {} : { refresh_token: issued };
 
   // RFC 6749 §6: the access token may carry a narrower scope; the refresh token keeps the original.
   const scope = requestedScope ?? family.scope;

@@ -1,0 +1,549 @@
+/**
+ * The refresh model: what a correct IdP does with refresh tokens, as pure functions of a profile,
+ * one of its policies and a history of events. No I/O, no store, no clock: times are numbers.
+ * It is the one place the refresh rules are written; everyone who needs them reads them here.
+ *
+ * Two layers:
+ *
+ * 1. The step (used by the mock's refresh grant, grants/refresh-token.ts, on its live records):
+ *    - `decideRefresh(input, rules?)`: the guards in order, then the profile's outcome. Returns a
+ *      Decision as data: `rotate` (a new token expiring at expiresAt), `extend` (the presented token
+ *      lives on to expiresAt), `keep`, `consume`, or `refuse` (error code, reason, the guard that
+ *      refused, and `revokeFamily` when the refusal also revokes the family: reuse detection).
+ *      Guards never change state; the caller applies `revokeFamily`.
+ *    - `commitRefresh(rules, family, record, decision, now, successor?)`: the state change of an
+ *      accepted decision on plain records (the mock store's, or the model's own copy).
+ *    `rules` (RefreshRules) is the part a deliberate defect may replace (mock-idp/defects.ts);
+ *    `correctRefreshRules` is the correct one and the model's default.
+ *
+ * 2. The history (for the checks' applicability, waits and expectations, the report timeline, tests):
+ *    - `replay(profile, policyName, events)`: one Step per event (n per concurrent event) with the
+ *      outcome, every token's state and expiry after it, and whether the family is revoked.
+ *      Events: issue (a login and code exchange: starts a family and an SSO session), refresh
+ *      (a reuse is a refresh of a rotated-out token), concurrent (n presentations at one instant),
+ *      logout and ssoEnd (end the SSO session), revoke (RFC 7009: the token's family).
+ *    - `expiryOf(steps, token, t?)`, `aliveAt(steps, token, t)`: a token's expiry and liveness.
+ *    - Derived per policy, each computed by replaying a short history (never a copy of the rules):
+ *      `refreshOutcomeAt(profile, policy, t)` (one refresh t seconds after login),
+ *      `ssoEndOutcome(profile, policy)` (a refresh after the SSO session ended, and the presented
+ *      token afterwards), `slidesUntil(profile, policy)` (latest time a refresh still slides the
+ *      lifetime), `slidingChain(profile, policy, refreshAt?)` (is a sliding chain observable:
+ *      the window between the first expiry and the renewed expiry in which the refreshed token
+ *      must still work, given the SSO session's end).
+ * Times in derived queries are seconds after the login (the issue at 0).
+ */
+import { isRefreshPolicy, type Profile, type RefreshPolicy } from './schema.ts';
+
+// ---------------------------------------------------------------- records
+
+export type TokenState = 'active' | 'rotated' | 'consumed' | 'revoked';
+
+/** A refresh token as the rules see it; the mock store's records have this shape (hash = identity). */
+export interface TokenRecord {
+  hash: string;
+  clientId: string;
+  issuedAt: number;
+  expiresAt: number;
+  state: TokenState;
+  /** When it stopped being active (rotation, consumption, revocation). */
+  retiredAt?: number;
+  /** When it was first presented successfully. */
+  usedAt?: number;
+  /** The token its last successful presentation produced. */
+  successor?: string;
+  /** Its one grace-window retry has been spent. */
+  graceUsed?: boolean;
+}
+
+/** A refresh-token family (one grant) as the rules see it. */
+export interface FamilyRecord {
+  scope: string[];
+  /** First issue + lifetime: the end for fixed-expiry policies. */
+  fixedExpiresAt: number;
+  revokedAt?: number;
+  revokedReason?: string;
+  tokens: TokenRecord[];
+}
+
+// ---------------------------------------------------------------- the step
+
+export type GuardName = 'client-binding' | 'family-revoked' | 'reuse' | 'state' | 'expiry' | 'scope';
+
+export interface Refusal {
+  error: 'invalid_grant' | 'invalid_scope';
+  reason: string;
+  /** The refusal also revokes the family, for this reason (RFC 9700 §4.14.2); the caller applies it. */
+  revokeFamily?: string;
+}
+
+export interface GuardInput {
+  profile: Profile;
+  /** The authenticated client presenting the token. */
+  clientId: string;
+  record: TokenRecord;
+  family: FamilyRecord;
+  now: number;
+  requestedScope: string[] | undefined;
+}
+
+/** One named precondition of the refresh grant: pure, returns the refusal or nothing. */
+export interface RefreshGuard {
+  name: GuardName;
+  check(input: GuardInput): Refusal | undefined;
+}
+
+/** The rule points a deliberate defect may replace (defects.ts); the correct ones below. */
+export interface RefreshRules {
+  /** The guard clauses, in order. */
+  refreshGuards: readonly RefreshGuard[];
+  /** The tokens a rotation retires: every active one of the family (RFC 9700 §4.14.2). */
+  retiredByRotation(family: FamilyRecord): TokenRecord[];
+}
+
+const refused = (reason: string, revokeFamily?: string): Refusal => ({
+  error: 'invalid_grant',
+  reason,
+  ...(revokeFamily !== undefined && { revokeFamily }),
+});
+
+export const refreshGuards: readonly RefreshGuard[] = [
+  {
+    // RFC 6749 §6 and §10.4: the refresh token is bound to the client it was issued to.
+    name: 'client-binding',
+    check: ({ record, clientId }) => (record.clientId !== clientId ? refused('refresh token was issued to another client') : undefined),
+  },
+  {
+    name: 'family-revoked',
+    check: ({ family }) => (family.revokedAt !== undefined ? refused(`refresh token is revoked (${family.revokedReason ?? 'revoked'})`) : undefined),
+  },
+  {
+    // RFC 9700 §4.14.2: presenting a rotated-out token is a replay; the family is revoked where the
+    // profile says so. Grace (FAPI 2.0 §5.3.2.1: a retry when the response was lost): once, within
+    // the window, and only if the token this one produced was never presented. A token superseded
+    // by such a retry was never received by a legitimate client, so it is never eligible: two
+    // holders cannot keep swapping.
+    name: 'reuse',
+    check: ({ profile, record, family, now }) => {
+      if (record.state !== 'rotated') return undefined;
+      if (inGrace(profile, record, family, now)) return undefined;
+      return profile.reuseOfRotatedToken === 'revoke-family'
+        ? refused('refresh token was already used; the token family is revoked', 'rotated-out refresh token was reused')
+        : refused('refresh token was already used');
+    },
+  },
+  {
+    name: 'state',
+    check: ({ record }) => (record.state === 'consumed' || record.state === 'revoked' ? refused(`refresh token is ${record.state}`) : undefined),
+  },
+  {
+    name: 'expiry',
+    check: ({ record, now }) => (now >= record.expiresAt ? refused('refresh token is expired') : undefined),
+  },
+  {
+    // RFC 6749 §6: the requested scope must not include any scope not originally granted.
+    name: 'scope',
+    check: ({ requestedScope, family }) => {
+      const extra = (requestedScope ?? []).filter((s) => !family.scope.includes(s));
+      return extra.length ? { error: 'invalid_scope', reason: `scope exceeds the original grant: ${extra.join(' ')}` } : undefined;
+    },
+  },
+];
+
+function inGrace(profile: Profile, record: TokenRecord, family: FamilyRecord, now: number): boolean {
+  const active = family.tokens.findLast((t) => t.state === 'active');
+  return (
+    profile.graceWindowSeconds > 0 &&
+    record.usedAt !== undefined &&
+    !record.graceUsed &&
+    active !== undefined &&
+    active.hash === record.successor &&
+    active.usedAt === undefined &&
+    record.retiredAt !== undefined &&
+    now - record.retiredAt <= profile.graceWindowSeconds
+  );
+}
+
+/** A token its IdP still honours: neither retired nor in a revoked family (its expiry aside). */
+export function isAlive(record: TokenRecord, family: FamilyRecord): boolean {
+  return record.state === 'active' && family.revokedAt === undefined;
+}
+
+export const correctRefreshRules: RefreshRules = {
+  refreshGuards,
+  retiredByRotation: (family) => family.tokens.filter((t) => t.state === 'active'),
+};
+
+export interface StepInput extends GuardInput {
+  policy: RefreshPolicy;
+  /** The SSO session of the family's login is active now. */
+  ssoActive: boolean;
+}
+
+export type Accepted =
+  /** Issue a new refresh token expiring at expiresAt; the presented one is rotated out. */
+  | { kind: 'rotate'; expiresAt: number }
+  /** No rotation, sliding expiry: the presented token lives on with a new expiry. */
+  | { kind: 'extend'; expiresAt: number }
+  /** No new refresh token; the presented one stays usable until its own expiry. */
+  | { kind: 'keep' }
+  /** No new refresh token, and the presented one is used up. */
+  | { kind: 'consume' };
+
+export type Decision = Accepted | ({ kind: 'refuse'; by: GuardName | 'sso' } & Refusal);
+
+/** What a correct IdP (or one with the given rules) does with this presentation. Pure. */
+export function decideRefresh(input: StepInput, rules: RefreshRules = correctRefreshRules): Decision {
+  for (const guard of rules.refreshGuards) {
+    const refusal = guard.check(input);
+    if (refusal) return { kind: 'refuse', by: guard.name, ...refusal };
+  }
+  const { profile, policy, family, now, ssoActive } = input;
+  // 000_a8c14fb60ecbbef3.txt: "The client will only get a new refresh token if the SSO session still is active."
+  if (!ssoActive && profile.refreshAfterSsoEnd !== 'new-refresh-token') {
+    if (profile.refreshAfterSsoEnd === 'invalid_grant') return { kind: 'refuse', by: 'sso', ...refused('SSO session is not active') };
+    return profile.presentedTokenAfterSsoEnd === 'consumed' ? { kind: 'consume' } : { kind: 'keep' };
+  }
+  // Sliding: the lifetime starts again; fixed: the family's first issue + lifetime (000 §Refresh policies).
+  const expiresAt = policy.expiry === 'sliding' ? now + policy.lifetimeSeconds : family.fixedExpiresAt;
+  if (policy.rotation) return { kind: 'rotate', expiresAt };
+  return policy.expiry === 'sliding' ? { kind: 'extend', expiresAt } : { kind: 'keep' };
+}
+
+/**
+ * The state change of an accepted decision, on the given records. For `rotate`, `successor` is the
+ * new token's identity; the caller adds its record to the family after this call.
+ */
+export function commitRefresh(rules: RefreshRules, family: FamilyRecord, record: TokenRecord, decision: Accepted, now: number, successor?: string): void {
+  switch (decision.kind) {
+    case 'rotate':
+      for (const t of rules.retiredByRotation(family)) {
+        t.state = 'rotated';
+        t.retiredAt = now;
+      }
+      if (record.usedAt !== undefined) record.graceUsed = true; // a rotated-out token presented again: its grace retry
+      if (successor !== undefined) record.successor = successor;
+      break;
+    case 'extend':
+      record.expiresAt = decision.expiresAt;
+      break;
+    case 'consume':
+      record.state = 'consumed';
+      record.retiredAt = now;
+      break;
+    case 'keep':
+      break;
+  }
+  record.usedAt ??= now;
+}
+
+// ---------------------------------------------------------------- the history
+
+export type ModelEvent =
+  /** A login and code exchange: a new family (and SSO session) whose first token is `token`. */
+  | { kind: 'issue'; at: number; token: string; offline?: boolean; scope?: string[] }
+  /** A refresh presenting `token`; a new token is named `as` (default `<first token>.<generation>`). */
+  | { kind: 'refresh'; at: number; token: string; as?: string; scope?: string[]; client?: string }
+  /** n presentations of one token at one instant: a correct IdP serves them one after the other. */
+  | { kind: 'concurrent'; at: number; token: string; n: number }
+  /** RP-initiated logout: the SSO session ends. */
+  | { kind: 'logout'; at: number }
+  /** The SSO session ends otherwise (the control API, an admin); its lifetime ends it by itself. */
+  | { kind: 'ssoEnd'; at: number }
+  /** RFC 7009 revocation of a refresh token: its whole family (§2.1). */
+  | { kind: 'revoke'; at: number; token: string };
+
+export type Outcome =
+  | { kind: 'issued'; token: string; expiresAt: number }
+  | { kind: 'no-refresh-token'; reason: string }
+  | { kind: 'rotated'; token: string; expiresAt: number }
+  | { kind: 'extended'; expiresAt: number }
+  | { kind: 'kept'; expiresAt: number }
+  | { kind: 'consumed' }
+  | { kind: 'refused'; error: Refusal['error']; reason: string; by: GuardName | 'sso' | 'unknown'; familyRevoked: boolean }
+  | { kind: 'session-ended' }
+  | { kind: 'revoked' };
+
+export interface TokenView {
+  /** `expired`: still active in the records, but its expiry has passed. */
+  state: TokenState | 'expired';
+  expiresAt: number;
+  alive: boolean;
+}
+
+export interface Step {
+  /** Index of the event in the history (a concurrent event gives n steps with one index). */
+  event: number;
+  at: number;
+  outcome: Outcome;
+  /** Every token issued so far, after this step. */
+  tokens: Record<string, TokenView>;
+  /** The family of the token this step concerns: revoked or not (undefined for session events). */
+  familyRevoked?: boolean;
+}
+
+export type ModelErrorCode = 'MODEL_EVENT_ORDER' | 'MODEL_DUPLICATE_TOKEN' | 'MODEL_UNKNOWN_POLICY' | 'MODEL_NOT_REFRESH_POLICY';
+
+/** A history the model cannot replay: a bug of its caller. */
+export class ModelError extends Error {
+  override readonly name = 'ModelError';
+  constructor(
+    readonly code: ModelErrorCode,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+interface ModelFamily extends FamilyRecord {
+  root: string;
+  /** When its SSO session ends by time, and whether it was ended earlier. */
+  sessionExpiresAt: number;
+  sessionEnded: boolean;
+}
+
+/** The model's client id: replay has one client, the policy's. */
+const CLIENT = 'client';
+
+export function refreshPolicyOf(profile: Profile, policyName: string): RefreshPolicy {
+  const policy = profile.policies[policyName];
+  if (!policy) throw new ModelError('MODEL_UNKNOWN_POLICY', `profile ${profile.name} has no policy ${policyName}`);
+  if (!isRefreshPolicy(policy)) throw new ModelError('MODEL_NOT_REFRESH_POLICY', `policy ${policyName} of ${profile.name} does not refresh`);
+  return policy;
+}
+
+/** What a correct IdP does at each event of the history. Pure: the same history, the same steps. */
+export function replay(profile: Profile, policyName: string, events: readonly ModelEvent[], rules: RefreshRules = correctRefreshRules): Step[] {
+  const policy = profile.policies[policyName];
+  if (!policy) throw new ModelError('MODEL_UNKNOWN_POLICY', `profile ${profile.name} has no policy ${policyName}`);
+  const families: ModelFamily[] = [];
+  const tokens = new Map<string, { record: TokenRecord; family: ModelFamily }>();
+  const steps: Step[] = [];
+  let last = -Infinity;
+
+  const snapshot = (at: number): Record<string, TokenView> =>
+    Object.fromEntries(
+      [...tokens].map(([id, { record, family }]) => {
+        const expired = record.state === 'active' && at >= record.expiresAt;
+        const state = expired ? 'expired' : record.state;
+        return [id, { state, expiresAt: record.expiresAt, alive: !expired && isAlive(record, family) }];
+      }),
+    );
+  const push = (event: number, at: number, outcome: Outcome, family?: ModelFamily) =>
+    steps.push({ event, at, outcome, tokens: snapshot(at), ...(family && { familyRevoked: family.revokedAt !== undefined }) });
+
+  const present = (index: number, at: number, id: string, as?: string, scope?: string[], client = CLIENT) => {
+    const found = tokens.get(id);
+    if (!found || !isRefreshPolicy(policy)) {
+      push(index, at, { kind: 'refused', error: 'invalid_grant', reason: 'unknown refresh token', by: 'unknown', familyRevoked: false });
+      return;
+    }
+    const { record, family } = found;
+    const ssoActive = !family.sessionEnded && at < family.sessionExpiresAt;
+    const decision = decideRefresh({ profile, policy, clientId: client, record, family, now: at, requestedScope: scope, ssoActive }, rules);
+    if (decision.kind === 'refuse') {
+      if (decision.revokeFamily !== undefined) revokeFamilyRecords(family, at, decision.revokeFamily);
+      const familyRevoked = decision.revokeFamily !== undefined;
+      push(index, at, { kind: 'refused', error: decision.error, reason: decision.reason, by: decision.by, familyRevoked }, family);
+      return;
+    }
+    let outcome: Outcome;
+    if (decision.kind === 'rotate') {
+      const next = as ?? `${family.root}.${family.tokens.length}`;
+      if (tokens.has(next)) throw new ModelError('MODEL_DUPLICATE_TOKEN', `token ${next} already exists`);
+      commitRefresh(rules, family, record, decision, at, next);
+      const issued: TokenRecord = { hash: next, clientId: record.clientId, issuedAt: at, expiresAt: decision.expiresAt, state: 'active' };
+      family.tokens.push(issued);
+      tokens.set(next, { record: issued, family });
+      outcome = { kind: 'rotated', token: next, expiresAt: decision.expiresAt };
+    } else {
+      commitRefresh(rules, family, record, decision, at);
+      outcome = decision.kind === 'consume' ? { kind: 'consumed' } : { kind: decision.kind === 'extend' ? 'extended' : 'kept', expiresAt: record.expiresAt };
+    }
+    push(index, at, outcome, family);
+  };
+
+  events.forEach((event, index) => {
+    if (event.at < last) throw new ModelError('MODEL_EVENT_ORDER', `event ${index} (${event.kind} at ${event.at}) is earlier than the one before (${last})`);
+    last = event.at;
+    switch (event.kind) {
+      case 'issue': {
+        if (tokens.has(event.token)) throw new ModelError('MODEL_DUPLICATE_TOKEN', `token ${event.token} already exists`);
+        const scope = event.scope ?? ['openid', profile.offlineAccessScope];
+        // OIDC Core §11: a refresh token only with offline access, and only for a refreshing policy.
+        if (event.offline === false || !scope.includes(profile.offlineAccessScope) || !isRefreshPolicy(policy)) {
+          const reason = isRefreshPolicy(policy) ? 'offline access was not requested' : `policy ${policyName} does not refresh`;
+          push(index, event.at, { kind: 'no-refresh-token', reason });
+          break;
+        }
+        const expiresAt = event.at + policy.lifetimeSeconds;
+        const record: TokenRecord = { hash: event.token, clientId: CLIENT, issuedAt: event.at, expiresAt, state: 'active' };
+        const family: ModelFamily = {
+          root: event.token,
+          scope,
+          fixedExpiresAt: expiresAt,
+          tokens: [record],
+          sessionExpiresAt: event.at + profile.ssoSessionLifetimeSeconds,
+          sessionEnded: false,
+        };
+        families.push(family);
+        tokens.set(event.token, { record, family });
+        push(index, event.at, { kind: 'issued', token: event.token, expiresAt }, family);
+        break;
+      }
+      case 'refresh':
+        present(index, event.at, event.token, event.as, event.scope, event.client);
+        break;
+      case 'concurrent':
+        for (let i = 0; i < event.n; i++) present(index, event.at, event.token);
+        break;
+      case 'logout':
+      case 'ssoEnd':
+        for (const f of families) f.sessionEnded = true;
+        push(index, event.at, { kind: 'session-ended' });
+        break;
+      case 'revoke': {
+        const found = tokens.get(event.token);
+        if (found) revokeFamilyRecords(found.family, event.at, 'revoked by the client (RFC 7009)');
+        push(index, event.at, { kind: 'revoked' }, found?.family);
+        break;
+      }
+    }
+  });
+  return steps;
+}
+
+/** Revokes every refresh token of a family (the mock's store also revokes the grant's access tokens). */
+function revokeFamilyRecords(family: FamilyRecord, now: number, reason: string): void {
+  family.revokedAt ??= now;
+  family.revokedReason ??= reason;
+  for (const t of family.tokens) {
+    if (t.state === 'active') t.retiredAt = now;
+    t.state = 'revoked';
+  }
+}
+
+// ---------------------------------------------------------------- queries on a history
+
+/** The token's view after the last step at or before t (default: after the last step). */
+function viewAt(steps: readonly Step[], token: string, t = Infinity): TokenView | undefined {
+  const step = steps.findLast((s) => s.at <= t && token in s.tokens);
+  return step?.tokens[token];
+}
+
+/** The token's expiry as of time t (default: at the end of the history); undefined if never issued. */
+export function expiryOf(steps: readonly Step[], token: string, t?: number): number | undefined {
+  return viewAt(steps, token, t)?.expiresAt;
+}
+
+/** Would presenting the token at t pass its own state and expiry (the history's events up to t)? */
+export function aliveAt(steps: readonly Step[], token: string, t: number): boolean {
+  const view = viewAt(steps, token, t);
+  return view !== undefined && view.alive && t < view.expiresAt;
+}
+
+// ---------------------------------------------------------------- derived per policy
+
+/** The outcome of one refresh of the first token, t seconds after the login. */
+export function refreshOutcomeAt(profile: Profile, policyName: string, t: number): Outcome {
+  refreshPolicyOf(profile, policyName);
+  return replay(profile, policyName, [
+    { kind: 'issue', at: 0, token: 't0' },
+    { kind: 'refresh', at: t, token: 't0' },
+  ]).at(-1)!.outcome;
+}
+
+export interface SsoEndOutcome {
+  /** The first refresh once the SSO session ended (logout or expiry). */
+  first: Outcome;
+  /** Presenting the same token again right after. */
+  presentedAgain: Outcome;
+}
+
+/** A refresh after the SSO session ended, and the presented token afterwards (token alive). */
+export function ssoEndOutcome(profile: Profile, policyName: string): SsoEndOutcome {
+  refreshPolicyOf(profile, policyName);
+  const steps = replay(profile, policyName, [
+    { kind: 'issue', at: 0, token: 't0' },
+    { kind: 'logout', at: 0 },
+    { kind: 'refresh', at: 0, token: 't0' },
+    { kind: 'refresh', at: 0, token: 't0' },
+  ]);
+  return { first: steps[2]!.outcome, presentedAgain: steps[3]!.outcome };
+}
+
+function slides(outcome: Outcome, at: number, lifetime: number): boolean {
+  return (outcome.kind === 'rotated' || outcome.kind === 'extended') && outcome.expiresAt === at + lifetime;
+}
+
+/**
+ * The time after login until which (exclusive) a refresh still slides the lifetime: Infinity where
+ * the SSO session does not matter, the session's end where it does; 0 where nothing ever slides (fixed).
+ */
+export function slidesUntil(profile: Profile, policyName: string): number {
+  const policy = refreshPolicyOf(profile, policyName);
+  const L = policy.lifetimeSeconds;
+  const S = profile.ssoSessionLifetimeSeconds;
+  const early = Math.min(1, L - 1);
+  if (!slides(refreshOutcomeAt(profile, policyName, early), early, L)) return 0;
+  // After the session ended (by logout, so the token is still alive): does a refresh still slide?
+  const after = replay(profile, policyName, [
+    { kind: 'issue', at: 0, token: 't0' },
+    { kind: 'ssoEnd', at: early },
+    { kind: 'refresh', at: early, token: 't0' },
+  ]).at(-1)!.outcome;
+  return slides(after, early, L) ? Infinity : S;
+}
+
+export type SlidingChain =
+  | {
+      observable: true;
+      /** When to refresh the first token (seconds after login). */
+      refreshAt: number;
+      /** The first token's expiry: the refreshed one must outlive it. */
+      from: number;
+      /** End (exclusive) of the window in which a refresh of the refreshed token must succeed. */
+      until: number;
+    }
+  | { observable: false; reason: string };
+
+/**
+ * Is "a sliding chain outlives the first lifetime" observable, and where: refresh at `refreshAt`
+ * (default: half the time the lifetime can still slide), then a refresh of the refreshed token in
+ * [from, until) must succeed. The window ends at the renewed expiry or where refresh is refused
+ * (the SSO session's end with refreshAfterSsoEnd invalid_grant), whichever comes first.
+ */
+export function slidingChain(profile: Profile, policyName: string, refreshAt?: number): SlidingChain {
+  const policy = refreshPolicyOf(profile, policyName);
+  const L = policy.lifetimeSeconds;
+  const slideEnd = slidesUntil(profile, policyName);
+  if (slideEnd === 0) return { observable: false, reason: `policy ${policyName} does not slide (expiry ${policy.expiry})` };
+  const t1 = refreshAt ?? Math.floor(Math.min(L, slideEnd) / 2);
+  if (t1 <= 0 || t1 >= L) return { observable: false, reason: `a refresh at ${t1} s is not inside the first ${L} s lifetime` };
+  const next = successorOf(profile, policyName, t1);
+  const history = (...later: ModelEvent[]): ModelEvent[] => [
+    { kind: 'issue', at: 0, token: 't0' },
+    { kind: 'refresh', at: t1, token: 't0', as: 't1' },
+    ...later,
+  ];
+  const probe = (w: number) => replay(profile, policyName, history({ kind: 'refresh', at: w, token: next })).at(-1)!.outcome;
+  const renewed = expiryOf(replay(profile, policyName, history()), next);
+  if (renewed === undefined || renewed <= L) return { observable: false, reason: `a refresh at ${t1} s does not renew the lifetime` };
+  // Success over [L, renewed) changes only where the SSO session ends: check each piece from L on.
+  const bounds = [L, profile.ssoSessionLifetimeSeconds, renewed].filter((b) => b >= L && b <= renewed).sort((a, b) => a - b);
+  let until = L;
+  for (let i = 0; i + 1 < bounds.length; i++) {
+    if (bounds[i] === bounds[i + 1]) continue;
+    if (probe(bounds[i]!).kind === 'refused') break;
+    until = bounds[i + 1]!;
+  }
+  if (until <= L) {
+    const refusal = probe(L);
+    return { observable: false, reason: `after the first ${L} s lifetime a refresh is refused (${refusal.kind === 'refused' ? refusal.reason : refusal.kind})` };
+  }
+  return { observable: true, refreshAt: t1, from: L, until };
+}
+
+/** The token to present after the refresh at t1: the new one where the policy rotates, else the first. */
+function successorOf(profile: Profile, policyName: string, t1: number): string {
+  return refreshOutcomeAt(profile, policyName, t1).kind === 'rotated' ? 't1' : 't0';
+}

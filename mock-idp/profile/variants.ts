@@ -1,0 +1,66 @@
+/**
+ * Profile variants: a small covering set of valid profiles derived from the two seed profiles,
+ * so that every value of every profile field is exercised somewhere (the mock's tests, the model's
+ * tests, and the catalogue and self-test against the mock). Not the cartesian product: each field
+ * value, each valid refreshAfterSsoEnd × presentedTokenAfterSsoEnd pair, grace 0 and > 0 with each
+ * reuse rule, lifetimes shorter and longer than the SSO session, rotation on and off, sliding and
+ * fixed. test/variants.test.ts walks the schema and fails when a value is covered by no variant.
+ */
+import { BUILTIN_PROFILES, loadProfile, parseProfile } from './load.ts';
+import type { Policy, Profile } from './schema.ts';
+
+export type Seeds = Record<(typeof BUILTIN_PROFILES)[number], Profile>;
+
+/** A variant of a seed, validated like a profile file; `name` is the seed's name + suffix. */
+export function variantOf(base: Profile, suffix: string, change: Partial<Profile>, why: string): Profile {
+  const notes = [...base.notes, { field: 'variant', choice: suffix, reason: why }];
+  return parseProfile({ ...base, ...change, notes, name: `${base.name}-${suffix}` }, `variant ${suffix}`);
+}
+
+/** The covering set: the seeds themselves first, then the derived variants. */
+export function deriveVariants(seeds: Seeds): Profile[] {
+  const telenor = seeds['telenorid-plus'];
+  const erp = seeds['erp-net'];
+  const interactive = erp.policies.Interactive!;
+  return [
+    telenor,
+    erp,
+    variantOf(
+      telenor,
+      'sso-invalid-grant',
+      { refreshAfterSsoEnd: 'invalid_grant', reuseOfRotatedToken: 'reject' },
+      'refresh refused after the SSO session, with lifetimes longer (Mobile, Confidential) and shorter (PublicWeb) than it; reuse only rejected',
+    ),
+    variantOf(
+      telenor,
+      'sso-consumed-grace',
+      { presentedTokenAfterSsoEnd: 'consumed', graceWindowSeconds: 30 },
+      'the presented token is used up after the SSO session; a 30 s grace window with family revocation on reuse',
+    ),
+    variantOf(
+      erp,
+      'reject-grace-mixed',
+      {
+        reuseOfRotatedToken: 'reject',
+        graceWindowSeconds: 30,
+        policies: {
+          ...erp.policies,
+          Interactive: { ...interactive, expiry: 'sliding', rotation: false, description: 'sliding expiry without rotation' } satisfies Policy,
+          InteractiveFixed: {
+            ...interactive,
+            lifetimeSeconds: 3600,
+            expiry: 'fixed',
+            rotation: true,
+            description: 'fixed expiry with rotation; a lifetime shorter than the SSO session',
+          } satisfies Policy,
+        },
+      },
+      'rotation off with sliding expiry and on with fixed expiry; a 30 s grace window with reuse only rejected',
+    ),
+  ];
+}
+
+export async function loadVariants(): Promise<Profile[]> {
+  const [telenor, erp] = await Promise.all(BUILTIN_PROFILES.map((name) => loadProfile(name)));
+  return deriveVariants({ 'telenorid-plus': telenor!, 'erp-net': erp! });
+}

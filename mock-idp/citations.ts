@@ -242,7 +242,7 @@ function parsePiece(piece: string, previous: Citation | undefined): Citation {
     throw new CitationSyntaxError(`"${piece}": a section with no spec or seed file before it`);
   }
   throw new CitationSyntaxError(
-    `"${piece}": not a citation; write "<spec> §<section>" (specs: ${SPEC_IDS.join(', ')}), "<seed file>.txt §<heading>" or "profile <field>"`,
+    `"${piece}": not a citation; write "<spec> §<section>" (specs: ${Object.keys(SPECS).join(', ')}), "<seed file>.txt §<heading>" or "profile <field>"`,
   );
 }
 

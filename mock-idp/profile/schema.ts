@@ -20,18 +20,21 @@ const CitationToken = z.union([
  * (`000_….txt §Heading (note); RFC 9700 §4.14.2`), or the structured tokens it reads into, so a
  * parsed profile validates again unchanged.
  */
-export const Citation = z.union([
-  z.string().transform((text, ctx): CitationValue[] => {
+export const Citation = z
+  .union([z.string(), z.array(CitationToken).min(1)], {
+    error: 'expected a citation: text ("RFC 6749 §6; 000_….txt §Heading (note); profile field") or a list of citation tokens',
+  })
+  .meta({ id: 'Citation', description: 'Where a rule is written: text, parts separated by "; " (a spec section, a seed file section, or "profile <field>"), or the same as tokens' })
+  .transform((value, ctx): CitationValue[] => {
+    if (typeof value !== 'string') return value;
     try {
-      return parseCitations(text);
+      return parseCitations(value);
     } catch (e) {
       if (!(e instanceof CitationSyntaxError)) throw e;
       ctx.addIssue({ code: 'custom', message: `unreadable citation: ${e.message}` });
       return z.NEVER;
     }
-  }),
-  z.array(CitationToken).min(1),
-]);
+  });
 
 export const Policy = z
   .object({

@@ -117,7 +117,7 @@ export const expiryChecks: Check[] = [
     group: 'expiry',
     level: 'MUST',
     title: 'Fixed expiry: a token refreshed in between still dies at first issue + lifetime',
-    clause: (i) => [...i.policy.source, policyField(i, 'expiry'), ...i.profile.citations.expiry],
+    clause: (i) => [...i.policy.source, policyField(i, 'expiry'), policyField(i, 'lifetimeSeconds'), ...i.profile.citations.expiry],
     applies: whenRefresh((p, i) => (p.expiry === 'fixed' ? true : `policy ${i.client.policy} declares sliding expiry`)),
     waits: (i) => {
       const p = rp(i);

@@ -22,14 +22,23 @@ export function profileField(profile: Profile, field: ScalarField): Citation {
   return cite.field(field, profile[field]);
 }
 
-/** A check's citations for one client, each token once (a profile's citation may repeat a check's own). */
+/**
+ * A check's citations for one client, each token once (a profile's citation may repeat a check's
+ * own); a repeated profile field lends its value to the first mention when that has none.
+ */
 export function citationsOf(check: Pick<Check, 'clause'>, input: ApplicabilityInput): Citation[] {
   const all = typeof check.clause === 'function' ? check.clause(input) : check.clause;
-  const seen = new Set<string>();
-  return all.filter((c) => {
+  const out: Citation[] = [];
+  const at = new Map<string, number>();
+  for (const c of all) {
     const key = JSON.stringify('spec' in c ? [c.spec, c.section] : 'seed' in c ? [c.seed, c.section] : [c.profileField]);
-    if (seen.has(key)) return false;
-    seen.add(key);
-    return true;
-  });
+    const i = at.get(key);
+    if (i === undefined) {
+      at.set(key, out.push(c) - 1);
+      continue;
+    }
+    const first = out[i]!;
+    if ('profileField' in first && 'profileField' in c && first.value === undefined && c.value !== undefined) out[i] = { ...first, value: c.value };
+  }
+  return out;
 }

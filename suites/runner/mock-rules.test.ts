@@ -9,6 +9,8 @@ import { BUILTIN_PROFILES, loadProfile, type Profile } from '../../mock-idp/prof
 import { MOCK_RULES } from '../../mock-idp/rules.ts';
 import { CHECKS, type ApplicabilityInput, type Check, type CheckClient } from '../checks/index.ts';
 import { citationsOf } from '../checks/citations.ts';
+import { planChecks } from './plan.ts';
+import type { TargetClient } from '../harness/target.ts';
 
 const profiles: Profile[] = await Promise.all(BUILTIN_PROFILES.map((name) => loadProfile(name)));
 
@@ -63,5 +65,27 @@ describe('mock rules and checks cite the same tokens', () => {
     const guards = correctBehaviour(profiles[0]!).refreshGuards.map((g) => `refresh-guard.${g.name}`);
     expect(guards.filter((name) => !MOCK_RULES.some((r) => r.name === name))).toEqual([]);
     expect(MOCK_RULES.filter((r) => r.name.startsWith('refresh-guard.') && !guards.includes(r.name)).map((r) => r.name)).toEqual([]);
+  });
+});
+
+describe('the plan resolves citations per client', () => {
+  it('gives each instance its policy\'s citations, each token once, and the clause as their text', () => {
+    const profile = profiles[0]!;
+    const clients: TargetClient[] = Object.entries(profile.policies).map(([policy, policyRules]) => ({ id: `c-${policy}`, auth: 'none', redirectUri: 'https://client.example/cb', policy, policyRules, scope: 'openid' }));
+    const plan = planChecks({ profile, clients, clock: { driver: 'mock' } });
+    const rotation = plan.find((i) => i.check.id === 'rotation.new-token-each-refresh' && i.client.policy === 'Mobile')!;
+    expect(rotation.citations).toContainEqual({ profileField: 'policies.Mobile.rotation', value: true });
+    expect(rotation.clause).toBe(renderCitations(rotation.citations));
+    expect(rotation.clause).toContain('profile policies.Mobile.rotation=true; RFC 6749 §6');
+    for (const instance of plan) {
+      expect(instance.citations.length, instance.name).toBeGreaterThan(0);
+      const texts = instance.citations.map((c) => JSON.stringify(c));
+      expect(new Set(texts).size, instance.name).toBe(texts.length);
+    }
+    // The profile cites reuseOfRotatedToken with a note, the check with its value: one token, both.
+    const reuse = plan.find((i) => i.check.id === 'rotation.reuse-revokes-family' && i.client.policy === 'Mobile')!;
+    expect(reuse.citations.filter((c) => 'profileField' in c && c.profileField === 'reuseOfRotatedToken')).toEqual([
+      { profileField: 'reuseOfRotatedToken', value: 'revoke-family', note: 'the seeds are silent: see its note' },
+    ]);
   });
 });

@@ -26,6 +26,7 @@ const check = (over: Partial<CheckResult>): CheckResult => ({
   group: 'rotation',
   title: 'A refresh returns a new refresh token',
   clause: 'RFC 9700 §4.14.2',
+  citations: [{ spec: 'RFC 9700', section: '4.14.2' }],
   client: 'mobile',
   policy: 'Mobile',
   level: 'MUST',
@@ -91,6 +92,7 @@ describe('report.json', () => {
       group: 'discovery',
       title: 'A refresh returns a new refresh token',
       clause: 'RFC 9700 §4.14.2',
+      citations: [{ spec: 'RFC 9700', section: '4.14.2' }],
       client: null,
       policy: null,
       status: 'expected-failure',
@@ -171,6 +173,8 @@ describe('junit.xml', () => {
     expect(failure.text).toContain('actual: HTTP 200 with <tokens> & "quotes" \\x01');
     expect(failure.text).toContain('> POST https://idp.test/token');
     expect(failure.text).toContain('< {"error":"invalid_grant"}');
+    // The cited spec sections, linked from the citation table, before the exchanges.
+    expect(failure.text).toContain('\n\nsee: RFC 9700 §4.14.2 https://www.rfc-editor.org/rfc/rfc9700#section-4.14.2\n');
     expect(xml).not.toContain('\u0001');
   });
 

@@ -5,6 +5,8 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BUILTIN_PROFILES, PROFILES_DIR, ProfileError, isRefreshPolicy, loadProfile, parseProfile, type Profile } from '../profile/index.ts';
 import { clientIdFor, fixtureClients, fixtureUsers } from '../fixtures.ts';
+import { Profile as ProfileSchema } from '../profile/schema.ts';
+import { z } from 'zod';
 
 let dir: string;
 beforeAll(async () => {
@@ -77,6 +79,11 @@ describe('profiles', () => {
     json.citations.rotation = '000_a8c14fb60ecbbef3.txt §Refresh policies; RFC6749-6';
     const e = await loadError(json);
     expect(e.message).toContain('citations.rotation: unreadable citation: "RFC6749-6": not a citation');
+  });
+
+  it('profile.schema.json for editors is the schema the loader uses (npx tsx scripts/profile-schema.ts)', async () => {
+    const written = JSON.parse(await readFile(path.join(PROFILES_DIR, 'profile.schema.json'), 'utf8'));
+    expect(written).toEqual(JSON.parse(JSON.stringify(z.toJSONSchema(ProfileSchema, { io: 'input', unrepresentable: 'any' }))));
   });
 
   it('rejects a file that is not JSON', async () => {

@@ -4,12 +4,37 @@
  * so the two cannot drift. See fixtures/profiles/*.json and README "Profiles".
  */
 import { z } from 'zod';
+import { CitationSyntaxError, SPECS, parseCitations, type Citation as CitationValue, type SpecId } from '../citations.ts';
 
 const seconds = z.number().int().nonnegative();
 const positiveSeconds = z.number().int().positive();
 
-/** Where a rule comes from: a seed file + section, or an RFC/spec + section. */
-export const Citation = z.string().min(3);
+const CitationToken = z.union([
+  z.object({ spec: z.enum(Object.keys(SPECS) as [SpecId, ...SpecId[]]), section: z.string().min(1).optional(), note: z.string().min(1).optional() }).strict(),
+  z.object({ seed: z.string().min(1), section: z.string().min(1), note: z.string().min(1).optional() }).strict(),
+  z.object({ profileField: z.string().min(1), value: z.union([z.string(), z.number(), z.boolean()]).optional(), note: z.string().min(1).optional() }).strict(),
+]);
+
+/**
+ * Where a rule comes from (mock-idp/citations.ts): the text form profile files use, read strictly
+ * (`000_….txt §Heading (note); RFC 9700 §4.14.2`), or the structured tokens it reads into, so a
+ * parsed profile validates again unchanged.
+ */
+export const Citation = z
+  .union([z.string(), z.array(CitationToken).min(1)], {
+    error: 'expected a citation: text ("RFC 6749 §6; 000_….txt §Heading (note); profile field") or a list of citation tokens',
+  })
+  .meta({ id: 'Citation', description: 'Where a rule is written: text, parts separated by "; " (a spec section, a seed file section, or "profile <field>"), or the same as tokens' })
+  .transform((value, ctx): CitationValue[] => {
+    if (typeof value !== 'string') return value;
+    try {
+      return parseCitations(value);
+    } catch (e) {
+      if (!(e instanceof CitationSyntaxError)) throw e;
+      ctx.addIssue({ code: 'custom', message: `unreadable citation: ${e.message}` });
+      return z.NEVER;
+    }
+  });
 
 export const Policy = z
   .object({
@@ -110,6 +135,18 @@ export const Profile = z
   })
   .strict()
   .superRefine((p, ctx) => {
+    // A profile cites the documents it encodes: a seed citation names a file of its `source`.
+    const cited: [(string | number)[], CitationValue[]][] = [
+      ...Object.entries(p.citations).map(([k, v]): [(string | number)[], CitationValue[]] => [['citations', k], v]),
+      ...Object.entries(p.policies).map(([k, v]): [(string | number)[], CitationValue[]] => [['policies', k, 'source'], v.source]),
+    ];
+    for (const [path, citations] of cited) {
+      for (const c of citations) {
+        if ('seed' in c && !p.source.includes(c.seed)) {
+          ctx.addIssue({ code: 'custom', path, message: `cites ${c.seed}, which is not in the profile's source (${p.source.join(', ')})` });
+        }
+      }
+    }
     if (p.refreshAfterSsoEnd !== 'no-new-refresh-token' && p.presentedTokenAfterSsoEnd !== 'usable-until-expiry') {
       ctx.addIssue({
         code: 'custom',

@@ -5,6 +5,8 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BUILTIN_PROFILES, PROFILES_DIR, ProfileError, isRefreshPolicy, loadProfile, parseProfile, type Profile } from '../profile/index.ts';
 import { clientIdFor, fixtureClients, fixtureUsers } from '../fixtures.ts';
+import { Profile as ProfileSchema } from '../profile/schema.ts';
+import { z } from 'zod';
 
 let dir: string;
 beforeAll(async () => {
@@ -51,12 +53,37 @@ describe('profiles', () => {
     ['a public client with client_credentials', (j) => j.policies.Mobile.grantTypes.push('client_credentials'), 'policies.Mobile.grantTypes'],
     ['presentedTokenAfterSsoEnd without no-new-refresh-token', (j) => Object.assign(j, { refreshAfterSsoEnd: 'invalid_grant', presentedTokenAfterSsoEnd: 'consumed' }), 'presentedTokenAfterSsoEnd'],
     ['a missing citation', (j) => delete j.citations.sso, 'citations.sso'],
+    ['an unreadable citation', (j) => (j.citations.rotation = 'see the docs'), 'citations.rotation'],
+    ['a citation of an unknown spec', (j) => (j.policies.Web.source = 'RFC 6750 §2'), 'policies.Web.source'],
+    ['a seed citation of a file not in source', (j) => (j.citations.sso = '002_e32d96fc439dbedc.txt §Requesting a Refresh Token'), 'citations.sso'],
   ])('rejects %s, naming %s', async (_label, change, field) => {
     const json = await builtinJson('telenorid-plus');
     change(json);
     const e = await loadError(json);
     expect(e.code).toBe('PROFILE_INVALID');
     expect(e.message).toContain(`${field}:`);
+  });
+
+  it('reads citation text into tokens, and a parsed profile validates again unchanged', async () => {
+    const profile = await loadProfile('telenorid-plus');
+    expect(profile.citations.reuse).toEqual([
+      { profileField: 'reuseOfRotatedToken', note: 'the seeds are silent: see its note' },
+      { spec: 'RFC 9700', section: '4.14.2' },
+    ]);
+    expect(profile.policies.Mobile!.source).toEqual([{ seed: '000_a8c14fb60ecbbef3.txt', section: 'TelenorID+ Refresh policies', note: 'Mobile' }]);
+    expect(parseProfile(profile)).toEqual(profile);
+  });
+
+  it('an unreadable citation says what it could not read and how to write one', async () => {
+    const json = await builtinJson('telenorid-plus');
+    json.citations.rotation = '000_a8c14fb60ecbbef3.txt §Refresh policies; RFC6749-6';
+    const e = await loadError(json);
+    expect(e.message).toContain('citations.rotation: unreadable citation: "RFC6749-6": not a citation');
+  });
+
+  it('profile.schema.json for editors is the schema the loader uses (npx tsx scripts/profile-schema.ts)', async () => {
+    const written = JSON.parse(await readFile(path.join(PROFILES_DIR, 'profile.schema.json'), 'utf8'));
+    expect(written).toEqual(JSON.parse(JSON.stringify(z.toJSONSchema(ProfileSchema, { io: 'input', unrepresentable: 'any' }))));
   });
 
   it('rejects a file that is not JSON', async () => {

@@ -1,4 +1,5 @@
 /** Lifetimes: fixed versus sliding refresh-token expiry, expired tokens, access-token expires_in. */
+import { cite, policyField, profileField } from './citations.ts';
 import { describe, expectRefused, expectSuccess, expectThat, fail, givenRefreshToken, refreshTokenOf } from './expect.ts';
 import type { ApplicabilityInput, Check, CheckContext, LoginSession, Tokens } from './types.ts';
 import { aimInside, aliveUntil, deadFrom, secs, ssoActiveUntil, unlessPast, waitUntil } from './timing.ts';
@@ -73,7 +74,7 @@ export const expiryChecks: Check[] = [
     group: 'expiry',
     level: 'MUST',
     title: 'Access-token expires_in is the declared lifetime',
-    clause: ({ profile }) => `profile accessTokenLifetimeSeconds (${profile.accessTokenLifetimeSeconds} s); ${profile.citations.expiry}; RFC 6749 §5.1`,
+    clause: ({ profile }) => [profileField(profile, 'accessTokenLifetimeSeconds'), ...profile.citations.expiry, cite.spec('RFC 6749', '5.1')],
     applies: interactive,
     async run(t) {
       const { tokens } = await t.login({ offline: t.policy.refresh });
@@ -92,7 +93,7 @@ export const expiryChecks: Check[] = [
     group: 'expiry',
     level: 'MUST',
     title: 'A refresh token still works just before its declared lifetime ends',
-    clause: ({ profile, policy }) => `${policy.source}; ${profile.citations.expiry}`,
+    clause: (i) => [...i.policy.source, policyField(i, 'lifetimeSeconds'), ...i.profile.citations.expiry],
     applies: whenRefresh((p, i) =>
       i.profile.refreshAfterSsoEnd === 'invalid_grant' && i.profile.ssoSessionLifetimeSeconds < p.lifetimeSeconds
         ? 'the SSO session ends (and with it refresh) before the token lifetime'
@@ -116,7 +117,7 @@ export const expiryChecks: Check[] = [
     group: 'expiry',
     level: 'MUST',
     title: 'Fixed expiry: a token refreshed in between still dies at first issue + lifetime',
-    clause: ({ profile, policy }) => `${policy.source} (Sliding = NO); ${profile.citations.expiry}`,
+    clause: (i) => [...i.policy.source, policyField(i, 'expiry'), policyField(i, 'lifetimeSeconds'), ...i.profile.citations.expiry],
     applies: whenRefresh((p, i) => (p.expiry === 'fixed' ? true : `policy ${i.client.policy} declares sliding expiry`)),
     waits: (i) => {
       const p = rp(i);
@@ -138,7 +139,7 @@ export const expiryChecks: Check[] = [
     group: 'expiry',
     level: 'MUST',
     title: 'Sliding expiry: a chain of refreshes, each inside the lifetime, outlives the first lifetime',
-    clause: ({ profile, policy }) => `${policy.source} (Sliding = YES: 'the lifetime of the refresh token will be renewed'); ${profile.citations.expiry}`,
+    clause: (i) => [...i.policy.source, policyField(i, 'expiry'), ...i.profile.citations.expiry],
     applies: whenRefresh((p, i) => (p.expiry === 'sliding' ? true : `policy ${i.client.policy} declares fixed expiry`)),
     waits: (i) => {
       const p = rp(i);
@@ -160,7 +161,7 @@ export const expiryChecks: Check[] = [
     group: 'expiry',
     level: 'MUST',
     title: 'An idle gap longer than the lifetime kills the refresh token',
-    clause: ({ profile, policy }) => `${policy.source}; ${profile.citations.expiry}; RFC 6749 §5.2 (the error code: token-endpoint.error-shape)`,
+    clause: (i) => [...i.policy.source, policyField(i, 'lifetimeSeconds'), ...i.profile.citations.expiry, cite.spec('RFC 6749', '5.2', 'the error code: token-endpoint.error-shape')],
     applies: whenRefresh((p, i) => (p.expiry === 'sliding' ? true : `policy ${i.client.policy} declares fixed expiry (see expiry.fixed-not-extended)`)),
     waits: (i) => {
       const p = rp(i);

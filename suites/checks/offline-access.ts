@@ -1,4 +1,5 @@
 /** Who gets a refresh token, and when: offline_access gating per policy. */
+import { cite, policyField, profileField } from './citations.ts';
 import { describe, expectSuccess, expectThat } from './expect.ts';
 import type { Check } from './types.ts';
 import { interactive } from './util.ts';
@@ -9,7 +10,7 @@ export const offlineAccessChecks: Check[] = [
     group: 'offline-access',
     level: 'MUST',
     title: 'No refresh token when offline_access was not requested',
-    clause: ({ profile }) => `${profile.citations.offlineAccess}; OIDC Core §11`,
+    clause: ({ profile }) => [...profile.citations.offlineAccess, profileField(profile, 'offlineAccessScope'), cite.spec('OIDC Core', '11')],
     applies: interactive,
     async run(t) {
       const { tokens } = await t.login({ offline: false });
@@ -22,7 +23,7 @@ export const offlineAccessChecks: Check[] = [
     group: 'offline-access',
     level: 'MUST',
     title: 'A refresh token when offline_access was requested, for a policy that allows refresh',
-    clause: ({ profile, policy }) => `${profile.citations.offlineAccess}; ${policy.source}`,
+    clause: (i) => [...i.profile.citations.offlineAccess, ...i.policy.source, policyField(i, 'refresh'), profileField(i.profile, 'offlineAccessScope')],
     applies: (i) => (i.policy.refresh ? interactive(i) : `policy ${i.client.policy} does not allow refresh`),
     async run(t) {
       const { tokens } = await t.login({ offline: true });
@@ -41,7 +42,7 @@ export const offlineAccessChecks: Check[] = [
     group: 'offline-access',
     level: 'MUST',
     title: 'No refresh token for a policy that never refreshes, even with offline_access',
-    clause: ({ policy }) => `${policy.source}; OIDC Core §11`,
+    clause: (i) => [...i.policy.source, policyField(i, 'refresh'), cite.spec('OIDC Core', '11')],
     applies: (i) => (i.policy.refresh ? `policy ${i.client.policy} allows refresh` : interactive(i)),
     async run(t) {
       const { tokens } = await t.login({ offline: true });
@@ -59,7 +60,7 @@ export const offlineAccessChecks: Check[] = [
     group: 'offline-access',
     level: 'MUST',
     title: 'No refresh token from the client_credentials grant, even with offline_access',
-    clause: ({ profile }) => `${profile.citations.clientCredentials}`,
+    clause: ({ profile }) => [...profile.citations.clientCredentials, cite.spec('RFC 6749', '4.4.3')],
     applies: (i) => (i.policy.grantTypes.includes('client_credentials') ? true : `policy ${i.client.policy} does not use client_credentials`),
     async run(t) {
       let tokens = await t.clientCredentials({ scope: t.profile.offlineAccessScope });

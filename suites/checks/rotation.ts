@@ -1,4 +1,5 @@
 /** Rotation: a new refresh token on each refresh where declared, the old one dead, reuse detected. */
+import { cite, policyField, profileField } from './citations.ts';
 import { describe, expectRefused, expectSuccess, expectThat, givenRefreshToken, inconclusive, refreshTokenOf } from './expect.ts';
 import type { Check, CheckContext, Tokens } from './types.ts';
 import { whenRefresh } from './util.ts';
@@ -25,7 +26,7 @@ export const rotationChecks: Check[] = [
     group: 'rotation',
     level: 'MUST',
     title: 'Each refresh returns a new refresh token, distinct from the presented one',
-    clause: ({ profile, policy }) => `${profile.citations.rotation}; ${policy.source}; RFC 6749 §6`,
+    clause: (i) => [...i.profile.citations.rotation, ...i.policy.source, policyField(i, 'rotation'), cite.spec('RFC 6749', '6')],
     applies: rotating,
     async run(t) {
       const { tokens } = await t.login({ offline: true });
@@ -47,7 +48,7 @@ export const rotationChecks: Check[] = [
     group: 'rotation',
     level: 'MUST',
     title: 'Without rotation the refresh returns no new refresh token and the same one keeps working',
-    clause: ({ policy }) => `${policy.source}; RFC 6749 §6`,
+    clause: (i) => [...i.policy.source, policyField(i, 'rotation'), cite.spec('RFC 6749', '6')],
     applies: whenRefresh((p, i) => (p.rotation ? `policy ${i.client.policy} declares rotation` : true)),
     async run(t) {
       const { tokens } = await t.login({ offline: true });
@@ -69,7 +70,7 @@ export const rotationChecks: Check[] = [
     group: 'rotation',
     level: 'MUST',
     title: 'After rotation the presented (old) refresh token is refused',
-    clause: ({ profile }) => `${profile.citations.rotation}; RFC 6749 §6 ('MAY revoke the old refresh token'); RFC 9700 §4.14.2`,
+    clause: (i) => [...i.profile.citations.rotation, policyField(i, 'rotation'), cite.spec('RFC 6749', '6', "'MAY revoke the old refresh token'"), cite.spec('RFC 9700', '4.14.2')],
     applies: rotating,
     async run(t) {
       const { rt0 } = await rotateOnce(t);
@@ -83,7 +84,7 @@ export const rotationChecks: Check[] = [
     group: 'rotation',
     level: 'MUST',
     title: 'Reusing a rotated-out refresh token revokes the family: the newest token fails too',
-    clause: ({ profile }) => profile.citations.reuse,
+    clause: ({ profile }) => [...profile.citations.reuse, profileField(profile, 'reuseOfRotatedToken'), cite.spec('RFC 9700', '4.14.2')],
     applies: whenRefresh((p, i) =>
       !p.rotation ? `policy ${i.client.policy} declares no rotation` : i.profile.reuseOfRotatedToken !== 'revoke-family' ? 'the profile declares reuse is only rejected' : true,
     ),
@@ -102,7 +103,7 @@ export const rotationChecks: Check[] = [
     group: 'rotation',
     level: 'MUST',
     title: 'Reusing a rotated-out token is rejected, and the newest token keeps working',
-    clause: ({ profile }) => `${profile.citations.reuse}`,
+    clause: ({ profile }) => [...profile.citations.reuse, profileField(profile, 'reuseOfRotatedToken')],
     applies: whenRefresh((p, i) =>
       !p.rotation ? `policy ${i.client.policy} declares no rotation` : i.profile.reuseOfRotatedToken !== 'reject' ? 'the profile declares reuse revokes the family' : true,
     ),
@@ -118,7 +119,7 @@ export const rotationChecks: Check[] = [
     group: 'rotation',
     level: 'MUST',
     title: `Of ${CONCURRENT_REFRESHES} concurrent refreshes of one token at most one succeeds`,
-    clause: 'RFC 9700 §4.14.2 (one-time use); Keycloak GHSA-m2w5-7xhv-w6fh (non-atomic rotation)',
+    clause: [cite.spec('RFC 9700', '4.14.2', 'one-time use'), cite.spec('Keycloak GHSA-m2w5-7xhv-w6fh', undefined, 'non-atomic rotation')],
     applies: whenRefresh((p, i) =>
       !p.rotation ? `policy ${i.client.policy} declares no rotation` : i.profile.graceWindowSeconds > 0 ? 'the profile declares a grace window: concurrent reuse may succeed' : true,
     ),

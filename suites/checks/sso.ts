@@ -1,4 +1,5 @@
 /** SSO-dependent reissue: new refresh tokens only while the SSO session is active (where declared). */
+import { cite, policyField, profileField } from './citations.ts';
 import { describe, expectRefused, expectSuccess, expectThat, givenRefreshToken, refreshTokenOf } from './expect.ts';
 import type { Answer, Check, CheckContext } from './types.ts';
 import { aimInside, aliveUntil, secs, ssoActiveUntil, ssoEndedFrom, unlessPast, waitUntil } from './timing.ts';
@@ -44,7 +45,7 @@ export const ssoChecks: Check[] = [
     group: 'sso',
     level: 'MUST',
     title: 'While the SSO session is active a refresh returns a new refresh token',
-    clause: ({ profile }) => `${profile.citations.sso}`,
+    clause: (i) => [...i.profile.citations.sso, profileField(i.profile, 'ssoSessionLifetimeSeconds'), policyField(i, 'rotation')],
     applies: whenRefresh((p, i) => (p.rotation ? true : `policy ${i.client.policy} declares no rotation: no new token to expect`)),
     waits: (i) => Math.floor(Math.min(i.profile.ssoSessionLifetimeSeconds, rp(i).lifetimeSeconds) / 2),
     async run(t) {
@@ -67,7 +68,7 @@ export const ssoChecks: Check[] = [
     group: 'sso',
     level: 'MUST',
     title: 'After logout a refresh behaves as the profile declares',
-    clause: ({ profile }) => `${profile.citations.sso}; profile refreshAfterSsoEnd=${profile.refreshAfterSsoEnd}, presentedTokenAfterSsoEnd=${profile.presentedTokenAfterSsoEnd}; OpenID RP-Initiated Logout 1.0 §2`,
+    clause: ({ profile }) => [...profile.citations.sso, profileField(profile, 'refreshAfterSsoEnd'), profileField(profile, 'presentedTokenAfterSsoEnd'), cite.spec('OpenID RP-Initiated Logout 1.0', '2')],
     applies: whenRefresh(),
     needs: ['logout'],
     async run(t) {
@@ -83,7 +84,7 @@ export const ssoChecks: Check[] = [
     group: 'sso',
     level: 'MUST',
     title: 'After the SSO session lifetime passes a refresh behaves as the profile declares',
-    clause: ({ profile }) => `${profile.citations.sso}; profile ssoSessionLifetimeSeconds=${profile.ssoSessionLifetimeSeconds}, refreshAfterSsoEnd=${profile.refreshAfterSsoEnd}`,
+    clause: ({ profile }) => [...profile.citations.sso, profileField(profile, 'ssoSessionLifetimeSeconds'), profileField(profile, 'refreshAfterSsoEnd'), profileField(profile, 'presentedTokenAfterSsoEnd')],
     applies: whenRefresh((p, i) =>
       p.lifetimeSeconds <= i.profile.ssoSessionLifetimeSeconds + realMargin(i.profile.ssoSessionLifetimeSeconds)
         ? `the token lifetime (${days(p.lifetimeSeconds)}) ends before the SSO session (${days(i.profile.ssoSessionLifetimeSeconds)}): nothing to observe`

@@ -1,4 +1,5 @@
 /** The token endpoint's rules around refresh: RFC 6749 §5–§6, OIDC Core §12.2, RFC 7009, RFC 7662, RFC 8414. */
+import { cite } from './citations.ts';
 import { decodeJwt } from 'jose';
 import { asserted, describe, expectOAuthError, expectRefused, expectSuccess, expectThat, fail, givenRefreshToken, inconclusive, skip, warn } from './expect.ts';
 import type { Answer, Check, CheckContext, Tokens } from './types.ts';
@@ -74,7 +75,7 @@ export const tokenEndpointChecks: Check[] = [
     // grant_types_supported is OPTIONAL, so a server that omits it breaks no MUST; but its default,
     // ["authorization_code", "implicit"], says refresh is unsupported: a warning, as is a list without it.
     // scopes_supported is not judged: RECOMMENDED, and servers MAY leave supported scopes out (Discovery §3).
-    clause: 'RFC 8414 §2 (grant_types_supported: OPTIONAL, default ["authorization_code", "implicit"]); OpenID Connect Discovery 1.0 §3',
+    clause: [cite.spec('RFC 8414', '2', 'grant_types_supported: OPTIONAL, default ["authorization_code", "implicit"]'), cite.spec('OpenID Connect Discovery 1.0', '3')],
     // Once per target: for the refreshing client whose id sorts first (the same one whichever client asks).
     applies: (i) => {
       const first = [i.client, ...i.otherClients].filter((c) => i.profile.policies[c.policy]?.refresh).map((c) => c.id).sort()[0];
@@ -93,7 +94,7 @@ export const tokenEndpointChecks: Check[] = [
     group: 'token-endpoint',
     level: 'MUST',
     title: 'Token responses carry Cache-Control: no-store',
-    clause: 'RFC 6749 §5.1 (MUST include Cache-Control: no-store)',
+    clause: [cite.spec('RFC 6749', '5.1', 'MUST include Cache-Control: no-store')],
     applies: whenRefresh(),
     async run(t) {
       const { rt, tokens } = await freshRefreshToken(t);
@@ -113,7 +114,7 @@ export const tokenEndpointChecks: Check[] = [
     // governs every cache today): judged as SHOULD, a warning, so a missing Pragma never reads as a leak.
     level: 'SHOULD',
     title: 'Token responses carry Pragma: no-cache',
-    clause: 'RFC 6749 §5.1 (MUST include Pragma: no-cache); RFC 9111 §5.4 (Pragma deprecated): judged as SHOULD',
+    clause: [cite.spec('RFC 6749', '5.1', 'MUST include Pragma: no-cache'), cite.spec('RFC 9111', '5.4', 'Pragma deprecated: judged as SHOULD')],
     applies: whenRefresh(),
     async run(t) {
       const { rt, tokens } = await freshRefreshToken(t);
@@ -131,7 +132,7 @@ export const tokenEndpointChecks: Check[] = [
     group: 'token-endpoint',
     level: 'MUST',
     title: 'An unknown refresh token gets HTTP 400 JSON with error=invalid_grant',
-    clause: 'RFC 6749 §5.2',
+    clause: [cite.spec('RFC 6749', '5.2')],
     applies: whenRefresh(),
     async run(t) {
       const r = await t.refresh('not-a-refresh-token-' + 'x'.repeat(32));
@@ -154,7 +155,7 @@ export const tokenEndpointChecks: Check[] = [
     title: 'A refresh token the server refuses (rotated out or revoked) gets HTTP 400 with error=invalid_grant',
     // The one check of the refusal's error code: the lifetime, rotation, revocation and SSO checks judge
     // only that a token is refused, so a wrong code fails here once instead of everywhere.
-    clause: 'RFC 6749 §5.2 (invalid_grant: the refresh token is invalid, expired, revoked)',
+    clause: [cite.spec('RFC 6749', '5.2', 'invalid_grant: the refresh token is invalid, expired, revoked')],
     applies: whenRefresh(),
     async run(t) {
       const { how, answer, before } = await refusedToken(t);
@@ -168,7 +169,7 @@ export const tokenEndpointChecks: Check[] = [
     group: 'token-endpoint',
     level: 'MUST',
     title: 'Refresh tokens are VSCHAR strings long enough for 128 bits, distinct per issue',
-    clause: 'RFC 6749 §10.10, Appendix A.17',
+    clause: [cite.spec('RFC 6749', '10.10'), cite.spec('RFC 6749', 'A.17')],
     applies: whenRefresh(),
     async run(t) {
       const a = await freshRefreshToken(t);
@@ -185,7 +186,7 @@ export const tokenEndpointChecks: Check[] = [
     group: 'token-endpoint',
     level: 'MUST',
     title: 'A refresh token presented by another client is refused',
-    clause: 'RFC 6749 §6 (bound to the client), §10.4; RFC 6749 §5.2',
+    clause: [cite.spec('RFC 6749', '6', 'bound to the client'), cite.spec('RFC 6749', '10.4'), cite.spec('RFC 6749', '5.2')],
     applies: whenRefresh((_p, i) => (i.otherClients.some((c) => i.profile.policies[c.policy]?.grantTypes.includes('refresh_token')) ? true : 'the target has no other client allowed to refresh')),
     async run(t) {
       const other = t.otherClients.find((c) => t.profile.policies[c.policy]?.grantTypes.includes('refresh_token'))!;
@@ -199,7 +200,7 @@ export const tokenEndpointChecks: Check[] = [
     group: 'token-endpoint',
     level: 'MUST',
     title: 'A confidential client that refreshes without its credentials gets invalid_client',
-    clause: 'RFC 6749 §6 (MUST authenticate), §5.2 (invalid_client, 400 or 401)',
+    clause: [cite.spec('RFC 6749', '6', 'MUST authenticate'), cite.spec('RFC 6749', '5.2', 'invalid_client, 400 or 401')],
     applies: confidentialRefresh,
     async run(t) {
       const { rt } = await freshRefreshToken(t);
@@ -212,7 +213,7 @@ export const tokenEndpointChecks: Check[] = [
     group: 'token-endpoint',
     level: 'MUST',
     title: 'A wrong client secret gets invalid_client (401 with a WWW-Authenticate Basic challenge when sent in the Authorization header)',
-    clause: 'RFC 6749 §5.2 (invalid_client: 401 and WWW-Authenticate matching the scheme the client used)',
+    clause: [cite.spec('RFC 6749', '5.2', 'invalid_client: 401 and WWW-Authenticate matching the scheme the client used')],
     applies: confidentialRefresh,
     async run(t) {
       const { rt } = await freshRefreshToken(t);
@@ -236,7 +237,7 @@ export const tokenEndpointChecks: Check[] = [
     title: 'A refresh asking for a narrower scope succeeds, and its scope claims nothing not granted',
     // Failing: a response whose scope claims more than the original grant (§6). A server may ignore the
     // narrowing if its scope says so (§3.3): a warning. No scope member means the requested scope (§3.3).
-    clause: 'RFC 6749 §6 (MAY request a narrower scope; MUST NOT include any scope not originally granted); §3.3',
+    clause: [cite.spec('RFC 6749', '6', 'MAY request a narrower scope; MUST NOT include any scope not originally granted'), cite.spec('RFC 6749', '3.3')],
     applies: whenRefresh(),
     async run(t) {
       const { rt, tokens } = await freshRefreshToken(t);
@@ -258,7 +259,7 @@ export const tokenEndpointChecks: Check[] = [
     group: 'token-endpoint',
     level: 'MUST',
     title: 'A refresh asking for a scope not originally granted gets invalid_scope',
-    clause: 'RFC 6749 §6, §5.2 (invalid_scope)',
+    clause: [cite.spec('RFC 6749', '6'), cite.spec('RFC 6749', '5.2', 'invalid_scope')],
     applies: whenRefresh((_p, i) => {
       const base = scopeOf(i.client.scope ?? 'openid');
       return i.profile.scopes.some((s) => !base.includes(s)) ? true : 'every supported scope is already requested: nothing to widen with';
@@ -276,7 +277,7 @@ export const tokenEndpointChecks: Check[] = [
     group: 'token-endpoint',
     level: 'MUST',
     title: 'An ID token from a refresh keeps iss, sub, aud and auth_time, has a new iat, and verifies against the JWKS',
-    clause: 'OIDC Core §12.2',
+    clause: [cite.spec('OIDC Core', '12.2')],
     applies: whenRefresh((_p, i) => (scopeOf(i.client.scope ?? 'openid').includes('openid') ? true : 'the client does not request openid')),
     async run(t) {
       const { rt, tokens } = await freshRefreshToken(t);
@@ -316,7 +317,7 @@ export const tokenEndpointChecks: Check[] = [
     group: 'token-endpoint',
     level: 'MUST',
     title: 'ID tokens are not expired and not issued in the future when received',
-    clause: 'OIDC Core §3.1.3.7 (9: exp in the future; 10: iat not in the future), §12.2',
+    clause: [cite.spec('OIDC Core', '3.1.3.7', '9: exp in the future; 10: iat not in the future'), cite.spec('OIDC Core', '12.2')],
     applies: (i) => (scopeOf(i.client.scope ?? 'openid').includes('openid') ? interactive(i) : 'the client does not request openid'),
     async run(t) {
       const skew = idTokenSkew(t);
@@ -335,7 +336,7 @@ export const tokenEndpointChecks: Check[] = [
     group: 'token-endpoint',
     level: 'MUST',
     title: 'After RFC 7009 revocation the refresh token is refused',
-    clause: 'RFC 7009 §2.1, §2.2',
+    clause: [cite.spec('RFC 7009', '2.1'), cite.spec('RFC 7009', '2.2')],
     applies: whenRefresh(),
     async run(t) {
       if (!t.has('revocation')) skip('the target has no revocation endpoint');
@@ -352,7 +353,7 @@ export const tokenEndpointChecks: Check[] = [
     group: 'token-endpoint',
     level: 'MUST',
     title: 'Introspection reports a refresh token active, then inactive after revocation',
-    clause: 'RFC 7662 §2.2 (active); RFC 7009 §2.1',
+    clause: [cite.spec('RFC 7662', '2.2', 'active'), cite.spec('RFC 7009', '2.1')],
     applies: whenRefresh(),
     async run(t) {
       if (!t.has('introspection') || !t.has('revocation')) skip('the target lacks a revocation or introspection endpoint');
@@ -374,7 +375,7 @@ export const tokenEndpointChecks: Check[] = [
     group: 'token-endpoint',
     level: 'MUST',
     title: 'Introspection reports a rotated-out refresh token inactive and its successor active',
-    clause: 'RFC 7662 §2.2; RFC 6749 §6',
+    clause: [cite.spec('RFC 7662', '2.2'), cite.spec('RFC 6749', '6')],
     applies: whenRefresh((p, i) => (p.rotation ? true : `policy ${i.client.policy} declares no rotation`)),
     async run(t) {
       if (!t.has('introspection')) skip('the target has no introspection endpoint');

@@ -5,6 +5,7 @@
  */
 import type { JWTPayload } from 'jose';
 import type { Policy, Profile } from '../../mock-idp/profile/index.ts';
+import type { Citation } from '../../mock-idp/citations.ts';
 
 export type Group = 'offline-access' | 'rotation' | 'expiry' | 'sso' | 'token-endpoint';
 export const GROUPS: readonly Group[] = ['offline-access', 'rotation', 'expiry', 'sso', 'token-endpoint'];
@@ -123,8 +124,8 @@ export interface Check {
   title: string;
   /** The normative level of the clause it enforces. */
   level: Level | ((input: ApplicabilityInput) => Level);
-  /** The clause it enforces: seed file + section, or RFC/spec + section. */
-  clause: string | ((input: ApplicabilityInput) => string);
+  /** Where the rule it enforces is written (specs, seed sections, profile fields): mock-idp/citations.ts. */
+  clause: readonly Citation[] | ((input: ApplicabilityInput) => readonly Citation[]);
   /** true, or the reason it cannot apply to this client. */
   applies(input: ApplicabilityInput): true | string;
   /** Clock time the check needs to pass (seconds), so a real clock can skip what it cannot wait for. */

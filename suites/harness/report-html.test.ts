@@ -2,7 +2,8 @@
 import { Parser } from 'htmlparser2';
 import { describe, expect, it } from 'vitest';
 import type { Exchange } from './record.ts';
-import { clauseToHtml, reportToHtml, type HtmlCheck } from './report/html.ts';
+import { cite, renderCitations, type Citation } from '../../mock-idp/citations.ts';
+import { citationsToHtml, reportToHtml, type HtmlCheck } from './report/html.ts';
 import { buildReport } from './report/json.ts';
 
 /** Every `<a href>` of a fragment, with its text. */
@@ -33,36 +34,43 @@ function links(html: string): Array<[string, string]> {
 }
 
 describe('clause links', () => {
-  it('links RFC sections and appendices at rfc-editor.org', () => {
-    expect(links(clauseToHtml('RFC 6749 §10.10, Appendix A.17; RFC 7009 §2.1, §2.2'))).toEqual([
-      ['RFC 6749', 'https://www.rfc-editor.org/rfc/rfc6749'],
-      ['§10.10', 'https://www.rfc-editor.org/rfc/rfc6749#section-10.10'],
-      ['Appendix A.17', 'https://www.rfc-editor.org/rfc/rfc6749#appendix-A.17'],
-      ['RFC 7009', 'https://www.rfc-editor.org/rfc/rfc7009'],
-      ['§2.1', 'https://www.rfc-editor.org/rfc/rfc7009#section-2.1'],
-      ['§2.2', 'https://www.rfc-editor.org/rfc/rfc7009#section-2.2'],
+  const html = (citations: Citation[]) => citationsToHtml({ clause: renderCitations(citations), citations });
+
+  it('links RFC sections and appendices at rfc-editor.org, one link per citation', () => {
+    expect(links(html([cite.spec('RFC 6749', '10.10'), cite.spec('RFC 6749', 'A.17'), cite.spec('RFC 7009', '2.1')]))).toEqual([
+      ['RFC 6749 §10.10', 'https://www.rfc-editor.org/rfc/rfc6749#section-10.10'],
+      ['RFC 6749 Appendix A.17', 'https://www.rfc-editor.org/rfc/rfc6749#appendix-A.17'],
+      ['RFC 7009 §2.1', 'https://www.rfc-editor.org/rfc/rfc7009#section-2.1'],
     ]);
-    expect(links(clauseToHtml('RFC9700-4.14.2'))).toEqual([['RFC9700-4.14.2', 'https://www.rfc-editor.org/rfc/rfc9700#section-4.14.2']]);
   });
 
   it('links OpenID specs to their named anchors, or xml2rfc section anchors', () => {
-    expect(links(clauseToHtml('OIDC Core §12.2'))).toEqual([
-      ['OIDC Core', 'https://openid.net/specs/openid-connect-core-1_0.html'],
-      ['§12.2', 'https://openid.net/specs/openid-connect-core-1_0.html#RefreshTokenResponse'],
+    expect(links(html([cite.spec('OIDC Core', '12.2'), cite.spec('OIDC Core', '5.4')]))).toEqual([
+      ['OIDC Core §12.2', 'https://openid.net/specs/openid-connect-core-1_0.html#RefreshTokenResponse'],
+      ['OIDC Core §5.4', 'https://openid.net/specs/openid-connect-core-1_0.html#rfc.section.5.4'],
     ]);
-    expect(links(clauseToHtml('OIDC Core §11; OIDC Core §5.4')).map(([, h]) => h)).toContain('https://openid.net/specs/openid-connect-core-1_0.html#rfc.section.5.4');
-    expect(links(clauseToHtml('OpenID Connect Discovery 1.0 §3')).at(-1)).toEqual(['§3', 'https://openid.net/specs/openid-connect-discovery-1_0.html#ProviderMetadata']);
-    expect(links(clauseToHtml('OpenID RP-Initiated Logout 1.0 §2')).at(-1)).toEqual(['§2', 'https://openid.net/specs/openid-connect-rpinitiated-1_0.html#RPLogout']);
-    expect(links(clauseToHtml('OIDCC-12.2'))).toEqual([['OIDCC-12.2', 'https://openid.net/specs/openid-connect-core-1_0.html#RefreshTokenResponse']]);
+    expect(links(html([cite.spec('OpenID Connect Discovery 1.0', '3')]))).toEqual([['OpenID Connect Discovery 1.0 §3', 'https://openid.net/specs/openid-connect-discovery-1_0.html#ProviderMetadata']]);
+    expect(links(html([cite.spec('OpenID RP-Initiated Logout 1.0', '2')]))).toEqual([['OpenID RP-Initiated Logout 1.0 §2', 'https://openid.net/specs/openid-connect-rpinitiated-1_0.html#RPLogout']]);
   });
 
-  it('keeps seed sections as plain labels, links advisories, and escapes', () => {
-    const html = clauseToHtml("000_a8c14fb60ecbbef3.txt §TelenorID+ Refresh policies (Sliding: 'a new token'); Keycloak GHSA-m2w5-7xhv-w6fh <b>");
-    expect(html).toContain('<span class="seed" title="section of a seed document (not published)">000_a8c14fb60ecbbef3.txt §TelenorID+ Refresh policies (Sliding: &apos;a new token&apos;)</span>');
-    expect(links(html)).toEqual([['GHSA-m2w5-7xhv-w6fh', 'https://github.com/advisories/GHSA-m2w5-7xhv-w6fh']]);
-    expect(html).toContain('&lt;b&gt;');
-    // A section sign after a seed file never becomes a link, even with a number.
-    expect(links(clauseToHtml('001_961c0881c3e61eb8.txt §2'))).toEqual([]);
+  it('keeps seed sections and profile fields as labels, links advisories, and escapes notes', () => {
+    const out = html([
+      cite.seed('000_a8c14fb60ecbbef3.txt', 'TelenorID+ Refresh policies', "Sliding: 'a new token' <b>"),
+      cite.field('policies.Mobile.rotation', true),
+      cite.spec('Keycloak GHSA-m2w5-7xhv-w6fh', undefined, 'non-atomic rotation'),
+    ]);
+    expect(out).toContain(
+      '<span class="ref seed" title="TelenorID+ Token Refresh (Markdown): a seed document (../shared/seeds/000_a8c14fb60ecbbef3.txt), not published">000_a8c14fb60ecbbef3.txt §TelenorID+ Refresh policies <span class="note">(Sliding: &apos;a new token&apos; &lt;b&gt;)</span></span>',
+    );
+    expect(out).toContain('<span class="ref profile" title="a field of the profile (fixtures/profiles/*.json); its notes give the reason for a choice">profile policies.Mobile.rotation=true</span>');
+    expect(links(out)).toEqual([['Keycloak GHSA-m2w5-7xhv-w6fh', 'https://github.com/advisories/GHSA-m2w5-7xhv-w6fh']]);
+    expect(out).not.toContain('<b>');
+  });
+
+  it('shows the clause text, escaped and unlinked, for a result without citations', () => {
+    const out = citationsToHtml({ clause: 'RFC 6749 §6 <b>' });
+    expect(out).toBe('<span class="ref">RFC 6749 §6 &lt;b&gt;</span>');
+    expect(links(out)).toEqual([]);
   });
 });
 
@@ -84,6 +92,7 @@ const checks: HtmlCheck[] = [
     group: 'rotation',
     title: 'Old token <rejected>',
     clause: 'RFC 6749 §6',
+    citations: [cite.spec('RFC 6749', '6')],
     client: 'mobile',
     policy: 'Mobile',
     status: 'failed',
@@ -138,6 +147,11 @@ describe('reportToHtml', () => {
     expect(html).toContain('All 1 recorded exchange of this check');
     expect(html).toContain('grant_type=refresh_token&amp;refresh_token=[redacted:refresh_token#3fa2c1]');
     expect(html).toContain('policy NoRefresh does not issue refresh tokens');
+  });
+
+  it('links a check\'s citations from report.json; a result without them shows its clause text', () => {
+    expect(links(html)).toContainEqual(['RFC 6749 §6', 'https://www.rfc-editor.org/rfc/rfc6749#section-6']);
+    expect(html).toContain('<span class="ref">OIDC Core §11</span>');
   });
 
   it('draws one timeline per client, the lane named by fingerprint', () => {

@@ -25,7 +25,8 @@ const check = (over: Partial<CheckResult>): CheckResult => ({
   id: 'rotation-new-token',
   group: 'rotation',
   title: 'A refresh returns a new refresh token',
-  clause: 'RFC9700-4.14.2',
+  clause: 'RFC 9700 §4.14.2',
+  citations: [{ spec: 'RFC 9700', section: '4.14.2' }],
   client: 'mobile',
   policy: 'Mobile',
   level: 'MUST',
@@ -90,7 +91,8 @@ describe('report.json', () => {
       id: 'discovery',
       group: 'discovery',
       title: 'A refresh returns a new refresh token',
-      clause: 'RFC9700-4.14.2',
+      clause: 'RFC 9700 §4.14.2',
+      citations: [{ spec: 'RFC 9700', section: '4.14.2' }],
       client: null,
       policy: null,
       status: 'expected-failure',
@@ -166,11 +168,13 @@ describe('junit.xml', () => {
     const failed = doc.children[0]!.children.find((c) => c.attrs.name === 'reuse-revokes-family [mobile]')!;
     const failure = failed.children[0]!;
     expect(failure.name).toBe('failure');
-    expect(failure.attrs.type).toBe('RFC9700-4.14.2');
+    expect(failure.attrs.type).toBe('RFC 9700 §4.14.2');
     expect(failure.attrs.message).toBe('expected invalid_grant for the successor token');
     expect(failure.text).toContain('actual: HTTP 200 with <tokens> & "quotes" \\x01');
     expect(failure.text).toContain('> POST https://idp.test/token');
     expect(failure.text).toContain('< {"error":"invalid_grant"}');
+    // The cited spec sections, linked from the citation table, before the exchanges.
+    expect(failure.text).toContain('\n\nsee: RFC 9700 §4.14.2 https://www.rfc-editor.org/rfc/rfc9700#section-4.14.2\n');
     expect(xml).not.toContain('\u0001');
   });
 
@@ -191,7 +195,7 @@ describe('junit.xml', () => {
     expect(outcome('c-errored')[0]!.text).toContain('why errored\nsecond line');
     expect(outcome('c-inconclusive')).toMatchObject([{ name: 'skipped', attrs: { message: 'inconclusive: why inconclusive\nsecond line' } }]);
     expect(outcome('c-warning')).toMatchObject([{ name: 'system-out' }]);
-    expect(outcome('c-warning')[0]!.text).toMatch(/^warning: A refresh returns a new refresh token \(RFC9700-4\.14\.2, SHOULD\)\nwhy warning/);
+    expect(outcome('c-warning')[0]!.text).toMatch(/^warning: A refresh returns a new refresh token \(RFC 9700 §4\.14\.2, SHOULD\)\nwhy warning/);
     expect(outcome('c-failed')).toMatchObject([{ name: 'failure' }]);
   });
 

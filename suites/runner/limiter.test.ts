@@ -187,7 +187,7 @@ describe('runInstance under a cap', () => {
       group: 'rotation',
       title: 'works, waits on the real clock, works',
       level: 'MUST',
-      clause: 'test',
+      clause: [],
       applies: () => true,
       async run(t: CheckContext) {
         await work();
@@ -200,7 +200,7 @@ describe('runInstance under a cap', () => {
       },
     };
     const client = env.shared!.clients[0]!;
-    const instances: CheckInstance[] = Array.from({ length: 8 }, (_, i) => ({ check, client, otherClients: [], clause: 'test', level: 'MUST', name: `limit [${i}]` }));
+    const instances: CheckInstance[] = Array.from({ length: 8 }, (_, i) => ({ check, client, otherClients: [], citations: [], clause: 'test', level: 'MUST', name: `limit [${i}]` }));
     const started = performance.now();
     const results = await runAll(instances, env, 64);
     const ms = performance.now() - started;

@@ -4,12 +4,17 @@
  */
 import { CHECKS, type Check, type CheckClient, type Group, type Level, type Need } from '../checks/index.ts';
 import type { Profile } from '../../mock-idp/profile/index.ts';
+import { renderCitations, type Citation } from '../../mock-idp/citations.ts';
+import { citationsOf } from '../checks/citations.ts';
 import type { ClockConfig, TargetClient } from '../harness/target.ts';
 
 export interface CheckInstance {
   check: Check;
   client: TargetClient;
   otherClients: TargetClient[];
+  /** Where the rule is written, for this client's policy (suites/checks/citations.ts). */
+  citations: Citation[];
+  /** The citations as one line of text (renderCitations). */
   clause: string;
   level: Level;
   /** Why it cannot run; undefined when it runs. */
@@ -56,11 +61,13 @@ export function planChecks(input: {
         const need = check.waits(applicability);
         if (need > clock.maxWaitSeconds) skip = `needs ${need} s of real time; clock.maxWaitSeconds is ${clock.maxWaitSeconds}`;
       }
+      const citations = citationsOf(check, applicability);
       out.push({
         check,
         client,
         otherClients,
-        clause: typeof check.clause === 'string' ? check.clause : check.clause(applicability),
+        citations,
+        clause: renderCitations(citations),
         level: typeof check.level === 'string' ? check.level : check.level(applicability),
         name: `${check.id} [${client.id}]`,
         ...(skip !== undefined && { skip }),
@@ -99,7 +106,7 @@ export function describeChecks(profile: Profile): CheckListing[] {
       id: check.id,
       group: check.group,
       title: check.title,
-      clause: typeof check.clause === 'string' ? check.clause : distinct(check.clause),
+      clause: distinct((i) => renderCitations(citationsOf(check, i))),
       level: typeof check.level === 'string' ? check.level : distinct(check.level),
     };
   });

@@ -241,6 +241,7 @@ function resultOf(instance: CheckInstance, status: CheckResult['status'], messag
     group: instance.check.group,
     title: instance.check.title,
     clause: instance.clause,
+    citations: instance.citations,
     level: instance.level,
     client: instance.client.id,
     policy: instance.client.policy,

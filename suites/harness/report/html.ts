@@ -1,6 +1,6 @@
 /**
  * report.html: one self-contained page (inline CSS and SVG, no script, nothing fetched) that a person
- * can read and hand on. Summary first; then each group's checks with their clause linked to the spec
+ * can read and hand on. Summary first; then each group's checks with their citations linked to the spec
  * (RFCs to rfc-editor.org, OpenID specs to their anchors; seed sections stay plain labels); failures with
  * the recorded HTTP exchanges (redacted by the harness, escaped here); and per client the token
  * timelines of its checks (timeline-svg.ts). Pure, apart from writeHtmlReport.
@@ -8,6 +8,7 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { isRefreshPolicy, type Profile } from '../../../mock-idp/profile/index.ts';
+import { citationLinks } from '../../../mock-idp/citations.ts';
 import { formatExchange } from '../record.ts';
 import { escapeXmlAttribute as esc } from './junit.ts';
 import { formatSeconds, type TimelineRecord } from './timeline.ts';
@@ -161,7 +162,7 @@ function groupSection(group: string, checks: readonly HtmlCheck[], clients: stri
       const reason = (check.status === 'skipped' || check.status === 'inconclusive') && check.message ? `<div class="reason">${esc(check.message)}</div>` : '';
       const note = check.status === 'passed' && check.message ? `<div class="reason">${esc(check.message)}</div>` : '';
       out.push(`<td class="result"><span class="badge ${check.status}">${STATUS_MARK[check.status]} ${STATUS_LABEL[check.status]}</span>${reason}${note}</td>`);
-      out.push(`<td class="clause"><span class="level level-${check.level}" data-level="${check.level}">${check.level}</span> ${clauseToHtml(check.clause)}</td>`);
+      out.push(`<td class="clause"><span class="level level-${check.level}" data-level="${check.level}">${check.level}</span> ${citationsToHtml(check)}</td>`);
       out.push(`<td class="num">${esc(formatDuration(check.durationMs))}</td>`);
       out.push(`</tr>`);
     });
@@ -224,98 +225,21 @@ function exchangeBlock(text: string, heading: string): string {
 // ---------------------------------------------------------------------------------------------
 // Clause links
 
-interface Spec {
-  url: string;
-  /** Named anchors of known sections; others fall back to `anchor(section)`. */
-  named?: Record<string, string>;
-  anchor: (section: string) => string;
-  appendix?: (id: string) => string;
-}
-
-const rfc = (n: string): Spec => ({
-  url: `https://www.rfc-editor.org/rfc/rfc${n}`,
-  anchor: (s) => `section-${s}`,
-  appendix: (a) => `appendix-${a}`,
-});
-const openid = (page: string, named: Record<string, string>): Spec => ({
-  url: `https://openid.net/specs/${page}`,
-  named,
-  anchor: (s) => `rfc.section.${s}`,
-  appendix: (a) => `rfc.appendix.${a}`,
-});
-const OIDC_CORE = openid('openid-connect-core-1_0.html', {
-  '3.1.2': 'AuthorizationEndpoint',
-  '11': 'OfflineAccess',
-  '12': 'RefreshTokens',
-  '12.1': 'RefreshingAccessToken',
-  '12.2': 'RefreshTokenResponse',
-  '12.3': 'RefreshErrorResponse',
-});
-const OIDC_DISCOVERY = openid('openid-connect-discovery-1_0.html', { '3': 'ProviderMetadata', '4': 'ProviderConfig' });
-const OIDC_RP_LOGOUT = openid('openid-connect-rpinitiated-1_0.html', { '2': 'RPLogout' });
-
-const SEED_FILE = /\b\d{3}_[0-9a-f]{8,}\.txt\b/;
-const TOKEN = new RegExp(
-  [
-    /RFC\s?(?<rfc>\d{3,5})(?:-(?<rfcsec>\d+(?:\.\d+)*))?/.source,
-    /OIDCC-(?<oidcc>\d+(?:\.\d+)*)/.source,
-    /(?<core>OIDC Core|OpenID Connect Core(?: 1\.0)?)/.source,
-    /(?<disc>OpenID Connect Discovery(?: 1\.0)?)/.source,
-    /(?<rpl>(?:OpenID |OIDC )?RP-Initiated Logout(?: 1\.0)?)/.source,
-    /§\s?(?<sec>\d+(?:\.\d+)*)/.source,
-    /Appendix\s(?<app>[A-Z](?:\.\d+)*)/.source,
-    /(?<ghsa>GHSA(?:-[0-9a-z]{4}){3})/.source,
-  ].join('|'),
-  'g',
-);
-
 /**
- * A clause as HTML: `RFC 6749 §6` links rfc-editor.org's `#section-6`, `OIDC Core §12.2` the spec's
- * `#RefreshTokenResponse`, a seed file's section (`000_….txt §Refresh policies`) stays a plain label.
- * Parts are separated by `;`, as the checks write them.
+ * A check's citations as HTML, from the one table (mock-idp/citations.ts): specs link to their
+ * section (`RFC 6749 §6` → rfc-editor.org's `#section-6`, `OIDC Core §12.2` → `#RefreshTokenResponse`);
+ * seed sections and profile fields stay labels with a tooltip. A result without citations (a
+ * report.json from before they existed) shows its clause text, escaped.
  */
-export function clauseToHtml(clause: string): string {
-  return clause
-    .split(';')
-    .map((part) => part.trim())
-    .filter(Boolean)
-    .map((part) => {
-      if (SEED_FILE.test(part)) return `<span class="seed" title="section of a seed document (not published)">${esc(part)}</span>`;
-      let spec: Spec | undefined;
-      let out = '';
-      let last = 0;
-      for (const m of part.matchAll(TOKEN)) {
-        const g = m.groups!;
-        out += esc(part.slice(last, m.index));
-        last = m.index + m[0].length;
-        const link = (href: string) => `<a href="${esc(href)}">${esc(m[0])}</a>`;
-        if (g.rfc) {
-          spec = rfc(g.rfc);
-          out += link(g.rfcsec ? `${spec.url}#${spec.anchor(g.rfcsec)}` : spec.url);
-        } else if (g.oidcc) {
-          spec = OIDC_CORE;
-          out += link(sectionUrl(spec, g.oidcc));
-        } else if (g.core || g.disc || g.rpl) {
-          spec = g.core ? OIDC_CORE : g.disc ? OIDC_DISCOVERY : OIDC_RP_LOGOUT;
-          out += link(spec.url);
-        } else if (g.sec && spec) {
-          out += link(sectionUrl(spec, g.sec));
-        } else if (g.app && spec?.appendix) {
-          out += link(`${spec.url}#${spec.appendix(g.app)}`);
-        } else if (g.ghsa) {
-          out += link(`https://github.com/advisories/${g.ghsa}`);
-        } else {
-          out += esc(m[0]);
-        }
-      }
-      out += esc(part.slice(last));
-      return `<span class="ref">${out}</span>`;
+export function citationsToHtml(check: Pick<CheckResult, 'clause' | 'citations'>): string {
+  if (!check.citations?.length) return `<span class="ref">${esc(check.clause)}</span>`;
+  return citationLinks(check.citations)
+    .map((l) => {
+      const text = l.href ? `<a href="${esc(l.href)}">${esc(l.text)}</a>` : esc(l.text);
+      const note = l.note !== undefined ? ` <span class="note">(${esc(l.note)})</span>` : '';
+      return `<span class="ref ${l.kind}" title="${esc(l.title)}">${text}${note}</span>`;
     })
     .join('<span class="sep">; </span>');
-}
-
-function sectionUrl(spec: Spec, section: string): string {
-  return `${spec.url}#${spec.named?.[section] ?? spec.anchor(section)}`;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -455,7 +379,7 @@ tr.status-skipped td.client,tr.status-skipped td.clause{opacity:.6}
 tr.detail td{background:#fff7f7;border-left:4px solid var(--bad)}
 tr.detail.status-expected-failure td{background:#fffbeb;border-left-color:var(--xf)}
 tr.detail.status-warning td{background:#fefce8;border-left-color:var(--warn)}tr.detail.status-errored td{background:#faf5ff;border-left-color:var(--err)}
-.seed{background:#f3f4f6;border-radius:3px;padding:0 4px;color:#374151}
+.ref.seed,.ref.profile{background:#f3f4f6;border-radius:3px;padding:0 4px;color:#374151}
 pre{margin:0;white-space:pre-wrap;word-break:break-all;font:12px/1.4 ui-monospace,SFMono-Regular,Menlo,Consolas,monospace}
 pre.message{background:#fff;border:1px solid var(--line);padding:8px;border-radius:4px}
 figure.exchange{margin:6px 0;border:1px solid var(--line);border-radius:4px;background:#fff}

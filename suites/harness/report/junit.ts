@@ -6,6 +6,7 @@
  * build but stays visible; a warning passes, with the warning in <system-out> (under --strict it is a
  * <failure>). A setup failure (nothing checked) is one testcase "setup" with an <error>. Pure.
  */
+import { citationLinks } from '../../../mock-idp/citations.ts';
 import { formatExchanges } from '../record.ts';
 import { safeText } from '../safe-text.ts';
 import type { CheckResult, Report } from './types.ts';
@@ -70,6 +71,9 @@ function testcase(check: CheckResult, strict: boolean): string[] {
   const message = check.message ?? '';
   const detail = () => {
     const lines = [`${check.title} (${check.clause}, ${check.level})`, message];
+    // CI shows this text, not report.html: the cited spec sections as links from the one table.
+    const links = citationLinks(check.citations ?? []).filter((l) => l.href);
+    if (links.length) lines.push('', ...links.map((l) => `see: ${l.text} ${l.href}`));
     if (check.exchanges?.length) lines.push('', formatExchanges(check.exchanges));
     return escapeXml(lines.join('\n'));
   };

@@ -1,5 +1,6 @@
 /** The results of a run, as written to report.json (and turned into JUnit XML). */
 import type { Exchange } from '../record.ts';
+import type { Citation } from '../../../mock-idp/citations.ts';
 
 /**
  * passed; failed (the IdP broke a declared rule); warning (a SHOULD broken or a MAY not taken);
@@ -14,8 +15,10 @@ export interface CheckResult {
   /** The suite the check belongs to, e.g. `rotation`. */
   group: string;
   title: string;
-  /** The rule checked, e.g. `RFC9700-4.14.2` or `profile:policies.Mobile.rotation`. */
+  /** Where the rule checked is written, as text: e.g. `RFC 9700 §4.14.2; profile policies.Mobile.rotation=true`. */
   clause: string;
+  /** The same, as tokens (mock-idp/citations.ts): `{ spec, section }`, `{ seed, section }`, `{ profileField, value }`. */
+  citations?: Citation[];
   /** Client id the check ran with; null for checks of the IdP as a whole (e.g. discovery). */
   client: string | null;
   /** The client's policy name; null when there is no client. */

@@ -51,7 +51,8 @@ describe(`node-oidc-provider 9 with refresh-token lifetimes of ${LIFETIMES} s (r
     console.log(`${inconclusive.length} inconclusive:${inconclusive.map((r) => `\n  ${key(r)}: ${r.message}`).join('')}`);
     const bad = run.results.filter((r) => r.status === 'failed' || r.status === 'errored');
     expect(bad.map((r) => `${r.status} ${key(r)}\n${r.message}`)).toEqual([]);
-    expect(run.results.filter((r) => r.status === 'expected-failure').length).toBeGreaterThan(0);
+    // oidc-provider sends no Pragma: no-cache, a SHOULD (RFC 9111 deprecates Pragma): a warning, not a failure.
+    expect(run.results.filter((r) => r.status === 'warning').map((r) => r.id)).toContain('token-endpoint.no-cache-pragma');
     expect(run.results.filter((r) => r.status === 'passed').length).toBeGreaterThan(50);
   });
 });

@@ -146,7 +146,10 @@ export function createCheckRun(o: ContextOptions): CheckRun {
     clock: {
       kind: clock.kind,
       now,
-      jitter: () => (clock.kind === 'mock' ? 0 : 0.5 + longestRoundTrip),
+      // The embedded mock's clock is frozen between advances: exact. A remote mock clock (npm run
+      // mock-idp) is real time plus the advances, counted in whole seconds: real time moves under the
+      // check too, up to a second boundary plus the round trips.
+      jitter: () => (clock.kind === 'real' ? 0.5 + longestRoundTrip : target.kind === 'embedded' ? 0 : 1 + longestRoundTrip),
       async wait(seconds, why) {
         // The mock's clock moves in whole seconds: fractional waits add up, the mock moves by the seconds they cross.
         const by = clock.kind === 'mock' ? Math.floor(elapsed + seconds) - Math.floor(elapsed) : seconds;

@@ -2,7 +2,7 @@
 import { describe, expectRefused, expectSuccess, expectThat, fail, givenRefreshToken, refreshTokenOf } from './expect.ts';
 import type { Check, CheckContext, LoginSession, Tokens } from './types.ts';
 import { aimInside, aliveUntil, deadFrom, secs, ssoActiveUntil, unlessPast, waitUntil } from './timing.ts';
-import { days, interactive, realMargin, refreshAcceptedAt, renewsUntil, rp, whenRefresh } from './util.ts';
+import { asSliding, days, interactive, realMargin, refreshAcceptedAt, renewsUntil, rp, whenRefresh } from './util.ts';
 import { slidingChain } from '../../mock-idp/profile/model.ts';
 
 /** When to refresh inside the first lifetime: halfway into the time the model says a refresh renews it. */
@@ -113,7 +113,13 @@ export const expiryChecks: Check[] = [
     level: 'MUST',
     title: 'Fixed expiry: a token refreshed in between still dies at first issue + lifetime',
     clause: ({ profile, policy }) => `${policy.source} (Sliding = NO); ${profile.citations.expiry}`,
-    applies: whenRefresh((p, i) => (p.expiry === 'fixed' ? true : `policy ${i.client.policy} declares sliding expiry`)),
+    // Observable only where a sliding token refreshed halfway would still refresh after the first
+    // lifetime (the model): else a refusal there cannot tell fixed from sliding.
+    applies: whenRefresh((p, i) => {
+      if (p.expiry !== 'fixed') return `policy ${i.client.policy} declares sliding expiry`;
+      const contrast = slidingChain(asSliding(i), i.client.policy);
+      return contrast.observable ? true : `a sliding token could not be told apart either: ${contrast.reason}`;
+    }),
     waits: (i) => {
       const p = rp(i);
       return p.lifetimeSeconds + realMargin(p.lifetimeSeconds);

@@ -1,6 +1,6 @@
 /** Small helpers shared by the checks. */
-import { isRefreshPolicy, type Policy, type RefreshPolicy } from '../../mock-idp/profile/index.ts';
-import { refreshOutcomeAt, replay, slidesUntil, ssoEndOutcome, type Outcome } from '../../mock-idp/profile/model.ts';
+import { isRefreshPolicy, type Policy, type Profile, type RefreshPolicy } from '../../mock-idp/profile/index.ts';
+import { refreshOutcomeAt, replay, slidesUntil, type Outcome } from '../../mock-idp/profile/model.ts';
 import { inconclusive } from './expect.ts';
 import type { ApplicabilityInput, CheckContext } from './types.ts';
 
@@ -64,17 +64,21 @@ type ModelInput = Pick<ApplicabilityInput, 'profile' | 'policy'> & { client: { p
 const accepted = (o: Outcome): boolean => o.kind === 'rotated' || o.kind === 'extended' || o.kind === 'kept' || o.kind === 'consumed';
 
 /**
- * Until when (seconds after login, exclusive) a refresh of the login's token renews it as the policy
- * declares: the lifetime, or the SSO session's end where the model says a refresh after it
- * answers otherwise (no new token, or a refusal).
+ * The profile with the check's policy declared sliding: the IdP a fixed-expiry check tells apart
+ * (a refresh that would have renewed a sliding token must not renew a fixed one).
+ */
+export function asSliding(i: ModelInput): Profile {
+  const policy = { ...rp(i), expiry: 'sliding' as const };
+  return { ...i.profile, policies: { ...i.profile.policies, [i.client.policy]: policy } };
+}
+
+/**
+ * Until when (seconds after login, exclusive) a refresh of the login's token renews its lifetime
+ * where the policy slides (for a fixed policy: where it would slide): the lifetime, or the SSO
+ * session's end where the model says a refresh after it no longer slides.
  */
 export function renewsUntil(i: ModelInput): number {
-  const L = rp(i).lifetimeSeconds;
-  const slides = slidesUntil(i.profile, i.client.policy);
-  if (slides > 0) return Math.min(L, slides);
-  const early = Math.min(1, L - 1);
-  const sameAfterSso = ssoEndOutcome(i.profile, i.client.policy).first.kind === refreshOutcomeAt(i.profile, i.client.policy, early).kind;
-  return sameAfterSso ? L : Math.min(L, i.profile.ssoSessionLifetimeSeconds);
+  return Math.min(rp(i).lifetimeSeconds, slidesUntil(asSliding(i), i.client.policy));
 }
 
 /** A refresh of the login's token at t (seconds after login) is accepted by the model, or why not. */

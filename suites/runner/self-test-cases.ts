@@ -14,7 +14,7 @@ export function defineDefectMatrix(profileName: string): void {
     if (!profile) throw new Error(`no profile or variant ${profileName}`);
     const base = await loadTarget('fixtures/targets/mock.json');
     const cases: (Defect | undefined)[] = [undefined, ...DEFECTS];
-    test.concurrent.each(cases.map((defect) => {
+    test.each(cases.map((defect) => {
       const entry = defect ? expectationFor(table, defect, profileName) : [];
       const label = defect ? `${defect} → ${Array.isArray(entry) ? entry.join(', ') : 'not applicable: nothing may fail'}` : 'correct mock → nothing fails';
       return { label, defect };
@@ -25,6 +25,6 @@ export function defineDefectMatrix(profileName: string): void {
       expect(row.failed, Object.values(row.messages).join('\n---\n')).toEqual(row.expected);
       // An errored check saw nothing: our side failed, which is never a catch and never acceptable here.
       expect(row.errored, Object.values(row.messages).join('\n---\n')).toEqual([]);
-    });
+    }, 60_000);
   });
 }

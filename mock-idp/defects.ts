@@ -10,6 +10,7 @@ export const DEFECTS = [
   'no-rotation',
   'old-token-still-valid',
   'no-reuse-detection',
+  'reuse-revokes-family-though-rejected',
   'refresh-without-offline-access',
   'public-client-gets-refresh',
   'client-credentials-gets-refresh',
@@ -61,6 +62,7 @@ const apply: Record<Defect, (b: Behaviour) => Behaviour> = {
   'no-rotation': (b) => ({ ...b, profile: mapPolicies(b.profile, (p) => (p.refresh ? { ...p, rotation: false } : p)) }),
   'old-token-still-valid': (b) => ({ ...b, retiredByRotation: () => [] }),
   'no-reuse-detection': (b) => ({ ...b, profile: { ...b.profile, reuseOfRotatedToken: 'reject' } }),
+  'reuse-revokes-family-though-rejected': (b) => ({ ...b, profile: { ...b.profile, reuseOfRotatedToken: 'revoke-family' } }),
   'refresh-without-offline-access': (b) => ({
     ...b,
     issuesRefreshToken: (i) => b.issuesRefreshToken({ ...i, scope: [...i.scope, b.profile.offlineAccessScope] }),

@@ -1,17 +1,17 @@
 /** npm run conformance -- --self-test: the defect × checks matrix, and whether every defect is caught as mapped. */
-import { DEFECTS, type Defect } from '../mock-idp/index.ts';
+import { loadVariants } from '../mock-idp/profile/variants.ts';
 import { loadTarget } from '../suites/harness/target.ts';
-import { loadDefectTable, matrixRow, type MatrixRow } from '../suites/runner/self-test.ts';
+import { loadDefectTable, matrixJobs, matrixRows, type MatrixRow } from '../suites/runner/self-test.ts';
 import { EXIT, type CliOptions } from './cli/options.ts';
-
-const PROFILES = ['telenorid-plus', 'erp-net'];
 
 export async function runSelfTest(_options: CliOptions): Promise<number> {
   const started = performance.now();
-  const table = await loadDefectTable();
+  // Every profile variant (the seeds and the derived ones): each value of each profile field.
+  const profiles = await loadVariants();
+  const table = await loadDefectTable(profiles);
   const base = await loadTarget(new URL('../fixtures/targets/mock.json', import.meta.url).pathname);
-  const jobs: { profile: string; defect?: Defect }[] = PROFILES.flatMap((profile) => [{ profile }, ...DEFECTS.map((defect) => ({ profile, defect }))]);
-  const rows: MatrixRow[] = await Promise.all(jobs.map((j) => matrixRow(base, table, j.profile, j.defect)));
+  const jobs = matrixJobs(profiles);
+  const rows: MatrixRow[] = await matrixRows(base, table, jobs);
 
   const out = (l = '') => process.stdout.write(`${l}\n`);
   out('defect × profile → checks that failed or warned (✓ = exactly as mapped in fixtures/defects.json, none errored)');
@@ -31,7 +31,7 @@ export async function runSelfTest(_options: CliOptions): Promise<number> {
     falsePositives += unexpected.length;
     const missed = row.expected.filter((id) => !row.failed.includes(id));
     const caughtBy = row.notApplicable ? `not applicable: ${row.notApplicable}` : row.failed.join(', ') || '(nothing failed)';
-    out(`${mark} ${row.profile.padEnd(15)} ${name.padEnd(42)} ${caughtBy}`);
+    out(`${mark} ${row.profile.padEnd(33)} ${name.padEnd(42)} ${caughtBy}`);
     if (missed.length) out(`    missed: ${missed.join(', ')}`);
     if (unexpected.length) out(`    unexpected failures: ${unexpected.join(', ')}`);
     if (row.errored.length) out(`    errored (our side, catches nothing): ${row.errored.join(', ')}`);

@@ -1,18 +1,14 @@
 /** Lifetimes: fixed versus sliding refresh-token expiry, expired tokens, access-token expires_in. */
 import { cite, policyField, profileField } from './citations.ts';
 import { describe, expectRefused, expectSuccess, expectThat, fail, givenRefreshToken, refreshTokenOf } from './expect.ts';
-import type { ApplicabilityInput, Check, CheckContext, LoginSession, Tokens } from './types.ts';
+import type { Check, CheckContext, LoginSession, Tokens } from './types.ts';
 import { aimInside, aliveUntil, deadFrom, secs, ssoActiveUntil, unlessPast, waitUntil } from './timing.ts';
-import { days, interactive, realMargin, rp, whenRefresh } from './util.ts';
-import type { RefreshPolicy } from '../../mock-idp/profile/index.ts';
+import { asSliding, days, interactive, realMargin, refreshAcceptedAt, renewsUntil, rp, whenRefresh } from './util.ts';
+import { slidingChain } from '../../mock-idp/profile/model.ts';
 
-/**
- * When to refresh inside the first lifetime: halfway, but while the SSO session is still
- * active where the profile makes new refresh tokens depend on it.
- */
-function midpoint(p: RefreshPolicy, i: Pick<ApplicabilityInput, 'profile'>): number {
-  const half = Math.floor(p.lifetimeSeconds / 2);
-  return i.profile.refreshAfterSsoEnd === 'new-refresh-token' ? half : Math.min(half, Math.floor(i.profile.ssoSessionLifetimeSeconds / 2));
+/** When to refresh inside the first lifetime: halfway into the time the model says a refresh renews it. */
+function midpoint(i: Parameters<typeof renewsUntil>[0]): number {
+  return Math.floor(renewsUntil(i) / 2);
 }
 
 /** The token to use after a refresh: the new one if issued, else the presented one. */
@@ -20,10 +16,13 @@ function successor(r: { refresh_token?: string }, presented: string): string {
   return typeof r.refresh_token === 'string' && r.refresh_token !== '' ? r.refresh_token : presented;
 }
 
-/** The last moment the first refresh surely renews the login's token: inside its life, and the SSO session where renewal needs it. */
+/**
+ * The last moment the first refresh surely renews the login's token (measured): inside its life, and
+ * inside the SSO session where the model says renewal ends with it (the only earlier end it knows).
+ */
 function renewableUntil(t: CheckContext, session: LoginSession, L: number): number {
   const alive = aliveUntil(session.tokens, L);
-  return t.profile.refreshAfterSsoEnd === 'new-refresh-token' ? alive : Math.min(alive, ssoActiveUntil(t, session));
+  return renewsUntil(t) < L ? Math.min(alive, ssoActiveUntil(t, session)) : alive;
 }
 
 /** Whole seconds as days(), measured ones to a tenth. */
@@ -43,7 +42,7 @@ async function refreshAt(t: CheckContext, when: 'midpoint' | 'window') {
   const rt0 = givenRefreshToken(tokens, 'the code exchange');
   const until = renewableUntil(t, session, L);
   const latest = until - t.clock.jitter();
-  const mid = tokens.receivedAt + midpoint(p, t);
+  const mid = tokens.receivedAt + midpoint(t);
   // Windowed probes on a real clock refresh as late as the token surely renews: the widest window
   // absorbs late timers. The mock's clock is exact: halfway (as the report draws it), or later if
   // halfway leaves no window (the probe needs the renewed end 2 s past the first).
@@ -57,12 +56,12 @@ async function refreshAt(t: CheckContext, when: 'midpoint' | 'window') {
   if (r1.status !== 200) unlessPast(r1, until, `the refresh after ${secs(t1)}`);
   expectSuccess(r1, `the refresh after ${shown(t1)}`);
   t.note({ kind: 'refresh' });
-  return { p, L, t1, tokens, rt0, r1 };
+  return { p, L, t1, session, tokens, rt0, r1 };
 }
 
 /** Probe inside the window between the first token's end and the renewed one's (measured): the moment, and its bounds. */
-async function waitIntoWindow(t: CheckContext, tokens: Tokens, r1: Tokens, L: number, why: string): Promise<number> {
-  const renewedAlive = aliveUntil(r1, L);
+async function waitIntoWindow(t: CheckContext, tokens: Tokens, r1: Tokens, L: number, why: string, endsBy = Infinity): Promise<number> {
+  const renewedAlive = Math.min(aliveUntil(r1, L), endsBy);
   const aim = aimInside(t, deadFrom(tokens, L), renewedAlive, `lifetime ${secs(L)}`);
   await waitUntil(t, aim, why);
   return renewedAlive;
@@ -94,11 +93,8 @@ export const expiryChecks: Check[] = [
     level: 'MUST',
     title: 'A refresh token still works just before its declared lifetime ends',
     clause: (i) => [...i.policy.source, policyField(i, 'lifetimeSeconds'), ...i.profile.citations.expiry],
-    applies: whenRefresh((p, i) =>
-      i.profile.refreshAfterSsoEnd === 'invalid_grant' && i.profile.ssoSessionLifetimeSeconds < p.lifetimeSeconds
-        ? 'the SSO session ends (and with it refresh) before the token lifetime'
-        : true,
-    ),
+    // The model decides whether a refresh just before the lifetime ends is owed (the SSO session may end refresh first).
+    applies: whenRefresh((p, i) => refreshAcceptedAt(i, p.lifetimeSeconds - 1)),
     waits: (i) => rp(i).lifetimeSeconds,
     async run(t) {
       const p = rp(t);
@@ -118,7 +114,13 @@ export const expiryChecks: Check[] = [
     level: 'MUST',
     title: 'Fixed expiry: a token refreshed in between still dies at first issue + lifetime',
     clause: (i) => [...i.policy.source, policyField(i, 'expiry'), policyField(i, 'lifetimeSeconds'), ...i.profile.citations.expiry],
-    applies: whenRefresh((p, i) => (p.expiry === 'fixed' ? true : `policy ${i.client.policy} declares sliding expiry`)),
+    // Observable only where a sliding token refreshed halfway would still refresh after the first
+    // lifetime (the model): else a refusal there cannot tell fixed from sliding.
+    applies: whenRefresh((p, i) => {
+      if (p.expiry !== 'fixed') return `policy ${i.client.policy} declares sliding expiry`;
+      const contrast = slidingChain(asSliding(i), i.client.policy);
+      return contrast.observable ? true : `a sliding token could not be told apart either: ${contrast.reason}`;
+    }),
     waits: (i) => {
       const p = rp(i);
       return p.lifetimeSeconds + realMargin(p.lifetimeSeconds);
@@ -140,16 +142,25 @@ export const expiryChecks: Check[] = [
     level: 'MUST',
     title: 'Sliding expiry: a chain of refreshes, each inside the lifetime, outlives the first lifetime',
     clause: (i) => [...i.policy.source, policyField(i, 'expiry'), ...i.profile.citations.expiry],
-    applies: whenRefresh((p, i) => (p.expiry === 'sliding' ? true : `policy ${i.client.policy} declares fixed expiry`)),
+    // The model says whether the chain is observable: a sliding policy, and a refresh after the first
+    // lifetime that is not refused (with refreshAfterSsoEnd invalid_grant the SSO session may end first).
+    applies: whenRefresh((_p, i) => {
+      const chain = slidingChain(i.profile, i.client.policy);
+      return chain.observable ? true : chain.reason;
+    }),
     waits: (i) => {
       const p = rp(i);
       return p.lifetimeSeconds + realMargin(p.lifetimeSeconds);
     },
     async run(t) {
-      const { p, L, t1, tokens, rt0, r1 } = await refreshAt(t, 'window');
+      const { p, L, t1, session, tokens, rt0, r1 } = await refreshAt(t, 'window');
       const rt1 = p.rotation ? refreshTokenOf(r1, `the refresh after ${shown(t1)} (rotation declared)`) : successor(r1, rt0);
-      // Probe after the first token surely died, before the renewed one may (both measured).
-      const renewedAlive = await waitIntoWindow(t, tokens, r1, L, `past the first token's ${days(L)} lifetime`);
+      // Probe after the first token surely died, before the renewed one may (both measured), and
+      // before the SSO session ends where the model's window ends with it.
+      const chain = slidingChain(t.profile, t.client.policy);
+      const endsWithSso = chain.observable && chain.until < chain.refreshAt + L;
+      const endsBy = endsWithSso ? ssoActiveUntil(t, session) : Infinity;
+      const renewedAlive = await waitIntoWindow(t, tokens, r1, L, `past the first token's ${days(L)} lifetime`, endsBy);
       const r2 = await t.refresh(rt1);
       t.note({ kind: 'refresh', label: 'after first lifetime' });
       if (r2.status !== 200) unlessPast(r2, renewedAlive, 'the refresh after the first lifetime');
@@ -165,7 +176,7 @@ export const expiryChecks: Check[] = [
     applies: whenRefresh((p, i) => (p.expiry === 'sliding' ? true : `policy ${i.client.policy} declares fixed expiry (see expiry.fixed-not-extended)`)),
     waits: (i) => {
       const p = rp(i);
-      return midpoint(p, i) + p.lifetimeSeconds + realMargin(p.lifetimeSeconds);
+      return midpoint(i) + p.lifetimeSeconds + realMargin(p.lifetimeSeconds);
     },
     async run(t) {
       const { L, rt0, r1 } = await refreshAt(t, 'midpoint');

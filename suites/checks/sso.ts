@@ -4,38 +4,44 @@ import { describe, expectRefused, expectSuccess, expectThat, givenRefreshToken, 
 import type { Answer, Check, CheckContext } from './types.ts';
 import { aimInside, aliveUntil, secs, ssoActiveUntil, ssoEndedFrom, unlessPast, waitUntil } from './timing.ts';
 import { days, realMargin, rp, whenRefresh } from './util.ts';
+import { ssoEndOutcome } from '../../mock-idp/profile/model.ts';
 
 /**
- * The first refresh after the SSO session ended, and the presented token afterwards, as the profile
- * declares. `alive`: the last moment the presented token surely lives; a refusal after it proves nothing.
+ * The first refresh after the SSO session ended, and the presented token afterwards, as the refresh
+ * model says a correct IdP answers for this profile and policy (model.ts ssoEndOutcome). `alive`:
+ * the last moment the presented token surely lives; a refusal after it proves nothing.
  */
 async function expectAfterSsoEnd(t: CheckContext, rt: string, alive: number, how: string, before: Answer[]): Promise<void> {
-  const p = rp(t);
+  const { first, presentedAgain } = ssoEndOutcome(t.profile, t.client.policy);
+  const declared = `profile: refreshAfterSsoEnd ${t.profile.refreshAfterSsoEnd}`;
   const r = await t.refresh(rt);
   if (r.status !== 200) unlessPast(r, alive, `a refresh after ${how}`);
-  const { refreshAfterSsoEnd: rule, presentedTokenAfterSsoEnd: presented } = t.profile;
-  if (rule === 'invalid_grant') {
-    expectRefused(r, `a refresh after ${how} (profile: refused once the SSO session ended)`, ...before);
+  if (first.kind === 'refused') {
+    t.note({ kind: 'rejected', label: 'after the SSO session' });
+    expectRefused(r, `a refresh after ${how} (${declared}: refused once the SSO session ended)`, ...before);
     return;
   }
-  expectSuccess(r, `a refresh after ${how} (profile: ${rule})`);
-  if (rule === 'new-refresh-token') {
-    if (p.rotation) refreshTokenOf(r, `a refresh after ${how} (profile: refresh does not depend on the SSO session)`);
+  expectSuccess(r, `a refresh after ${how} (${declared})`);
+  if (first.kind === 'rotated') {
+    refreshTokenOf(r, `a refresh after ${how} (${declared}: a new refresh token regardless of the SSO session)`);
     return;
   }
   expectThat(
     r.refresh_token === undefined || r.refresh_token === rt,
-    `an access token but no new refresh_token after ${how} (the SSO session is no longer active)`,
+    `an access token but no new refresh_token after ${how} (${declared})`,
     () => describe(r),
     ...before,
     r,
   );
+  if (first.kind === 'extended') return;
+  const presented = `profile: presentedTokenAfterSsoEnd ${t.profile.presentedTokenAfterSsoEnd}`;
   const again = await t.refresh(rt);
   if (again.status !== 200) unlessPast(again, alive, `the presented refresh token again after ${how}`);
-  if (presented === 'usable-until-expiry') {
-    expectSuccess(again, `the presented refresh token after ${how} (profile: usable-until-expiry, until its own expiry)`);
+  if (presentedAgain.kind === 'refused') {
+    t.note({ kind: 'rejected', label: 'presented token consumed' });
+    expectRefused(again, `the presented refresh token after ${how} (${presented}: used up)`, r);
   } else {
-    expectRefused(again, `the presented refresh token after ${how} (profile: consumed)`, r);
+    expectSuccess(again, `the presented refresh token after ${how} (${presented}: until its own expiry)`);
   }
 }
 

@@ -4,7 +4,7 @@ import { decodeJwt } from 'jose';
 import { asserted, describe, expectOAuthError, expectRefused, expectSuccess, expectThat, fail, givenRefreshToken, inconclusive, skip, warn } from './expect.ts';
 import type { Answer, Check, CheckContext, Tokens } from './types.ts';
 import { aimInside, aliveUntil, secs, unlessPast, waitUntil } from './timing.ts';
-import { interactive, rp, scopeOf, targetNow, whenRefresh } from './util.ts';
+import { interactive, reuseAfterRotation, rp, scopeOf, targetNow, whenRefresh } from './util.ts';
 
 /** A logged-in refresh token to start from; without one the check is inconclusive (offline-access.* judge issuing). */
 async function freshRefreshToken(t: CheckContext): Promise<{ rt: string; tokens: Tokens }> {
@@ -56,7 +56,8 @@ async function refusedToken(t: CheckContext): Promise<{ how: string; answer: Ans
     const r = await t.refresh(rt);
     const next = r.status === 200 ? r.refresh_token : undefined;
     if (typeof next !== 'string' || next === rt) inconclusive(`the refresh did not rotate (${describe(r)}): no rotated-out token to present (rotation.* judge that)`);
-    if (t.profile.graceWindowSeconds > 0) await t.clock.wait(t.profile.graceWindowSeconds + 1, 'the grace window to pass');
+    const { after } = reuseAfterRotation(t);
+    if (after > 0) await t.clock.wait(after, 'the grace window to pass');
     return { how: 'the rotated-out refresh token', answer: await t.refresh(rt), before: [r] };
   }
   if (!t.has('revocation')) skip('the policy does not rotate and the target has no revocation endpoint: no refused token to judge without waiting for expiry');

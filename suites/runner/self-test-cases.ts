@@ -1,25 +1,30 @@
-/** Registers the defect matrix for one profile as vitest tests (shared by the per-profile test files). */
+/** Registers the defect matrix for one profile or variant as vitest tests (shared by the per-profile test files). */
 import { describe, expect, test } from 'vitest';
 import { DEFECTS, type Defect } from '../../mock-idp/index.ts';
+import { loadVariants } from '../../mock-idp/profile/variants.ts';
 import { loadTarget } from '../harness/target.ts';
+import { expectationFor } from './defect-table.ts';
 import { loadDefectTable, matrixRow } from './self-test.ts';
 
-export function defineDefectMatrix(profile: string): void {
-  describe(`defect matrix · ${profile}`, async () => {
-    const table = await loadDefectTable();
+export function defineDefectMatrix(profileName: string): void {
+  describe(`defect matrix · ${profileName}`, async () => {
+    const variants = await loadVariants();
+    const table = await loadDefectTable(variants);
+    const profile = variants.find((p) => p.name === profileName);
+    if (!profile) throw new Error(`no profile or variant ${profileName}`);
     const base = await loadTarget('fixtures/targets/mock.json');
     const cases: (Defect | undefined)[] = [undefined, ...DEFECTS];
-    for (const defect of cases) {
-      const entry = defect ? table.defects[defect].caughtBy[profile] : [];
+    test.each(cases.map((defect) => {
+      const entry = defect ? expectationFor(table, defect, profileName) : [];
       const label = defect ? `${defect} → ${Array.isArray(entry) ? entry.join(', ') : 'not applicable: nothing may fail'}` : 'correct mock → nothing fails';
-      test(label, async () => {
-        const row = await matrixRow(base, table, profile, defect);
-        // Exactly the mapped checks fail: a missed one means the suites cannot see the defect,
-        // an extra one is a false positive.
-        expect(row.failed, Object.values(row.messages).join('\n---\n')).toEqual(row.expected);
-        // An errored check saw nothing: our side failed, which is never a catch and never acceptable here.
-        expect(row.errored, Object.values(row.messages).join('\n---\n')).toEqual([]);
-      });
-    }
+      return { label, defect };
+    }))('$label', async ({ defect }) => {
+      const row = await matrixRow(base, table, profile, defect);
+      // Exactly the mapped checks fail: a missed one means the suites cannot see the defect,
+      // an extra one is a false positive.
+      expect(row.failed, Object.values(row.messages).join('\n---\n')).toEqual(row.expected);
+      // An errored check saw nothing: our side failed, which is never a catch and never acceptable here.
+      expect(row.errored, Object.values(row.messages).join('\n---\n')).toEqual([]);
+    }, 60_000);
   });
 }

@@ -6,26 +6,17 @@
  * run shows it, and --strict fails on it). A check that errors or is inconclusive has seen nothing
  * and catches nothing; any errored check makes its row wrong (our side could not do its job).
  */
-import { readFile } from 'node:fs/promises';
-import { fileURLToPath } from 'node:url';
-import { DEFECTS, loadProfile, type Defect } from '../../mock-idp/index.ts';
+import { DEFECTS, type Defect, type Profile } from '../../mock-idp/index.ts';
 import type { Target } from '../harness/target.ts';
+import { expectationFor, type DefectTable, type Expectation } from './defect-table.ts';
 import { planChecks } from './plan.ts';
-import { openEnvironment, runAll, targetClients } from './run.ts';
+import { openEnvironment, runAll, targetClients, type InstanceResult } from './run.ts';
 
-export const DEFECT_TABLE = fileURLToPath(new URL('../../fixtures/defects.json', import.meta.url));
+export { DEFECT_TABLE, loadDefectTable, type DefectTable, type Expectation } from './defect-table.ts';
 
-export type Expectation = readonly string[] | { notApplicable: string };
-
-export interface DefectTable {
-  defects: Record<Defect, { description: string; caughtBy: Record<string, Expectation> }>;
-}
-
-export async function loadDefectTable(file = DEFECT_TABLE): Promise<DefectTable> {
-  const table = JSON.parse(await readFile(file, 'utf8')) as DefectTable;
-  const missing = DEFECTS.filter((d) => !table.defects[d]);
-  if (missing.length) throw new Error(`${file}: no entry for defect(s) ${missing.join(', ')}`);
-  return table;
+/** Every (profile, defect) pair of the matrix: a control row (no defect) per profile, then each defect. */
+export function matrixJobs(profiles: readonly Profile[]): { profile: Profile; defect?: Defect }[] {
+  return profiles.flatMap((profile) => [{ profile }, ...DEFECTS.map((defect) => ({ profile, defect }))]);
 }
 
 export interface MatrixRow {
@@ -45,12 +36,17 @@ export interface MatrixRow {
   ok: boolean;
 }
 
-/** Runs the catalogue once against the embedded mock with `defects` applied. */
-export async function failingChecks(base: Target, profileName: string, defects: readonly Defect[]) {
-  const target = { ...base, profile: await loadProfile(profileName), profileRef: profileName, embedded: { transport: 'direct' } } as Target;
+/** Runs the catalogue once against the embedded mock serving (and declaring) `profile`, with `defects` applied. */
+export async function catalogueResults(base: Target, profile: Profile, defects: readonly Defect[] = []): Promise<InstanceResult[]> {
+  const target = { ...base, profile, profileRef: profile.name, embedded: { transport: 'direct' } } as Target;
   const env = await openEnvironment(target, { defects });
   const plan = planChecks({ profile: target.profile, clients: await targetClients(env), clock: target.clock });
-  const results = await runAll(plan, env, 16);
+  return runAll(plan, env, 16);
+}
+
+/** Runs the catalogue once against the embedded mock with `defects` applied: the ids that caught them. */
+export async function failingChecks(base: Target, profile: Profile, defects: readonly Defect[]) {
+  const results = await catalogueResults(base, profile, defects);
   const failed = results.filter((r) => r.status === 'failed' || r.status === 'warning');
   const errored = results.filter((r) => r.status === 'errored');
   const messages: Record<string, string> = {};
@@ -59,12 +55,12 @@ export async function failingChecks(base: Target, profileName: string, defects: 
   return { failed: ids(failed), errored: ids(errored), inconclusive: ids(results.filter((r) => r.status === 'inconclusive')), messages };
 }
 
-export async function matrixRow(base: Target, table: DefectTable, profile: string, defect?: Defect): Promise<MatrixRow> {
-  const expectation: Expectation = defect ? (table.defects[defect].caughtBy[profile] ?? []) : [];
+export async function matrixRow(base: Target, table: DefectTable, profile: Profile, defect?: Defect): Promise<MatrixRow> {
+  const expectation: Expectation = defect ? expectationFor(table, defect, profile.name) : [];
   const expected = Array.isArray(expectation) ? [...expectation].sort() : [];
   const { failed, errored, inconclusive, messages } = await failingChecks(base, profile, defect ? [defect] : []);
   const row: MatrixRow = {
-    profile,
+    profile: profile.name,
     expected,
     failed,
     errored,
@@ -75,4 +71,18 @@ export async function matrixRow(base: Target, table: DefectTable, profile: strin
     ...(!Array.isArray(expectation) && { notApplicable: (expectation as { notApplicable: string }).notApplicable }),
   };
   return row;
+}
+
+/**
+ * The rows of the given jobs, `parallel` catalogue runs at a time: all at once would starve the
+ * checks' own request timeouts on a busy machine (our side erroring, not the mock).
+ */
+export async function matrixRows(base: Target, table: DefectTable, jobs: readonly { profile: Profile; defect?: Defect }[], parallel = 4): Promise<MatrixRow[]> {
+  const rows: MatrixRow[] = new Array(jobs.length);
+  let next = 0;
+  const worker = async () => {
+    for (let i = next++; i < jobs.length; i = next++) rows[i] = await matrixRow(base, table, jobs[i]!.profile, jobs[i]!.defect);
+  };
+  await Promise.all(Array.from({ length: Math.min(parallel, jobs.length) }, worker));
+  return rows;
 }

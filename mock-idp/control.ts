@@ -4,7 +4,7 @@
  */
 import { constantTimeEqual } from './crypto.ts';
 import { OAuthError, invalidRequest } from './errors.ts';
-import { json, readJson, requireMethod } from './http.ts';
+import { json, readJson, requireMethod, type IdpRequest, type PlainResponse } from './http.ts';
 import type { IdpContext } from './context.ts';
 import { endSessions } from './sessions.ts';
 import { MAX_ADVANCE_SECONDS, MAX_CONTROL_STRING_CHARS } from './limits.ts';
@@ -105,7 +105,7 @@ function selector(body: Record<string, unknown>): UserSelector {
 }
 
 /** HTTP face of the control API under /__control. */
-export async function controlEndpoint(ctx: IdpContext, control: MockIdpControl, request: Request, path: string, url: URL): Promise<Response> {
+export async function controlEndpoint(ctx: IdpContext, control: MockIdpControl, request: IdpRequest, path: string, url: URL): Promise<PlainResponse> {
   if (!ctx.testMode || !ctx.adminToken) throw new OAuthError('not_found', 'no such endpoint', 404);
   const m = /^Bearer (.+)$/.exec(request.headers.get('authorization') ?? '');
   if (!m || !constantTimeEqual(m[1]!, ctx.adminToken)) {

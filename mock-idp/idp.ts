@@ -1,6 +1,7 @@
 /**
- * createMockIdp: one Fetch-API handler `(Request) => Promise<Response>` over explicit state.
- * It never imports node:http or msw; adapters/ mount it on a host.
+ * createMockIdp: one handler over explicit state. Its core takes an IdpRequest and returns a
+ * PlainResponse (http.ts); `fetch` is the Fetch-API face, `handle` the one a host that writes the
+ * response itself uses (adapters/node-http.ts). It never imports node:http or msw.
  */
 import { correctBehaviour, type Behaviour } from './behaviour.ts';
 import { withDefects, type Defect } from './defects.ts';
@@ -10,7 +11,7 @@ import { endpointsFor, PATHS, type IdpContext } from './context.ts';
 import { randomToken } from './crypto.ts';
 import { OAuthError } from './errors.ts';
 import { fixtureClients, fixtureUsers, type MockClient, type MockUser } from './fixtures.ts';
-import { errorResponse, json } from './http.ts';
+import { errorResponse, json, readFetchBody, type IdpRequest, type PlainResponse } from './http.ts';
 import { createKeys, type Keys, type SigningAlg } from './keys.ts';
 import type { Profile } from './profile/index.ts';
 import { Store } from './store.ts';
@@ -43,7 +44,7 @@ export interface MockIdpOptions {
   /** Replaces the correct behaviour (applied after defects). */
   behaviour?: (correct: Behaviour) => Behaviour;
   /** Called with unexpected exceptions (bugs); the client then gets a JSON server_error. */
-  onError?: (error: unknown, request: Request) => void;
+  onError?: (error: unknown, request: { method: string; url: string }) => void;
 }
 
 export interface MockIdp {
@@ -56,10 +57,13 @@ export interface MockIdp {
   adminToken: string | undefined;
   clock: Clock;
   control: MockIdpControl;
+  /** The Fetch-API face (msw, in-process callers): a real Response, made here at the boundary. */
   fetch(request: Request): Promise<Response>;
+  /** The core itself, for a host that reads requests and writes responses on its own; never rejects. */
+  handle(request: IdpRequest): Promise<PlainResponse>;
 }
 
-type Route = (ctx: IdpContext, request: Request, url: URL) => Response | Promise<Response>;
+type Route = (ctx: IdpContext, request: IdpRequest, url: URL) => PlainResponse | Promise<PlainResponse>;
 
 const routes = new Map<string, Route>([
   [PATHS.discovery, discovery],
@@ -101,7 +105,7 @@ export async function createMockIdp(options: MockIdpOptions): Promise<MockIdp> {
   const control = createControl(ctx);
   let untilSweep = 1024;
 
-  async function handle(request: Request): Promise<Response> {
+  async function handle(request: IdpRequest): Promise<PlainResponse> {
     let url: URL;
     try {
       url = new URL(request.url);
@@ -142,6 +146,10 @@ export async function createMockIdp(options: MockIdpOptions): Promise<MockIdp> {
     adminToken: ctx.adminToken,
     clock: ctx.clock,
     control,
-    fetch: handle,
+    handle,
+    async fetch(request) {
+      const plain = await handle({ method: request.method, url: request.url, headers: request.headers, bytes: () => readFetchBody(request) });
+      return new Response(plain.body, { status: plain.status, headers: plain.headers });
+    },
   };
 }

@@ -1,7 +1,7 @@
 /** SSO sessions: created at login, carried by a cookie, ended by logout or by time. */
 import { randomToken } from './crypto.ts';
 import { SSO_COOKIE, type IdpContext } from './context.ts';
-import { parseCookies } from './http.ts';
+import { parseCookies, type IdpRequest } from './http.ts';
 import { sessionActive, type SsoSession } from './store.ts';
 import type { MockUser } from './fixtures.ts';
 
@@ -17,7 +17,7 @@ export function startSession(ctx: IdpContext, user: MockUser): SsoSession {
   return session;
 }
 
-export function currentSession(ctx: IdpContext, request: Request): SsoSession | undefined {
+export function currentSession(ctx: IdpContext, request: IdpRequest): SsoSession | undefined {
   const id = parseCookies(request).get(SSO_COOKIE);
   const session = id ? ctx.store.sessions.get(id) : undefined;
   return sessionActive(session, ctx.clock.now()) ? session : undefined;

@@ -4,7 +4,7 @@
  */
 import { hashToken, randomToken } from '../crypto.ts';
 import { OAuthError, invalidRequest } from '../errors.ts';
-import { html, parseCookies, readForm, readParams, redirect, requireMethod, scopeList, type Params } from '../http.ts';
+import { html, parseCookies, readForm, readParams, redirect, requireMethod, scopeList, type IdpRequest, type Params, type PlainResponse } from '../http.ts';
 import { LOGIN_COOKIE, type IdpContext } from '../context.ts';
 import { MAX_AUTHORIZE_PARAM_CHARS, MAX_AUTHORIZE_REQUEST_CHARS, MAX_PENDING_LOGINS } from '../limits.ts';
 import { refuseCrossSite } from '../origin.ts';
@@ -28,7 +28,7 @@ interface AuthRequest {
   loginHint?: string;
 }
 
-function errorRedirect(req: { redirectUri: string; state?: string }, ctx: IdpContext, error: string, description: string): Response {
+function errorRedirect(req: { redirectUri: string; state?: string }, ctx: IdpContext, error: string, description: string): PlainResponse {
   const url = new URL(req.redirectUri);
   url.searchParams.set('error', error);
   url.searchParams.set('error_description', description);
@@ -37,8 +37,8 @@ function errorRedirect(req: { redirectUri: string; state?: string }, ctx: IdpCon
   return redirect(url.href, {}, 302);
 }
 
-/** Validates the request; throws for client/redirect_uri problems, returns a redirect for the rest. */
-function validate(ctx: IdpContext, params: Params): AuthRequest | Response {
+/** Validates the request; throws for client/redirect_uri problems, returns the error redirect for the rest. */
+function validate(ctx: IdpContext, params: Params): AuthRequest | { redirect: PlainResponse } {
   const clientId = params.get('client_id');
   if (!clientId) throw invalidRequest('client_id is required');
   const client = ctx.clients.get(clientId);
@@ -51,24 +51,25 @@ function validate(ctx: IdpContext, params: Params): AuthRequest | Response {
   if (redirectUri === undefined) throw invalidRequest('redirect_uri is not registered for this client');
   const state = params.get('state');
   const back = { redirectUri, ...(state !== undefined && { state }) };
+  const refuse = (error: string, description: string) => ({ redirect: errorRedirect(back, ctx, error, description) });
   const responseType = params.get('response_type');
-  if (responseType !== 'code') return errorRedirect(back, ctx, 'unsupported_response_type', 'only response_type=code is supported');
-  if (!client.grantTypes.includes('authorization_code')) return errorRedirect(back, ctx, 'unauthorized_client', 'client may not use the code flow');
+  if (responseType !== 'code') return refuse('unsupported_response_type', 'only response_type=code is supported');
+  if (!client.grantTypes.includes('authorization_code')) return refuse('unauthorized_client', 'client may not use the code flow');
   const profile = ctx.behaviour.profile;
   const policy = profile.policies[client.policy]!;
   const supported = new Set(['openid', profile.offlineAccessScope, ...profile.scopes]);
   const requested = scopeList(params.get('scope'));
   const unknown = requested.filter((s) => !supported.has(s));
-  if (unknown.length) return errorRedirect(back, ctx, 'invalid_scope', `unknown scope: ${unknown.join(' ')}`);
+  if (unknown.length) return refuse('invalid_scope', `unknown scope: ${unknown.join(' ')}`);
   // OIDC Core §11: offline_access is ignored for a client whose policy never refreshes.
   // The profile's own scope strings (equal to the requested ones), shared by every grant that holds them.
   const canonical = new Map([...supported].map((s) => [s, s]));
   const scope = requested.filter((s) => s !== profile.offlineAccessScope || policy.refresh).map((s) => canonical.get(s)!);
   const challenge = params.get('code_challenge');
   const method = params.get('code_challenge_method') ?? (challenge ? 'plain' : undefined);
-  if (challenge !== undefined && method !== 'S256') return errorRedirect(back, ctx, 'invalid_request', 'code_challenge_method must be S256');
-  if (challenge !== undefined && !/^[A-Za-z0-9_-]{43}$/.test(challenge)) return errorRedirect(back, ctx, 'invalid_request', 'code_challenge is malformed');
-  if (!client.confidential && challenge === undefined) return errorRedirect(back, ctx, 'invalid_request', 'PKCE (S256) is required for public clients');
+  if (challenge !== undefined && method !== 'S256') return refuse('invalid_request', 'code_challenge_method must be S256');
+  if (challenge !== undefined && !/^[A-Za-z0-9_-]{43}$/.test(challenge)) return refuse('invalid_request', 'code_challenge is malformed');
+  if (!client.confidential && challenge === undefined) return refuse('invalid_request', 'PKCE (S256) is required for public clients');
   const nonce = params.get('nonce');
   const loginHint = params.get('login_hint');
   return {
@@ -84,7 +85,7 @@ function validate(ctx: IdpContext, params: Params): AuthRequest | Response {
 }
 
 /** Issues the code and redirects back (consent is automatic). */
-function complete(ctx: IdpContext, req: AuthRequest, session: SsoSession, setCookie?: string): Response {
+function complete(ctx: IdpContext, req: AuthRequest, session: SsoSession, setCookie?: string): PlainResponse {
   const code = randomToken();
   const now = ctx.clock.now();
   const hash = hashToken(code);
@@ -125,7 +126,7 @@ function requireBoundedSize(params: Params): void {
 const BROWSER_ID = /^[A-Za-z0-9_-]{24}$/;
 
 /** The browser's login-binding value: the one it already holds (several tabs), or a new one to set. */
-function browserBinding(ctx: IdpContext, request: Request): { id: string; setCookie?: string } {
+function browserBinding(ctx: IdpContext, request: IdpRequest): { id: string; setCookie?: string } {
   const held = parseCookies(request).get(LOGIN_COOKIE);
   if (held !== undefined && BROWSER_ID.test(held)) return { id: held };
   const id = randomToken(18);
@@ -140,11 +141,11 @@ function addPending(ctx: IdpContext, pending: PendingAuthorization): void {
   all.set(pending.id, pending);
 }
 
-export async function authorize(ctx: IdpContext, request: Request, url: URL): Promise<Response> {
+export async function authorize(ctx: IdpContext, request: IdpRequest, url: URL): Promise<PlainResponse> {
   const params = await readParams(request, url);
   requireBoundedSize(params);
   const req = validate(ctx, params);
-  if (req instanceof Response) return req;
+  if ('redirect' in req) return req.redirect;
   const session = req.prompt.includes('login') ? undefined : currentSession(ctx, request);
   if (session) return complete(ctx, req, session);
   if (req.prompt.includes('none')) return errorRedirect(req, ctx, 'login_required', 'no active SSO session');
@@ -170,7 +171,7 @@ function findUser(ctx: IdpContext, username: string, password: string): MockUser
   return user && ok ? user : undefined;
 }
 
-export async function login(ctx: IdpContext, request: Request): Promise<Response> {
+export async function login(ctx: IdpContext, request: IdpRequest): Promise<PlainResponse> {
   requireMethod(request, 'POST');
   refuseCrossSite(ctx.issuer, ctx.hosts, request);
   const form = await readForm(request);
@@ -182,7 +183,7 @@ export async function login(ctx: IdpContext, request: Request): Promise<Response
     throw new OAuthError('invalid_request', 'login request is unknown, expired or from another browser; start again at the authorization endpoint');
   }
   const req = validate(ctx, new Map(Object.entries(pending.params)));
-  if (req instanceof Response) return req;
+  if ('redirect' in req) return req.redirect;
   const user = findUser(ctx, form.get('username') ?? '', form.get('password') ?? '');
   if (!user) {
     return html(

@@ -6,10 +6,10 @@
 import { authenticateClient } from '../client-auth.ts';
 import { hashToken } from '../crypto.ts';
 import { invalidClient, invalidRequest } from '../errors.ts';
-import { jsonNoStore, readForm, requireMethod } from '../http.ts';
+import { jsonNoStore, readForm, requireMethod, type IdpRequest, type PlainResponse } from '../http.ts';
 import type { IdpContext } from '../context.ts';
 
-export async function introspection(ctx: IdpContext, request: Request): Promise<Response> {
+export async function introspection(ctx: IdpContext, request: IdpRequest): Promise<PlainResponse> {
   requireMethod(request, 'POST');
   const params = await readForm(request);
   const auth = authenticateClient(request, params, ctx.clients);

@@ -2,10 +2,10 @@
 import { authenticateClient } from '../client-auth.ts';
 import { hashToken } from '../crypto.ts';
 import { invalidGrant, invalidRequest } from '../errors.ts';
-import { readForm, requireMethod } from '../http.ts';
+import { empty, readForm, requireMethod, type IdpRequest, type PlainResponse } from '../http.ts';
 import type { IdpContext } from '../context.ts';
 
-export async function revocation(ctx: IdpContext, request: Request): Promise<Response> {
+export async function revocation(ctx: IdpContext, request: IdpRequest): Promise<PlainResponse> {
   requireMethod(request, 'POST');
   const params = await readForm(request);
   const { client } = authenticateClient(request, params, ctx.clients);
@@ -25,5 +25,5 @@ export async function revocation(ctx: IdpContext, request: Request): Promise<Res
     if (family) ctx.store.revokeFamily(family, now, 'revoked by the client (RFC 7009)');
   }
   if (at && at.revokedAt === undefined) at.revokedAt = now;
-  return new Response(null, { status: 200, headers: { 'cache-control': 'no-store', pragma: 'no-cache' } });
+  return empty(200, { 'cache-control': 'no-store', pragma: 'no-cache' });
 }

@@ -79,6 +79,66 @@ describe('Host header (DNS rebinding)', () => {
   });
 });
 
+/** Sends raw bytes on a fresh connection (Connection: close) and resolves with the status and body sent back. */
+function raw(port: number, head: string, body: Buffer | string = ''): Promise<{ status: number; headers: string; body: string }> {
+  return new Promise((resolve, reject) => {
+    const socket = connect(port, '127.0.0.1', () => {
+      socket.write(head);
+      socket.end(body);
+    });
+    let reply = '';
+    socket.on('data', (d: Buffer) => (reply += d.toString('latin1')));
+    socket.on('error', reject);
+    socket.on('close', () => {
+      const at = reply.indexOf('\r\n\r\n');
+      resolve({ status: Number(reply.slice(9, 12)), headers: reply.slice(0, at), body: reply.slice(at + 4) });
+    });
+  });
+}
+
+describe('requests read straight from node:http', () => {
+  it('two Host headers are refused with an RFC-shaped 400 (RFC 9112 §3.2), not answered for the first', async () => {
+    const r = await serve();
+    const host = `127.0.0.1:${r.port}`;
+    const one = await raw(r.port, `GET /jwks HTTP/1.1\r\nHost: ${host}\r\nConnection: close\r\n\r\n`);
+    expect(one.status).toBe(200);
+    const two = await raw(r.port, `GET /jwks HTTP/1.1\r\nHost: ${host}\r\nHost: rebind.attacker.example\r\nConnection: close\r\n\r\n`);
+    expect(two.status).toBe(400);
+    expect(JSON.parse(two.body)).toMatchObject({ error: 'invalid_request' });
+    const path = await raw(r.port, `GET /clock HTTP/1.1\r\nHost: ${host}/__control\r\nConnection: close\r\n\r\n`);
+    expect(path.status).toBe(400);
+  });
+
+  it('an absolute-form target is answered for its own host (RFC 9112 §3.2.2)', async () => {
+    const r = await serve();
+    const own = await raw(r.port, `GET ${r.url}/jwks HTTP/1.1\r\nHost: 127.0.0.1:${r.port}\r\nConnection: close\r\n\r\n`);
+    expect(own.status).toBe(200);
+    const foreign = await raw(r.port, `GET http://rebind.attacker.example/jwks HTTP/1.1\r\nHost: 127.0.0.1:${r.port}\r\nConnection: close\r\n\r\n`);
+    expect(foreign.status).toBe(421);
+  });
+
+  it('a body over 64 KiB is refused as invalid_request, declared or chunked', async () => {
+    const r = await serve();
+    const form = 'content-type: application/x-www-form-urlencoded\r\nConnection: close';
+    const big = Buffer.alloc(70 * 1024, 'a');
+    const declared = await raw(r.port, `POST /token HTTP/1.1\r\nHost: 127.0.0.1:${r.port}\r\n${form}\r\ncontent-length: ${big.length}\r\n\r\n`, big);
+    expect(declared.status).toBe(400);
+    expect(JSON.parse(declared.body)).toMatchObject({ error: 'invalid_request', error_description: expect.stringMatching(/exceeds/) });
+    const chunked = await raw(r.port, `POST /token HTTP/1.1\r\nHost: 127.0.0.1:${r.port}\r\n${form}\r\ntransfer-encoding: chunked\r\n\r\n`, `${big.length.toString(16)}\r\n${big.toString()}\r\n0\r\n\r\n`);
+    expect(chunked.status).toBe(400);
+    expect(JSON.parse(chunked.body)).toMatchObject({ error: 'invalid_request', error_description: expect.stringMatching(/exceeds/) });
+  });
+
+  it('HEAD gets the headers and length of GET without a body', async () => {
+    const r = await serve();
+    const get = await raw(r.port, `GET /jwks HTTP/1.1\r\nHost: 127.0.0.1:${r.port}\r\nConnection: close\r\n\r\n`);
+    const head = await raw(r.port, `HEAD /jwks HTTP/1.1\r\nHost: 127.0.0.1:${r.port}\r\nConnection: close\r\n\r\n`);
+    expect(head.status).toBe(200);
+    expect(head.body).toBe('');
+    expect(head.headers).toMatch(new RegExp(`content-length: ${Buffer.byteLength(get.body)}\r?$`, 'im'));
+  });
+});
+
 describe('time limits hold within a few seconds', () => {
   const limits: ServerLimits = { requestTimeoutMs: 1500, headersTimeoutMs: 1000 };
 

@@ -5,11 +5,11 @@
  */
 import { type Policy, type Profile, isRefreshPolicy } from './profile/index.ts';
 import { OAuthError, invalidGrant, invalidScope, type OAuthErrorCode } from './errors.ts';
-import type { Family, RefreshTokenRecord, Store } from './store.ts';
+import type { Family, MockStore, RefreshTokenRecord } from './store.ts';
 import type { MockClient } from './fixtures.ts';
 
 export interface RefreshGuardInput {
-  store: Store;
+  store: MockStore;
   profile: Profile;
   client: MockClient;
   record: RefreshTokenRecord;

@@ -54,7 +54,7 @@ export function createControl(ctx: IdpContext): MockIdpControl {
     revokeGrants(user) {
       const sub = resolveSub(ctx, user);
       let n = 0;
-      for (const f of ctx.store.families.values()) {
+      for (const f of [...ctx.store.families()]) {
         if (f.sub === sub && f.revokedAt === undefined && (user.clientId === undefined || f.clientId === user.clientId)) {
           ctx.store.revokeFamily(f, ctx.clock.now(), 'consent withdrawn');
           n++;
@@ -64,7 +64,7 @@ export function createControl(ctx: IdpContext): MockIdpControl {
     },
     families(user) {
       const sub = resolveSub(ctx, user);
-      return [...ctx.store.families.values()]
+      return [...ctx.store.families()]
         .filter((f) => f.sub === sub)
         .map((f) => ({
           id: f.id,

@@ -14,7 +14,7 @@ import { fixtureClients, fixtureUsers, type MockClient, type MockUser } from './
 import { errorResponse, json, readFetchBody, type IdpRequest, type PlainResponse } from './http.ts';
 import { createKeys, type Keys, type SigningAlg } from './keys.ts';
 import type { Profile } from './profile/index.ts';
-import { Store } from './store.ts';
+import { Store, type MockStore } from './store.ts';
 import { allowedHosts, requireAllowedHost } from './origin.ts';
 import { authorize, login } from './endpoints/authorize.ts';
 import { discovery, jwks } from './endpoints/discovery.ts';
@@ -39,6 +39,8 @@ export interface MockIdpOptions {
   adminToken?: string;
   signingAlg?: SigningAlg;
   keys?: Keys;
+  /** Where the state is kept (store.ts); a new in-memory Store when omitted. */
+  store?: MockStore;
   /** Deliberate deviations from the profile (defects.ts), for testing the suites' sensitivity. */
   defects?: readonly Defect[];
   /** Replaces the correct behaviour (applied after defects). */
@@ -94,7 +96,7 @@ export async function createMockIdp(options: MockIdpOptions): Promise<MockIdp> {
     behaviour,
     clients: new Map(clients.map((c) => [c.id, c])),
     users,
-    store: new Store(),
+    store: options.store ?? new Store(),
     clock: options.clock ?? createClock(),
     keys: options.keys ?? (await createKeys(options.signingAlg)),
     testMode,
@@ -116,7 +118,7 @@ export async function createMockIdp(options: MockIdpOptions): Promise<MockIdp> {
     if (--untilSweep === 0) {
       ctx.store.sweep(ctx.clock.now());
       // Every 1024 requests, or less often in a large store: a sweep walks it all, so its cost per request stays bounded.
-      untilSweep = Math.max(1024, (ctx.store.codes.size + ctx.store.accessTokens.size + ctx.store.pending.size) >> 2);
+      untilSweep = Math.max(1024, ctx.store.size() >> 2);
     }
     try {
       requireAllowedHost(ctx.hosts, url);

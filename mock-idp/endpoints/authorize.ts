@@ -11,7 +11,7 @@ import { refuseCrossSite } from '../origin.ts';
 import type { MockClient, MockUser } from '../fixtures.ts';
 import { loginPage } from '../pages.ts';
 import { cookieAttributes, currentSession, sessionCookie, startSession } from '../sessions.ts';
-import type { PendingAuthorization, SsoSession } from '../store.ts';
+import type { SsoSession } from '../store.ts';
 import { constantTimeEqual } from '../crypto.ts';
 
 const CODE_TTL = 60;
@@ -89,7 +89,7 @@ function complete(ctx: IdpContext, req: AuthRequest, session: SsoSession, setCoo
   const code = randomToken();
   const now = ctx.clock.now();
   const hash = hashToken(code);
-  ctx.store.codes.set(hash, {
+  ctx.store.addCode({
     hash,
     clientId: req.client.id,
     redirectUri: req.redirectUri,
@@ -134,13 +134,6 @@ function browserBinding(ctx: IdpContext, request: IdpRequest): { id: string; set
   return { id, setCookie: `${LOGIN_COOKIE}=${id}; ${cookieAttributes(ctx, 'Strict')}` };
 }
 
-/** Keeps a pending login, dropping the oldest one when MAX_PENDING_LOGINS are held. */
-function addPending(ctx: IdpContext, pending: PendingAuthorization): void {
-  const all = ctx.store.pending;
-  while (all.size >= MAX_PENDING_LOGINS) all.delete(all.keys().next().value!);
-  all.set(pending.id, pending);
-}
-
 export async function authorize(ctx: IdpContext, request: IdpRequest, url: URL): Promise<PlainResponse> {
   const params = await readParams(request, url);
   requireBoundedSize(params);
@@ -159,7 +152,7 @@ export async function authorize(ctx: IdpContext, request: IdpRequest, url: URL):
   const p = serialize(params);
   delete p.prompt; // once the form is submitted, the login it asked for has happened
   const browser = browserBinding(ctx, request);
-  addPending(ctx, { id: tx, params: p, browser: browser.id, expiresAt: ctx.clock.now() + LOGIN_TTL });
+  ctx.store.addPendingLogin({ id: tx, params: p, browser: browser.id, expiresAt: ctx.clock.now() + LOGIN_TTL }, MAX_PENDING_LOGINS);
   const page = loginPage({ action: ctx.endpoints.login, tx, clientId: req.client.id, ...(req.loginHint && { username: req.loginHint }) });
   return html(page, 200, browser.setCookie ? { 'set-cookie': browser.setCookie } : {});
 }
@@ -176,7 +169,7 @@ export async function login(ctx: IdpContext, request: IdpRequest): Promise<Plain
   refuseCrossSite(ctx.issuer, ctx.hosts, request);
   const form = await readForm(request);
   const tx = form.get('tx');
-  const pending = tx ? ctx.store.pending.get(tx) : undefined;
+  const pending = tx ? ctx.store.pendingLogin(tx) : undefined;
   // Only the browser that was shown the login page may complete it (login CSRF): it holds the cookie.
   const browser = parseCookies(request).get(LOGIN_COOKIE) ?? '';
   if (!pending || pending.expiresAt <= ctx.clock.now() || !constantTimeEqual(browser, pending.browser)) {
@@ -190,7 +183,7 @@ export async function login(ctx: IdpContext, request: IdpRequest): Promise<Plain
       loginPage({ action: ctx.endpoints.login, tx: pending.id, clientId: req.client.id, error: 'Invalid username or password.', username: form.get('username') ?? '' }),
     );
   }
-  ctx.store.pending.delete(pending.id);
+  ctx.store.removePendingLogin(pending.id);
   const session = startSession(ctx, user);
   return complete(ctx, req, session, sessionCookie(ctx, session));
 }

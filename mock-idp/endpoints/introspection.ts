@@ -23,7 +23,7 @@ export async function introspection(ctx: IdpContext, request: IdpRequest): Promi
   const caller = auth.client;
   const mayKnow = (clientId: string) => clientId === caller.id || caller.resourceServer === true;
 
-  const at = ctx.store.accessTokens.get(hash);
+  const at = ctx.store.accessToken(hash);
   if (at && mayKnow(at.clientId) && (at.revokedAt === undefined || !honoursRevocation) && now < at.expiresAt) {
     return jsonNoStore({
       active: true,
@@ -36,8 +36,8 @@ export async function introspection(ctx: IdpContext, request: IdpRequest): Promi
       iss: ctx.issuer,
     });
   }
-  const rt = ctx.store.refreshTokens.get(hash);
-  const family = rt ? ctx.store.families.get(rt.familyId) : undefined;
+  const rt = ctx.store.refreshToken(hash);
+  const family = rt ? ctx.store.family(rt.familyId) : undefined;
   if (rt && family && mayKnow(rt.clientId) && now < rt.expiresAt) {
     const usable = rt.state === 'active' && family.revokedAt === undefined;
     // With the defect, only the revocation marks are overlooked; rotation and consumption still count.

@@ -16,14 +16,11 @@ export async function revocation(ctx: IdpContext, request: IdpRequest): Promise<
   // The hint only orders the search (§2.1), so both kinds are looked up. A token of another client is
   // refused (§2.1: "If this validation fails, the request is refused"; RFC 6749 §5.2 invalid_grant:
   // "issued to another client"); an unknown or invalid token is answered 200 (§2.2).
-  const rt = ctx.store.refreshTokens.get(hash);
-  const at = ctx.store.accessTokens.get(hash);
+  const rt = ctx.store.refreshToken(hash);
+  const at = ctx.store.accessToken(hash);
   const owner = rt?.clientId ?? at?.clientId;
   if (owner !== undefined && owner !== client.id) throw invalidGrant('the token was issued to another client');
-  if (rt && ctx.behaviour.revocationRevokesFamily) {
-    const family = ctx.store.families.get(rt.familyId);
-    if (family) ctx.store.revokeFamily(family, now, 'revoked by the client (RFC 7009)');
-  }
-  if (at && at.revokedAt === undefined) at.revokedAt = now;
+  if (rt && ctx.behaviour.revocationRevokesFamily) ctx.store.revokeFamily({ id: rt.familyId }, now, 'revoked by the client (RFC 7009)');
+  if (at) ctx.store.revokeAccessToken(at.hash, now);
   return empty(200, { 'cache-control': 'no-store', pragma: 'no-cache' });
 }

@@ -18,7 +18,7 @@ export function userinfo(ctx: IdpContext, request: IdpRequest): PlainResponse {
       'www-authenticate': 'Bearer realm="mock-idp"',
     });
   }
-  const record = ctx.store.accessTokens.get(hashToken(m[1]!));
+  const record = ctx.store.accessToken(hashToken(m[1]!));
   const now = ctx.clock.now();
   if (!record || record.revokedAt !== undefined || now >= record.expiresAt || record.sub === undefined) {
     throw bearerError('invalid_token', 'access token is unknown, expired or revoked', 401);

@@ -8,7 +8,7 @@ import { invalidGrant, invalidRequest, unauthorizedClient } from '../errors.ts';
 import { scopeList, type Params } from '../http.ts';
 import { isRefreshPolicy } from '../profile/index.ts';
 import { decideRefresh } from '../refresh-rules.ts';
-import { sessionActive } from '../store.ts';
+import { sessionActive, type RefreshTokenRecord } from '../store.ts';
 import type { IdpContext } from '../context.ts';
 import type { MockClient } from '../fixtures.ts';
 import { issueAccessToken, issueIdToken, newRefreshToken } from '../tokens.ts';
@@ -24,9 +24,9 @@ export async function handler(ctx: IdpContext, client: MockClient, params: Param
   const policy = profile.policies[client.policy]!;
   if (!isRefreshPolicy(policy)) throw unauthorizedClient(`policy ${client.policy} does not allow refresh`);
 
-  const record = store.refreshTokens.get(hashToken(token));
+  const record = store.refreshToken(hashToken(token));
   if (!record) throw invalidGrant('unknown refresh token');
-  const family = store.families.get(record.familyId)!;
+  const family = store.family(record.familyId)!;
   let now = ctx.clock.now();
   for (const guard of behaviour.refreshGuards) {
     const error = guard.check({ store, profile, client, record, family, now, requestedScope });
@@ -37,53 +37,37 @@ export async function handler(ctx: IdpContext, client: MockClient, params: Param
     policy,
     family,
     now,
-    ssoActive: sessionActive(store.sessions.get(family.sid), now),
+    ssoActive: sessionActive(store.session(family.sid), now),
   });
   if (outcome.kind === 'refuse') throw invalidGrant(outcome.reason);
 
-  // Everything above ran without an await: the check and the state change below are one step.
+  // Everything above ran without an await: the check and the state change below are one step, and
+  // the store's compare-and-set (store.ts) holds the change to the token as the guards saw it.
+  let seen = { state: record.state, successor: record.successor };
   if (!behaviour.atomicRefresh) {
     await new Promise((r) => setTimeout(r, 0));
     now = ctx.clock.now();
+    seen = { state: record.state, successor: record.successor }; // the defect: applied to whatever the token is now
   }
   const response: Record<string, unknown> = {};
-  switch (outcome.kind) {
-    case 'rotate': {
-      if (behaviour.retiresRotatedToken) {
-        for (const t of family.tokens) {
-          if (t.state === 'active') {
-            t.state = 'rotated';
-            t.retiredAt = now;
-          }
-        }
-      }
-      const rt = newRefreshToken();
-      store.addRefreshToken({
-        hash: rt.hash,
-        familyId: family.id,
-        clientId: client.id,
-        generation: family.tokens.length,
-        issuedAt: now,
-        expiresAt: outcome.expiresAt,
-        state: 'active',
-      });
-      response.refresh_token = rt.token;
-      if (record.usedAt !== undefined) record.graceUsed = true; // a rotated-out token presented again: its grace retry
-      record.successor = rt.hash;
-      break;
-    }
-    case 'extend':
-      record.expiresAt = outcome.expiresAt;
-      break;
-    case 'consume':
-      record.state = 'consumed';
-      record.retiredAt = now;
-      break;
-    case 'keep':
-      break;
+  let won: boolean;
+  if (outcome.kind === 'rotate') {
+    const rt = newRefreshToken();
+    const successor: RefreshTokenRecord = {
+      hash: rt.hash,
+      familyId: family.id,
+      clientId: client.id,
+      generation: family.tokens.length,
+      issuedAt: now,
+      expiresAt: outcome.expiresAt,
+      state: 'active',
+    };
+    won = store.rotateRefreshToken(record.hash, seen, successor, now, behaviour.retiresRotatedToken);
+    response.refresh_token = rt.token;
+  } else {
+    won = store.useRefreshToken(record.hash, seen, outcome, now);
   }
-
-  record.usedAt ??= now;
+  if (!won) throw invalidGrant('refresh token was already used');
 
   // RFC 6749 §6: the access token may carry a narrower scope; the refresh token keeps the original.
   const scope = requestedScope ?? family.scope;

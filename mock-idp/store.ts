@@ -113,9 +113,10 @@ export type RefreshTokenChange = { kind: 'extend'; expiresAt: number } | { kind:
  * asynchronous, and other processes write in between. It would implement each operation as one
  * server-side step (a Lua script, or WATCH/MULTI) and return promises; the compare-and-set contract
  * is what keeps one winner then, because the caller never relies on nothing happening between its
- * read and its write. The methods are synchronous today so that the in-memory path has no await
- * (an await per store call would cost every request and let the non-atomic defect's interleavings
- * happen everywhere); a shared store would make them return promises and the core await them.
+ * read and its write. The methods are synchronous today so that the in-memory path has no await: an
+ * await per store call would cost every request, and the refresh grant's check-and-rotate would no
+ * longer be one step. A shared store would make them return promises and the core await them; the
+ * contracts stay as written here.
  */
 export interface MockStore {
   // -- reads

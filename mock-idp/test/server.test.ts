@@ -4,6 +4,7 @@
  */
 import { request } from 'node:http';
 import { connect } from 'node:net';
+import fc from 'fast-check';
 import { afterEach, describe, expect, it } from 'vitest';
 import { serveMockIdp, type RunningMockIdp, type ServerLimits } from '../adapters/node-http.ts';
 import { loadProfile } from '../profile/index.ts';
@@ -137,6 +138,66 @@ describe('requests read straight from node:http', () => {
     expect(head.body).toBe('');
     expect(head.headers).toMatch(new RegExp(`content-length: ${Buffer.byteLength(get.body)}\r?$`, 'im'));
   });
+});
+
+describe('whatever well-framed request reaches the server, the answer is RFC-shaped', () => {
+  const NQSCHAR = /^[\x20-\x21\x23-\x5b\x5d-\x7e]*$/;
+  const name = fc.constantFrom('authorization', 'content-type', 'cookie', 'origin', 'sec-fetch-site', 'host', 'x-other', 'Authorization', 'CONTENT-TYPE');
+  const value = fc.oneof(
+    fc.constantFrom('application/x-www-form-urlencoded', 'application/json', 'Basic Y29uZmlkZW50aWFsOng=', 'Bearer abc', 'same-origin', 'cross-site', 'mock_idp_sso=x'),
+    fc.string({ unit: fc.constantFrom(...'abcXYZ019 =;:,./_-%'.split('')), maxLength: 40 }),
+  );
+  const body = fc.oneof(
+    fc.constant(''),
+    fc.constantFrom('grant_type=refresh_token&refresh_token=x&client_id=mobile', 'grant_type=client_credentials', '{"seconds":5}', 'token=%zz', 'a=1&a=2'),
+    fc.uint8Array({ maxLength: 300 }).map((b) => Buffer.from(b).toString('latin1')),
+  );
+
+  it('over 150 raw requests: never a 5xx, every error { error, error_description } JSON, the server stays up', async () => {
+    const r = await serve({ allowedHosts: ['mock.localhost'] });
+    const own = `127.0.0.1:${r.port}`;
+    const hostLines = fc.constantFrom([own], ['mock.localhost'], [own, own], [own, 'evil.example'], [`${own}/x`], ['user@evil.example'], ['[::1]'], []);
+    const target = fc.constantFrom('/token', '/revoke', '/introspect', '/jwks', '/authorize?client_id=public-web', '/end-session', '/__control/clock', '/nope', '//token', `http://${own}/jwks`, 'http://evil.example/jwks');
+    await fc.assert(
+      fc.asyncProperty(
+        fc.constantFrom('GET', 'POST', 'HEAD', 'PUT', 'DELETE', 'OPTIONS'),
+        target,
+        hostLines,
+        fc.array(fc.tuple(name, value), { maxLength: 6 }),
+        body,
+        fc.boolean(),
+        async (method, path, hosts, headers, text, chunked) => {
+          const payload = Buffer.from(text, 'latin1');
+          const lines = [
+            `${method} ${path} HTTP/1.1`,
+            ...hosts.map((h) => `Host: ${h}`),
+            ...headers.filter(([n]) => n.toLowerCase() !== 'host').map(([n, v]) => `${n}: ${v}`),
+            chunked ? 'Transfer-Encoding: chunked' : `Content-Length: ${payload.length}`,
+            'Connection: close',
+          ];
+          const last = Buffer.from('0\r\n\r\n');
+          const framed = !chunked ? payload : payload.length === 0 ? last : Buffer.concat([Buffer.from(`${payload.length.toString(16)}\r\n`), payload, Buffer.from('\r\n'), last]);
+          const reply = await raw(r.port, `${lines.join('\r\n')}\r\n\r\n`, framed);
+          // Node itself answers a request without Host (400, no body); everything else is the mock's.
+          if (hosts.length === 0) {
+            expect(reply.status).toBe(400);
+            return;
+          }
+          expect(reply.status, reply.headers).toBeLessThan(500);
+          if (reply.status >= 400 && method !== 'HEAD') {
+            expect(reply.headers).toMatch(/^content-type: application\/json/im);
+            const parsed = JSON.parse(reply.body) as Record<string, unknown>;
+            expect(Object.keys(parsed).every((k) => k === 'error' || k === 'error_description')).toBe(true);
+            expect(typeof parsed.error === 'string' && NQSCHAR.test(parsed.error)).toBe(true);
+            expect(typeof parsed.error_description === 'string' && NQSCHAR.test(parsed.error_description)).toBe(true);
+          }
+        },
+      ),
+      { numRuns: 150, seed: 20261201 },
+    );
+    const after = await raw(r.port, `GET /jwks HTTP/1.1\r\nHost: ${own}\r\nConnection: close\r\n\r\n`);
+    expect(after.status).toBe(200);
+  }, 60_000);
 });
 
 describe('time limits hold within a few seconds', () => {

@@ -26,10 +26,12 @@ export interface Behaviour extends RefreshRules {
   /** Does a token response of this grant carry a refresh token? */
   issuesRefreshToken(input: { policy: Policy; grantType: 'authorization_code' | 'client_credentials'; scope: string[] }): boolean;
   /**
-   * Runs the refresh grant's state change. Correct: at once, so the decision and the change are one
-   * step without yielding to the event loop and concurrent refreshes have one winner.
+   * Runs the refresh grant's state change, `change(seen)`: a compare-and-set of the store's that
+   * applies only while the presented token is as `seen`. Correct: at once, on the token as the
+   * decision saw it (`decided`), so the decision and the change are one step without yielding to
+   * the event loop and concurrent refreshes have one winner. `current` reads the token as it is now.
    */
-  commitStep<T>(change: () => T): T | Promise<T>;
+  commitStep<S, T>(change: (seen: S) => T, decided: S, current: () => S): T | Promise<T>;
   /** Must a confidential client authenticate for this grant? (RFC 6749 §3.2.1, §6: always.) */
   confidentialMustAuthenticate(grantType: string): boolean;
   /** The families an RFC 7009 revocation of one of the family's refresh tokens revokes (§2.1: its own). */
@@ -61,7 +63,7 @@ export function correctBehaviour(profile: Profile): Behaviour {
       // RFC 6749 §4.4.3: no refresh token from client_credentials; OIDC Core §11: only with offline_access.
       grantType === 'authorization_code' && isRefreshPolicy(policy) && scope.includes(profile.offlineAccessScope),
     ...correctRefreshRules,
-    commitStep: (change) => change(),
+    commitStep: (change, decided) => change(decided),
     confidentialMustAuthenticate: () => true,
     revokedByRevocation: (family) => [family],
     refreshTokenActive: isAlive,

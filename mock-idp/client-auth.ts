@@ -2,7 +2,7 @@
 import { constantTimeEqual } from './crypto.ts';
 import { invalidClient, invalidRequest } from './errors.ts';
 import type { MockClient } from './fixtures.ts';
-import type { Params } from './http.ts';
+import type { IdpRequest, Params } from './http.ts';
 
 export type AuthMethod = 'client_secret_basic' | 'client_secret_post' | 'none';
 
@@ -28,7 +28,7 @@ function decodeBasicPart(s: string): string {
 }
 
 /** What the client presented, without judging it yet. */
-function presented(request: Request, params: Params): Presented | undefined {
+function presented(request: IdpRequest, params: Params): Presented | undefined {
   const header = request.headers.get('authorization');
   const postSecret = params.get('client_secret');
   if (header !== null) {
@@ -56,7 +56,7 @@ function presented(request: Request, params: Params): Presented | undefined {
  * caller (a deliberate defect) accept a confidential client that sent no secret.
  */
 export function authenticateClient(
-  request: Request,
+  request: IdpRequest,
   params: Params,
   clients: ReadonlyMap<string, MockClient>,
   requireSecretForConfidential = true,

@@ -3,14 +3,14 @@ import type { Behaviour } from './behaviour.ts';
 import type { Clock } from './clock.ts';
 import type { MockClient, MockUser } from './fixtures.ts';
 import type { Keys } from './keys.ts';
-import type { Store } from './store.ts';
+import type { MockStore } from './store.ts';
 
 export interface IdpContext {
   issuer: string;
   behaviour: Behaviour;
   clients: ReadonlyMap<string, MockClient>;
   users: readonly MockUser[];
-  store: Store;
+  store: MockStore;
   clock: Clock;
   keys: Keys;
   testMode: boolean;

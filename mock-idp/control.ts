@@ -4,7 +4,7 @@
  */
 import { constantTimeEqual } from './crypto.ts';
 import { OAuthError, invalidRequest } from './errors.ts';
-import { json, readJson, requireMethod } from './http.ts';
+import { json, readJson, requireMethod, type IdpRequest, type PlainResponse } from './http.ts';
 import type { IdpContext } from './context.ts';
 import { endSessions } from './sessions.ts';
 import { MAX_ADVANCE_SECONDS, MAX_CONTROL_STRING_CHARS } from './limits.ts';
@@ -54,7 +54,7 @@ export function createControl(ctx: IdpContext): MockIdpControl {
     revokeGrants(user) {
       const sub = resolveSub(ctx, user);
       let n = 0;
-      for (const f of ctx.store.families.values()) {
+      for (const f of [...ctx.store.families()]) {
         if (f.sub === sub && f.revokedAt === undefined && (user.clientId === undefined || f.clientId === user.clientId)) {
           ctx.store.revokeFamily(f, ctx.clock.now(), 'consent withdrawn');
           n++;
@@ -64,7 +64,7 @@ export function createControl(ctx: IdpContext): MockIdpControl {
     },
     families(user) {
       const sub = resolveSub(ctx, user);
-      return [...ctx.store.families.values()]
+      return [...ctx.store.families()]
         .filter((f) => f.sub === sub)
         .map((f) => ({
           id: f.id,
@@ -105,7 +105,7 @@ function selector(body: Record<string, unknown>): UserSelector {
 }
 
 /** HTTP face of the control API under /__control. */
-export async function controlEndpoint(ctx: IdpContext, control: MockIdpControl, request: Request, path: string, url: URL): Promise<Response> {
+export async function controlEndpoint(ctx: IdpContext, control: MockIdpControl, request: IdpRequest, path: string, url: URL): Promise<PlainResponse> {
   if (!ctx.testMode || !ctx.adminToken) throw new OAuthError('not_found', 'no such endpoint', 404);
   const m = /^Bearer (.+)$/.exec(request.headers.get('authorization') ?? '');
   if (!m || !constantTimeEqual(m[1]!, ctx.adminToken)) {

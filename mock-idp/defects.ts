@@ -96,10 +96,12 @@ const apply: Record<Defect, (b: Behaviour) => Behaviour> = {
   'scope-widening-accepted': (b) => ({ ...b, refreshGuards: withoutGuard(b, 'scope') }),
   'non-atomic-rotation': (b) => ({
     ...b,
-    // Yield to the event loop between decision and change: concurrent refreshes all pass the guards.
-    commitStep: async (change) => {
+    // Check, then act: yield to the event loop between decision and change (concurrent refreshes all
+    // pass the guards), then change the token as it is by then, not as the decision saw it.
+    commitStep: async (change, _decided, current) => {
       await new Promise((r) => setTimeout(r, 0));
-      return b.commitStep(change);
+      const now = current();
+      return b.commitStep(change, now, current);
     },
   }),
   'revoked-token-still-works': (b) => ({ ...b, revokedByRevocation: () => [] }),

@@ -1,6 +1,6 @@
 /**
- * Request parsing and response helpers for the Fetch-API core. Bad input becomes an
- * OAuthError (invalid_request), never an exception that would surface as a 500.
+ * The core's request and response values, request parsing and response helpers. Bad input becomes
+ * an OAuthError (invalid_request), never an exception that would surface as a 500.
  */
 import { OAuthError, invalidRequest, safeDescription } from './errors.ts';
 
@@ -9,95 +9,55 @@ export const MAX_BODY_BYTES = 64 * 1024;
 const JSON_HEADERS = { 'content-type': 'application/json; charset=utf-8' };
 const NO_STORE = { 'cache-control': 'no-store', pragma: 'no-cache' };
 
-/** What a response built here says, before any Response object exists. */
+/**
+ * A response as the core builds it: status, headers and body text, no Response object. The hosts
+ * turn it into what they speak: `idp.fetch` into a Fetch-API Response, the node adapter straight
+ * into status line, headers and body on the socket (no web stream on that path).
+ */
 export interface PlainResponse {
-  status: number;
-  headers: Record<string, string> | Headers;
+  readonly status: number;
+  /** Lower-case names, one value each (the mock never sends a header twice). */
+  readonly headers: Readonly<Record<string, string>>;
   /** The body text; null for none. */
-  body: string | null;
+  readonly body: string | null;
 }
 
-const NativeResponse = globalThis.Response;
+/** The request headers the core reads; a Fetch-API `Headers` is one. */
+export interface RequestHeaders {
+  get(name: string): string | null;
+  has(name: string): boolean;
+}
 
 /**
- * A Response built by these helpers: `instanceof Response`, and every property and method a Response
- * has, but the real (undici) Response, with the web stream it creates for its body, is made only
- * when something reads it as one. A host that knows these (adapters/node-http.ts, through
- * plainResponse) writes status, headers and body text straight to the socket instead: that stream
- * was a good part of the cost of every request over HTTP. Fetch-API hosts (msw, a direct call)
- * see a real Response, made on first use.
+ * What the core reads of a request. A host makes one from whatever it receives: `idp.fetch` from a
+ * Fetch-API Request, the node adapter from node:http's request, without a Request object.
  */
-class LightResponse {
-  readonly #plain: PlainResponse;
-  #real: Response | undefined;
-
-  constructor(plain: PlainResponse) {
-    this.#plain = plain;
-  }
-
-  /** The plain response, unless something already made the real one (which it may have changed). */
-  static plain(value: unknown): PlainResponse | undefined {
-    return value instanceof LightResponse && value.#real === undefined ? value.#plain : undefined;
-  }
-
-  static real(value: LightResponse): Response {
-    if (value.#real === undefined) {
-      const { body, status, headers } = value.#plain;
-      value.#real = new NativeResponse(body, { status, headers });
-    }
-    return value.#real;
-  }
-
-  get status(): number {
-    return this.#real?.status ?? this.#plain.status;
-  }
-
-  get ok(): boolean {
-    return this.status >= 200 && this.status < 300;
-  }
-}
-for (const key of Object.getOwnPropertyNames(NativeResponse.prototype)) {
-  if (key === 'constructor' || key === 'status' || key === 'ok') continue;
-  const d = Object.getOwnPropertyDescriptor(NativeResponse.prototype, key)!;
-  if (d.get) {
-    Object.defineProperty(LightResponse.prototype, key, {
-      get(this: LightResponse) {
-        return Reflect.get(LightResponse.real(this), key);
-      },
-      configurable: true,
-    });
-  } else if (typeof d.value === 'function') {
-    Object.defineProperty(LightResponse.prototype, key, {
-      value(this: LightResponse, ...args: unknown[]) {
-        const real = LightResponse.real(this) as unknown as Record<string, (...a: unknown[]) => unknown>;
-        return real[key]!(...args);
-      },
-      configurable: true,
-      writable: true,
-    });
-  }
-}
-Object.setPrototypeOf(LightResponse.prototype, NativeResponse.prototype);
-
-/** Status, headers and body text of a response built by these helpers and not yet used as a Response. */
-export function plainResponse(response: Response): PlainResponse | undefined {
-  return LightResponse.plain(response);
+export interface IdpRequest {
+  readonly method: string;
+  /** The absolute URL the request was sent to. */
+  readonly url: string;
+  readonly headers: RequestHeaders;
+  /**
+   * The body, at most MAX_BODY_BYTES: a longer one rejects with invalid_request without being
+   * buffered, an unreadable one likewise. Called at most once per request.
+   */
+  bytes(): Promise<Uint8Array>;
 }
 
-function respond(body: string | null, init: { status: number; headers: Record<string, string> | Headers }): Response {
-  return new LightResponse({ status: init.status, headers: init.headers, body }) as unknown as Response;
+function respond(status: number, headers: Record<string, string>, body: string | null): PlainResponse {
+  return { status, headers, body };
 }
 
-export function json(body: unknown, status = 200, headers: Record<string, string> = {}): Response {
-  return respond(JSON.stringify(body), { status, headers: { ...JSON_HEADERS, ...headers } });
+export function json(body: unknown, status = 200, headers: Record<string, string> = {}): PlainResponse {
+  return respond(status, { ...JSON_HEADERS, ...headers }, JSON.stringify(body));
 }
 
 /** Token-endpoint style response: RFC 6749 §5.1 requires no-store + no-cache. */
-export function jsonNoStore(body: unknown, status = 200, headers: Record<string, string> = {}): Response {
+export function jsonNoStore(body: unknown, status = 200, headers: Record<string, string> = {}): PlainResponse {
   return json(body, status, { ...NO_STORE, ...headers });
 }
 
-export function errorResponse(err: OAuthError, noStore = true): Response {
+export function errorResponse(err: OAuthError, noStore = true): PlainResponse {
   const body = { error: err.code, error_description: safeDescription(err.description) };
   return noStore ? jsonNoStore(body, err.status, err.headers) : json(body, err.status, err.headers);
 }
@@ -105,28 +65,26 @@ export function errorResponse(err: OAuthError, noStore = true): Response {
 /** Pages ask for credentials or confirmation: never inside another site's frame (clickjacking). */
 const NO_FRAMING = { 'x-frame-options': 'DENY', 'content-security-policy': "frame-ancestors 'none'" };
 
-export function html(body: string, status = 200, headers: Record<string, string> = {}): Response {
-  return respond(body, {
-    status,
-    headers: { 'content-type': 'text/html; charset=utf-8', 'cache-control': 'no-store', ...NO_FRAMING, ...headers },
-  });
+export function html(body: string, status = 200, headers: Record<string, string> = {}): PlainResponse {
+  return respond(status, { 'content-type': 'text/html; charset=utf-8', 'cache-control': 'no-store', ...NO_FRAMING, ...headers }, body);
 }
 
-export function redirect(location: string, headers: Record<string, string> | Headers = {}, status = 303): Response {
-  const h = new Headers(headers);
-  h.set('location', location);
-  h.set('cache-control', 'no-store');
-  return respond(null, { status, headers: h });
+export function redirect(location: string, headers: Record<string, string> = {}, status = 303): PlainResponse {
+  return respond(status, { ...headers, location, 'cache-control': 'no-store' }, null);
 }
 
-/** Reads at most MAX_BODY_BYTES; a longer body is refused without buffering it. */
-export async function readBody(request: Request): Promise<Uint8Array> {
+/** An empty response (RFC 7009 §2.2: revocation answers 200 with no content needed). */
+export function empty(status = 200, headers: Record<string, string> = {}): PlainResponse {
+  return respond(status, headers, null);
+}
+
+/** A Fetch-API Request's body (idp.fetch): at most MAX_BODY_BYTES; a longer body is refused without buffering it. */
+export async function readFetchBody(request: Request): Promise<Uint8Array> {
   const length = request.headers.get('content-length');
   const declared = Number(length ?? '0');
   if (declared > MAX_BODY_BYTES) throw invalidRequest(`request body exceeds ${MAX_BODY_BYTES} bytes`);
   if (length !== null && /^\d+$/.test(length)) {
-    // A declared length within the cap (over HTTP the parser holds the body to it): read it in one go,
-    // which a host's lightweight Request (the node adapter's) serves without a web stream.
+    // A declared length within the cap (a real HTTP body is held to it): read it in one go.
     let bytes: Uint8Array;
     try {
       bytes = new Uint8Array(await request.arrayBuffer());
@@ -204,25 +162,25 @@ export function parseQueryString(text: string): Params {
 }
 
 /** A POST body that must be application/x-www-form-urlencoded (RFC 6749 §4.1.3, §6; RFC 7009 §2.1; RFC 7662 §2.1). */
-export async function readForm(request: Request): Promise<Params> {
+export async function readForm(request: IdpRequest): Promise<Params> {
   const type = (request.headers.get('content-type') ?? '').split(';')[0]!.trim().toLowerCase();
   if (type !== 'application/x-www-form-urlencoded') {
     throw invalidRequest('content type must be application/x-www-form-urlencoded');
   }
-  const body = decodeUtf8(await readBody(request), 'request body');
+  const body = decodeUtf8(await request.bytes(), 'request body');
   return parseQueryString(body);
 }
 
 /** Parameters of a GET query or a POST form (authorize, end-session accept both). */
-export async function readParams(request: Request, url: URL): Promise<Params> {
+export async function readParams(request: IdpRequest, url: URL): Promise<Params> {
   if (request.method === 'GET' || request.method === 'HEAD') return parseQueryString(url.search.slice(1));
   if (request.method === 'POST') return readForm(request);
   throw methodNotAllowed(['GET', 'POST']);
 }
 
-export async function readJson(request: Request): Promise<Record<string, unknown>> {
+export async function readJson(request: IdpRequest): Promise<Record<string, unknown>> {
   const type = (request.headers.get('content-type') ?? '').split(';')[0]!.trim().toLowerCase();
-  const bytes = await readBody(request);
+  const bytes = await request.bytes();
   if (bytes.byteLength === 0) return {};
   if (type !== 'application/json') throw invalidRequest('content type must be application/json');
   let value: unknown;
@@ -242,11 +200,11 @@ export function methodNotAllowed(allowed: string[]): OAuthError {
   });
 }
 
-export function requireMethod(request: Request, ...allowed: string[]): void {
+export function requireMethod(request: IdpRequest, ...allowed: string[]): void {
   if (!allowed.includes(request.method)) throw methodNotAllowed(allowed);
 }
 
-export function parseCookies(request: Request): Map<string, string> {
+export function parseCookies(request: IdpRequest): Map<string, string> {
   const out = new Map<string, string>();
   for (const part of (request.headers.get('cookie') ?? '').split(';')) {
     const eq = part.indexOf('=');

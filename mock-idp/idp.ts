@@ -1,6 +1,7 @@
 /**
- * createMockIdp: one Fetch-API handler `(Request) => Promise<Response>` over explicit state.
- * It never imports node:http or msw; adapters/ mount it on a host.
+ * createMockIdp: one handler over explicit state. Its core takes an IdpRequest and returns a
+ * PlainResponse (http.ts); `fetch` is the Fetch-API face, `handle` the one a host that writes the
+ * response itself uses (adapters/node-http.ts). It never imports node:http or msw.
  */
 import { correctBehaviour, type Behaviour } from './behaviour.ts';
 import { withDefects, type Defect } from './defects.ts';
@@ -10,10 +11,10 @@ import { endpointsFor, PATHS, type IdpContext } from './context.ts';
 import { randomToken } from './crypto.ts';
 import { OAuthError, safeDescription } from './errors.ts';
 import { fixtureClients, fixtureUsers, type MockClient, type MockUser } from './fixtures.ts';
-import { errorResponse, json } from './http.ts';
+import { errorResponse, json, readFetchBody, type IdpRequest, type PlainResponse } from './http.ts';
 import { createKeys, type Keys, type SigningAlg } from './keys.ts';
 import type { Profile } from './profile/index.ts';
-import { Store } from './store.ts';
+import { Store, type MockStore } from './store.ts';
 import { allowedHosts, requireAllowedHost } from './origin.ts';
 import { authorize, login } from './endpoints/authorize.ts';
 import { discovery, jwks } from './endpoints/discovery.ts';
@@ -38,12 +39,14 @@ export interface MockIdpOptions {
   adminToken?: string;
   signingAlg?: SigningAlg;
   keys?: Keys;
+  /** Where the state is kept (store.ts); a new in-memory Store when omitted. */
+  store?: MockStore;
   /** Deliberate deviations from the profile (defects.ts), for testing the suites' sensitivity. */
   defects?: readonly Defect[];
   /** Replaces the correct behaviour (applied after defects). */
   behaviour?: (correct: Behaviour) => Behaviour;
   /** Called with unexpected exceptions (bugs); the client then gets a JSON server_error. */
-  onError?: (error: unknown, request: Request) => void;
+  onError?: (error: unknown, request: { method: string; url: string }) => void;
 }
 
 export interface MockIdp {
@@ -56,10 +59,13 @@ export interface MockIdp {
   adminToken: string | undefined;
   clock: Clock;
   control: MockIdpControl;
+  /** The Fetch-API face (msw, in-process callers): a real Response, made here at the boundary. */
   fetch(request: Request): Promise<Response>;
+  /** The core itself, for a host that reads requests and writes responses on its own; never rejects. */
+  handle(request: IdpRequest): Promise<PlainResponse>;
 }
 
-type Route = (ctx: IdpContext, request: Request, url: URL) => Response | Promise<Response>;
+type Route = (ctx: IdpContext, request: IdpRequest, url: URL) => PlainResponse | Promise<PlainResponse>;
 
 const routes = new Map<string, Route>([
   [PATHS.discovery, discovery],
@@ -91,7 +97,7 @@ export async function createMockIdp(options: MockIdpOptions): Promise<MockIdp> {
     behaviour,
     clients: new Map(clients.map((c) => [c.id, c])),
     users,
-    store: new Store(),
+    store: options.store ?? new Store(),
     clock: options.clock ?? createClock(),
     keys: options.keys ?? (await createKeys(options.signingAlg)),
     testMode,
@@ -102,7 +108,7 @@ export async function createMockIdp(options: MockIdpOptions): Promise<MockIdp> {
   const control = createControl(ctx);
   let untilSweep = 1024;
 
-  async function handle(request: Request): Promise<Response> {
+  async function handle(request: IdpRequest): Promise<PlainResponse> {
     let url: URL;
     try {
       url = new URL(request.url);
@@ -113,7 +119,7 @@ export async function createMockIdp(options: MockIdpOptions): Promise<MockIdp> {
     if (--untilSweep === 0) {
       ctx.store.sweep(ctx.clock.now());
       // Every 1024 requests, or less often in a large store: a sweep walks it all, so its cost per request stays bounded.
-      untilSweep = Math.max(1024, (ctx.store.codes.size + ctx.store.accessTokens.size + ctx.store.pending.size) >> 2);
+      untilSweep = Math.max(1024, ctx.store.size() >> 2);
     }
     try {
       requireAllowedHost(ctx.hosts, url);
@@ -149,6 +155,10 @@ export async function createMockIdp(options: MockIdpOptions): Promise<MockIdp> {
     adminToken: ctx.adminToken,
     clock: ctx.clock,
     control,
-    fetch: handle,
+    handle,
+    async fetch(request) {
+      const plain = await handle({ method: request.method, url: request.url, headers: request.headers, bytes: () => readFetchBody(request) });
+      return new Response(plain.body, { status: plain.status, headers: plain.headers });
+    },
   };
 }

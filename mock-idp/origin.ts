@@ -3,6 +3,7 @@
  * page whose name now points at 127.0.0.1) gets 421; a form posted from another site is refused.
  */
 import { OAuthError } from './errors.ts';
+import type { IdpRequest } from './http.ts';
 
 /**
  * The issuer's host (with its port) plus the ones the operator allowed: `name` (any port) or
@@ -37,7 +38,7 @@ export function requireAllowedHost(hosts: ReadonlySet<string>, url: URL): void {
  * Origin (and Sec-Fetch-Site); only the mock's own pages may post its forms. Clients that send
  * neither (an HTTP client with a cookie jar) are judged by the cookie binding instead.
  */
-export function refuseCrossSite(issuer: string, hosts: ReadonlySet<string>, request: Request): void {
+export function refuseCrossSite(issuer: string, hosts: ReadonlySet<string>, request: IdpRequest): void {
   const site = request.headers.get('sec-fetch-site');
   const origin = request.headers.get('origin');
   let sameOrigin = true;

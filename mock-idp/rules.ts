@@ -4,7 +4,7 @@
  * observe it. A check id or a clause is thus one search away from the rule that serves it and back.
  * suites/runner/mock-rules.test.ts keeps this table honest: every check id exists, every check
  * observes some rule with which it shares a citation, every rule is observed, every refresh guard
- * is listed. Data only: the mock's behaviour lives in behaviour.ts and refresh-rules.ts.
+ * is listed. Data only: the mock's behaviour lives in behaviour.ts and profile/model.ts.
  */
 import { cite, type Citation } from './citations.ts';
 
@@ -28,86 +28,86 @@ export const MOCK_RULES: readonly MockRule[] = [
   {
     name: 'refresh-guard.client-binding',
     rule: 'A refresh token works only for the client it was issued to (invalid_grant otherwise).',
-    where: "Behaviour.refreshGuards 'client-binding' (behaviour.ts)",
+    where: "Behaviour.refreshGuards 'client-binding' (profile/model.ts)",
     citations: [RFC6749('6'), RFC6749('10.4')],
     observedBy: ['token-endpoint.bound-to-client'],
   },
   {
     name: 'refresh-guard.family-revoked',
     rule: 'A token of a revoked family (revocation, detected reuse) is refused.',
-    where: "Behaviour.refreshGuards 'family-revoked' (behaviour.ts)",
+    where: "Behaviour.refreshGuards 'family-revoked' (profile/model.ts)",
     citations: [cite.spec('RFC 9700', '4.14.2'), cite.spec('RFC 7009', '2.1'), RFC6749('5.2')],
     observedBy: ['rotation.reuse-revokes-family', 'token-endpoint.revocation-kills-refresh-token'],
   },
   {
     name: 'refresh-guard.reuse',
     rule: 'A rotated-out token is refused; with reuseOfRotatedToken "revoke-family" its family is revoked too; graceWindowSeconds allows one retry of a lost response.',
-    where: "Behaviour.refreshGuards 'reuse' (behaviour.ts)",
+    where: "Behaviour.refreshGuards 'reuse' (profile/model.ts)",
     citations: [cite.spec('RFC 9700', '4.14.2'), field('reuseOfRotatedToken'), field('graceWindowSeconds')],
     observedBy: ['rotation.reuse-revokes-family', 'rotation.reuse-rejected-family-kept', 'rotation.old-token-rejected', 'rotation.concurrent-single-winner'],
   },
   {
     name: 'refresh-guard.state',
     rule: 'A consumed token (presentedTokenAfterSsoEnd "consumed") or a revoked one is refused.',
-    where: "Behaviour.refreshGuards 'state' (behaviour.ts)",
+    where: "Behaviour.refreshGuards 'state' (profile/model.ts)",
     citations: [cite.spec('RFC 7009', '2.1'), RFC6749('5.2'), field('presentedTokenAfterSsoEnd')],
     observedBy: ['token-endpoint.revocation-kills-refresh-token', 'token-endpoint.refused-token-error', 'sso.refresh-after-logout'],
   },
   {
     name: 'refresh-guard.expiry',
     rule: 'A token at or past its expiry is refused.',
-    where: "Behaviour.refreshGuards 'expiry' (behaviour.ts)",
+    where: "Behaviour.refreshGuards 'expiry' (profile/model.ts)",
     citations: [field('policies.*.lifetimeSeconds'), RFC6749('5.2')],
     observedBy: ['expiry.idle-gap-kills-token', 'expiry.lives-declared-lifetime', 'expiry.fixed-not-extended'],
   },
   {
     name: 'refresh-guard.scope',
     rule: 'A refresh asking for a scope not originally granted is refused with invalid_scope; a narrower one is granted as asked.',
-    where: "Behaviour.refreshGuards 'scope' (behaviour.ts)",
+    where: "Behaviour.refreshGuards 'scope' (profile/model.ts)",
     citations: [RFC6749('6'), RFC6749('3.3'), RFC6749('5.2')],
     observedBy: ['token-endpoint.scope-may-not-widen', 'token-endpoint.scope-may-narrow'],
   },
 
-  // -- The refresh decision (decideRefresh, refresh-rules.ts) and how it is carried out
+  // -- The refresh decision (decideRefresh, profile/model.ts) and how it is carried out
   {
     name: 'refresh.rotation',
     rule: 'A policy with rotation issues a new refresh token on each refresh; one without issues none (the presented token is extended or kept).',
-    where: 'decideRefresh: rotate / extend / keep (refresh-rules.ts)',
+    where: 'decideRefresh: rotate / extend / keep (profile/model.ts)',
     citations: [field('policies.*.rotation'), RFC6749('6')],
     observedBy: ['rotation.new-token-each-refresh', 'rotation.not-rotated-when-declared-off', 'sso.new-token-while-session-active'],
   },
   {
     name: 'refresh.expiry-renewal',
     rule: 'Sliding expiry: a refresh sets the expiry to now + lifetime; fixed: it stays the first issue + lifetime.',
-    where: 'decideRefresh: expiresAt (refresh-rules.ts)',
+    where: 'decideRefresh: expiresAt (profile/model.ts)',
     citations: [field('policies.*.expiry'), field('policies.*.lifetimeSeconds')],
     observedBy: ['expiry.sliding-chain-outlives-lifetime', 'expiry.fixed-not-extended', 'expiry.lives-declared-lifetime'],
   },
   {
     name: 'refresh.after-sso-end',
     rule: 'Once the SSO session has ended, refreshAfterSsoEnd decides: a new refresh token, an access token only (the presented token kept or consumed per presentedTokenAfterSsoEnd), or invalid_grant.',
-    where: 'decideRefresh: keep / consume / refuse (refresh-rules.ts)',
+    where: 'decideRefresh: keep / consume / refuse (profile/model.ts)',
     citations: [field('refreshAfterSsoEnd'), field('presentedTokenAfterSsoEnd')],
     observedBy: ['sso.refresh-after-logout', 'sso.refresh-after-session-expiry'],
   },
   {
     name: 'refresh.retire-rotated',
     rule: 'Rotation retires the presented token: it no longer refreshes and introspects inactive.',
-    where: 'Behaviour.retiresRotatedToken (grants/refresh-token.ts)',
+    where: 'Behaviour.retiredByRotation (profile/model.ts); store.rotateRefreshToken via commitRefresh (store.ts)',
     citations: [RFC6749('6'), cite.spec('RFC 9700', '4.14.2')],
     observedBy: ['rotation.old-token-rejected', 'token-endpoint.introspection-after-rotation'],
   },
   {
     name: 'refresh.atomic',
     rule: 'Check and rotation happen without yielding: concurrent refreshes of one token have one winner.',
-    where: 'Behaviour.atomicRefresh (grants/refresh-token.ts)',
+    where: 'Behaviour.commitStep (grants/refresh-token.ts); compare-and-set in store.rotateRefreshToken / useRefreshToken (store.ts)',
     citations: [cite.spec('RFC 9700', '4.14.2'), cite.spec('Keycloak GHSA-m2w5-7xhv-w6fh')],
     observedBy: ['rotation.concurrent-single-winner'],
   },
   {
     name: 'refresh.client-auth',
     rule: 'A confidential client must authenticate to refresh; a missing or wrong secret is invalid_client, 401 with a WWW-Authenticate challenge for the scheme used.',
-    where: 'Behaviour.refreshRequiresClientAuth (endpoints/token.ts); authenticateClient (client-auth.ts)',
+    where: 'Behaviour.confidentialMustAuthenticate (endpoints/token.ts); authenticateClient (client-auth.ts)',
     citations: [RFC6749('6'), RFC6749('5.2')],
     observedBy: ['token-endpoint.confidential-must-authenticate', 'token-endpoint.wrong-secret-rejected'],
   },
@@ -132,7 +132,7 @@ export const MOCK_RULES: readonly MockRule[] = [
   {
     name: 'token.no-store',
     rule: 'Token responses, successes and errors, carry Cache-Control: no-store and Pragma: no-cache.',
-    where: 'Behaviour.noStore (endpoints/token.ts, idp.ts)',
+    where: 'Behaviour.noStore, Behaviour.tokenResponse (endpoints/token.ts, idp.ts)',
     citations: [RFC6749('5.1'), cite.spec('RFC 9111', '5.4')],
     observedBy: ['token-endpoint.no-store', 'token-endpoint.no-cache-pragma'],
   },
@@ -169,14 +169,14 @@ export const MOCK_RULES: readonly MockRule[] = [
   {
     name: 'revocation.revokes-family',
     rule: 'Revoking a refresh token (RFC 7009) revokes its family; the answer is 200 for any token.',
-    where: 'Behaviour.revocationRevokesFamily (endpoints/revocation.ts)',
+    where: 'Behaviour.revokedByRevocation (endpoints/revocation.ts); store.revokeFamily (store.ts)',
     citations: [cite.spec('RFC 7009', '2.1'), cite.spec('RFC 7009', '2.2')],
     observedBy: ['token-endpoint.revocation-kills-refresh-token', 'token-endpoint.introspection-after-revocation'],
   },
   {
     name: 'introspection.active',
     rule: 'Introspection answers active: false for a revoked, rotated-out, expired or unknown token.',
-    where: 'Behaviour.introspectionSeesRevocation (endpoints/introspection.ts)',
+    where: 'Behaviour.refreshTokenActive, Behaviour.accessTokenActive (endpoints/introspection.ts)',
     citations: [cite.spec('RFC 7662', '2.2')],
     observedBy: ['token-endpoint.introspection-after-revocation', 'token-endpoint.introspection-after-rotation'],
   },

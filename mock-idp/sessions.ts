@@ -1,7 +1,7 @@
 /** SSO sessions: created at login, carried by a cookie, ended by logout or by time. */
 import { randomToken } from './crypto.ts';
 import { SSO_COOKIE, type IdpContext } from './context.ts';
-import { parseCookies } from './http.ts';
+import { parseCookies, type IdpRequest } from './http.ts';
 import { sessionActive, type SsoSession } from './store.ts';
 import type { MockUser } from './fixtures.ts';
 
@@ -13,13 +13,13 @@ export function startSession(ctx: IdpContext, user: MockUser): SsoSession {
     authTime: now,
     expiresAt: now + ctx.behaviour.profile.ssoSessionLifetimeSeconds,
   };
-  ctx.store.sessions.set(session.id, session);
+  ctx.store.addSession(session);
   return session;
 }
 
-export function currentSession(ctx: IdpContext, request: Request): SsoSession | undefined {
+export function currentSession(ctx: IdpContext, request: IdpRequest): SsoSession | undefined {
   const id = parseCookies(request).get(SSO_COOKIE);
-  const session = id ? ctx.store.sessions.get(id) : undefined;
+  const session = id ? ctx.store.session(id) : undefined;
   return sessionActive(session, ctx.clock.now()) ? session : undefined;
 }
 
@@ -40,11 +40,8 @@ export function clearSessionCookie(ctx: IdpContext): string {
 export function endSessions(ctx: IdpContext, match: (s: SsoSession) => boolean): number {
   const now = ctx.clock.now();
   let ended = 0;
-  for (const s of ctx.store.sessions.values()) {
-    if (s.endedAt === undefined && match(s)) {
-      s.endedAt = now;
-      ended++;
-    }
-  }
+  // Collected first: ending one changes the store being walked.
+  const matching = [...ctx.store.sessions()].filter((s) => s.endedAt === undefined && match(s));
+  for (const s of matching) if (ctx.store.endSession(s.id, now)) ended++;
   return ended;
 }

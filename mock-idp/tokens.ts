@@ -58,7 +58,7 @@ export function startFamily(
 ): { token: string; familyId: string } {
   const now = ctx.clock.now();
   const familyId = randomToken(12);
-  ctx.store.families.set(familyId, {
+  ctx.store.addFamily({
     id: familyId,
     clientId: input.client.id,
     policy: input.client.policy,

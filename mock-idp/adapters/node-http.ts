@@ -1,10 +1,13 @@
-/** node:http adapter: a real server on 127.0.0.1 (port 0 = any free port), closed cleanly. */
-import { createServer, type Server, type ServerResponse } from 'node:http';
+/**
+ * node:http adapter: a real server on 127.0.0.1 (port 0 = any free port), closed cleanly. It reads
+ * what the core needs straight from node's request (method, URL, headers, body bytes) and writes the
+ * core's PlainResponse straight to the socket: no Request, Response or web stream on this path.
+ */
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { getRequestListener } from '@hono/node-server';
-import { RESPONSE_ALREADY_SENT } from '@hono/node-server/utils/response';
+import { invalidRequest } from '../errors.ts';
 import { createMockIdp, type MockIdp, type MockIdpOptions } from '../idp.ts';
-import { plainResponse } from '../http.ts';
+import { MAX_BODY_BYTES, errorResponse, type IdpRequest, type PlainResponse, type RequestHeaders } from '../http.ts';
 import { CONNECTION_CHECK_INTERVAL_MS } from '../limits.ts';
 
 export interface ServerLimits {
@@ -37,33 +40,14 @@ export async function serveMockIdp(
     headersTimeoutMs: Math.min(listen.limits?.headersTimeoutMs ?? 20_000, requestTimeoutMs),
     keepAliveTimeoutMs: listen.limits?.keepAliveTimeoutMs ?? 5_000,
   };
-  let handler: ((req: Request) => Promise<Response>) | undefined;
-  // overrideGlobalObjects: false keeps the global Request/Response untouched (msw, undici rely on them).
-  const listener = getRequestListener(
-    async (req, { outgoing }) => {
-      const response = await handler!(req);
-      const plain = plainResponse(response);
-      if (plain === undefined) return response;
-      // A response built by the core's helpers: status, headers and body text are written directly,
-      // without a web stream in between (the hot path of every endpoint).
-      const headers: string[] = [];
-      if (plain.headers instanceof Headers) {
-        plain.headers.forEach((value, name) => {
-          if (name !== 'set-cookie') headers.push(name, value);
-        });
-        for (const cookie of plain.headers.getSetCookie()) headers.push('set-cookie', cookie);
-      } else {
-        for (const name in plain.headers) headers.push(name, plain.headers[name]!);
-      }
-      headers.push('content-length', plain.body === null ? '0' : String(Buffer.byteLength(plain.body)));
-      const out = outgoing as ServerResponse;
-      out.writeHead(plain.status, headers);
-      if (plain.body === null) out.end();
-      else out.end(plain.body);
-      return RESPONSE_ALREADY_SENT;
-    },
-    { overrideGlobalObjects: false },
-  );
+  let idp: MockIdp | undefined;
+  let make!: (made: Promise<MockIdp>) => void;
+  const ready = new Promise<MockIdp>((resolve) => (make = resolve));
+  const listener = (req: IncomingMessage, res: ServerResponse): void => {
+    // A request that arrives while the IdP is still being made (it needs the port) waits for it.
+    const answer = idp ? answerWith(idp, req, res) : ready.then((made) => answerWith(made, req, res));
+    answer.catch(() => res.destroy());
+  };
   const server: Server = createServer(
     {
       requestTimeout: limits.requestTimeoutMs,
@@ -81,17 +65,112 @@ export async function serveMockIdp(
   });
   const { port } = server.address() as AddressInfo;
   const url = `http://${host}:${port}${options.issuerPath ?? ''}`;
-  const idp = await createMockIdp({ ...options, issuer: url });
-  handler = idp.fetch;
+  const close = () =>
+    new Promise<void>((resolve) => {
+      server.close(() => resolve());
+      server.closeAllConnections();
+    });
+  make(createMockIdp({ ...options, issuer: url }));
+  try {
+    idp = await ready;
+  } catch (e) {
+    await close();
+    throw e;
+  }
   return {
     idp,
     url,
     port,
     limits,
-    close: () =>
-      new Promise<void>((resolve) => {
-        server.close(() => resolve());
-        server.closeAllConnections();
-      }),
+    close,
   };
+}
+
+async function answerWith(idp: MockIdp, req: IncomingMessage, res: ServerResponse): Promise<void> {
+  const headers = new RawHeaders(req.rawHeaders);
+  const url = requestUrl(req, headers);
+  let body: Promise<Uint8Array> | undefined;
+  const plain =
+    url === undefined
+      ? errorResponse(invalidRequest('malformed request target or Host header'))
+      : await idp.handle({ method: req.method ?? 'GET', url, headers, bytes: () => (body ??= readBody(req)) } satisfies IdpRequest);
+  write(res, plain);
+}
+
+/** host or host:port, a name or an IPv4 or bracketed IPv6 address: nothing a URL could read as a path or credentials. */
+const HOST = /^(?:[A-Za-z0-9._~-]+|\[[0-9A-Fa-f:.]+\])(?::\d{1,5})?$/;
+
+/**
+ * The URL a request was sent to: origin-form with its one Host header, or absolute-form (RFC 9112
+ * §3.2.1, §3.2.2); the core then answers only for its own hosts. Undefined for anything else.
+ */
+function requestUrl(req: IncomingMessage, headers: RequestHeaders): string | undefined {
+  const target = req.url ?? '';
+  if (target.startsWith('/')) {
+    const host = headers.get('host'); // two Host headers read as "a, b" and are refused (RFC 9112 §3.2)
+    return host !== null && HOST.test(host) ? `http://${host}${target}` : undefined;
+  }
+  return /^https?:\/\//i.test(target) ? target : undefined;
+}
+
+/** Request headers as a Fetch-API Headers reads them (a repeated one joined with ", "), from node's raw list. */
+class RawHeaders implements RequestHeaders {
+  constructor(private readonly raw: readonly string[]) {}
+
+  get(name: string): string | null {
+    const want = name.toLowerCase();
+    let value: string | null = null;
+    for (let i = 0; i < this.raw.length; i += 2) {
+      const n = this.raw[i]!;
+      if (n.length === want.length && n.toLowerCase() === want) value = value === null ? this.raw[i + 1]! : `${value}, ${this.raw[i + 1]!}`;
+    }
+    return value;
+  }
+
+  has(name: string): boolean {
+    return this.get(name) !== null;
+  }
+}
+
+/** The body, at most MAX_BODY_BYTES: a longer one is refused at its declared length or as soon as it grows past it. */
+function readBody(req: IncomingMessage): Promise<Uint8Array> {
+  const tooLarge = () => invalidRequest(`request body exceeds ${MAX_BODY_BYTES} bytes`);
+  if (Number(req.headers['content-length'] ?? '0') > MAX_BODY_BYTES) return Promise.reject(tooLarge());
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    const stop = () => {
+      req.off('data', onData);
+      req.off('end', onEnd);
+      req.off('close', onClose);
+    };
+    const onData = (chunk: Buffer) => {
+      size += chunk.length;
+      if (size <= MAX_BODY_BYTES) return void chunks.push(chunk);
+      stop(); // the rest flows on unread; the server's time limits bound how long
+      reject(tooLarge());
+    };
+    const onEnd = () => {
+      stop();
+      resolve(chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, size));
+    };
+    const onClose = () => {
+      stop();
+      reject(invalidRequest('request body could not be read'));
+    };
+    req.on('data', onData);
+    req.on('end', onEnd);
+    req.on('close', onClose); // before 'end': the client went away mid-body
+    req.on('error', () => undefined); // reported through 'close'
+  });
+}
+
+/** Status, headers and body text as they are, with the body's length. */
+function write(res: ServerResponse, plain: PlainResponse): void {
+  const headers: string[] = [];
+  for (const name in plain.headers) headers.push(name, plain.headers[name]!);
+  headers.push('content-length', plain.body === null ? '0' : String(Buffer.byteLength(plain.body)));
+  res.writeHead(plain.status, headers);
+  if (plain.body === null) res.end();
+  else res.end(plain.body);
 }

@@ -4,14 +4,14 @@
  */
 import { hashToken, randomToken } from '../crypto.ts';
 import { OAuthError, invalidRequest } from '../errors.ts';
-import { html, parseCookies, readForm, readParams, redirect, requireMethod, scopeList, type Params } from '../http.ts';
+import { html, parseCookies, readForm, readParams, redirect, requireMethod, scopeList, type IdpRequest, type Params, type PlainResponse } from '../http.ts';
 import { LOGIN_COOKIE, type IdpContext } from '../context.ts';
 import { MAX_AUTHORIZE_PARAM_CHARS, MAX_AUTHORIZE_REQUEST_CHARS, MAX_PENDING_LOGINS } from '../limits.ts';
 import { refuseCrossSite } from '../origin.ts';
 import type { MockClient, MockUser } from '../fixtures.ts';
 import { loginPage } from '../pages.ts';
 import { cookieAttributes, currentSession, sessionCookie, startSession } from '../sessions.ts';
-import type { PendingAuthorization, SsoSession } from '../store.ts';
+import type { SsoSession } from '../store.ts';
 import { constantTimeEqual } from '../crypto.ts';
 
 const CODE_TTL = 60;
@@ -28,7 +28,7 @@ interface AuthRequest {
   loginHint?: string;
 }
 
-function errorRedirect(req: { redirectUri: string; state?: string }, ctx: IdpContext, error: string, description: string): Response {
+function errorRedirect(req: { redirectUri: string; state?: string }, ctx: IdpContext, error: string, description: string): PlainResponse {
   const url = new URL(req.redirectUri);
   url.searchParams.set('error', error);
   url.searchParams.set('error_description', description);
@@ -37,8 +37,8 @@ function errorRedirect(req: { redirectUri: string; state?: string }, ctx: IdpCon
   return redirect(url.href, {}, 302);
 }
 
-/** Validates the request; throws for client/redirect_uri problems, returns a redirect for the rest. */
-function validate(ctx: IdpContext, params: Params): AuthRequest | Response {
+/** Validates the request; throws for client/redirect_uri problems, returns the error redirect for the rest. */
+function validate(ctx: IdpContext, params: Params): AuthRequest | { redirect: PlainResponse } {
   const clientId = params.get('client_id');
   if (!clientId) throw invalidRequest('client_id is required');
   const client = ctx.clients.get(clientId);
@@ -51,24 +51,25 @@ function validate(ctx: IdpContext, params: Params): AuthRequest | Response {
   if (redirectUri === undefined) throw invalidRequest('redirect_uri is not registered for this client');
   const state = params.get('state');
   const back = { redirectUri, ...(state !== undefined && { state }) };
+  const refuse = (error: string, description: string) => ({ redirect: errorRedirect(back, ctx, error, description) });
   const responseType = params.get('response_type');
-  if (responseType !== 'code') return errorRedirect(back, ctx, 'unsupported_response_type', 'only response_type=code is supported');
-  if (!client.grantTypes.includes('authorization_code')) return errorRedirect(back, ctx, 'unauthorized_client', 'client may not use the code flow');
+  if (responseType !== 'code') return refuse('unsupported_response_type', 'only response_type=code is supported');
+  if (!client.grantTypes.includes('authorization_code')) return refuse('unauthorized_client', 'client may not use the code flow');
   const profile = ctx.behaviour.profile;
   const policy = profile.policies[client.policy]!;
   const supported = new Set(['openid', profile.offlineAccessScope, ...profile.scopes]);
   const requested = scopeList(params.get('scope'));
   const unknown = requested.filter((s) => !supported.has(s));
-  if (unknown.length) return errorRedirect(back, ctx, 'invalid_scope', `unknown scope: ${unknown.join(' ')}`);
+  if (unknown.length) return refuse('invalid_scope', `unknown scope: ${unknown.join(' ')}`);
   // OIDC Core §11: offline_access is ignored for a client whose policy never refreshes.
   // The profile's own scope strings (equal to the requested ones), shared by every grant that holds them.
   const canonical = new Map([...supported].map((s) => [s, s]));
   const scope = requested.filter((s) => s !== profile.offlineAccessScope || policy.refresh).map((s) => canonical.get(s)!);
   const challenge = params.get('code_challenge');
   const method = params.get('code_challenge_method') ?? (challenge ? 'plain' : undefined);
-  if (challenge !== undefined && method !== 'S256') return errorRedirect(back, ctx, 'invalid_request', 'code_challenge_method must be S256');
-  if (challenge !== undefined && !/^[A-Za-z0-9_-]{43}$/.test(challenge)) return errorRedirect(back, ctx, 'invalid_request', 'code_challenge is malformed');
-  if (!client.confidential && challenge === undefined) return errorRedirect(back, ctx, 'invalid_request', 'PKCE (S256) is required for public clients');
+  if (challenge !== undefined && method !== 'S256') return refuse('invalid_request', 'code_challenge_method must be S256');
+  if (challenge !== undefined && !/^[A-Za-z0-9_-]{43}$/.test(challenge)) return refuse('invalid_request', 'code_challenge is malformed');
+  if (!client.confidential && challenge === undefined) return refuse('invalid_request', 'PKCE (S256) is required for public clients');
   const nonce = params.get('nonce');
   const loginHint = params.get('login_hint');
   return {
@@ -84,11 +85,11 @@ function validate(ctx: IdpContext, params: Params): AuthRequest | Response {
 }
 
 /** Issues the code and redirects back (consent is automatic). */
-function complete(ctx: IdpContext, req: AuthRequest, session: SsoSession, setCookie?: string): Response {
+function complete(ctx: IdpContext, req: AuthRequest, session: SsoSession, setCookie?: string): PlainResponse {
   const code = randomToken();
   const now = ctx.clock.now();
   const hash = hashToken(code);
-  ctx.store.codes.set(hash, {
+  ctx.store.addCode({
     hash,
     clientId: req.client.id,
     redirectUri: req.redirectUri,
@@ -125,7 +126,7 @@ function requireBoundedSize(params: Params): void {
 const BROWSER_ID = /^[A-Za-z0-9_-]{24}$/;
 
 /** The browser's login-binding value: the one it already holds (several tabs), or a new one to set. */
-function browserBinding(ctx: IdpContext, request: Request): { id: string; setCookie?: string } {
+function browserBinding(ctx: IdpContext, request: IdpRequest): { id: string; setCookie?: string } {
   const held = parseCookies(request).get(LOGIN_COOKIE);
   if (held !== undefined && BROWSER_ID.test(held)) return { id: held };
   const id = randomToken(18);
@@ -133,18 +134,11 @@ function browserBinding(ctx: IdpContext, request: Request): { id: string; setCoo
   return { id, setCookie: `${LOGIN_COOKIE}=${id}; ${cookieAttributes(ctx, 'Strict')}` };
 }
 
-/** Keeps a pending login, dropping the oldest one when MAX_PENDING_LOGINS are held. */
-function addPending(ctx: IdpContext, pending: PendingAuthorization): void {
-  const all = ctx.store.pending;
-  while (all.size >= MAX_PENDING_LOGINS) all.delete(all.keys().next().value!);
-  all.set(pending.id, pending);
-}
-
-export async function authorize(ctx: IdpContext, request: Request, url: URL): Promise<Response> {
+export async function authorize(ctx: IdpContext, request: IdpRequest, url: URL): Promise<PlainResponse> {
   const params = await readParams(request, url);
   requireBoundedSize(params);
   const req = validate(ctx, params);
-  if (req instanceof Response) return req;
+  if ('redirect' in req) return req.redirect;
   const session = req.prompt.includes('login') ? undefined : currentSession(ctx, request);
   if (session) return complete(ctx, req, session);
   if (req.prompt.includes('none')) return errorRedirect(req, ctx, 'login_required', 'no active SSO session');
@@ -158,7 +152,7 @@ export async function authorize(ctx: IdpContext, request: Request, url: URL): Pr
   const p = serialize(params);
   delete p.prompt; // once the form is submitted, the login it asked for has happened
   const browser = browserBinding(ctx, request);
-  addPending(ctx, { id: tx, params: p, browser: browser.id, expiresAt: ctx.clock.now() + LOGIN_TTL });
+  ctx.store.addPendingLogin({ id: tx, params: p, browser: browser.id, expiresAt: ctx.clock.now() + LOGIN_TTL }, MAX_PENDING_LOGINS);
   const page = loginPage({ action: ctx.endpoints.login, tx, clientId: req.client.id, ...(req.loginHint && { username: req.loginHint }) });
   return html(page, 200, browser.setCookie ? { 'set-cookie': browser.setCookie } : {});
 }
@@ -170,26 +164,26 @@ function findUser(ctx: IdpContext, username: string, password: string): MockUser
   return user && ok ? user : undefined;
 }
 
-export async function login(ctx: IdpContext, request: Request): Promise<Response> {
+export async function login(ctx: IdpContext, request: IdpRequest): Promise<PlainResponse> {
   requireMethod(request, 'POST');
   refuseCrossSite(ctx.issuer, ctx.hosts, request);
   const form = await readForm(request);
   const tx = form.get('tx');
-  const pending = tx ? ctx.store.pending.get(tx) : undefined;
+  const pending = tx ? ctx.store.pendingLogin(tx) : undefined;
   // Only the browser that was shown the login page may complete it (login CSRF): it holds the cookie.
   const browser = parseCookies(request).get(LOGIN_COOKIE) ?? '';
   if (!pending || pending.expiresAt <= ctx.clock.now() || !constantTimeEqual(browser, pending.browser)) {
     throw new OAuthError('invalid_request', 'login request is unknown, expired or from another browser; start again at the authorization endpoint');
   }
   const req = validate(ctx, new Map(Object.entries(pending.params)));
-  if (req instanceof Response) return req;
+  if ('redirect' in req) return req.redirect;
   const user = findUser(ctx, form.get('username') ?? '', form.get('password') ?? '');
   if (!user) {
     return html(
       loginPage({ action: ctx.endpoints.login, tx: pending.id, clientId: req.client.id, error: 'Invalid username or password.', username: form.get('username') ?? '' }),
     );
   }
-  ctx.store.pending.delete(pending.id);
+  ctx.store.removePendingLogin(pending.id);
   const session = startSession(ctx, user);
   return complete(ctx, req, session, sessionCookie(ctx, session));
 }

@@ -1,6 +1,6 @@
 /** OIDC Discovery 1.0 §3 and RFC 8414 §2 metadata (the same document at both well-known paths). */
 import type { IdpContext } from '../context.ts';
-import { json, requireMethod } from '../http.ts';
+import { json, requireMethod, type IdpRequest, type PlainResponse } from '../http.ts';
 
 export function metadata(ctx: IdpContext): Record<string, unknown> {
   const profile = ctx.behaviour.profile;
@@ -32,12 +32,12 @@ export function metadata(ctx: IdpContext): Record<string, unknown> {
   });
 }
 
-export function discovery(ctx: IdpContext, request: Request): Response {
+export function discovery(ctx: IdpContext, request: IdpRequest): PlainResponse {
   requireMethod(request, 'GET', 'HEAD');
   return json(metadata(ctx), 200, { 'access-control-allow-origin': '*' });
 }
 
-export function jwks(ctx: IdpContext, request: Request): Response {
+export function jwks(ctx: IdpContext, request: IdpRequest): PlainResponse {
   requireMethod(request, 'GET', 'HEAD');
   return json(ctx.keys.jwks, 200, { 'access-control-allow-origin': '*', 'content-type': 'application/jwk-set+json' });
 }

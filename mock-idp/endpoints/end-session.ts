@@ -5,12 +5,12 @@
  */
 import { refuseCrossSite } from '../origin.ts';
 import { invalidRequest } from '../errors.ts';
-import { html, readParams, redirect } from '../http.ts';
+import { html, readParams, redirect, type IdpRequest, type PlainResponse } from '../http.ts';
 import type { IdpContext } from '../context.ts';
 import { logoutConfirmPage, signedOutPage } from '../pages.ts';
 import { clearSessionCookie, currentSession, endSessions } from '../sessions.ts';
 
-export async function endSession(ctx: IdpContext, request: Request, url: URL): Promise<Response> {
+export async function endSession(ctx: IdpContext, request: IdpRequest, url: URL): Promise<PlainResponse> {
   const params = await readParams(request, url);
   const hint = params.get('id_token_hint');
   const claims = hint ? await ctx.keys.verify(hint) : undefined;

@@ -6,10 +6,10 @@
 import { authenticateClient } from '../client-auth.ts';
 import { hashToken } from '../crypto.ts';
 import { invalidClient, invalidRequest } from '../errors.ts';
-import { jsonNoStore, readForm, requireMethod } from '../http.ts';
+import { jsonNoStore, readForm, requireMethod, type IdpRequest, type PlainResponse } from '../http.ts';
 import type { IdpContext } from '../context.ts';
 
-export async function introspection(ctx: IdpContext, request: Request): Promise<Response> {
+export async function introspection(ctx: IdpContext, request: IdpRequest): Promise<PlainResponse> {
   requireMethod(request, 'POST');
   const params = await readForm(request);
   const auth = authenticateClient(request, params, ctx.clients);
@@ -22,7 +22,7 @@ export async function introspection(ctx: IdpContext, request: Request): Promise<
   const caller = auth.client;
   const mayKnow = (clientId: string) => clientId === caller.id || caller.resourceServer === true;
 
-  const at = ctx.store.accessTokens.get(hash);
+  const at = ctx.store.accessToken(hash);
   if (at && mayKnow(at.clientId) && ctx.behaviour.accessTokenActive(at) && now < at.expiresAt) {
     return jsonNoStore({
       active: true,
@@ -35,8 +35,8 @@ export async function introspection(ctx: IdpContext, request: Request): Promise<
       iss: ctx.issuer,
     });
   }
-  const rt = ctx.store.refreshTokens.get(hash);
-  const family = rt ? ctx.store.families.get(rt.familyId) : undefined;
+  const rt = ctx.store.refreshToken(hash);
+  const family = rt ? ctx.store.family(rt.familyId) : undefined;
   if (rt && family && mayKnow(rt.clientId) && now < rt.expiresAt) {
     if (ctx.behaviour.refreshTokenActive(rt, family)) {
       return jsonNoStore({

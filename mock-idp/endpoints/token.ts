@@ -1,7 +1,7 @@
 /** The token endpoint (RFC 6749 §3.2): named steps, then the grant's handler. */
 import { authenticateClient } from '../client-auth.ts';
 import { OAuthError, invalidRequest, unauthorizedClient } from '../errors.ts';
-import { json, readForm, requireMethod } from '../http.ts';
+import { json, readForm, requireMethod, type IdpRequest, type PlainResponse } from '../http.ts';
 import type { IdpContext } from '../context.ts';
 import * as authorizationCode from '../grants/authorization-code.ts';
 import * as refreshToken from '../grants/refresh-token.ts';
@@ -9,7 +9,7 @@ import * as clientCredentials from '../grants/client-credentials.ts';
 
 const grants = new Map([authorizationCode, refreshToken, clientCredentials].map((g) => [g.grantType, g.handler]));
 
-export async function token(ctx: IdpContext, request: Request): Promise<Response> {
+export async function token(ctx: IdpContext, request: IdpRequest): Promise<PlainResponse> {
   requireMethod(request, 'POST');
   const params = await readForm(request);
   const grantType = params.get('grant_type');

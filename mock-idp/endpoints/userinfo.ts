@@ -1,7 +1,7 @@
 /** UserInfo endpoint (OIDC Core §5.3); bearer-token errors per RFC 6750 §3.1. */
 import { hashToken } from '../crypto.ts';
 import { OAuthError } from '../errors.ts';
-import { json, requireMethod } from '../http.ts';
+import { json, requireMethod, type IdpRequest, type PlainResponse } from '../http.ts';
 import type { IdpContext } from '../context.ts';
 
 function bearerError(code: 'invalid_token' | 'insufficient_scope' | 'invalid_request', description: string, status: number): OAuthError {
@@ -10,7 +10,7 @@ function bearerError(code: 'invalid_token' | 'insufficient_scope' | 'invalid_req
   });
 }
 
-export function userinfo(ctx: IdpContext, request: Request): Response {
+export function userinfo(ctx: IdpContext, request: IdpRequest): PlainResponse {
   requireMethod(request, 'GET', 'POST');
   const m = /^Bearer ([\x21-\x7e]+)$/i.exec(request.headers.get('authorization') ?? '');
   if (!m) {
@@ -18,7 +18,7 @@ export function userinfo(ctx: IdpContext, request: Request): Response {
       'www-authenticate': 'Bearer realm="mock-idp"',
     });
   }
-  const record = ctx.store.accessTokens.get(hashToken(m[1]!));
+  const record = ctx.store.accessToken(hashToken(m[1]!));
   const now = ctx.clock.now();
   if (!record || record.revokedAt !== undefined || now >= record.expiresAt || record.sub === undefined) {
     throw bearerError('invalid_token', 'access token is unknown, expired or revoked', 401);

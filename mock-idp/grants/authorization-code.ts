@@ -14,17 +14,12 @@ export async function handler(ctx: IdpContext, client: MockClient, params: Param
   const redirectUri = params.get('redirect_uri');
   const verifier = params.get('code_verifier');
   const now = ctx.clock.now();
-  const record = ctx.store.codes.get(hashToken(code));
+  const record = ctx.store.code(hashToken(code));
   if (!record) throw invalidGrant('unknown authorization code');
   if (record.clientId !== client.id) throw invalidGrant('authorization code was issued to another client');
   if (record.usedAt !== undefined) {
     // RFC 6749 §4.1.2: a code used twice revokes the tokens issued from it.
-    const family = record.familyId ? ctx.store.families.get(record.familyId) : undefined;
-    if (family) ctx.store.revokeFamily(family, now, 'authorization code was reused');
-    for (const h of record.accessTokenHashes) {
-      const at = ctx.store.accessTokens.get(h);
-      if (at && at.revokedAt === undefined) at.revokedAt = now;
-    }
+    ctx.store.revokeCodeIssue(record.hash, now, 'authorization code was reused');
     throw invalidGrant('authorization code was already used');
   }
   if (now >= record.expiresAt) throw invalidGrant('authorization code is expired');
@@ -36,7 +31,7 @@ export async function handler(ctx: IdpContext, client: MockClient, params: Param
   } else if (verifier !== undefined) {
     throw invalidGrant('code_verifier sent but no code_challenge was given');
   }
-  record.usedAt = now;
+  if (!ctx.store.consumeCode(record.hash, now)) throw invalidGrant('authorization code was already used');
 
   const policy = ctx.behaviour.profile.policies[client.policy]!;
   const response: Record<string, unknown> = {};
@@ -52,7 +47,6 @@ export async function handler(ctx: IdpContext, client: MockClient, params: Param
     });
     familyId = family.familyId;
     response.refresh_token = family.token;
-    record.familyId = familyId;
   }
   const at = issueAccessToken(ctx, {
     client,
@@ -61,8 +55,7 @@ export async function handler(ctx: IdpContext, client: MockClient, params: Param
     sid: record.sid,
     ...(familyId !== undefined && { familyId }),
   });
-  // A one-element array (a push onto [] reserves 17 slots): the record is kept an hour for reuse detection.
-  record.accessTokenHashes = [...record.accessTokenHashes, hashToken(at.access_token)];
+  ctx.store.recordCodeIssue(record.hash, { ...(familyId !== undefined && { familyId }), accessTokenHash: hashToken(at.access_token) });
   Object.assign(response, at, { scope: record.scope.join(' ') });
   if (record.scope.includes('openid')) {
     response.id_token = await issueIdToken(ctx, {

@@ -1,15 +1,16 @@
 /**
  * grant_type=refresh_token (RFC 6749 §6), exactly per profile: the refresh model's step
- * (profile/model.ts) decides, with the behaviour's rules; this grant applies the decision to the
- * store, including a family revocation the decision asks for, without yielding between decision
- * and change so that of concurrent refreshes of one token exactly one wins.
+ * (profile/model.ts) decides, with the behaviour's rules; this grant carries the decision out
+ * through the store's named operations (store.ts): a family revocation the decision asks for, and
+ * the accepted change as a compare-and-set on the token as the decision saw it, without yielding
+ * between decision and change, so that of concurrent refreshes of one token exactly one wins.
  */
 import { hashToken } from '../crypto.ts';
 import { OAuthError, invalidGrant, invalidRequest, unauthorizedClient } from '../errors.ts';
 import { scopeList, type Params } from '../http.ts';
 import { isRefreshPolicy } from '../profile/index.ts';
-import { commitRefresh, decideRefresh, type Accepted } from '../profile/model.ts';
-import { sessionActive } from '../store.ts';
+import { decideRefresh } from '../profile/model.ts';
+import { sessionActive, type RefreshTokenRecord, type SeenRefreshToken } from '../store.ts';
 import type { IdpContext } from '../context.ts';
 import type { MockClient } from '../fixtures.ts';
 import { issueAccessToken, issueIdToken, newRefreshToken } from '../tokens.ts';
@@ -25,11 +26,11 @@ export async function handler(ctx: IdpContext, client: MockClient, params: Param
   const policy = profile.policies[client.policy]!;
   if (!isRefreshPolicy(policy)) throw unauthorizedClient(`policy ${client.policy} does not allow refresh`);
 
-  const record = store.refreshTokens.get(hashToken(token));
+  const record = store.refreshToken(hashToken(token));
   if (!record) throw invalidGrant('unknown refresh token');
-  const family = store.families.get(record.familyId)!;
+  const family = store.family(record.familyId)!;
   const decided = ctx.clock.now();
-  const ssoActive = sessionActive(store.sessions.get(family.sid), decided);
+  const ssoActive = sessionActive(store.session(family.sid), decided);
   const decision = decideRefresh({ profile, policy, clientId: client.id, record, family, now: decided, requestedScope, ssoActive }, behaviour);
   if (decision.kind === 'refuse') {
     // Reuse detection: the refusal revokes the family (and the grant's access tokens) here, visibly.
@@ -37,29 +38,29 @@ export async function handler(ctx: IdpContext, client: MockClient, params: Param
     throw new OAuthError(decision.error, decision.reason);
   }
 
-  const apply = (accepted: Accepted): string | undefined => {
+  /** The change, conditional on the token still being as `seen`; the new refresh token, if any, or false if it lost. */
+  const apply = (seen: SeenRefreshToken): string | undefined | false => {
     const now = ctx.clock.now();
-    if (accepted.kind !== 'rotate') {
-      commitRefresh(behaviour, family, record, accepted, now);
-      return undefined;
-    }
+    if (decision.kind !== 'rotate') return store.useRefreshToken(record.hash, seen, decision, now) ? undefined : false;
     const rt = newRefreshToken(behaviour.refreshTokenBytes);
-    commitRefresh(behaviour, family, record, accepted, now, rt.hash);
-    store.addRefreshToken({
+    const successor: RefreshTokenRecord = {
       hash: rt.hash,
       familyId: family.id,
       clientId: client.id,
       generation: family.tokens.length,
       issuedAt: now,
-      expiresAt: accepted.expiresAt,
+      expiresAt: decision.expiresAt,
       state: 'active',
-    });
-    return rt.token;
+    };
+    return store.rotateRefreshToken(record.hash, seen, successor, now, behaviour) ? rt.token : false;
   };
-  // Correct behaviour runs apply at once: the decision above, this change and the access token below
-  // are one synchronous step (no await: a concurrent reuse must find the new access token in the family).
-  const committed = behaviour.commitStep(() => apply(decision));
+  const seen = (): SeenRefreshToken => ({ state: record.state, successor: record.successor });
+  // Correct behaviour runs apply at once, on the token as decided: the decision above, this change and
+  // the access token below are one synchronous step (no await: a concurrent reuse must find the new
+  // access token in the family), and the store's compare-and-set holds the change to that token.
+  const committed = behaviour.commitStep(apply, seen(), seen);
   const issued = committed instanceof Promise ? await committed : committed;
+  if (issued === false) throw invalidGrant('refresh token was already used');
   const response: Record<string, unknown> = issued === undefined ? {} : { refresh_token: issued };
 
   // RFC 6749 §6: the access token may carry a narrower scope; the refresh token keeps the original.

@@ -38,32 +38,42 @@ import { isRefreshPolicy, type Profile, type RefreshPolicy } from './schema.ts';
 
 export type TokenState = 'active' | 'rotated' | 'consumed' | 'revoked';
 
-/** A refresh token as the rules see it; the mock store's records have this shape (hash = identity). */
+/**
+ * A refresh token as the rules read it; the mock store's records have this shape (hash = identity).
+ * Read-only: whoever holds the records changes them (the model's replay, the mock's store, both
+ * through commitRefresh); everyone else reads.
+ */
 export interface TokenRecord {
-  hash: string;
-  clientId: string;
-  issuedAt: number;
-  expiresAt: number;
-  state: TokenState;
+  readonly hash: string;
+  readonly clientId: string;
+  readonly issuedAt: number;
+  readonly expiresAt: number;
+  readonly state: TokenState;
   /** When it stopped being active (rotation, consumption, revocation). */
-  retiredAt?: number;
+  readonly retiredAt?: number;
   /** When it was first presented successfully. */
-  usedAt?: number;
+  readonly usedAt?: number;
   /** The token its last successful presentation produced. */
-  successor?: string;
+  readonly successor?: string;
   /** Its one grace-window retry has been spent. */
-  graceUsed?: boolean;
+  readonly graceUsed?: boolean;
 }
 
-/** A refresh-token family (one grant) as the rules see it. */
+/** A refresh-token family (one grant) as the rules read it. */
 export interface FamilyRecord {
-  scope: string[];
+  readonly scope: readonly string[];
   /** First issue + lifetime: the end for fixed-expiry policies. */
-  fixedExpiresAt: number;
-  revokedAt?: number;
-  revokedReason?: string;
-  tokens: TokenRecord[];
+  readonly fixedExpiresAt: number;
+  readonly revokedAt?: number;
+  readonly revokedReason?: string;
+  readonly tokens: readonly TokenRecord[];
 }
+
+/** A record as its holder keeps it: the same fields, changeable. */
+export type Mutable<T> = { -readonly [K in keyof T]: T[K] };
+
+/** A family as its holder keeps it, with its tokens (of the holder's record type T). */
+export type HeldFamily<T extends Mutable<TokenRecord> = Mutable<TokenRecord>> = Mutable<Omit<FamilyRecord, 'tokens'>> & { tokens: T[] };
 
 // ---------------------------------------------------------------- the step
 
@@ -97,7 +107,7 @@ export interface RefreshRules {
   /** The guard clauses, in order. */
   refreshGuards: readonly RefreshGuard[];
   /** The tokens a rotation retires: every active one of the family (RFC 9700 §4.14.2). */
-  retiredByRotation(family: FamilyRecord): TokenRecord[];
+  retiredByRotation<T extends TokenRecord>(family: { readonly tokens: readonly T[] }): T[];
 }
 
 const refused = (reason: string, revokeFamily?: string): Refusal => ({
@@ -210,10 +220,18 @@ export function decideRefresh(input: StepInput, rules: RefreshRules = correctRef
 }
 
 /**
- * The state change of an accepted decision, on the given records. For `rotate`, `successor` is the
- * new token's identity; the caller adds its record to the family after this call.
+ * The state change of an accepted decision, on the records of their holder (the mock store's
+ * operations, the model's replay): the one place that change is written. For `rotate`,
+ * `successor` is the new token's identity; the holder adds its record to the family after this call.
  */
-export function commitRefresh(rules: RefreshRules, family: FamilyRecord, record: TokenRecord, decision: Accepted, now: number, successor?: string): void {
+export function commitRefresh<T extends Mutable<TokenRecord>>(
+  rules: Pick<RefreshRules, 'retiredByRotation'>,
+  family: HeldFamily<T>,
+  record: T,
+  decision: Accepted,
+  now: number,
+  successor?: string,
+): void {
   switch (decision.kind) {
     case 'rotate':
       for (const t of rules.retiredByRotation(family)) {
@@ -294,12 +312,12 @@ export class ModelError extends Error {
   }
 }
 
-interface ModelFamily extends FamilyRecord {
+type ModelFamily = HeldFamily & {
   root: string;
   /** When its SSO session ends by time, and whether it was ended earlier. */
   sessionExpiresAt: number;
   sessionEnded: boolean;
-}
+};
 
 /** The model's client id: replay has one client, the policy's. */
 const CLIENT = 'client';
@@ -316,7 +334,7 @@ export function replay(profile: Profile, policyName: string, events: readonly Mo
   const policy = profile.policies[policyName];
   if (!policy) throw new ModelError('MODEL_UNKNOWN_POLICY', `profile ${profile.name} has no policy ${policyName}`);
   const families: ModelFamily[] = [];
-  const tokens = new Map<string, { record: TokenRecord; family: ModelFamily }>();
+  const tokens = new Map<string, { record: Mutable<TokenRecord>; family: ModelFamily }>();
   const steps: Step[] = [];
   let last = -Infinity;
 
@@ -351,7 +369,7 @@ export function replay(profile: Profile, policyName: string, events: readonly Mo
       const next = as ?? `${family.root}.${family.tokens.length}`;
       if (tokens.has(next)) throw new ModelError('MODEL_DUPLICATE_TOKEN', `token ${next} already exists`);
       commitRefresh(rules, family, record, decision, at, next);
-      const issued: TokenRecord = { hash: next, clientId: record.clientId, issuedAt: at, expiresAt: decision.expiresAt, state: 'active' };
+      const issued: Mutable<TokenRecord> = { hash: next, clientId: record.clientId, issuedAt: at, expiresAt: decision.expiresAt, state: 'active' };
       family.tokens.push(issued);
       tokens.set(next, { record: issued, family });
       outcome = { kind: 'rotated', token: next, expiresAt: decision.expiresAt };
@@ -376,7 +394,7 @@ export function replay(profile: Profile, policyName: string, events: readonly Mo
           break;
         }
         const expiresAt = event.at + policy.lifetimeSeconds;
-        const record: TokenRecord = { hash: event.token, clientId: CLIENT, issuedAt: event.at, expiresAt, state: 'active' };
+        const record: Mutable<TokenRecord> = { hash: event.token, clientId: CLIENT, issuedAt: event.at, expiresAt, state: 'active' };
         const family: ModelFamily = {
           root: event.token,
           scope,
@@ -413,7 +431,7 @@ export function replay(profile: Profile, policyName: string, events: readonly Mo
 }
 
 /** Revokes every refresh token of a family (the mock's store also revokes the grant's access tokens). */
-function revokeFamilyRecords(family: FamilyRecord, now: number, reason: string): void {
+function revokeFamilyRecords(family: HeldFamily, now: number, reason: string): void {
   family.revokedAt ??= now;
   family.revokedReason ??= reason;
   for (const t of family.tokens) {

@@ -216,10 +216,12 @@ describe('faulty targets: every concerned check fails or errors naming the cause
     await expectReports(o);
   });
 
-  it('a browser that does not start is errored (our machine), never the IdP failing', async () => {
+  // Every login of the run starts a browser that exits at once, one start at a time: quick, but on a
+  // loaded machine each start costs a process spawn, so the test may take longer than the default 5 s.
+  it('a browser that does not start is errored (our machine), never the IdP failing', { timeout: 60_000 }, async () => {
     server.use(...workingIdp());
     const login = { driver: 'browser', executablePath: '/bin/false', timeoutMs: 5_000, steps: [{ click: 'button' }] };
-    const o = await runAgainst(undefined, undefined, login);
+    const o = await runAgainst({ requestMs: 300, runMs: 50_000 }, undefined, login);
     expectOutcome(o, 'errored', /errored: LOGIN_BROWSER_UNAVAILABLE: login driver "browser": Chromium at \/bin\/false did not start/);
     await expectReports(o);
   });

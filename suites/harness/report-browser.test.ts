@@ -132,7 +132,7 @@ describe('report.html in Chromium', () => {
       const row = page.locator('tr[data-check="rotation.new-token-each-refresh"][data-client="mobile"]');
       expect(await row.getAttribute('data-status')).toBe('failed');
       const detail = page.locator('[id="check-rotation.new-token-each-refresh--mobile-detail"]');
-      expect(await detail.locator('pre.message').textContent()).toContain('expected: refresh #1 to return a new refresh_token');
+      expect(await detail.locator('pre.message').textContent()).toContain('expected: refresh #1 (rotation declared on): a refresh_token in the token response');
       const evidence = detail.locator('.exchanges.evidence figure.exchange pre').first();
       expect(await evidence.isVisible()).toBe(true);
       const text = (await evidence.textContent())!;

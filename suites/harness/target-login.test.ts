@@ -24,7 +24,7 @@ async function setupError(login: unknown): Promise<SetupError> {
 }
 
 describe('login.driver "browser"', () => {
-  it('takes fill, click and waitFor steps, with ${ENV} values, and defaults headless and the timeout', async () => {
+  it('takes fill, click and waitFor steps, with ${ENV} values, and defaults headless, the timeout and the launch timeout', async () => {
     const t = await parseTarget(
       target({
         driver: 'browser',
@@ -38,6 +38,7 @@ describe('login.driver "browser"', () => {
       steps: [{ waitFor: 'form#login' }, { fill: '#username', value: 'qa@example.com' }, { fill: '#password', value: 'pw-123' }, { click: 'button[type=submit]' }],
       headless: true,
       timeoutMs: 30_000,
+      launchTimeoutMs: 60_000,
       allowedOrigins: [],
     });
     // Every fill value is a secret for the recorder.
@@ -47,9 +48,13 @@ describe('login.driver "browser"', () => {
     ]);
   });
 
-  it('keeps headless: false, a timeout and a Chromium path', async () => {
-    const t = await parseTarget(target({ driver: 'browser', steps: [{ click: '#go' }], headless: false, timeoutMs: 5000, executablePath: '/opt/chromium/chrome' }), 't.json', env);
-    expect(t.login).toMatchObject({ headless: false, timeoutMs: 5000, executablePath: '/opt/chromium/chrome' });
+  it('keeps headless: false, a timeout, a launch timeout and a Chromium path', async () => {
+    const t = await parseTarget(
+      target({ driver: 'browser', steps: [{ click: '#go' }], headless: false, timeoutMs: 5000, launchTimeoutMs: 90_000, executablePath: '/opt/chromium/chrome' }),
+      't.json',
+      env,
+    );
+    expect(t.login).toMatchObject({ headless: false, timeoutMs: 5000, launchTimeoutMs: 90_000, executablePath: '/opt/chromium/chrome' });
   });
 
   it('rejects a step of unknown shape, naming it and the shapes allowed', async () => {

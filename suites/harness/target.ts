@@ -84,8 +84,10 @@ const Login = z.discriminatedUnion('driver', [
     driver: z.literal('browser'),
     steps: z.array(BrowserStep).min(1, 'at least one step'),
     headless: z.boolean().default(true),
-    /** For the whole login, from opening the page to the redirect. */
+    /** For the login once the browser runs, from opening the page to the redirect. */
     timeoutMs: z.number().int().positive().default(30_000),
+    /** For starting Chromium, apart from timeoutMs (a slow machine is not a slow IdP). */
+    launchTimeoutMs: z.number().int().positive().default(60_000),
     /** Chromium to launch; default /usr/bin/chromium (Debian's `chromium` package). */
     executablePath: z.string().min(1).optional(),
     allowedOrigins: AllowedOrigins,

@@ -156,7 +156,7 @@ function expectOutcome(o: Outcome, status: 'failed' | 'errored', cause: RegExp):
   const other = status === 'failed' ? 'errored' : 'failed';
   for (const r of o.ran) {
     if (dependent.has(key(r))) expect(r.status, key(r)).toBe(status);
-    if (r.status === status) expect(r.message, key(r)).toMatch(cause);
+    if (r.status === status) expect(r.message, `${key(r)}: ${r.message}`).toMatch(cause);
     expect(r.status, `${key(r)}: ${r.message}`).not.toBe(other);
   }
   expect((status === 'failed' ? o.failed : o.errored).length).toBeGreaterThanOrEqual(dependent.size);
@@ -216,10 +216,13 @@ describe('faulty targets: every concerned check fails or errors naming the cause
     await expectReports(o);
   });
 
-  it('a browser that does not start is errored (our machine), never the IdP failing', async () => {
+  // Every login of the run starts a browser that exits at once, one start at a time (a check waits for
+  // the starts queued before its own): quick, but on a loaded machine each start costs a process spawn.
+  // The test's, the run's and each check's time (requestMs × 40) are sized for that; the fault is not slow.
+  it('a browser that does not start is errored (our machine), never the IdP failing', { timeout: 60_000 }, async () => {
     server.use(...workingIdp());
     const login = { driver: 'browser', executablePath: '/bin/false', timeoutMs: 5_000, steps: [{ click: 'button' }] };
-    const o = await runAgainst(undefined, undefined, login);
+    const o = await runAgainst({ requestMs: 1_000, runMs: 50_000 }, undefined, login);
     expectOutcome(o, 'errored', /errored: LOGIN_BROWSER_UNAVAILABLE: login driver "browser": Chromium at \/bin\/false did not start/);
     await expectReports(o);
   });

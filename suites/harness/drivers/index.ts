@@ -53,6 +53,7 @@ export function createLoginDriver(config: LoginConfig, context: { defaultUsernam
         steps: config.steps,
         headless: config.headless,
         timeoutMs: config.timeoutMs,
+        launchTimeoutMs: config.launchTimeoutMs,
         ...(config.executablePath !== undefined && { executablePath: config.executablePath }),
         ...(config.allowedOrigins && { allowedOrigins: config.allowedOrigins }),
         ...(context.issuer !== undefined && { issuer: context.issuer }),

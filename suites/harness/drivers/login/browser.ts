@@ -14,9 +14,10 @@
  * a tough-cookie jar, so an end-session logout can reuse the SSO session.
  *
  * Credentials stay on the allowed origins (origins.ts): a navigation or form submission to any other
- * origin is blocked in the network layer before it is sent, and so is any request to another origin
- * that, once a value has been filled in, has a body or carries a filled value in any encoding; the login
- * stops with LOGIN_FOREIGN_ORIGIN naming the origin. Scripts, styles and images from a CDN still load.
+ * origin is blocked in the network layer before it is sent, and so is, once a fill has begun, any request
+ * to another origin that a script sends (fetch, XHR, beacon), has a body, or carries a filled value in any
+ * encoding; the login stops with LOGIN_FOREIGN_ORIGIN naming the origin. Scripts, styles, images and
+ * iframes from a CDN still load. Before the browser closes the page is sealed (see seal()).
  */
 import { access, constants, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -48,12 +49,22 @@ export const CHROMIUM_ARGS = [
 /** Browsers open at once in this process; further logins wait for a slot. */
 export const MAX_BROWSERS = 4;
 
+/**
+ * How long Chromium may take to start. Starting a browser is our machine's business, not the login's: a
+ * loaded machine (CI's 2 cores, parallel test files) may take tens of seconds, and that must neither eat
+ * the steps' `timeoutMs` nor end as the IdP's timeout. A launch that fails or exceeds this is
+ * LOGIN_BROWSER_UNAVAILABLE (errored).
+ */
+export const DEFAULT_LAUNCH_TIMEOUT_MS = 60_000;
+
 export interface BrowserLoginOptions extends OriginPolicy {
   steps: readonly BrowserStep[];
   /** Default true. */
   headless?: boolean;
-  /** For the whole login: launch, page, steps and the redirect. Default 30 s. */
+  /** For the login once the browser runs: page, steps and the redirect. Default 30 s. */
   timeoutMs?: number;
+  /** For starting Chromium, apart from timeoutMs. Default DEFAULT_LAUNCH_TIMEOUT_MS. */
+  launchTimeoutMs?: number;
   /** Default DEFAULT_CHROMIUM. */
   executablePath?: string;
 }
@@ -82,28 +93,42 @@ export async function browserLogin(http: Http, input: LoginInput, options: Brows
   const executablePath = options.executablePath ?? DEFAULT_CHROMIUM;
   const headless = options.headless ?? true;
   const timeoutMs = options.timeoutMs ?? 30_000;
+  const launchTimeoutMs = options.launchTimeoutMs ?? DEFAULT_LAUNCH_TIMEOUT_MS;
   await checkBrowser(executablePath);
   const { chromium } = await loadPlaywright();
 
   return withBrowserSlot(async () => {
-    const deadline = Date.now() + timeoutMs;
-    const left = () => Math.max(1, deadline - Date.now());
     const profileDir = await mkdtemp(path.join(tmpdir(), 'refresh-conformance-chromium-'));
     let context: BrowserContext | undefined;
-    const onAbort = () => void context?.close().catch(() => undefined);
+    let watch: RedirectWatch | undefined;
+    const close = async () => {
+      await watch?.seal();
+      await context?.close().catch(() => undefined);
+    };
+    const onAbort = () => void close();
     input.signal?.addEventListener('abort', onAbort, { once: true });
     try {
       input.signal?.throwIfAborted();
-      try {
-        context = await chromium.launchPersistentContext(profileDir, {
-          executablePath,
-          headless,
-          args: headless ? ['--headless', ...CHROMIUM_ARGS] : [...CHROMIUM_ARGS],
-          timeout: left(),
-        });
-      } catch (e) {
-        throw new LoginError('LOGIN_BROWSER_UNAVAILABLE', `login driver "browser": Chromium at ${executablePath} did not start: ${firstLine(e)}`);
-      }
+      context = await oneLaunchAtATime(async () => {
+        input.signal?.throwIfAborted();
+        try {
+          return await chromium.launchPersistentContext(profileDir, {
+            executablePath,
+            headless,
+            args: headless ? ['--headless', ...CHROMIUM_ARGS] : [...CHROMIUM_ARGS],
+            timeout: launchTimeoutMs,
+          });
+        } catch (e) {
+          throw new LoginError(
+            'LOGIN_BROWSER_UNAVAILABLE',
+            `login driver "browser": Chromium at ${executablePath} did not start${e instanceof Error && e.name === 'TimeoutError' ? ` within login.launchTimeoutMs (${launchTimeoutMs} ms)` : ''}: ${firstLine(e)}`,
+          );
+        }
+      });
+      if (input.signal?.aborted) throw input.signal.reason;
+      // The login's own time starts once the browser runs.
+      const deadline = Date.now() + timeoutMs;
+      const left = () => Math.max(1, deadline - Date.now());
       if (input.cookieJar) await context.addCookies(await jarToBrowser(input.cookieJar));
       const page = context.pages()[0] ?? (await context.newPage());
       let filled = false;
@@ -112,7 +137,8 @@ export async function browserLogin(http: Http, input: LoginInput, options: Brows
         filled: () => filled,
         values: options.steps.flatMap((step) => ('fill' in step && step.value ? [step.value] : [])),
       };
-      const watch = await watchRedirect(context, page, input.redirectUri, http, guard);
+      const watched = await watchRedirect(context, page, input.redirectUri, http, guard);
+      watch = watched;
       const arrived = watch.arrival;
       const stopped = new Promise<never>((_, reject) => {
         if (input.signal) input.signal.addEventListener('abort', () => reject(input.signal!.reason), { once: true });
@@ -122,19 +148,24 @@ export async function browserLogin(http: Http, input: LoginInput, options: Brows
         try {
           await page.goto(input.authorizationUrl, { timeout: left(), waitUntil: 'domcontentloaded' });
         } catch (e) {
-          if (watch.done()) return arrived;
-          throw new LoginError('LOGIN_UNEXPECTED_RESPONSE', `browser login: cannot open the authorization URL: ${firstLine(e)}`, {
-            url: safeUrl(http, input.authorizationUrl),
-          });
+          if (watched.done()) return arrived;
+          if (watched.refused()) throw watched.refused();
+          // A page that does not load in time is the IdP's timeout, like a step's element that never shows.
+          const timedOut = e instanceof Error && e.name === 'TimeoutError';
+          throw new LoginError(
+            timedOut ? 'LOGIN_TIMEOUT' : 'LOGIN_UNEXPECTED_RESPONSE',
+            `browser login: ${timedOut ? `the authorization URL did not load within ${timeoutMs} ms` : `cannot open the authorization URL: ${firstLine(e)}`}`,
+            { url: safeUrl(http, input.authorizationUrl) },
+          );
         }
         for (const [i, step] of options.steps.entries()) {
-          if (watch.done()) return arrived;
+          if (watched.done()) return arrived;
           if ('fill' in step) filled = true;
           try {
             await runStep(page, step, left());
           } catch (e) {
-            if (watch.done()) return arrived;
-            if (watch.refused()) throw watch.refused();
+            if (watched.done()) return arrived;
+            if (watched.refused()) throw watched.refused();
             const where = await describePage(page, http);
             const timedOut = e instanceof Error && e.name === 'TimeoutError';
             throw new LoginError(
@@ -147,7 +178,7 @@ export async function browserLogin(http: Http, input: LoginInput, options: Brows
         const timer = new Promise<'timeout'>((resolve) => setTimeout(() => resolve('timeout'), left()).unref());
         const outcome = await Promise.race([arrived, timer]);
         if (outcome !== 'timeout') return outcome;
-        if (watch.refused()) throw watch.refused();
+        if (watched.refused()) throw watched.refused();
         const where = await describePage(page, http);
         throw new LoginError(
           'LOGIN_TIMEOUT',
@@ -157,13 +188,13 @@ export async function browserLogin(http: Http, input: LoginInput, options: Brows
       })();
       flow.catch(() => undefined); // when the redirect wins the race, a step may still fail as the page goes
 
-      const arrival = await Promise.race([arrived, flow, stopped, watch.refusal]);
+      const arrival = await Promise.race([arrived, flow, stopped, watched.refusal]);
       const jar = input.cookieJar ?? new CookieJar();
       await browserToJar(await context.cookies(), jar);
-      return readAuthorizationResponse(http, arrival, input, jar, watch.hops());
+      return readAuthorizationResponse(http, arrival, input, jar, watched.hops());
     } finally {
       input.signal?.removeEventListener('abort', onAbort);
-      await context?.close().catch(() => undefined);
+      await close();
       await rm(profileDir, { recursive: true, force: true }).catch(() => undefined);
     }
   });
@@ -212,6 +243,8 @@ interface RedirectWatch {
   refused(): LoginError | undefined;
   /** Document responses seen. */
   hops(): number;
+  /** Stops the page's traffic; call before closing the browser. */
+  seal(): Promise<void>;
 }
 
 const REDIRECTS = new Set([301, 302, 303, 307, 308]);
@@ -229,16 +262,25 @@ async function watchRedirect(context: BrowserContext, page: Page, redirectUri: s
   let refuse!: (e: LoginError) => void;
   const refusal = new Promise<never>((_, reject) => (refuse = reject));
   refusal.catch(() => undefined);
-  /** A request that must not leave: a document to a foreign origin, or credentials that would. */
-  const mustBlock = (request: { url: string; method: string; postData?: string }, topLevel: boolean): string | undefined => {
+  /**
+   * A request that must not leave: a document to a foreign origin; once a fill has begun (or the login is
+   * ending), any request to a foreign origin but a plain load of content (a script, a style, an image, an
+   * iframe) that carries no filled value in any encoding. Scripts' own requests (fetch, XHR, beacons) may carry
+   * a value in an encoding we cannot see, so they are refused whatever they carry.
+   */
+  const mustBlock = (request: { url: string; method: string; postData?: string }, resourceType: string, topLevel: boolean): string | undefined => {
     const origin = originOf(request.url);
     if (guard.allowed.has(origin)) return undefined;
-    if (topLevel) return origin;
+    if (topLevel || sealed) return origin;
     if (!guard.filled()) return undefined;
-    if (request.method !== 'GET' && request.method !== 'HEAD') return origin;
+    if (!CONTENT_LOADS.has(resourceType) || (request.method !== 'GET' && request.method !== 'HEAD')) return origin;
     const text = `${request.url}\n${request.postData ?? ''}`;
     return guard.values.some((v) => containsSecret(text, v)) ? origin : undefined;
   };
+  // Requests paused and not yet answered: Chromium lets a paused request go when the session detaches
+  // (the browser closing), so the login waits for every answer before it closes the browser.
+  let sealed = false;
+  const pending = new Set<Promise<void>>();
   let done = false;
   let hops = 0;
   const arrive = (a: Arrival) => {
@@ -258,7 +300,7 @@ async function watchRedirect(context: BrowserContext, page: Page, redirectUri: s
   const cdp: CDPSession = await context.newCDPSession(page);
   const mainFrame = ((await cdp.send('Page.getFrameTree')) as { frameTree: { frame: { id: string } } }).frameTree.frame.id;
   cdp.on('Fetch.requestPaused', (e) => {
-    void (async () => {
+    const handled = (async () => {
       const { requestId } = e;
       const key = e.networkId ?? requestId;
       try {
@@ -273,7 +315,7 @@ async function watchRedirect(context: BrowserContext, page: Page, redirectUri: s
           // The page itself going elsewhere (a redirect, a form submission); a foreign iframe (a captcha) is
           // held to the rule for subresources.
           const topLevel = e.resourceType === 'Document' && e.frameId === mainFrame;
-          const foreign = mustBlock(e.request, topLevel);
+          const foreign = mustBlock(e.request, e.resourceType, topLevel);
           if (foreign !== undefined) {
             if (!refused && !done) {
               refused = foreignOriginError('browser login', topLevel ? 'open' : 'send a request to', foreign);
@@ -320,6 +362,8 @@ async function watchRedirect(context: BrowserContext, page: Page, redirectUri: s
         // The page or browser closed while a request was paused: nothing left to do.
       }
     })();
+    pending.add(handled);
+    void handled.finally(() => pending.delete(handled));
   });
   await cdp.send('Fetch.enable', {
     patterns: [
@@ -332,8 +376,38 @@ async function watchRedirect(context: BrowserContext, page: Page, redirectUri: s
   context.on('request', (r) => {
     if (!done && isDestination(r.url())) arrive(toArrival(r.url(), 'redirect'));
   });
-  return { arrival, done: () => done, refusal, refused: () => refused, hops: () => hops };
+  /**
+   * Ends the page's traffic before the browser closes: from now on every request to a foreign origin is
+   * refused; the page goes to about:blank (its fetches are cancelled, keepalive ones outlive it), and the
+   * login waits until every paused request has its answer and none came for a moment.
+   */
+  const seal = async () => {
+    sealed = true;
+    const until = Date.now() + SEAL_MAX_MS;
+    const bounded = (p: Promise<unknown>) => Promise.race([p.catch(() => undefined), new Promise((r) => setTimeout(r, Math.max(1, until - Date.now())).unref())]);
+    await bounded(cdp.send('Page.navigate', { url: 'about:blank' }));
+    let quietSince = Date.now();
+    while (Date.now() < until) {
+      if (pending.size > 0) {
+        await bounded(Promise.allSettled([...pending]));
+        quietSince = Date.now();
+      } else if (Date.now() - quietSince >= SEAL_QUIET_MS) return;
+      // A round trip on the session: events sent before its answer are handled before it returns.
+      await bounded(cdp.send('Page.getFrameTree'));
+      await new Promise((r) => setTimeout(r, 10));
+    }
+  };
+  return { arrival, done: () => done, refusal, refused: () => refused, hops: () => hops, seal };
 }
+
+/**
+ * Foreign loads of content a login page may need from a CDN or a captcha (an iframe's document: the main
+ * frame's are refused before this), when they carry no filled value.
+ */
+const CONTENT_LOADS = new Set(['Document', 'Script', 'Stylesheet', 'Image', 'Font', 'Media', 'TextTrack', 'Manifest']);
+/** How long a sealed page must send nothing before the browser closes, and the most the sealing waits. */
+const SEAL_QUIET_MS = 100;
+const SEAL_MAX_MS = 2_000;
 
 async function fulfillDone(cdp: CDPSession, requestId: string, cookies: Array<{ name: string; value: string }>): Promise<void> {
   await cdp.send('Fetch.fulfillRequest', {
@@ -408,6 +482,18 @@ async function loadPlaywright(): Promise<typeof import('playwright-core')> {
     playwright = undefined;
     throw new LoginError('LOGIN_BROWSER_UNAVAILABLE', 'login driver "browser" needs the playwright-core package (npm install playwright-core)');
   }
+}
+
+let launching: Promise<unknown> = Promise.resolve();
+
+/**
+ * Chromium starts one at a time in this process: parallel logins on a small machine would otherwise start
+ * many browsers at once, each starving the others (the slots bound how many run, not how many start).
+ */
+function oneLaunchAtATime<T>(launch: () => Promise<T>): Promise<T> {
+  const turn = launching.then(launch, launch);
+  launching = turn.catch(() => undefined);
+  return turn;
 }
 
 let open = 0;

@@ -10,8 +10,7 @@ import { readFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import { DEFECTS, loadProfile, type Defect } from '../../mock-idp/index.ts';
 import type { Target } from '../harness/target.ts';
-import { planChecks } from './plan.ts';
-import { openEnvironment, runAll, targetClients } from './run.ts';
+import { runCatalogue } from './pipeline.ts';
 
 export const DEFECT_TABLE = fileURLToPath(new URL('../../fixtures/defects.json', import.meta.url));
 
@@ -48,9 +47,7 @@ export interface MatrixRow {
 /** Runs the catalogue once against the embedded mock with `defects` applied. */
 export async function failingChecks(base: Target, profileName: string, defects: readonly Defect[]) {
   const target = { ...base, profile: await loadProfile(profileName), profileRef: profileName, embedded: { transport: 'direct' } } as Target;
-  const env = await openEnvironment(target, { defects });
-  const plan = planChecks({ profile: target.profile, clients: await targetClients(env), clock: target.clock });
-  const results = await runAll(plan, env, 16);
+  const { results } = await runCatalogue(target, { defects });
   const failed = results.filter((r) => r.status === 'failed' || r.status === 'warning');
   const errored = results.filter((r) => r.status === 'errored');
   const messages: Record<string, string> = {};

@@ -4,7 +4,7 @@
  * the checks that meet it; a fault that keeps our side from completing a check (no answer, a reset
  * connection, a redirect loop, a browser that does not start) errors them: either way with a message
  * naming the cause. The run must finish within a bound, and the reports must be written. A run longer
- * than `timeouts.runMs` is cut short (runAll), its unfinished checks errored.
+ * than `timeouts.runMs` is cut short (the run pipeline's deadline), its unfinished checks errored.
  */
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';

@@ -5,8 +5,8 @@
  */
 import { loadTarget, type Env, type ExpectedFailure, type RemoteTarget } from '../suites/harness/target.ts';
 import { applyExpectations } from '../suites/runner/expected.ts';
-import { asCheckClient, planChecks } from '../suites/runner/plan.ts';
-import { concurrencyFor, openEnvironment, runAll, type InstanceResult } from '../suites/runner/run.ts';
+import { runCatalogue } from '../suites/runner/pipeline.ts';
+import { concurrencyFor, type InstanceResult } from '../suites/runner/run.ts';
 import { longestWait } from './scale.ts';
 
 export interface InteropRun {
@@ -31,32 +31,24 @@ export async function runInterop(
   const target = await loadTarget(targetFile, env);
   if (target.kind !== 'remote') throw new Error(`${targetFile}: expected a remote target`);
   const started = performance.now();
-  const environment = await openEnvironment(target);
-  try {
-    const plan = planChecks({ profile: target.profile, clients: target.clients, clock: target.clock });
-    const concurrency = options.concurrency ?? concurrencyFor(environment);
-    const raw = await runAll(plan, environment, concurrency);
-    const wallMs = Math.round(performance.now() - started);
-    const expected = [...target.expectedFailures, ...extraExpected];
-    const clients = target.clients.map(asCheckClient);
-    let summed = 0;
-    for (const i of plan) {
-      if (i.skip !== undefined || !i.check.waits) continue;
-      const input = { profile: target.profile, policy: i.client.policyRules, client: asCheckClient(i.client), otherClients: i.otherClients.map(asCheckClient) };
-      summed += i.check.waits(input);
-    }
-    return {
-      target,
-      raw,
-      results: raw.map((r) => applyExpectations(r, expected)),
-      wallMs,
-      longestWaitSeconds: longestWait(target.profile, clients),
-      summedWaitSeconds: summed,
-      concurrency,
-    };
-  } finally {
-    await environment.shared?.close();
+  const concurrency = options.concurrency ?? concurrencyFor(target);
+  const { plan, results: raw } = await runCatalogue(target, { concurrency });
+  const wallMs = Math.round(performance.now() - started);
+  const expected = [...target.expectedFailures, ...extraExpected];
+  let summed = 0;
+  for (const i of plan) {
+    if (i.skip !== undefined || !i.check.waits) continue;
+    summed += i.check.waits({ profile: target.profile, policy: i.client.policyRules, client: i.client, otherClients: i.otherClients });
   }
+  return {
+    target,
+    raw,
+    results: raw.map((r) => applyExpectations(r, expected)),
+    wallMs,
+    longestWaitSeconds: longestWait(target.profile, target.clients),
+    summedWaitSeconds: summed,
+    concurrency,
+  };
 }
 
 /** "id [client]" */

@@ -15,18 +15,20 @@ import { safeText } from '../suites/harness/safe-text.ts';
 import type { HtmlOptions } from '../suites/harness/report/html.ts';
 import type { ConformanceConfig } from '../suites/runner/config.ts';
 import type { InstanceResult } from '../suites/runner/run.ts';
-import type { Target, TargetClient } from '../suites/harness/target.ts';
+import type { Target } from '../suites/harness/target.ts';
+import type { CheckInstance } from '../suites/runner/plan.ts';
 
 // The harness loads only when there is something to run (--help and --version answer at once),
 // vitest only once the target passed the preflight (a setup problem is reported sooner).
 async function engine() {
-  const [browser, errors, report, html, config, run, profile, plan, checks, expected] = await Promise.all([
+  const [browser, errors, report, html, config, run, pipeline, profile, plan, checks, expected] = await Promise.all([
     import('../suites/harness/drivers/login/browser.ts'),
     import('../suites/harness/errors.ts'),
     import('../suites/harness/report/index.ts'),
     import('../suites/harness/report/html.ts'),
     import('../suites/runner/config.ts'),
     import('../suites/runner/run.ts'),
+    import('../suites/runner/pipeline.ts'),
     import('../mock-idp/profile/index.ts'),
     import('../suites/runner/plan.ts'),
     import('../suites/checks/index.ts'),
@@ -41,12 +43,11 @@ async function engine() {
     reportToJUnit: report.reportToJUnit,
     writeHtmlReport: html.writeHtmlReport,
     resolveTarget: config.resolveTarget,
-    openEnvironment: run.openEnvironment,
-    targetClients: run.targetClients,
+    prepareRun: pipeline.prepareRun,
+    checkTimeoutMs: run.checkTimeoutMs,
     PROGRESS_ENV: run.PROGRESS_ENV,
     ProfileError: profile.ProfileError,
     loadProfile: profile.loadProfile,
-    planChecks: plan.planChecks,
     describeChecks: plan.describeChecks,
     CHECKS: checks.CHECKS,
     unknownExpectedIds: expected.unknownExpectedIds,
@@ -77,15 +78,16 @@ async function loadExpectedFailures(file: string): Promise<ConformanceConfig['ex
 
 /**
  * Everything that can be wrong before any check runs: the file, the profile, the expected failures,
- * the issuer, the login driver's needs. Returns the target and its clients (as the checks will be
- * planned). A problem found after the target file was read still leaves reports, saying why.
+ * the issuer, the login driver's needs. Returns the target and the instances the run must report,
+ * planned by the pipeline as the group files will plan them (pipeline.ts prepareRun). A problem found
+ * after the target file was read still leaves reports, saying why.
  */
 async function preflight(
   config: ConformanceConfig,
   e: Engine,
   onSetupError: (target: Target, reason: string) => Promise<void>,
-): Promise<{ target: Target; clients: TargetClient[] }> {
-  const { resolveTarget, checkBrowser, openEnvironment, targetClients, HarnessError, ProfileError, CHECKS, unknownExpectedIds } = e;
+): Promise<{ target: Target; planned: CheckInstance[] }> {
+  const { resolveTarget, checkBrowser, prepareRun, HarnessError, ProfileError, CHECKS, unknownExpectedIds } = e;
   let target: Target;
   try {
     target = await resolveTarget(config);
@@ -106,10 +108,9 @@ async function preflight(
     if (target.login.driver === 'manual' && !hasTerminal()) {
       await fail('login driver "manual" needs a person at a terminal, but there is none (stdin is not a TTY); in CI use the form or browser driver');
     }
-    const env = await openEnvironment(target);
-    const clients = await targetClients(env);
-    await env.shared?.close();
-    return { target, clients };
+    const run = await prepareRun(target, { ...(config.groups && { groups: config.groups }), ...(config.only && { only: config.only }) });
+    await run.close();
+    return { target, planned: run.plan };
   } catch (err) {
     if (err instanceof HarnessError || err instanceof ProfileError) return fail(err.message);
     throw err;
@@ -221,15 +222,14 @@ async function runSuites(options: CliOptions, version: string): Promise<number> 
     ...(extraExpected && { expectedFailures: extraExpected }),
   };
   const started = new Date();
-  const { target, clients } = await preflight(config, e, async (target, reason) => {
+  const { target, planned } = await preflight(config, e, async (target, reason) => {
     const report = e.buildReport({ target: target.name, profile: target.profile.name, startedAt: started, durationMs: Date.now() - started.getTime(), checks: [], setupError: reason });
     await e.writeReports(path.resolve(options.reportDir), report);
     await writeOutputs(e, options, target, report, [], version);
   });
+  // The run's one deadline, which every group file's pipeline shares. Any planned instance left without
+  // a result (a group file that failed to load) is reported errored by the reporter.
   config.deadlineMs = Date.now() + target.timeouts.runMs;
-  // The instances the run must report, computed here as the group files will: any left without a
-  // result (a group file that failed to load) is reported errored by the reporter.
-  const planned = e.planChecks({ profile: target.profile, clients, clock: target.clock, groups, ...(options.checks && { only: options.checks }) });
   const [{ startVitest }, { ConformanceReporter }, { serveLimiter }] = await Promise.all([
     import('vitest/node'),
     import('../suites/runner/vitest-reporter.ts'),
@@ -255,7 +255,7 @@ async function runSuites(options: CliOptions, version: string): Promise<number> 
     extraOutputs: (report, results) => writeOutputs(e, options, target, report, results, version),
   });
   const groupFiles = groups.map((g) => `suites/${g}.test.ts`);
-  const checkMs = target.clock.driver === 'real' ? target.clock.maxWaitSeconds * 4000 + target.timeouts.requestMs * 40 : target.timeouts.requestMs * 40;
+  const checkMs = e.checkTimeoutMs(target);
   // A person answers the manual driver's prompts one at a time: one check at a time.
   const oneAtATime = target.login.driver === 'manual';
   const sharedMockClock = target.kind === 'remote' && target.clock.driver === 'mock';

@@ -425,7 +425,7 @@ if (sections.has('http')) {
 }
 if (sections.has('suites')) {
   await memoryRun?.catch(() => undefined);
-  out('suites: the whole catalogue against the embedded mock, in a fresh process (openEnvironment → planChecks → runAll)');
+  out('suites: the whole catalogue against the embedded mock, in a fresh process (the run pipeline: runCatalogue)');
   const t = performance.now();
   suites = await suitesSection();
   report.suites = suites;

@@ -1,6 +1,6 @@
 /**
  * Wall time of the whole check catalogue against the embedded mock, without vitest:
- * openEnvironment → planChecks → runAll, per transport and profile, in this (fresh) process.
+ * the run pipeline (runCatalogue), per transport and profile, in this (fresh) process.
  * Usage: tsx scripts/bench/suites.ts --transports direct,msw,http --profiles telenorid-plus,erp-net
  * Prints one JSON line per run: { transport, profile, ms, passed, failed, skipped, checks }.
  */
@@ -8,14 +8,13 @@ import { parseArgs } from 'node:util';
 import { fileURLToPath } from 'node:url';
 import { loadProfile } from '../../mock-idp/index.ts';
 import { loadTarget, type Target } from '../../suites/harness/target.ts';
-import { planChecks } from '../../suites/runner/plan.ts';
-import { concurrencyFor, openEnvironment, runAll, targetClients } from '../../suites/runner/run.ts';
+import { runCatalogue } from '../../suites/runner/pipeline.ts';
 import { stopEmbeddedMsw, type Transport } from '../../suites/runner/embedded.ts';
 
 export interface SuiteRun {
   transport: Transport;
   profile: string;
-  /** openEnvironment to the last result: what a user waits for once the process is up. */
+  /** Opening the target to the last result: what a user waits for once the process is up. */
   ms: number;
   passed: number;
   failed: number;
@@ -25,14 +24,12 @@ export interface SuiteRun {
   firstFailure?: string;
 }
 
-export async function runCatalogue(transport: Transport, profileName: string): Promise<SuiteRun> {
+export async function timeCatalogue(transport: Transport, profileName: string): Promise<SuiteRun> {
   const base = await loadTarget(fileURLToPath(new URL('../../fixtures/targets/mock.json', import.meta.url)));
   const profile = await loadProfile(profileName);
   const target = { ...base, profile, profileRef: profileName, embedded: { transport } } as Target;
   const t0 = performance.now();
-  const env = await openEnvironment(target);
-  const plan = planChecks({ profile, clients: await targetClients(env), clock: target.clock });
-  const results = await runAll(plan, env, concurrencyFor(env));
+  const { results } = await runCatalogue(target);
   const ms = performance.now() - t0;
   const failed = results.filter((r) => r.status === 'failed');
   const ran = new Set(results.filter((r) => r.status === 'passed').map((r) => r.policy));
@@ -63,7 +60,7 @@ if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
   });
   for (const profile of values.profiles.split(',')) {
     for (const transport of values.transports.split(',') as Transport[]) {
-      process.stdout.write(`${JSON.stringify(await runCatalogue(transport, profile))}\n`);
+      process.stdout.write(`${JSON.stringify(await timeCatalogue(transport, profile))}\n`);
     }
   }
   stopEmbeddedMsw();

@@ -11,8 +11,7 @@ import path from 'node:path';
 import { describe, expect, test } from 'vitest';
 import { loadTarget, type Target } from './target.ts';
 import { buildReport, writeReports } from './report/index.ts';
-import { planChecks } from '../runner/plan.ts';
-import { openEnvironment, runAll, targetClients } from '../runner/run.ts';
+import { runCatalogue } from '../runner/pipeline.ts';
 import { applyExpectations } from '../runner/expected.ts';
 
 const XMLLINT = '/usr/bin/xmllint';
@@ -31,10 +30,8 @@ describe('junit.xml', () => {
   test('validates against the common JUnit schema, with failures, skips and an expected failure', async () => {
     const base = await loadTarget('fixtures/targets/mock.json');
     const target = { ...base, name: 'embedded <mock> & "friends"', embedded: { transport: 'direct' } } as Target;
-    const env = await openEnvironment(target, { defects: ['no-rotation'] });
-    const plan = planChecks({ profile: target.profile, clients: await targetClients(env), clock: target.clock });
     const expected = [{ id: 'rotation.new-token-each-refresh', reason: 'known: <no rotation> & "old" tokens live' }];
-    const checks = (await runAll(plan, env, 16)).map((r) => applyExpectations(r, expected));
+    const checks = (await runCatalogue(target, { defects: ['no-rotation'] })).results.map((r) => applyExpectations(r, expected));
     const report = buildReport({ target: target.name, profile: target.profile.name, startedAt: new Date(), durationMs: 1234, checks });
     expect(report.summary.failed).toBeGreaterThan(0);
     expect(report.summary.skipped).toBeGreaterThan(0);

@@ -14,8 +14,7 @@ import { CHROMIUM_ARGS, DEFAULT_CHROMIUM } from './drivers/index.ts';
 import { writeHtmlReport, type HtmlReport } from './report/html.ts';
 import { buildReport } from './report/json.ts';
 import { loadTarget, type Target } from './target.ts';
-import { planChecks } from '../runner/plan.ts';
-import { openEnvironment, runAll, targetClients } from '../runner/run.ts';
+import { runCatalogue } from '../runner/pipeline.ts';
 import type { Defect } from '../../mock-idp/index.ts';
 
 const SCREENSHOTS = path.resolve('reports/screenshots');
@@ -27,10 +26,8 @@ let target: Target;
 const reports: Record<'ok' | 'defect', { file: string; report: HtmlReport }> = {} as never;
 
 async function runReport(defects: Defect[], file: string): Promise<{ file: string; report: HtmlReport }> {
-  const env = await openEnvironment(target, { defects });
-  const plan = planChecks({ profile: target.profile, clients: await targetClients(env), clock: target.clock });
   const started = new Date();
-  const results = await runAll(plan, env, 16);
+  const { results } = await runCatalogue(target, { defects });
   const built = buildReport({ target: target.name, profile: target.profile.name, startedAt: started, durationMs: Date.now() - started.getTime(), checks: results });
   const report: HtmlReport = { ...built, checks: built.checks.map((c, i) => ({ ...c, timeline: results[i]!.timeline })) };
   await writeHtmlReport(file, report, { profile: target.profile, generator: 'report-browser.test.ts' });

@@ -5,8 +5,8 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { loadTarget, type Target } from './target.ts';
 import { formatSeconds, timelineLanes, type TimelineRecord } from './report/timeline.ts';
-import { planChecks } from '../runner/plan.ts';
-import { openEnvironment, runAll, targetClients, type InstanceResult } from '../runner/run.ts';
+import { runCatalogue } from '../runner/pipeline.ts';
+import type { InstanceResult } from '../runner/run.ts';
 import type { Defect } from '../../mock-idp/index.ts';
 
 let target: Target;
@@ -16,9 +16,7 @@ beforeAll(async () => {
 });
 
 async function run(only: string[], defects: Defect[] = []): Promise<InstanceResult[]> {
-  const env = await openEnvironment(target, { defects });
-  const plan = planChecks({ profile: target.profile, clients: await targetClients(env), clock: target.clock, only });
-  return (await runAll(plan, env, 8)).filter((r) => r.status !== 'skipped');
+  return (await runCatalogue(target, { defects, only, concurrency: 8 })).results.filter((r) => r.status !== 'skipped');
 }
 
 const find = (results: InstanceResult[], id: string, client: string) => results.find((r) => r.id === id && r.client === client)!;

@@ -1,5 +1,5 @@
 /**
- * A connection to a target: its endpoints, metadata and JWKS, its clients, and how to drive
+ * A connection to a target: its endpoints, metadata and JWKS, and how to drive
  * its clock and SSO sessions. Remote targets are discovered once and shared by every check;
  * the embedded mock gives each check a fresh instance (see embedded.ts).
  */
@@ -11,14 +11,13 @@ import type { Target, TargetClient } from '../harness/target.ts';
 import type { ClockControl, SsoControl } from '../harness/drivers/control.ts';
 import { startEmbedded, type EmbeddedInstance } from './embedded.ts';
 import type { Capabilities } from './plan.ts';
-import type { Defect, Profile } from '../../mock-idp/index.ts';
+import { fixtureClients, type Defect, type Profile } from '../../mock-idp/index.ts';
 
 export interface Connection {
   issuer: string;
   endpoints: Endpoints;
   metadata: Record<string, unknown>;
   jwks: JWTVerifyGetKey;
-  clients: TargetClient[];
   /** Username for the mock login driver. */
   username?: string;
   /** The embedded mock's in-process control. */
@@ -62,7 +61,6 @@ export async function connectRemote(target: Extract<Target, { kind: 'remote' }>,
     endpoints,
     metadata,
     jwks,
-    clients: target.clients,
     ...(target.login.driver === 'mock' && target.login.username !== undefined && { username: target.login.username }),
     ...(target.control && { adminToken: target.control.adminToken }),
     isolated: false,
@@ -90,6 +88,28 @@ export function capabilitiesOf(target: Target, endpoints?: Partial<Endpoints>): 
 /** Base scope the embedded clients ask for: enough to narrow and to widen. */
 const EMBEDDED_SCOPE = 'openid profile';
 
+/**
+ * The embedded mock's clients as the harness uses them, from the profile's fixtures (the ones every
+ * instance registers): known without starting an instance, the same objects for planning and running.
+ */
+export function embeddedClients(target: Extract<Target, { kind: 'embedded' }>): TargetClient[] {
+  return fixtureClients(target.profile).map((c) => ({
+    id: c.id,
+    ...(c.secret !== undefined && { secret: c.secret }),
+    // Alternate the two secret methods so both are exercised.
+    auth: c.secret === undefined ? 'none' : c.id.length % 2 ? 'client_secret_post' : 'client_secret_basic',
+    redirectUri: c.redirectUris[0]!,
+    policy: c.policy,
+    policyRules: target.profile.policies[c.policy]!,
+    scope: EMBEDDED_SCOPE,
+  }));
+}
+
+/** The target's clients as planned: the file's for a remote target, the fixtures' for the embedded mock. */
+export function targetClients(target: Target): TargetClient[] {
+  return target.kind === 'remote' ? target.clients : embeddedClients(target);
+}
+
 /** Starts a fresh embedded mock instance and discovers it like any target. */
 export async function connectEmbedded(target: Extract<Target, { kind: 'embedded' }>, options: ConnectOptions = {}): Promise<Connection> {
   const instance: EmbeddedInstance = await startEmbedded({
@@ -103,22 +123,11 @@ export async function connectEmbedded(target: Extract<Target, { kind: 'embedded'
     const { endpoints, metadata } = await discover(http, { issuer: instance.issuer, endpoints: target.endpoints });
     const jwks = await fetchJwks(http, endpoints.jwks);
     const { idp } = instance;
-    const clients: TargetClient[] = idp.clients.map((c) => ({
-      id: c.id,
-      ...(c.secret !== undefined && { secret: c.secret }),
-      // Alternate the two secret methods so both are exercised.
-      auth: c.secret === undefined ? 'none' : c.id.length % 2 ? 'client_secret_post' : 'client_secret_basic',
-      redirectUri: c.redirectUris[0]!,
-      policy: c.policy,
-      policyRules: target.profile.policies[c.policy]!,
-      scope: EMBEDDED_SCOPE,
-    }));
     return {
       issuer: instance.issuer,
       endpoints,
       metadata,
       jwks,
-      clients,
       username: idp.users[0]!.username,
       localControl: {
         advance: (seconds: number) => idp.control.advance(seconds),

@@ -5,16 +5,13 @@
 import { describe, expect, test } from 'vitest';
 import { loadProfile, type Profile } from '../../mock-idp/index.ts';
 import { loadTarget, type Target } from '../harness/target.ts';
-import { planChecks } from './plan.ts';
-import { openEnvironment, runAll, targetClients } from './run.ts';
+import { runCatalogue } from './pipeline.ts';
 
 async function failuresWhenDeclared(change: (p: Profile) => Profile) {
   const served = await loadProfile('telenorid-plus');
   const base = await loadTarget('fixtures/targets/mock.json');
   const target = { ...base, profile: change(structuredClone(served)), embedded: { transport: 'direct' } } as Target;
-  const env = await openEnvironment(target, { servedProfile: served });
-  const plan = planChecks({ profile: target.profile, clients: await targetClients(env), clock: target.clock });
-  const results = await runAll(plan, env, 16);
+  const { results } = await runCatalogue(target, { servedProfile: served });
   return {
     failed: results.filter((r) => r.status === 'failed').map((r) => `${r.id} [${r.client}]`).sort(),
     messages: results.filter((r) => r.status === 'failed').map((r) => r.message ?? ''),

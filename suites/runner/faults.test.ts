@@ -4,7 +4,7 @@
  * the checks that meet it; a fault that keeps our side from completing a check (no answer, a reset
  * connection, a redirect loop, a browser that does not start) errors them: either way with a message
  * naming the cause. The run must finish within a bound, and the reports must be written. A run longer
- * than `timeouts.runMs` is cut short (runAll), its unfinished checks errored.
+ * than `timeouts.runMs` is cut short (the run pipeline's deadline), its unfinished checks errored.
  */
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -15,8 +15,8 @@ import { setupServer } from 'msw/node';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { buildReport, writeReports } from '../harness/report/index.ts';
 import { parseTarget, type Target } from '../harness/target.ts';
-import { planChecks } from './plan.ts';
-import { concurrencyFor, openEnvironment, runAll, type InstanceResult } from './run.ts';
+import { runCatalogue } from './pipeline.ts';
+import type { InstanceResult } from './run.ts';
 
 const ISSUER = 'https://faulty.test';
 const server = setupServer();
@@ -125,9 +125,7 @@ interface Outcome {
 async function runAgainst(timeouts = { requestMs: 300, runMs: 20_000 }, concurrency?: number, login?: object): Promise<Outcome> {
   const t = await target(timeouts, login);
   const started = performance.now();
-  const env = await openEnvironment(t);
-  const plan = planChecks({ profile: t.profile, clients: env.shared!.clients, clock: t.clock });
-  const results = await runAll(plan, env, concurrency ?? concurrencyFor(env));
+  const { results } = await runCatalogue(t, { ...(concurrency !== undefined && { concurrency }) });
   const ms = performance.now() - started;
   const report = buildReport({ target: t.name, profile: t.profile.name, startedAt: new Date(), durationMs: ms, checks: results });
   const written = await writeReports(path.join(dir, `run-${Math.random().toString(36).slice(2)}`), report);

@@ -10,8 +10,7 @@ import { CHECKS, type Answer, type CheckClient, type CheckContext, type Tokens }
 import { challengeSchemes } from '../checks/token-endpoint.ts';
 import { loadProfile } from '../../mock-idp/index.ts';
 import { loadTarget, type Target } from '../harness/target.ts';
-import { planChecks } from './plan.ts';
-import { openEnvironment, runAll, runInstance, targetClients } from './run.ts';
+import { prepareRun, runCatalogue } from './pipeline.ts';
 
 const profile = await loadProfile('telenorid-plus');
 
@@ -263,14 +262,14 @@ group('no vacuous pass', () => {
   test('a check that returns having asserted nothing is inconclusive', async () => {
     const base = await loadTarget('fixtures/targets/mock.json');
     const target = { ...base, embedded: { transport: 'direct' } } as Target;
-    const env = await openEnvironment(target);
-    const plan = planChecks({ profile: target.profile, clients: await targetClients(env), clock: target.clock, only: ['token-endpoint.error-shape'] });
-    const instance = plan.find((i) => i.skip === undefined);
+    const run = await prepareRun(target, { only: ['token-endpoint.error-shape'] });
+    const instance = run.plan.find((i) => i.skip === undefined);
     const silent = { ...instance!, check: { ...instance!.check, run: async () => undefined } };
-    const r = await runInstance(silent, env);
+    const r = await run.runOne(silent);
     expect(r.status).toBe('inconclusive');
     expect(r.message).toBe('the check asserted nothing');
-    expect((await runInstance(instance!, env)).status).toBe('passed');
+    expect((await run.runOne(instance!)).status).toBe('passed');
+    await run.close();
   });
 });
 
@@ -280,9 +279,9 @@ group('rotation.reuse-rejected-family-kept can fail (no profile declares reject:
     const declared = { ...structuredClone(real), reuseOfRotatedToken: 'reject' as const };
     const base = await loadTarget('fixtures/targets/mock.json');
     const target = { ...base, profile: declared, embedded: { transport: 'direct' } } as Target;
-    const env = await openEnvironment(target, { servedProfile: { ...structuredClone(real), reuseOfRotatedToken: served } });
-    const plan = planChecks({ profile: declared, clients: await targetClients(env), clock: target.clock, only: ['rotation.reuse-rejected-family-kept'] });
-    return (await runAll(plan, env, 4)).filter((r) => r.status !== 'skipped');
+    const servedProfile = { ...structuredClone(real), reuseOfRotatedToken: served };
+    const { results } = await runCatalogue(target, { servedProfile, only: ['rotation.reuse-rejected-family-kept'], concurrency: 4 });
+    return results.filter((r) => r.status !== 'skipped');
   }
 
   test('a server that revokes the family on reuse fails it; one that only rejects passes it', async () => {
@@ -317,15 +316,15 @@ group('id_token times are judged against the mock\'s clock for a mock target', (
   test('ten years ahead on the mock clock, a fresh id_token is neither expired nor from the future', async () => {
     const base = await loadTarget('fixtures/targets/mock.json');
     const target = { ...base, embedded: { transport: 'direct' } } as Target;
-    const env = await openEnvironment(target);
-    const plan = planChecks({ profile: target.profile, clients: await targetClients(env), clock: target.clock, only: ['token-endpoint.id-token-times'] });
-    const instance = plan.find((i) => i.skip === undefined)!;
+    const run = await prepareRun(target, { only: ['token-endpoint.id-token-times'] });
+    const instance = run.plan.find((i) => i.skip === undefined)!;
     const times = instance.check;
     const ahead = {
       ...instance,
       check: { ...times, run: async (t: CheckContext) => (await t.clock.wait(10 * 365 * 86400, 'ten years'), times.run(t)) },
     };
-    const r = await runInstance(ahead, env);
+    const r = await run.runOne(ahead);
+    await run.close();
     // Against the harness's clock its iat would be ten years in the future.
     expect(r.status, r.message ?? '').toBe('passed');
   });

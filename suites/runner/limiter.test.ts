@@ -12,7 +12,8 @@ import type { Check, CheckContext } from '../checks/types.ts';
 import { parseTarget } from '../harness/target.ts';
 import { connectLimiter, createLimiter, serveLimiter, type Limiter } from './limiter.ts';
 import type { CheckInstance } from './plan.ts';
-import { openEnvironment, runAll } from './run.ts';
+import { prepareRun } from './pipeline.ts';
+import { targetClients } from './connection.ts';
 
 /** Asks `limiter` for `n` slots at once; returns how many were granted once `settle` resolves, and their releases. */
 async function grantedOf(limiter: Limiter, n: number, settle: () => Promise<void>): Promise<{ granted: number; releases: Array<() => void> }> {
@@ -170,7 +171,7 @@ describe('runInstance under a cap', () => {
       },
       'limiter.test.ts',
     );
-    const env = await openEnvironment(target, { limiter: createLimiter(2) });
+    const run = await prepareRun(target, { limiter: createLimiter(2), concurrency: 64 });
     let working = 0;
     let maxWorking = 0;
     let waiting = 0;
@@ -199,12 +200,12 @@ describe('runInstance under a cap', () => {
         asserted('it worked, waited and worked');
       },
     };
-    const client = env.shared!.clients[0]!;
+    const client = targetClients(target)[0]!;
     const instances: CheckInstance[] = Array.from({ length: 8 }, (_, i) => ({ check, client, otherClients: [], citations: [], clause: 'test', level: 'MUST', name: `limit [${i}]` }));
     const started = performance.now();
-    const results = await runAll(instances, env, 64);
+    const results = await run.runAll(instances);
     const ms = performance.now() - started;
-    await env.shared!.close();
+    await run.close();
     expect(results.map((r) => r.status), results[0]!.message ?? '').toEqual(Array(8).fill('passed'));
     expect(maxWorking).toBe(2);
     // All eight waited at once: the waits overlapped although only two could work at a time.

@@ -10,9 +10,7 @@ import { http, HttpResponse } from 'msw';
 import { setupServer } from 'msw/node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseTarget } from '../harness/target.ts';
-import { capabilitiesOf } from './connection.ts';
-import { planChecks } from './plan.ts';
-import { openEnvironment, runAll } from './run.ts';
+import { runCatalogue } from './pipeline.ts';
 
 const ISSUER = 'https://login-after-logout.test';
 const server = setupServer();
@@ -114,10 +112,8 @@ async function refreshAfterLogout() {
     },
     'logout-effect.test.ts',
   );
-  const env = await openEnvironment(t);
-  const plan = planChecks({ profile: t.profile, clients: env.shared!.clients, clock: t.clock, only: ['sso.refresh-after-logout'], capabilities: capabilitiesOf(t, env.shared!.endpoints) });
+  const { plan, results: [result] } = await runCatalogue(t, { only: ['sso.refresh-after-logout'], concurrency: 1 });
   expect(plan.map((i) => i.name)).toEqual(['sso.refresh-after-logout [mobile]']);
-  const [result] = await runAll(plan, env, 1);
   return result!;
 }
 

@@ -9,10 +9,9 @@ import { http, HttpResponse } from 'msw';
 import { setupServer } from 'msw/node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CHECKS } from '../checks/index.ts';
-import { parseTarget } from '../harness/target.ts';
-import { capabilitiesOf } from './connection.ts';
-import { planChecks } from './plan.ts';
-import { openEnvironment, runAll } from './run.ts';
+import { parseTarget, type Target } from '../harness/target.ts';
+import { capabilitiesOf, connectRemote } from './connection.ts';
+import { runCatalogue } from './pipeline.ts';
 
 const ISSUER = 'https://no-logout.test';
 const server = setupServer();
@@ -58,9 +57,7 @@ function targetFile(overrides: Record<string, unknown>): Record<string, unknown>
 
 async function run(logout: unknown, overrides: Record<string, unknown> = {}) {
   const t = await parseTarget(targetFile({ logout, ...overrides }), 'needs.test.ts');
-  const env = await openEnvironment(t);
-  const plan = planChecks({ profile: t.profile, clients: env.shared!.clients, clock: t.clock, capabilities: capabilitiesOf(t, env.shared!.endpoints) });
-  return runAll(plan, env, 4);
+  return (await runCatalogue(t, { concurrency: 4 })).results;
 }
 
 const needsLogout = CHECKS.filter((c) => c.needs?.includes('logout')).map((c) => c.id);
@@ -87,9 +84,9 @@ describe('a target that cannot log out', () => {
 describe('target format', () => {
   it("discovers at the target's discoveryUrl, and then the target can log out", async () => {
     const t = await parseTarget(targetFile({ logout: { driver: 'end-session' }, discoveryUrl: `${ISSUER}/meta/openid-configuration` }), 'needs.test.ts');
-    const env = await openEnvironment(t);
-    expect(env.shared!.endpoints.endSession).toBe(`${ISSUER}/logout`);
-    expect(capabilitiesOf(t, env.shared!.endpoints).logout).toBe(true);
+    const conn = await connectRemote(t as Extract<Target, { kind: 'remote' }>);
+    expect(conn.endpoints.endSession).toBe(`${ISSUER}/logout`);
+    expect(capabilitiesOf(t, conn.endpoints).logout).toBe(true);
   });
 
   it('runs a client without redirectUri (client_credentials only): its checks never try to log in', async () => {

@@ -29,10 +29,6 @@ export interface CheckInstance {
  */
 export type Capabilities = Partial<Record<Need, true | string>>;
 
-function asCheckClient(c: TargetClient): CheckClient {
-  return { id: c.id, auth: c.auth, redirectUri: c.redirectUri, policy: c.policy, scope: c.scope };
-}
-
 export function planChecks(input: {
   profile: Profile;
   clients: TargetClient[];
@@ -50,7 +46,8 @@ export function planChecks(input: {
     for (const client of clients) {
       const otherClients = clients.filter((c) => c !== client);
       const policy = profile.policies[client.policy]!;
-      const applicability = { profile, policy, client: asCheckClient(client), otherClients: otherClients.map(asCheckClient) };
+      // One client shape through the harness: a TargetClient is a CheckClient (checks/types.ts), the checks see that view.
+      const applicability = { profile, policy, client, otherClients };
       const applies = check.applies(applicability);
       let skip = applies === true ? undefined : applies;
       for (const need of check.needs ?? []) {
@@ -76,8 +73,6 @@ export function planChecks(input: {
   }
   return out;
 }
-
-export { asCheckClient };
 
 /** A check as `--list-checks` shows it: its clause and level as they read for a profile's policies. */
 export interface CheckListing {

@@ -12,7 +12,7 @@ import type { CheckContext } from '../checks/types.ts';
 import { loadProfile, type Profile } from '../../mock-idp/index.ts';
 import { loadTarget, type Target } from '../harness/target.ts';
 import { withLifetimesOf } from '../../interop/wall-clock-mock/profile.ts';
-import { connectEmbedded } from './connection.ts';
+import { connectEmbedded, embeddedClients } from './connection.ts';
 import { createCheckRun } from './context.ts';
 import { createHttp } from '../harness/http.ts';
 
@@ -27,13 +27,14 @@ async function runOnFakeRealClock(profile: Profile, checkId: string, clientId: s
   const target = { ...base, profile, embedded: { transport: 'direct' } } as Target;
   const conn = await connectEmbedded(target as Extract<Target, { kind: 'embedded' }>);
   try {
-    const client = conn.clients.find((c) => c.id === clientId)!;
+    const clients = embeddedClients(target as Extract<Target, { kind: 'embedded' }>);
+    const client = clients.find((c) => c.id === clientId)!;
     const run = createCheckRun({
       target: { ...target, clock: { driver: 'mock' } },
       connection: conn,
       http: createHttp({ requestTimeoutMs: 5000, ...(conn.fetch && { fetch: conn.fetch }) }),
       client,
-      otherClients: conn.clients.filter((c) => c !== client),
+      otherClients: clients.filter((c) => c !== client),
     });
     // The context's mock clock adds fractional waits up and moves the mock by the seconds they cross.
     const mock = run.context.clock;

@@ -14,11 +14,13 @@ import type { CheckResult } from '../harness/report/types.ts';
 import { formatSeconds } from '../harness/report/timeline.ts';
 import { targetSecrets, type Target } from '../harness/target.ts';
 import type { Defect, Profile } from '../../mock-idp/index.ts';
-import { connectEmbedded, connectRemote, type Connection } from './connection.ts';
-import { createCheckRun, type TimelineEntry } from './context.ts';
+import { connectEmbedded, type Connection } from './connection.ts';
+import { createCheckRun } from './context.ts';
+import type { TimelineEntry } from './timeline.ts';
 import type { CheckInstance } from './plan.ts';
 import type { Limiter } from './limiter.ts';
 
+/** What running one instance needs: the target, its shared connection if remote, the run's signal and limiter (pipeline.ts). */
 export interface RunEnvironment {
   target: Target;
   /** The shared connection of a remote target; undefined for the embedded mock (one per check). */
@@ -52,22 +54,8 @@ export interface InstanceResult extends CheckResult {
   timeline: TimelineEntry[];
 }
 
-/** Opens what a run needs: the shared connection of a remote target (setup errors surface here). */
-export async function openEnvironment(target: Target, options: Omit<RunEnvironment, 'target' | 'shared'> = {}): Promise<RunEnvironment> {
-  const env: RunEnvironment = { target, ...options };
-  if (target.kind === 'remote') env.shared = await connectRemote(target, { ...(options.fetch && { fetch: options.fetch }) });
-  return env;
-}
-
-/** Clients of the target as planned: the embedded mock's come from its fixtures. */
-export async function targetClients(env: RunEnvironment) {
-  if (env.shared) return env.shared.clients;
-  const probe = await connectEmbedded(env.target as Extract<Target, { kind: 'embedded' }>, { ...(env.fetch && { fetch: env.fetch }) });
-  await probe.close();
-  return probe.clients;
-}
-
-function checkTimeoutMs(target: Target): number {
+/** How long one check may take once it has a slot: 40 requests, plus four times the longest real-clock wait. */
+export function checkTimeoutMs(target: Target): number {
   const perRequest = target.timeouts.requestMs;
   const waits = target.clock.driver === 'real' ? target.clock.maxWaitSeconds * 1000 * 4 : 0;
   return Math.min(target.timeouts.runMs, perRequest * 40 + waits);
@@ -100,8 +88,8 @@ export async function runInstance(instance: CheckInstance, env: RunEnvironment):
     try {
       release = await env.limiter.acquire(env.signal);
     } catch (e) {
-      const why = env.signal?.reason instanceof RunTimeoutError ? `RUN_TIMEOUT: not started, the run exceeded timeouts.runMs (${env.target.timeouts.runMs} ms)` : `no slot to run in: ${e instanceof Error ? e.message : String(e)}`;
-      return done('errored', erroredMessage(instance, why, []));
+      if (env.signal?.reason instanceof RunTimeoutError) return notStarted(instance, env.target.timeouts.runMs);
+      return done('errored', erroredMessage(instance, `no slot to run in: ${e instanceof Error ? e.message : String(e)}`, []));
     }
     started = performance.now();
   }
@@ -118,15 +106,14 @@ export async function runInstance(instance: CheckInstance, env: RunEnvironment):
         ...(env.defects && { defects: env.defects }),
         ...(env.servedProfile && { servedProfile: env.servedProfile }),
       }));
-    const client = connection.clients.find((c) => c.id === instance.client.id) ?? instance.client;
     const fetch = connection.fetch ?? env.fetch;
     const http: Http = createHttp({ requestTimeoutMs: env.target.timeouts.requestMs, ...(fetch && { fetch }) });
     run = createCheckRun({
       target: env.target,
       connection,
       http,
-      client,
-      otherClients: connection.clients.filter((c) => c.id !== client.id),
+      client: instance.client,
+      otherClients: instance.otherClients,
       signal,
       ...(onWait && { onWait: (p) => onWait(instance.name, p) }),
     });
@@ -192,37 +179,8 @@ export class RunTimeoutError extends Error {
   }
 }
 
-/**
- * Runs instances with bounded concurrency; results in plan order. The run as a whole is bounded by
- * the target's `timeouts.runMs`: past it, the checks under way are aborted through the environment's
- * signal and the ones not started yet are not started, each errored with a RUN_TIMEOUT message.
- */
-export async function runAll(instances: readonly CheckInstance[], env: RunEnvironment, concurrency: number): Promise<InstanceResult[]> {
-  const results: InstanceResult[] = new Array(instances.length);
-  const runMs = env.target.timeouts.runMs;
-  const deadline = new AbortController();
-  const timer = setTimeout(() => deadline.abort(new RunTimeoutError(runMs)), runMs);
-  const runEnv: RunEnvironment = { ...env, signal: env.signal ? AbortSignal.any([env.signal, deadline.signal]) : deadline.signal };
-  let next = 0;
-  const worker = async () => {
-    while (next < instances.length) {
-      const i = next++;
-      const instance = instances[i]!;
-      results[i] =
-        deadline.signal.aborted && instance.skip === undefined
-          ? notStarted(instance, runMs)
-          : await runInstance(instance, runEnv);
-    }
-  };
-  try {
-    await Promise.all(Array.from({ length: Math.max(1, Math.min(concurrency, instances.length)) }, worker));
-  } finally {
-    clearTimeout(timer);
-  }
-  return results;
-}
-
-function notStarted(instance: CheckInstance, runMs: number): InstanceResult {
+/** An instance the run's deadline passed before it started: errored, never run. */
+export function notStarted(instance: CheckInstance, runMs: number): InstanceResult {
   const why = `RUN_TIMEOUT: not started, the run exceeded timeouts.runMs (${runMs} ms)`;
   return resultOf(instance, 'errored', erroredMessage(instance, why, []), 0);
 }
@@ -253,7 +211,7 @@ function resultOf(instance: CheckInstance, status: CheckResult['status'], messag
 }
 
 /** How many checks may run at once: all for isolated or real-time targets, one for a shared mock clock. */
-export function concurrencyFor(env: RunEnvironment): number {
-  if (!env.shared) return 16;
-  return env.target.clock.driver === 'mock' ? 1 : 64;
+export function concurrencyFor(target: Target): number {
+  if (target.kind === 'embedded') return 16;
+  return target.clock.driver === 'mock' ? 1 : 64;
 }

@@ -20,8 +20,7 @@ import { loadProfile } from '../../mock-idp/index.ts';
 import { buildReport, writeReports } from '../harness/report/index.ts';
 import { writeHtmlReport } from '../harness/report/html.ts';
 import { loadTarget } from '../harness/target.ts';
-import { planChecks } from './plan.ts';
-import { concurrencyFor, openEnvironment, runAll } from './run.ts';
+import { runCatalogue } from './pipeline.ts';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 const ADMIN_TOKEN = 'secrets-test-admin-token-5Qm2vX8r';
@@ -148,9 +147,7 @@ async function readReports(reportDir: string): Promise<Record<string, string>> {
 describe('no secret in a report or in the log', () => {
   it('in-process runner: report.json, junit.xml and report.html hold no secret, though checks failed with exchanges', async () => {
     const target = await loadTarget(targetFile);
-    const env = await openEnvironment(target);
-    const plan = planChecks({ profile: target.profile, clients: env.shared!.clients, clock: target.clock });
-    const results = await runAll(plan, env, concurrencyFor(env));
+    const { results } = await runCatalogue(target);
     const failed = results.filter((r) => r.status === 'failed');
     // The defects make checks fail, and their messages carry the recorded exchanges.
     expect(failed.length).toBeGreaterThan(3);

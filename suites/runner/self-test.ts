@@ -9,8 +9,8 @@
 import { DEFECTS, type Defect, type Profile } from '../../mock-idp/index.ts';
 import type { Target } from '../harness/target.ts';
 import { expectationFor, type DefectTable, type Expectation } from './defect-table.ts';
-import { planChecks } from './plan.ts';
-import { openEnvironment, runAll, targetClients, type InstanceResult } from './run.ts';
+import { runCatalogue } from './pipeline.ts';
+import type { InstanceResult } from './run.ts';
 
 export { DEFECT_TABLE, loadDefectTable, type DefectTable, type Expectation } from './defect-table.ts';
 
@@ -39,9 +39,8 @@ export interface MatrixRow {
 /** Runs the catalogue once against the embedded mock serving (and declaring) `profile`, with `defects` applied. */
 export async function catalogueResults(base: Target, profile: Profile, defects: readonly Defect[] = []): Promise<InstanceResult[]> {
   const target = { ...base, profile, profileRef: profile.name, embedded: { transport: 'direct' } } as Target;
-  const env = await openEnvironment(target, { defects });
-  const plan = planChecks({ profile: target.profile, clients: await targetClients(env), clock: target.clock });
-  return runAll(plan, env, 16);
+  const { results } = await runCatalogue(target, { defects });
+  return results;
 }
 
 /** Runs the catalogue once against the embedded mock with `defects` applied: the ids that caught them. */

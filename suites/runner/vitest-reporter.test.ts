@@ -10,8 +10,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { TestCase, TestModule } from 'vitest/node';
 import { loadTarget } from '../harness/target.ts';
 import type { Report } from '../harness/report/index.ts';
-import { planChecks } from './plan.ts';
-import { openEnvironment, targetClients, type InstanceResult } from './run.ts';
+import { prepareRun } from './pipeline.ts';
+import type { InstanceResult } from './run.ts';
 import { ConformanceReporter } from './vitest-reporter.ts';
 
 let dir: string;
@@ -24,8 +24,9 @@ afterAll(async () => {
 
 async function plan() {
   const target = await loadTarget('fixtures/targets/mock.json');
-  const env = await openEnvironment(target);
-  return planChecks({ profile: target.profile, clients: await targetClients(env), clock: target.clock, groups: ['rotation', 'expiry'] });
+  const run = await prepareRun(target, { groups: ['rotation', 'expiry'] });
+  await run.close();
+  return run.plan;
 }
 
 const testCase = (conformance: InstanceResult) => ({ meta: () => ({ conformance }), result: () => ({ state: 'passed' }) }) as unknown as TestCase;

@@ -9,11 +9,10 @@ import type { Group } from '../checks/types.ts';
 import { resolveTarget } from './config.ts';
 import { installDefaultDispatcher } from '../harness/http.ts';
 import { stopEmbeddedMsw } from './embedded.ts';
-import { planChecks } from './plan.ts';
-import { capabilitiesOf } from './connection.ts';
 import { applyExpectations } from './expected.ts';
 import { connectLimiter, createLimiter, type Limiter } from './limiter.ts';
-import { concurrencyFor, openEnvironment, runInstance, RunTimeoutError, targetClients, type InstanceResult } from './run.ts';
+import { prepareRun } from './pipeline.ts';
+import type { InstanceResult } from './run.ts';
 
 declare module 'vitest' {
   interface TaskMeta {
@@ -39,34 +38,27 @@ export async function registerGroup(group: Group): Promise<void> {
   // Once per process: the group files share a worker (isolate: false), and one Agent serves them all.
   dispatcherInstalled ??= installDefaultDispatcher({ connectTimeoutMs: 10_000, headersTimeoutMs: 30_000, bodyTimeoutMs: 30_000 });
   const target = await resolveTarget(config);
-  // The run's deadline (timeouts.runMs, set by the CLI): past it, checks under way are aborted and
-  // checks not yet started fail at once, each with RUN_TIMEOUT, and the report is still written.
-  const deadline = new AbortController();
-  const timer =
-    config.deadlineMs === undefined
-      ? undefined
-      : setTimeout(() => deadline.abort(new RunTimeoutError(target.timeouts.runMs)), Math.max(0, config.deadlineMs - Date.now()));
   limiter ??= config.limiterPort !== undefined ? connectLimiter(config.limiterPort) : createLimiter(config.concurrency ?? target.concurrency ?? availableParallelism());
-  const env = await openEnvironment(target, { ...(config.defects && { defects: config.defects }), signal: deadline.signal, limiter });
-  const plan = planChecks({
-    profile: target.profile,
-    clients: await targetClients(env),
-    clock: target.clock,
-    capabilities: capabilitiesOf(target, env.shared?.endpoints),
+  // The run pipeline (pipeline.ts), one instance per test. Its deadline is the CLI's (timeouts.runMs from
+  // the start): past it, checks under way are aborted and checks not yet started error at once with RUN_TIMEOUT.
+  const run = await prepareRun(target, {
+    ...(config.defects && { defects: config.defects }),
+    ...(config.deadlineMs !== undefined && { deadlineMs: config.deadlineMs }),
+    limiter,
     groups: config.groups?.includes(group) === false ? [] : [group],
     ...(config.only && { only: config.only }),
   });
   afterAll(async () => {
-    clearTimeout(timer);
     stopEmbeddedMsw();
-    await env.shared?.close();
+    await run.close();
   });
-  const suite = concurrencyFor(env) > 1 ? describe.concurrent : describe.sequential;
+  const { plan } = run;
+  const suite = run.concurrency > 1 ? describe.concurrent : describe.sequential;
   suite(`${group} · ${target.name} · ${target.profile.name}`, () => {
     if (plan.length === 0) test.skip(`no ${group} checks selected`, () => undefined);
     for (const instance of plan) {
       test(instance.name, async ({ task, skip }) => {
-        const result = applyExpectations(await runInstance(instance, env), target.expectedFailures, config.strict);
+        const result = applyExpectations(await run.runOne(instance), target.expectedFailures, config.strict);
         task.meta.conformance = result;
         // vitest's own verdict follows the run's: red for failed and errored (and warnings under --strict).
         if (result.status === 'skipped') skip(result.message ?? 'not applicable');

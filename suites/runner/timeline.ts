@@ -1,13 +1,14 @@
 /**
  * The token timeline of one check (report/timeline.ts): what the harness records (`record`), what the
  * check notes (`note`), and the book of tokens seen: every refresh token by fingerprint, with its issue
- * time and its declared expiry by the client's policy, so the report can draw sliding against fixed.
+ * time and its declared expiry (the refresh model's), so the report can draw sliding against fixed.
  */
 import type { TimelineEvent, Tokens } from '../checks/types.ts';
 import { fingerprint } from '../harness/redact.ts';
 import type { TimelineDetails, TokenMark } from '../harness/report/timeline.ts';
 import type { Target, TargetClient } from '../harness/target.ts';
 import { isRefreshPolicy } from '../../mock-idp/profile/index.ts';
+import { expiryOf, replay, type ModelEvent, type Step } from '../../mock-idp/profile/model.ts';
 
 /** A timeline event with what the harness saw: token fingerprints, declared expiries, error codes (report/timeline.ts). */
 export interface TimelineEntry extends TimelineEvent, TimelineDetails {
@@ -46,59 +47,62 @@ export function createTimeline(target: Target, client: TargetClient, now: () => 
   return { timeline, record, note, book };
 }
 
-interface Family {
-  /** First issue of the login: the fixed expiry counts from here. */
-  start: number;
-  ssoEnded: boolean;
-}
-
+/**
+ * The book of refresh tokens seen, and their declared expiries: the refresh model's answer
+ * (mock-idp/profile/model.ts `replay`) for the history the harness observed (logins, refreshes, logouts,
+ * revocations), so the report draws what the profile declares for exactly what happened, without a
+ * copy of the rules here. A token the IdP issued where the profile declares none has no declared expiry.
+ */
 export function createTokenBook(target: Target, client: TargetClient, now: () => number) {
   const policy = isRefreshPolicy(client.policyRules) ? client.policyRules : undefined;
-  const profile = target.profile;
-  const known = new Map<string, { mark: TokenMark; family: Family }>();
-  const families: Family[] = [];
+  const events: ModelEvent[] = [];
+  const issuedAt = new Map<string, number>();
+  let steps: Step[] = [];
 
-  const declared = (issuedAt: number, family: Family): Pick<TokenMark, 'expiresAt' | 'expiry'> =>
-    policy ? { expiry: policy.expiry, expiresAt: (policy.expiry === 'sliding' ? issuedAt : family.start) + policy.lifetimeSeconds } : {};
-  const issue = (token: string, family: Family): TokenMark => {
-    const mark: TokenMark = { id: fingerprint(token), issuedAt: now(), ...declared(now(), family) };
-    known.set(mark.id, { mark, family });
-    return mark;
+  /** Adds an observed event and replays the history (a few events per check: cheap). */
+  const observe = (event: ModelEvent): void => {
+    if (!policy) return;
+    events.push(event);
+    steps = replay(target.profile, client.policy, events);
   };
-  /** The SSO session of the login is active: no logout since, and within the profile's session lifetime. */
-  const ssoActive = (f: Family) => !f.ssoEnded && now() < f.start + profile.ssoSessionLifetimeSeconds;
+  const mark = (id: string): TokenMark => {
+    const expiresAt = policy ? expiryOf(steps, id) : undefined;
+    return { id, issuedAt: issuedAt.get(id) ?? now(), ...(policy && expiresAt !== undefined && { expiry: policy.expiry, expiresAt }) };
+  };
 
   return {
     loggedIn(t: Tokens): Omit<TimelineEntry, 'at'> {
       if (!t.refresh_token) return { kind: 'login', label: 'no refresh token' };
-      const family: Family = { start: now(), ssoEnded: false };
-      families.push(family);
-      return { kind: 'login', token: issue(t.refresh_token, family) };
+      const id = fingerprint(t.refresh_token);
+      if (!issuedAt.has(id)) {
+        issuedAt.set(id, now());
+        observe({ kind: 'issue', at: now(), token: id });
+      }
+      return { kind: 'login', token: mark(id) };
     },
     refreshed(presented: string, t: Tokens): Omit<TimelineEntry, 'at'> {
       const id = fingerprint(presented);
-      const seen = known.get(id);
+      const fresh = t.status === 200 && t.refresh_token && t.refresh_token !== presented ? fingerprint(t.refresh_token) : undefined;
+      const isNew = fresh !== undefined && !issuedAt.has(fresh);
+      if (isNew) issuedAt.set(fresh, now());
+      // What the IdP was asked; the model says what the profile declares it does (a refusal included:
+      // a refused reuse may revoke the family).
+      if (issuedAt.has(id)) observe({ kind: 'refresh', at: now(), token: id, ...(isNew && { as: fresh }) });
       if (t.status !== 200) {
         const error = typeof t.body?.error === 'string' ? t.body.error : undefined;
         return { kind: 'rejected', presented: id, status: t.status, ...(error !== undefined && { error }) };
       }
-      if (t.refresh_token && t.refresh_token !== presented) {
-        const family = seen?.family ?? { start: now(), ssoEnded: false };
-        return { kind: 'rotation', presented: id, token: issue(t.refresh_token, family) };
-      }
-      // No new token: a sliding policy without rotation renews the presented one (while the SSO rule allows new lifetimes).
-      if (seen && policy?.expiry === 'sliding' && !policy.rotation && (profile.refreshAfterSsoEnd === 'new-refresh-token' || ssoActive(seen.family))) {
-        seen.mark = { ...seen.mark, expiresAt: now() + policy.lifetimeSeconds };
-      }
-      return { kind: 'refresh', presented: id, ...(seen && { token: seen.mark }) };
+      if (fresh !== undefined) return { kind: 'rotation', presented: id, token: mark(fresh) };
+      return { kind: 'refresh', presented: id, ...(issuedAt.has(id) && { token: mark(id) }) };
     },
     revoked(token: string, hint: string | undefined, status: number): Omit<TimelineEntry, 'at'> {
       const id = fingerprint(token);
-      const isRefresh = known.has(id) || hint === 'refresh_token';
+      const isRefresh = issuedAt.has(id) || hint === 'refresh_token';
+      if (issuedAt.has(id) && status === 200) observe({ kind: 'revoke', at: now(), token: id });
       return { kind: 'revocation', status, ...(isRefresh ? { presented: id } : { label: hint === 'access_token' ? 'access token' : 'token' }) };
     },
     loggedOut(): Omit<TimelineEntry, 'at'> {
-      for (const f of families) f.ssoEnded = true;
+      observe({ kind: 'logout', at: now() });
       return { kind: 'logout' };
     },
   };

@@ -24,9 +24,8 @@ export async function collectAssertions(fn: () => Promise<void>, into: string[] 
   return into;
 }
 
-export class CheckFailure extends Error {
-  override readonly name = 'CheckFailure';
-  readonly code = 'CHECK_FAILED';
+/** A verdict on the IdP: what was expected, what was seen, and the exchanges that show it. */
+abstract class CheckVerdict extends Error {
   constructor(
     readonly expected: string,
     readonly seen: string,
@@ -34,6 +33,11 @@ export class CheckFailure extends Error {
   ) {
     super(`expected ${expected}\nseen: ${seen}`);
   }
+}
+
+export class CheckFailure extends CheckVerdict {
+  override readonly name = 'CheckFailure';
+  readonly code = 'CHECK_FAILED';
 }
 
 /** A check that cannot apply after all (e.g. the target lacks what it needs). */
@@ -52,16 +56,9 @@ export class CheckInconclusive extends Error {
 }
 
 /** A SHOULD-level rule broken, or a MAY the IdP did not take: reported, fails the run only with --strict. */
-export class CheckWarning extends Error {
+export class CheckWarning extends CheckVerdict {
   override readonly name = 'CheckWarning';
   readonly code = 'CHECK_WARNING';
-  constructor(
-    readonly expected: string,
-    readonly seen: string,
-    readonly exchanges: Exchange[] = [],
-  ) {
-    super(`expected ${expected}\nseen: ${seen}`);
-  }
 }
 
 export function fail(expected: string, seen: string, ...answers: (Answer | Exchange | undefined)[]): never {

@@ -65,6 +65,16 @@ async function refusedToken(t: CheckContext): Promise<{ how: string; answer: Ans
   return { how: 'the revoked refresh token', answer: await t.refresh(rt), before: [rev] };
 }
 
+/**
+ * The code exchange and a refresh, as [answer, what] for each that carries tokens (a refused refresh
+ * carries none; a check that judged none is inconclusive, run.ts).
+ */
+async function tokenResponses(t: CheckContext): Promise<Array<[Tokens, string]>> {
+  const { rt, tokens } = await freshRefreshToken(t);
+  const r = await t.refresh(rt);
+  return ([[tokens, 'the code exchange'], [r, 'the refresh']] as Array<[Tokens, string]>).filter(([a]) => a.status === 200);
+}
+
 const confidentialRefresh = whenRefresh((_p, i) => (i.policy.confidential ? true : `policy ${i.client.policy} is for public clients`));
 
 export const tokenEndpointChecks: Check[] = [
@@ -98,11 +108,7 @@ export const tokenEndpointChecks: Check[] = [
     clause: [cite.spec('RFC 6749', '5.1', 'MUST include Cache-Control: no-store')],
     applies: whenRefresh(),
     async run(t) {
-      const { rt, tokens } = await freshRefreshToken(t);
-      const r = await t.refresh(rt);
-      // Responses carrying tokens only (a refused refresh carries none): judging none is inconclusive (run.ts).
-      for (const [a, what] of [[tokens, 'the code exchange'], [r, 'the refresh']] as const) {
-        if (a.status !== 200) continue;
+      for (const [a, what] of await tokenResponses(t)) {
         const cc = directives(a, 'cache-control');
         expectThat(cc.includes('no-store'), `Cache-Control: no-store on ${what}`, () => `Cache-Control: ${a.headers.get('cache-control') ?? '(absent)'}`, a);
       }
@@ -118,10 +124,7 @@ export const tokenEndpointChecks: Check[] = [
     clause: [cite.spec('RFC 6749', '5.1', 'MUST include Pragma: no-cache'), cite.spec('RFC 9111', '5.4', 'Pragma deprecated: judged as SHOULD')],
     applies: whenRefresh(),
     async run(t) {
-      const { rt, tokens } = await freshRefreshToken(t);
-      const r = await t.refresh(rt);
-      for (const [a, what] of [[tokens, 'the code exchange'], [r, 'the refresh']] as const) {
-        if (a.status !== 200) continue;
+      for (const [a, what] of await tokenResponses(t)) {
         const expected = `Pragma: no-cache on ${what}`;
         if (!directives(a, 'pragma').includes('no-cache')) warn(expected, `Pragma: ${a.headers.get('pragma') ?? '(absent)'}`, a);
         asserted(expected);

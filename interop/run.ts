@@ -18,6 +18,11 @@ export interface InteropRun {
   wallMs: number;
   /** The longest wait of an applicable check (seconds), and the sum of all planned waits. */
   longestWaitSeconds: number;
+  /**
+   * The longest time one check actually waited (its timeline's waits, seconds): waits follow measured
+   * boundaries, and a check whose window is too narrow stops before waiting, so this may be below the plan.
+   */
+  longestWaitedSeconds: number;
   summedWaitSeconds: number;
   concurrency: number;
 }
@@ -46,6 +51,7 @@ export async function runInterop(
     results: raw.map((r) => applyExpectations(r, expected)),
     wallMs,
     longestWaitSeconds: longestWait(target.profile, target.clients),
+    longestWaitedSeconds: Math.max(0, ...raw.map((r) => r.timeline.reduce((sum, e) => sum + (e.kind === 'wait' ? (e.seconds ?? 0) : 0), 0))),
     summedWaitSeconds: summed,
     concurrency,
   };

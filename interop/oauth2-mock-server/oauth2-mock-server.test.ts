@@ -71,7 +71,9 @@ describe('oauth2-mock-server 8 as a target (lenient; pinned failures)', () => {
 
   it('overlaps the waits of independent checks: wall time is about the longest wait, not the sum', () => {
     console.log(`oauth2-mock-server: wall ${(run.wallMs / 1000).toFixed(1)} s, longest wait ${run.longestWaitSeconds} s, waits summed ${run.summedWaitSeconds} s`);
-    expect(run.wallMs).toBeGreaterThanOrEqual(run.longestWaitSeconds * 1000);
+    // At least the longest wait a check really made (waits follow measured boundaries), at most the plan's longest plus overhead.
+    expect(run.longestWaitedSeconds).toBeGreaterThan(0);
+    expect(run.wallMs).toBeGreaterThanOrEqual(Math.floor(run.longestWaitedSeconds * 1000));
     expect(run.wallMs).toBeLessThan(run.longestWaitSeconds * 1000 + OVERHEAD_MS);
   });
 });

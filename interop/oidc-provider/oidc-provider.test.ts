@@ -74,7 +74,9 @@ describe('node-oidc-provider 9 as a target (TelenorID+ policies, scaled lifetime
     console.log(
       `node-oidc-provider: wall ${(run.wallMs / 1000).toFixed(1)} s, longest wait ${run.longestWaitSeconds} s, waits summed ${run.summedWaitSeconds} s`,
     );
-    expect(run.wallMs).toBeGreaterThanOrEqual(run.longestWaitSeconds * 1000);
+    // At least the longest wait a check really made (waits follow measured boundaries), at most the plan's longest plus overhead.
+    expect(run.longestWaitedSeconds).toBeGreaterThan(0);
+    expect(run.wallMs).toBeGreaterThanOrEqual(Math.floor(run.longestWaitedSeconds * 1000));
     expect(run.wallMs).toBeLessThan(run.longestWaitSeconds * 1000 + OVERHEAD_MS);
     expect(run.summedWaitSeconds * 1000).toBeGreaterThan(run.longestWaitSeconds * 1000 + OVERHEAD_MS);
   });

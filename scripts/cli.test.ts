@@ -282,6 +282,32 @@ describe('runs', () => {
     });
   });
 
+  describe('against a mock IdP without Pragma: no-cache (a SHOULD)', () => {
+    let mock: RunningMockIdp;
+    beforeAll(async () => {
+      mock = await serveMockIdp({ profile: await loadProfile('telenorid-plus'), testMode: true, defects: ['no-pragma'] });
+    });
+    afterAll(() => mock?.close());
+
+    it('a warning does not fail the run; with --strict it does (exit 1) and the summary says so', { timeout: 120_000 }, async () => {
+      const target = await targetFor(mock, 'no-pragma', { driver: 'mock' });
+      const args = ['--target', target, '--check', 'token-endpoint.no-cache-pragma,token-endpoint.no-store'];
+      const plain = await cli([...args, '--report-dir', path.join(dir, 'warn')], { NO_COLOR: '1' });
+      expect(plain.code).toBe(0);
+      expect(plain.stdout).toMatch(/\n\d+ passed, 0 failed, [1-9]\d* warnings, 0 errored, /);
+      const json = JSON.parse(await readFile(path.join(dir, 'warn', 'report.json'), 'utf8')) as { checks: Array<{ id: string; status: string }> };
+      expect(new Set(json.checks.filter((c) => c.status === 'warning').map((c) => c.id))).toEqual(new Set(['token-endpoint.no-cache-pragma']));
+      // One check, one condition: the missing Pragma does not touch no-store (passed wherever it applies).
+      expect(new Set(json.checks.filter((c) => c.id === 'token-endpoint.no-store').map((c) => c.status))).toEqual(new Set(['passed', 'skipped']));
+
+      const strict = await cli([...args, '--strict', '--report-dir', path.join(dir, 'strict')], { NO_COLOR: '1' });
+      expect(strict.code).toBe(1);
+      expect(strict.stdout).toContain('--strict: warnings fail the run');
+      const junit = await readFile(path.join(dir, 'strict', 'junit.xml'), 'utf8');
+      expect(junit).toMatch(/<testsuites [^>]*failures="[1-9]/);
+    });
+  });
+
   describe('against a mock IdP on real time', () => {
     let mock: RunningMockIdp;
     let profileFile: string;

@@ -11,16 +11,14 @@
  * fail on those answers; stdout, stderr, report.json, junit.xml and report.html are scanned for every
  * secret in every encoding (zero hits) and stdout, junit.xml and report.html for raw ESC, BEL and C1.
  */
-import { spawn } from 'node:child_process';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { runCli } from './run-cli.ts';
 
-const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 const CLIENT_ID = 'leaky-client';
 const CLIENT_SECRET = 'cl!ent S3cr3t+/<&>"\'é~42';
 const USERNAME = 'qa-user';
@@ -182,16 +180,7 @@ describe('a hostile target echoing secrets and terminal escapes', () => {
     const reportDir = path.join(dir, 'reports');
     // Each of these needs the refresh to succeed or to be refused properly, so the echoing answers fail them.
     const checks = ['expiry.access-token-expires-in', 'token-endpoint.error-shape', 'token-endpoint.wrong-secret-rejected'];
-    const child = spawn(process.execPath, ['--import', 'tsx', path.join(ROOT, 'scripts/conformance.ts'), '--target', targetFile, '--report-dir', reportDir, '--check', checks.join(',')], {
-      cwd: ROOT,
-      env: { ...process.env, NO_COLOR: '1' },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));
-    child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
-    const code = await new Promise<number | null>((resolve) => child.on('exit', resolve));
+    const { code, stdout, stderr } = await runCli(['--target', targetFile, '--report-dir', reportDir, '--check', checks.join(',')]);
     expect({ code, stderr: stderr.slice(0, 500) }).toMatchObject({ code: 1 });
 
     const files = {

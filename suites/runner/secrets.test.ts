@@ -8,12 +8,10 @@
  * (percent/form in either case, JSON, HTML, Base64 and Base64url, Base64 in a Basic header), and for their first
  * and last 12 characters.
  */
-import { spawn } from 'node:child_process';
 import { mkdtemp, readFile, readdir, rm, writeFile } from 'node:fs/promises';
 import { ServerResponse } from 'node:http';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { serveMockIdp, type RunningMockIdp } from '../../mock-idp/adapters/node-http.ts';
 import { loadProfile } from '../../mock-idp/index.ts';
@@ -21,8 +19,8 @@ import { buildReport, writeReports } from '../harness/report/index.ts';
 import { writeHtmlReport } from '../harness/report/html.ts';
 import { loadTarget } from '../harness/target.ts';
 import { runCatalogue } from './pipeline.ts';
+import { runCli } from './run-cli.ts';
 
-const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 const ADMIN_TOKEN = 'secrets-test-admin-token-5Qm2vX8r';
 
 let running: RunningMockIdp;
@@ -176,16 +174,7 @@ describe('no secret in a report or in the log', () => {
 
   it('the CLI: stdout, stderr and every file in --report-dir hold no secret', async () => {
     const reportDir = path.join(dir, 'cli');
-    const child = spawn(process.execPath, ['--import', 'tsx', path.join(ROOT, 'scripts/conformance.ts'), '--target', targetFile, '--report-dir', reportDir, '--only', 'rotation,token-endpoint,offline-access', '--verbose'], {
-      cwd: ROOT,
-      env: { ...process.env, NO_COLOR: '1' },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));
-    child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
-    const code = await new Promise<number | null>((resolve) => child.on('exit', resolve));
+    const { code, stdout, stderr } = await runCli(['--target', targetFile, '--report-dir', reportDir, '--only', 'rotation,token-endpoint,offline-access', '--verbose']);
     // Exit 1: checks failed (the defects), not a setup problem.
     expect({ code, stderr: stderr.slice(0, 500) }).toMatchObject({ code: 1 });
     expect(stdout).toMatch(/✗ /);

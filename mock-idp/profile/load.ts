@@ -2,9 +2,10 @@
 import { readFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import path from 'node:path';
-import { Profile } from './schema.ts';
+import { CURRENT_VERSION, migrateV1, versionOf } from './migrate.ts';
+import { Profile, ProfileV1 } from './schema.ts';
 
-export type ProfileErrorCode = 'PROFILE_NOT_FOUND' | 'PROFILE_INVALID';
+export type ProfileErrorCode = 'PROFILE_NOT_FOUND' | 'PROFILE_INVALID' | 'PROFILE_VERSION';
 
 export class ProfileError extends Error {
   override readonly name = 'ProfileError';
@@ -19,12 +20,29 @@ export class ProfileError extends Error {
 export const PROFILES_DIR = fileURLToPath(new URL('../../fixtures/profiles/', import.meta.url));
 export const BUILTIN_PROFILES = ['telenorid-plus', 'erp-net'] as const;
 
-/** Validates parsed JSON; `origin` names the file in error messages. */
+/**
+ * Validates parsed JSON against the schema version it declares ("version"; absent = 1) and migrates
+ * it to the current version (migrate.ts); `origin` names the file in error messages.
+ */
 export function parseProfile(input: unknown, origin = 'profile'): Profile {
-  const result = Profile.safeParse(input);
+  const v = versionOf(input);
+  if ('error' in v) throw new ProfileError('PROFILE_VERSION', `${origin}: ${v.error}`);
+  if (v.version === 1) {
+    const old = ProfileV1.safeParse(input);
+    if (!old.success) throw invalid(origin, old.error.issues, ' (schema version 1: a file without "version")');
+    return validated(Profile.safeParse(migrateV1(old.data)), `${origin} (migrated from version 1 to ${CURRENT_VERSION})`);
+  }
+  return validated(Profile.safeParse(input), origin);
+}
+
+function validated(result: ReturnType<typeof Profile.safeParse>, origin: string): Profile {
   if (result.success) return result.data;
-  const lines = result.error.issues.map((i) => `${i.path.length ? i.path.join('.') : '(root)'}: ${i.message}`);
-  throw new ProfileError('PROFILE_INVALID', `${origin}: invalid profile\n  ${lines.join('\n  ')}`);
+  throw invalid(origin, result.error.issues);
+}
+
+function invalid(origin: string, issues: readonly { path: readonly PropertyKey[]; message: string }[], version = ''): ProfileError {
+  const lines = issues.map((i) => `${i.path.length ? i.path.map(String).join('.') : '(root)'}: ${i.message}`);
+  return new ProfileError('PROFILE_INVALID', `${origin}: invalid profile${version}\n  ${lines.join('\n  ')}`);
 }
 
 /** A built-in profile name (fixtures/profiles/NAME.json) or a path to a profile file. */

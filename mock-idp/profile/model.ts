@@ -32,7 +32,7 @@
  *      must still work, given the SSO session's end).
  * Times in derived queries are seconds after the login (the issue at 0).
  */
-import { isRefreshPolicy, type Profile, type RefreshPolicy } from './schema.ts';
+import { isRefreshPolicy, type Policy, type Profile, type RefreshPolicy } from './schema.ts';
 
 // ---------------------------------------------------------------- records
 
@@ -55,8 +55,8 @@ export interface TokenRecord {
   readonly usedAt?: number;
   /** The token its last successful presentation produced. */
   readonly successor?: string;
-  /** Its one grace-window retry has been spent. */
-  readonly graceUsed?: boolean;
+  /** How many grace-window retries it has spent (profile graceReuseCount allows that many). */
+  readonly graceUses?: number;
 }
 
 /** A refresh-token family (one grant) as the rules read it. */
@@ -64,6 +64,10 @@ export interface FamilyRecord {
   readonly scope: readonly string[];
   /** First issue + lifetime: the end for fixed-expiry policies. */
   readonly fixedExpiresAt: number;
+  /** First issue + the maximum lifetime: no sliding renewal goes past it (absent: no maximum). */
+  readonly maxExpiresAt?: number;
+  /** Issued without offline access (profile refreshTokenIssuance "always"): the online-token terms apply. */
+  readonly online?: boolean;
   readonly revokedAt?: number;
   readonly revokedReason?: string;
   readonly tokens: readonly TokenRecord[];
@@ -74,6 +78,54 @@ export type Mutable<T> = { -readonly [K in keyof T]: T[K] };
 
 /** A family as its holder keeps it, with its tokens (of the holder's record type T). */
 export type HeldFamily<T extends Mutable<TokenRecord> = Mutable<TokenRecord>> = Mutable<Omit<FamilyRecord, 'tokens'>> & { tokens: T[] };
+
+// ---------------------------------------------------------------- terms of a family
+
+/** The terms a family's tokens live by: the policy's, or the online-token terms for an online family. */
+export interface FamilyTerms {
+  online: boolean;
+  lifetimeSeconds: number;
+  expiry: 'sliding' | 'fixed';
+  /** Absolute maximum from the first issue (sliding only). */
+  maxLifetimeSeconds?: number;
+  /** A refresh once the SSO session has ended. */
+  refreshAfterSsoEnd: Profile['refreshAfterSsoEnd'];
+}
+
+export function termsOf(profile: Profile, policy: RefreshPolicy, online: boolean): FamilyTerms {
+  const o = online ? profile.onlineTokens : undefined;
+  const max = o?.maxLifetimeSeconds ?? policy.maxLifetimeSeconds;
+  return {
+    online,
+    lifetimeSeconds: o?.lifetimeSeconds ?? policy.lifetimeSeconds,
+    expiry: policy.expiry,
+    ...(max !== undefined && policy.expiry === 'sliding' && { maxLifetimeSeconds: max }),
+    refreshAfterSsoEnd: o ? o.refreshAfterSsoEnd : profile.refreshAfterSsoEnd,
+  };
+}
+
+export type IssueDecision =
+  | { issue: false; reason: string }
+  | { issue: true; online: boolean; expiresAt: number; fixedExpiresAt: number; maxExpiresAt?: number };
+
+/**
+ * Does the code exchange issue a refresh token, and on what terms (OIDC Core §11: with offline
+ * access; profile refreshTokenIssuance "always": also without it, as an online token)?
+ */
+export function decideIssue(profile: Profile, policy: Policy, scope: readonly string[], now: number): IssueDecision {
+  if (!isRefreshPolicy(policy)) return { issue: false, reason: 'the policy does not refresh' };
+  const offline = scope.includes(profile.offlineAccessScope);
+  if (!offline && profile.refreshTokenIssuance !== 'always') return { issue: false, reason: 'offline access was not requested' };
+  const terms = termsOf(profile, policy, !offline);
+  const expiresAt = now + Math.min(terms.lifetimeSeconds, terms.maxLifetimeSeconds ?? Infinity);
+  return {
+    issue: true,
+    online: !offline,
+    expiresAt,
+    fixedExpiresAt: now + terms.lifetimeSeconds,
+    ...(terms.maxLifetimeSeconds !== undefined && { maxExpiresAt: now + terms.maxLifetimeSeconds }),
+  };
+}
 
 // ---------------------------------------------------------------- the step
 
@@ -135,7 +187,7 @@ export const refreshGuards: readonly RefreshGuard[] = [
     name: 'reuse',
     check: ({ profile, record, family, now }) => {
       if (record.state !== 'rotated') return undefined;
-      if (inGrace(profile, record, family, now)) return undefined;
+      if (repeatsSuccessor(profile, record, family, now) || inGrace(profile, record, family, now)) return undefined;
       return profile.reuseOfRotatedToken === 'revoke-family'
         ? refused('refresh token was already used; the token family is revoked', 'rotated-out refresh token was reused')
         : refused('refresh token was already used');
@@ -159,18 +211,29 @@ export const refreshGuards: readonly RefreshGuard[] = [
   },
 ];
 
-function inGrace(profile: Profile, record: TokenRecord, family: FamilyRecord, now: number): boolean {
+/** The token this rotated-out one produced, if it is the family's active token and was never presented. */
+function unusedSuccessor(record: TokenRecord, family: FamilyRecord): TokenRecord | undefined {
   const active = family.tokens.findLast((t) => t.state === 'active');
+  return active !== undefined && active.hash === record.successor && active.usedAt === undefined ? active : undefined;
+}
+
+function inGrace(profile: Profile, record: TokenRecord, family: FamilyRecord, now: number): boolean {
   return (
     profile.graceWindowSeconds > 0 &&
     record.usedAt !== undefined &&
-    !record.graceUsed &&
-    active !== undefined &&
-    active.hash === record.successor &&
-    active.usedAt === undefined &&
+    (record.graceUses ?? 0) < profile.graceReuseCount &&
+    unusedSuccessor(record, family) !== undefined &&
     record.retiredAt !== undefined &&
     now - record.retiredAt <= profile.graceWindowSeconds
   );
+}
+
+/**
+ * profile concurrentRefresh "same-successor": a rotated-out token presented again in the second of
+ * its rotation, while its successor is unused, gets that same successor back (an idempotent retry).
+ */
+export function repeatsSuccessor(profile: Profile, record: TokenRecord, family: FamilyRecord, now: number): boolean {
+  return profile.concurrentRefresh === 'same-successor' && record.retiredAt === now && unusedSuccessor(record, family) !== undefined;
 }
 
 /** A token its IdP still honours: neither retired nor in a revoked family (its expiry aside). */
@@ -197,7 +260,9 @@ export type Accepted =
   /** No new refresh token; the presented one stays usable until its own expiry. */
   | { kind: 'keep' }
   /** No new refresh token, and the presented one is used up. */
-  | { kind: 'consume' };
+  | { kind: 'consume' }
+  /** The rotated-out token's successor again, unchanged (concurrentRefresh "same-successor"). */
+  | { kind: 'repeat'; successor: string; expiresAt: number };
 
 export type Decision = Accepted | ({ kind: 'refuse'; by: GuardName | 'sso' } & Refusal);
 
@@ -207,16 +272,21 @@ export function decideRefresh(input: StepInput, rules: RefreshRules = correctRef
     const refusal = guard.check(input);
     if (refusal) return { kind: 'refuse', by: guard.name, ...refusal };
   }
-  const { profile, policy, family, now, ssoActive } = input;
+  const { profile, policy, record, family, now, ssoActive } = input;
+  if (record.state === 'rotated' && repeatsSuccessor(profile, record, family, now)) {
+    const successor = family.tokens.find((t) => t.hash === record.successor)!;
+    return { kind: 'repeat', successor: successor.hash, expiresAt: successor.expiresAt };
+  }
+  const terms = termsOf(profile, policy, family.online === true);
   // 000_a8c14fb60ecbbef3.txt: "The client will only get a new refresh token if the SSO session still is active."
-  if (!ssoActive && profile.refreshAfterSsoEnd !== 'new-refresh-token') {
-    if (profile.refreshAfterSsoEnd === 'invalid_grant') return { kind: 'refuse', by: 'sso', ...refused('SSO session is not active') };
+  if (!ssoActive && terms.refreshAfterSsoEnd !== 'new-refresh-token') {
+    if (terms.refreshAfterSsoEnd === 'invalid_grant') return { kind: 'refuse', by: 'sso', ...refused('SSO session is not active') };
     return profile.presentedTokenAfterSsoEnd === 'consumed' ? { kind: 'consume' } : { kind: 'keep' };
   }
-  // Sliding: the lifetime starts again; fixed: the family's first issue + lifetime (000 §Refresh policies).
-  const expiresAt = policy.expiry === 'sliding' ? now + policy.lifetimeSeconds : family.fixedExpiresAt;
+  // Sliding: the lifetime starts again, up to the family's maximum; fixed: the family's first issue + lifetime (000 §Refresh policies).
+  const expiresAt = terms.expiry === 'sliding' ? Math.min(now + terms.lifetimeSeconds, family.maxExpiresAt ?? Infinity) : family.fixedExpiresAt;
   if (policy.rotation) return { kind: 'rotate', expiresAt };
-  return policy.expiry === 'sliding' ? { kind: 'extend', expiresAt } : { kind: 'keep' };
+  return terms.expiry === 'sliding' ? { kind: 'extend', expiresAt } : { kind: 'keep' };
 }
 
 /**
@@ -233,14 +303,16 @@ export function commitRefresh<T extends Mutable<TokenRecord>>(
   successor?: string,
 ): void {
   switch (decision.kind) {
-    case 'rotate':
+    case 'rotate': {
+      const retry = record.state === 'rotated';
       for (const t of rules.retiredByRotation(family)) {
         t.state = 'rotated';
         t.retiredAt = now;
       }
-      if (record.usedAt !== undefined) record.graceUsed = true; // a rotated-out token presented again: its grace retry
+      if (retry) record.graceUses = (record.graceUses ?? 0) + 1; // a rotated-out token presented again: a grace retry
       if (successor !== undefined) record.successor = successor;
       break;
+    }
     case 'extend':
       record.expiresAt = decision.expiresAt;
       break;
@@ -249,6 +321,7 @@ export function commitRefresh<T extends Mutable<TokenRecord>>(
       record.retiredAt = now;
       break;
     case 'keep':
+    case 'repeat':
       break;
   }
   record.usedAt ??= now;
@@ -257,7 +330,10 @@ export function commitRefresh<T extends Mutable<TokenRecord>>(
 // ---------------------------------------------------------------- the history
 
 export type ModelEvent =
-  /** A login and code exchange: a new family (and SSO session) whose first token is `token`. */
+  /**
+   * A login and code exchange: a new family (and SSO session) whose first token is `token`. The
+   * scope defaults to openid + the offline-access scope, or openid alone with `offline: false`.
+   */
   | { kind: 'issue'; at: number; token: string; offline?: boolean; scope?: string[] }
   /** A refresh presenting `token`; a new token is named `as` (default `<first token>.<generation>`). */
   | { kind: 'refresh'; at: number; token: string; as?: string; scope?: string[]; client?: string }
@@ -271,9 +347,11 @@ export type ModelEvent =
   | { kind: 'revoke'; at: number; token: string };
 
 export type Outcome =
-  | { kind: 'issued'; token: string; expiresAt: number }
+  | { kind: 'issued'; token: string; expiresAt: number; online: boolean }
   | { kind: 'no-refresh-token'; reason: string }
   | { kind: 'rotated'; token: string; expiresAt: number }
+  /** The successor of an earlier rotation, again (concurrentRefresh "same-successor"). */
+  | { kind: 'repeated'; token: string; expiresAt: number }
   | { kind: 'extended'; expiresAt: number }
   | { kind: 'kept'; expiresAt: number }
   | { kind: 'consumed' }
@@ -365,7 +443,11 @@ export function replay(profile: Profile, policyName: string, events: readonly Mo
       return;
     }
     let outcome: Outcome;
-    if (decision.kind === 'rotate') {
+    if (decision.kind === 'repeat') {
+      commitRefresh(rules, family, record, decision, at);
+      const [name] = [...tokens].find(([, t]) => t.record.hash === decision.successor)!;
+      outcome = { kind: 'repeated', token: name, expiresAt: decision.expiresAt };
+    } else if (decision.kind === 'rotate') {
       const next = as ?? `${family.root}.${family.tokens.length}`;
       if (tokens.has(next)) throw new ModelError('MODEL_DUPLICATE_TOKEN', `token ${next} already exists`);
       commitRefresh(rules, family, record, decision, at, next);
@@ -386,26 +468,27 @@ export function replay(profile: Profile, policyName: string, events: readonly Mo
     switch (event.kind) {
       case 'issue': {
         if (tokens.has(event.token)) throw new ModelError('MODEL_DUPLICATE_TOKEN', `token ${event.token} already exists`);
-        const scope = event.scope ?? ['openid', profile.offlineAccessScope];
-        // OIDC Core §11: a refresh token only with offline access, and only for a refreshing policy.
-        if (event.offline === false || !scope.includes(profile.offlineAccessScope) || !isRefreshPolicy(policy)) {
-          const reason = isRefreshPolicy(policy) ? 'offline access was not requested' : `policy ${policyName} does not refresh`;
-          push(index, event.at, { kind: 'no-refresh-token', reason });
+        const scope = event.scope ?? (event.offline === false ? ['openid'] : ['openid', profile.offlineAccessScope]);
+        // OIDC Core §11 (or the profile's refreshTokenIssuance), and only for a refreshing policy.
+        const issue = decideIssue(profile, policy, scope, event.at);
+        if (!issue.issue) {
+          push(index, event.at, { kind: 'no-refresh-token', reason: issue.reason === 'the policy does not refresh' ? `policy ${policyName} does not refresh` : issue.reason });
           break;
         }
-        const expiresAt = event.at + policy.lifetimeSeconds;
-        const record: Mutable<TokenRecord> = { hash: event.token, clientId: CLIENT, issuedAt: event.at, expiresAt, state: 'active' };
+        const record: Mutable<TokenRecord> = { hash: event.token, clientId: CLIENT, issuedAt: event.at, expiresAt: issue.expiresAt, state: 'active' };
         const family: ModelFamily = {
           root: event.token,
           scope,
-          fixedExpiresAt: expiresAt,
+          fixedExpiresAt: issue.fixedExpiresAt,
+          ...(issue.maxExpiresAt !== undefined && { maxExpiresAt: issue.maxExpiresAt }),
+          online: issue.online,
           tokens: [record],
           sessionExpiresAt: event.at + profile.ssoSessionLifetimeSeconds,
           sessionEnded: false,
         };
         families.push(family);
         tokens.set(event.token, { record, family });
-        push(index, event.at, { kind: 'issued', token: event.token, expiresAt }, family);
+        push(index, event.at, { kind: 'issued', token: event.token, expiresAt: issue.expiresAt, online: issue.online }, family);
         break;
       }
       case 'refresh':
@@ -461,6 +544,11 @@ export function aliveAt(steps: readonly Step[], token: string, t: number): boole
 
 // ---------------------------------------------------------------- derived per policy
 
+/** The code exchange's outcome: a refresh token (online or not) or none, with or without offline access. */
+export function issueOutcome(profile: Profile, policyName: string, offline: boolean): Outcome {
+  return replay(profile, policyName, [{ kind: 'issue', at: 0, token: 't0', offline }])[0]!.outcome;
+}
+
 /** The outcome of one refresh of the first token, t seconds after the login. */
 export function refreshOutcomeAt(profile: Profile, policyName: string, t: number): Outcome {
   refreshPolicyOf(profile, policyName);
@@ -477,11 +565,15 @@ export interface SsoEndOutcome {
   presentedAgain: Outcome;
 }
 
-/** A refresh after the SSO session ended, and the presented token afterwards (token alive). */
-export function ssoEndOutcome(profile: Profile, policyName: string): SsoEndOutcome {
+/**
+ * A refresh after the SSO session ended, and the presented token afterwards (token alive). `online`:
+ * for a token issued without offline access (refreshTokenIssuance "always"); the first step then
+ * says whether one is issued at all (`first` is refused as unknown if not).
+ */
+export function ssoEndOutcome(profile: Profile, policyName: string, options: { online?: boolean } = {}): SsoEndOutcome {
   refreshPolicyOf(profile, policyName);
   const steps = replay(profile, policyName, [
-    { kind: 'issue', at: 0, token: 't0' },
+    { kind: 'issue', at: 0, token: 't0', offline: options.online !== true },
     { kind: 'logout', at: 0 },
     { kind: 'refresh', at: 0, token: 't0' },
     { kind: 'refresh', at: 0, token: 't0' },

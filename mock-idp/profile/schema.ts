@@ -36,44 +36,69 @@ export const Citation = z
     }
   });
 
+const policyV1Fields = {
+  description: z.string().optional(),
+  /** The provider's own name for the client type (TelenorID+ "Public", "MobileApp", ...). */
+  clientType: z.string().min(1),
+  /** Confidential clients authenticate with a secret; public ones send only client_id and must use PKCE. */
+  confidential: z.boolean(),
+  /** Grant types a client of this policy may use at the token endpoint. */
+  grantTypes: z
+    .array(z.enum(['authorization_code', 'refresh_token', 'client_credentials']))
+    .min(1),
+  /** Whether this policy ever issues refresh tokens. */
+  refresh: z.boolean(),
+  /** Refresh-token lifetime; required when refresh is true. */
+  lifetimeSeconds: positiveSeconds.optional(),
+  /** sliding: each refresh starts the lifetime again; fixed: expiry stays first issue + lifetime. */
+  expiry: z.enum(['sliding', 'fixed']).optional(),
+  /** rotation: each refresh returns a new refresh token and the presented one stops working. */
+  rotation: z.boolean().optional(),
+  source: Citation,
+};
+
+/** Rules every version of a policy obeys. */
+function refinePolicy(p: { refresh: boolean; grantTypes: string[]; confidential: boolean; lifetimeSeconds?: number | undefined; expiry?: string | undefined; rotation?: boolean | undefined }, ctx: z.RefinementCtx): void {
+  if (p.refresh) {
+    for (const field of ['lifetimeSeconds', 'expiry', 'rotation'] as const) {
+      if (p[field] === undefined) {
+        ctx.addIssue({ code: 'custom', path: [field], message: `required when refresh is true` });
+      }
+    }
+    if (!p.grantTypes.includes('refresh_token')) {
+      ctx.addIssue({ code: 'custom', path: ['grantTypes'], message: `must include refresh_token when refresh is true` });
+    }
+    if (!p.grantTypes.includes('authorization_code')) {
+      ctx.addIssue({ code: 'custom', path: ['grantTypes'], message: `refresh tokens come from authorization_code (RFC 6749 §4.4.3 excludes client_credentials)` });
+    }
+  }
+  if (p.grantTypes.includes('client_credentials') && !p.confidential) {
+    ctx.addIssue({ code: 'custom', path: ['grantTypes'], message: `client_credentials needs a confidential client (RFC 6749 §4.4)` });
+  }
+}
+
+/** A schema-v1 policy (profile files without "version"): read, then migrated (migrate.ts). */
+export const PolicyV1 = z.object(policyV1Fields).strict().superRefine(refinePolicy);
+export type PolicyV1 = z.infer<typeof PolicyV1>;
+
 export const Policy = z
   .object({
-    description: z.string().optional(),
-    /** The provider's own name for the client type (TelenorID+ "Public", "MobileApp", ...). */
-    clientType: z.string().min(1),
-    /** Confidential clients authenticate with a secret; public ones send only client_id and must use PKCE. */
-    confidential: z.boolean(),
-    /** Grant types a client of this policy may use at the token endpoint. */
-    grantTypes: z
-      .array(z.enum(['authorization_code', 'refresh_token', 'client_credentials']))
-      .min(1),
-    /** Whether this policy ever issues refresh tokens. */
-    refresh: z.boolean(),
-    /** Refresh-token lifetime; required when refresh is true. */
-    lifetimeSeconds: positiveSeconds.optional(),
-    /** sliding: each refresh starts the lifetime again; fixed: expiry stays first issue + lifetime. */
-    expiry: z.enum(['sliding', 'fixed']).optional(),
-    /** rotation: each refresh returns a new refresh token and the presented one stops working. */
-    rotation: z.boolean().optional(),
-    source: Citation,
+    ...policyV1Fields,
+    /**
+     * Sliding expiry with an absolute maximum: a refresh renews the lifetime (the idle timeout) but
+     * never past the family's first issue + this (Keycloak SSO Session Max, Okta "expire after",
+     * Auth0 absolute lifetime). Default: none (sliding without a cap). Only with expiry "sliding".
+     */
+    maxLifetimeSeconds: positiveSeconds.optional(),
   })
   .strict()
   .superRefine((p, ctx) => {
-    if (p.refresh) {
-      for (const field of ['lifetimeSeconds', 'expiry', 'rotation'] as const) {
-        if (p[field] === undefined) {
-          ctx.addIssue({ code: 'custom', path: [field], message: `required when refresh is true` });
-        }
+    refinePolicy(p, ctx);
+    if (p.maxLifetimeSeconds !== undefined) {
+      if (p.expiry !== 'sliding') ctx.addIssue({ code: 'custom', path: ['maxLifetimeSeconds'], message: 'only with expiry "sliding" (a fixed expiry is its own maximum)' });
+      else if (p.lifetimeSeconds !== undefined && p.maxLifetimeSeconds < p.lifetimeSeconds) {
+        ctx.addIssue({ code: 'custom', path: ['maxLifetimeSeconds'], message: `must be at least lifetimeSeconds (${p.lifetimeSeconds})` });
       }
-      if (!p.grantTypes.includes('refresh_token')) {
-        ctx.addIssue({ code: 'custom', path: ['grantTypes'], message: `must include refresh_token when refresh is true` });
-      }
-      if (!p.grantTypes.includes('authorization_code')) {
-        ctx.addIssue({ code: 'custom', path: ['grantTypes'], message: `refresh tokens come from authorization_code (RFC 6749 §4.4.3 excludes client_credentials)` });
-      }
-    }
-    if (p.grantTypes.includes('client_credentials') && !p.confidential) {
-      ctx.addIssue({ code: 'custom', path: ['grantTypes'], message: `client_credentials needs a confidential client (RFC 6749 §4.4)` });
     }
   });
 export type Policy = z.infer<typeof Policy>;
@@ -87,72 +112,164 @@ export const Note = z
   .strict();
 export type Note = z.infer<typeof Note>;
 
+const SsoEnd = z.enum(['new-refresh-token', 'no-new-refresh-token', 'invalid_grant']);
+
+const profileV1Fields = {
+  $schema: z.string().optional(),
+  name: z.string().regex(/^[a-z0-9][a-z0-9-]*$/, 'lower-case letters, digits and dashes'),
+  title: z.string().min(1),
+  /** Seed files (../shared/seeds/...) this profile encodes. */
+  source: z.array(z.string().min(1)).min(1),
+  /** The scope that asks for a refresh token (OIDC Core §11). */
+  offlineAccessScope: z.string().min(1),
+  /** Extra scopes the provider supports besides openid and the offline-access scope. */
+  scopes: z.array(z.string().min(1)),
+  accessTokenLifetimeSeconds: positiveSeconds,
+  idTokenLifetimeSeconds: positiveSeconds,
+  /** Absolute SSO session lifetime from login; refreshing does not extend it. */
+  ssoSessionLifetimeSeconds: positiveSeconds,
+  /**
+   * A refresh once the SSO session has ended (logout, expiry):
+   * - new-refresh-token: the session does not matter (offline access proper);
+   * - no-new-refresh-token: an access token, but no new refresh token;
+   * - invalid_grant: the refresh is refused.
+   */
+  refreshAfterSsoEnd: z.enum(['new-refresh-token', 'no-new-refresh-token', 'invalid_grant']),
+  /** With no-new-refresh-token: does the presented token stay usable until its own expiry, or is it used up? */
+  presentedTokenAfterSsoEnd: z.enum(['usable-until-expiry', 'consumed']),
+  /** Presenting a rotated-out refresh token: reject it, or also revoke its whole family (RFC 9700 §4.14.2). */
+  reuseOfRotatedToken: z.enum(['reject', 'revoke-family']),
+  /** Seconds after rotation during which the previous token may still be used once (0 = none). */
+  graceWindowSeconds: seconds,
+  policies: z.record(z.string().regex(/^[A-Za-z][A-Za-z0-9]*$/, 'letters and digits'), PolicyV1).refine(
+    (p) => Object.keys(p).length > 0,
+    'at least one policy',
+  ),
+  /** Where each rule is documented (seed file + section), cited by the checks. */
+  citations: z
+    .object({
+      offlineAccess: Citation,
+      rotation: Citation,
+      reuse: Citation,
+      expiry: Citation,
+      sso: Citation,
+      clientCredentials: Citation,
+    })
+    .strict(),
+  /** Choices made where the seeds are silent, with their reasons. */
+  notes: z.array(Note),
+};
+
+type ProfileCommon = {
+  source: string[];
+  citations: Record<string, CitationValue[]>;
+  policies: Record<string, { source: CitationValue[] }>;
+  refreshAfterSsoEnd: string;
+  presentedTokenAfterSsoEnd: string;
+  onlineTokens?: { refreshAfterSsoEnd: string };
+  refreshTokenIssuance?: string;
+};
+
+/** Rules every version of a profile obeys. */
+function refineProfile(p: ProfileCommon, ctx: z.RefinementCtx): void {
+  // A profile cites the documents it encodes: a seed citation names a file of its `source`.
+  const cited: [(string | number)[], CitationValue[]][] = [
+    ...Object.entries(p.citations).map(([k, v]): [(string | number)[], CitationValue[]] => [['citations', k], v]),
+    ...Object.entries(p.policies).map(([k, v]): [(string | number)[], CitationValue[]] => [['policies', k, 'source'], v.source]),
+  ];
+  for (const [path, citations] of cited) {
+    for (const c of citations) {
+      if ('seed' in c && !p.source.includes(c.seed)) {
+        ctx.addIssue({ code: 'custom', path, message: `cites ${c.seed}, which is not in the profile's source (${p.source.join(', ')})` });
+      }
+    }
+  }
+  const online = p.refreshTokenIssuance === 'always' ? p.onlineTokens?.refreshAfterSsoEnd : undefined;
+  if (p.refreshAfterSsoEnd !== 'no-new-refresh-token' && online !== 'no-new-refresh-token' && p.presentedTokenAfterSsoEnd !== 'usable-until-expiry') {
+    ctx.addIssue({
+      code: 'custom',
+      path: ['presentedTokenAfterSsoEnd'],
+      message: `only meaningful with refreshAfterSsoEnd "no-new-refresh-token"; use "usable-until-expiry"`,
+    });
+  }
+}
+
+/** A schema-v1 profile (a file without "version", or "version": 1): read, then migrated to v2 (migrate.ts). */
+export const ProfileV1 = z
+  .object({ ...profileV1Fields, version: z.literal(1).optional() })
+  .strict()
+  .superRefine(refineProfile);
+export type ProfileV1 = z.infer<typeof ProfileV1>;
+
+/** The online-token terms: refresh tokens issued without the offline-access scope (refreshTokenIssuance "always"). */
+export const OnlineTokens = z
+  .object({
+    /** A refresh once the SSO session has ended, for an online token. Default invalid_grant: it ends with the session (Keycloak, node-oidc-provider's expiresWithSession). */
+    refreshAfterSsoEnd: SsoEnd.default('invalid_grant'),
+    /** Lifetime of an online refresh token (Keycloak: SSO Session Idle); default: the policy's lifetimeSeconds. */
+    lifetimeSeconds: positiveSeconds.optional(),
+    /** Absolute maximum of an online token's family with sliding expiry (Keycloak: SSO Session Max); default: the policy's. */
+    maxLifetimeSeconds: positiveSeconds.optional(),
+  })
+  .strict();
+export type OnlineTokens = z.infer<typeof OnlineTokens>;
+
+/**
+ * Schema v2: v1 plus the fields below. Each new field has a default that keeps the v1 meaning,
+ * so a migrated v1 profile behaves exactly as before (README "Describing your IdP" has the table).
+ */
 export const Profile = z
   .object({
-    $schema: z.string().optional(),
-    name: z.string().regex(/^[a-z0-9][a-z0-9-]*$/, 'lower-case letters, digits and dashes'),
-    title: z.string().min(1),
-    /** Seed files (../shared/seeds/...) this profile encodes. */
-    source: z.array(z.string().min(1)).min(1),
-    /** The scope that asks for a refresh token (OIDC Core §11). */
-    offlineAccessScope: z.string().min(1),
-    /** Extra scopes the provider supports besides openid and the offline-access scope. */
-    scopes: z.array(z.string().min(1)),
-    accessTokenLifetimeSeconds: positiveSeconds,
-    idTokenLifetimeSeconds: positiveSeconds,
-    /** Absolute SSO session lifetime from login; refreshing does not extend it. */
-    ssoSessionLifetimeSeconds: positiveSeconds,
-    /**
-     * A refresh once the SSO session has ended (logout, expiry):
-     * - new-refresh-token: the session does not matter (offline access proper);
-     * - no-new-refresh-token: an access token, but no new refresh token;
-     * - invalid_grant: the refresh is refused.
-     */
-    refreshAfterSsoEnd: z.enum(['new-refresh-token', 'no-new-refresh-token', 'invalid_grant']),
-    /** With no-new-refresh-token: does the presented token stay usable until its own expiry, or is it used up? */
-    presentedTokenAfterSsoEnd: z.enum(['usable-until-expiry', 'consumed']),
-    /** Presenting a rotated-out refresh token: reject it, or also revoke its whole family (RFC 9700 §4.14.2). */
-    reuseOfRotatedToken: z.enum(['reject', 'revoke-family']),
-    /** Seconds after rotation during which the previous token may still be used once (0 = none). */
-    graceWindowSeconds: seconds,
+    ...profileV1Fields,
+    version: z.literal(2),
     policies: z.record(z.string().regex(/^[A-Za-z][A-Za-z0-9]*$/, 'letters and digits'), Policy).refine(
       (p) => Object.keys(p).length > 0,
       'at least one policy',
     ),
-    /** Where each rule is documented (seed file + section), cited by the checks. */
-    citations: z
-      .object({
-        offlineAccess: Citation,
-        rotation: Citation,
-        reuse: Citation,
-        expiry: Citation,
-        sso: Citation,
-        clientCredentials: Citation,
-      })
-      .strict(),
-    /** Choices made where the seeds are silent, with their reasons. */
-    notes: z.array(Note),
+    /**
+     * When the code exchange issues a refresh token to a refreshing policy: only when the
+     * offline-access scope was granted (OIDC Core §11; default), or always (Django OAuth Toolkit,
+     * Keycloak's online tokens): a token issued without offline access is then an online token.
+     */
+    refreshTokenIssuance: z.enum(['offline-access', 'always']).default('offline-access'),
+    /** How online tokens (issued without offline access) differ; meaningful with refreshTokenIssuance "always". */
+    onlineTokens: OnlineTokens.default({ refreshAfterSsoEnd: 'invalid_grant' }),
+    /**
+     * How many times, within graceWindowSeconds of its rotation, a rotated-out token may be presented
+     * again and succeed (Keycloak refreshTokenMaxReuse, Hydra rotation_grace_reuse_count). Default 1.
+     */
+    graceReuseCount: z.number().int().positive().default(1),
+    /**
+     * HTTP status of an invalid_grant refusal (a reused, revoked, expired or unknown refresh token).
+     * RFC 6749 §5.2 says 400 (default); Auth0 documents 403.
+     */
+    invalidGrantStatus: z.union([z.literal(400), z.literal(403)]).default(400),
+    /**
+     * Concurrent refreshes of one token (presented again in the second it was rotated, its successor
+     * unused): single-winner (default: one succeeds, the others are reuse) or same-successor (each
+     * gets the same new refresh token: an idempotent retry, not several different winners).
+     */
+    concurrentRefresh: z.enum(['single-winner', 'same-successor']).default('single-winner'),
+    /** What the introspection endpoint knows (RFC 7662 §2.1 lets it cover some token types only). Default: both. */
+    introspection: z.enum(['access-and-refresh-tokens', 'access-tokens']).default('access-and-refresh-tokens'),
+    /** An id_token in refresh responses with the openid scope (OIDC Core §12.2 makes it optional). Default always. */
+    idTokenOnRefresh: z.enum(['always', 'never', 'optional']).default('always'),
+    /** Token responses carry refresh_expires_in, the refresh token's remaining lifetime in seconds (Keycloak). Default false. */
+    refreshExpiresIn: z.boolean().default(false),
   })
   .strict()
   .superRefine((p, ctx) => {
-    // A profile cites the documents it encodes: a seed citation names a file of its `source`.
-    const cited: [(string | number)[], CitationValue[]][] = [
-      ...Object.entries(p.citations).map(([k, v]): [(string | number)[], CitationValue[]] => [['citations', k], v]),
-      ...Object.entries(p.policies).map(([k, v]): [(string | number)[], CitationValue[]] => [['policies', k, 'source'], v.source]),
-    ];
-    for (const [path, citations] of cited) {
-      for (const c of citations) {
-        if ('seed' in c && !p.source.includes(c.seed)) {
-          ctx.addIssue({ code: 'custom', path, message: `cites ${c.seed}, which is not in the profile's source (${p.source.join(', ')})` });
-        }
+    refineProfile(p, ctx);
+    for (const [name, policy] of Object.entries(p.policies)) {
+      const online = p.onlineTokens;
+      if (online.maxLifetimeSeconds !== undefined && policy.expiry === 'fixed' && p.refreshTokenIssuance === 'always') {
+        ctx.addIssue({ code: 'custom', path: ['onlineTokens', 'maxLifetimeSeconds'], message: `policy ${name} has a fixed expiry: a maximum applies to sliding expiry only` });
       }
-    }
-    if (p.refreshAfterSsoEnd !== 'no-new-refresh-token' && p.presentedTokenAfterSsoEnd !== 'usable-until-expiry') {
-      ctx.addIssue({
-        code: 'custom',
-        path: ['presentedTokenAfterSsoEnd'],
-        message: `only meaningful with refreshAfterSsoEnd "no-new-refresh-token"; use "usable-until-expiry"`,
-      });
+      const lifetime = online.lifetimeSeconds ?? policy.lifetimeSeconds;
+      const max = online.maxLifetimeSeconds ?? policy.maxLifetimeSeconds;
+      if (policy.refresh && lifetime !== undefined && max !== undefined && max < lifetime && policy.expiry === 'sliding') {
+        ctx.addIssue({ code: 'custom', path: ['onlineTokens'], message: `policy ${name}: an online token's maximum (${max} s) is shorter than its lifetime (${lifetime} s)` });
+      }
     }
   });
 export type Profile = z.infer<typeof Profile>;

@@ -69,7 +69,7 @@ describe('the step is pure', () => {
 describe('histories', () => {
   it('rotation (telenorid-plus Mobile): a new token with a renewed lifetime; reuse revokes the family', () => {
     const steps = replay(telenor, 'Mobile', [issue(), refresh(100, 't0', 't1'), refresh(200, 't0')]);
-    expect(steps[0]!.outcome).toEqual({ kind: 'issued', token: 't0', expiresAt: MOBILE });
+    expect(steps[0]!.outcome).toEqual({ kind: 'issued', token: 't0', expiresAt: MOBILE, online: false });
     expect(steps[1]!.outcome).toEqual({ kind: 'rotated', token: 't1', expiresAt: 100 + MOBILE });
     expect(steps[1]!.tokens.t0).toEqual({ state: 'rotated', expiresAt: MOBILE, alive: false });
     expect(steps[2]!.outcome).toMatchObject({ kind: 'refused', error: 'invalid_grant', by: 'reuse', familyRevoked: true });

@@ -61,7 +61,7 @@ export async function targetNow(t: Pick<CheckContext, 'clock'>): Promise<number>
 
 type ModelInput = Pick<ApplicabilityInput, 'profile' | 'policy'> & { client: { policy: string } };
 
-const accepted = (o: Outcome): boolean => o.kind === 'rotated' || o.kind === 'extended' || o.kind === 'kept' || o.kind === 'consumed';
+const accepted = (o: Outcome): boolean => o.kind === 'rotated' || o.kind === 'repeated' || o.kind === 'extended' || o.kind === 'kept' || o.kind === 'consumed';
 
 /**
  * The profile with the check's policy declared sliding: the IdP a fixed-expiry check tells apart

@@ -6,6 +6,7 @@
  */
 import { beforeAll, describe, expect, test } from 'vitest';
 import { BUILTIN_PROFILES, SEED_PROFILES, loadProfile, type Profile } from '../../mock-idp/profile/index.ts';
+import { citationKey } from '../../mock-idp/citations.ts';
 import { loadTarget } from '../harness/target.ts';
 import type { InstanceResult } from './run.ts';
 import { catalogueResults } from './self-test.ts';
@@ -34,6 +35,14 @@ describe.each(library)('the catalogue against the correct mock serving %s', (nam
   }, 120_000);
 
   const line = (r: InstanceResult) => `${r.status} ${r.id} [${r.client}]: ${r.message}`;
+
+  test("the results cite the vendor's documentation: every documentation citation of the profile's rules reaches a check's citations", async () => {
+    const profile = await loadProfile(name);
+    const reported = new Set(results.flatMap((r) => r.citations ?? []).map(citationKey));
+    const documented = Object.values(profile.citations).flat().filter((c) => 'doc' in c);
+    expect(documented.length).toBeGreaterThan(0);
+    expect(documented.filter((c) => !reported.has(citationKey(c)))).toEqual([]);
+  });
 
   test('no check fails or errors', () => {
     expect(results.filter((r) => r.status === 'failed' || r.status === 'errored').map(line)).toEqual([]);

@@ -699,6 +699,9 @@ function graceWindow(start: Start, profile: Profile): void {
         got.push(ok(await c.refresh(client, t0)).refresh_token!);
       }
       expect(new Set(got).size).toBe(retries + 1);
+      // The control view counts them on the presented token.
+      const [family] = c.idp.control.families({ username: c.user.username });
+      expect(family!.tokens[0]).toMatchObject({ generation: 0, state: 'rotated', ...(retries && { graceUses: retries }) });
       // Only the newest is live: each retry retired the token the one before it got.
       for (const rt of got.slice(0, -1)) expect(await c.refreshActive(rt)).toBe(false);
       expectRefused(await c.refresh(client, t0), profile);

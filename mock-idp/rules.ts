@@ -153,7 +153,7 @@ export const MOCK_RULES: readonly MockRule[] = [
   {
     name: 'token.refresh-token-entropy',
     rule: 'A refresh token is 32 random bytes, base64url: unguessable, and VSCHAR only.',
-    where: 'Behaviour.refreshTokenBytes (tokens.ts newRefreshToken)',
+    where: 'Behaviour.refreshTokenBytes (tokens.ts newRefreshToken; successorToken derives a rotation\'s token as an HMAC under the instance key)',
     citations: [RFC6749('10.10'), RFC6749('A.17')],
     observedBy: ['token-endpoint.refresh-token-syntax'],
   },

@@ -15,6 +15,7 @@ import { createLoginFlow } from './login-flow.ts';
 import { createTimeline, type TimelineEntry } from './timeline.ts';
 import { createTokenEndpointClient } from './token-endpoint.ts';
 import { createTokenLives } from './token-lives.ts';
+import { recordedControl } from './recorded-control.ts';
 
 export type { TimelineEntry } from './timeline.ts';
 
@@ -47,7 +48,7 @@ export function createCheckRun(o: ContextOptions): CheckRun {
   const recorder = checkRecorder(target, [client, ...o.otherClients], conn);
   const http = o.http.withRecorder(recorder);
   const control: (ClockControl & SsoControl) | undefined =
-    conn.localControl ?? (conn.adminToken ? createControlClient({ http, issuer: conn.issuer, adminToken: conn.adminToken }) : undefined);
+    (conn.localControl && recordedControl(conn.localControl, recorder, conn.issuer)) ?? (conn.adminToken ? createControlClient({ http, issuer: conn.issuer, adminToken: conn.adminToken }) : undefined);
   const clock = createClock(target.clock, {
     ...(control && { control }),
     ...(o.signal && { signal: o.signal }),

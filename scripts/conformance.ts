@@ -9,7 +9,7 @@ import { mkdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { availableParallelism } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { DEFAULT_TARGET, EXIT, exitCodeOf, groupsToRun, HELP, parseCli, unknownCheckIds, UsageError, useColor, type CliOptions } from './cli/options.ts';
+import { DEFAULT_TARGET, EXIT, exitCodeOf, groupsToRun, HELP, ignoredFlags, parseCli, unknownCheckIds, UsageError, useColor, type CliOptions } from './cli/options.ts';
 import type { Report } from '../suites/harness/report/index.ts';
 import { safeText } from '../suites/harness/safe-text.ts';
 import type { HtmlOptions } from '../suites/harness/report/html.ts';
@@ -61,6 +61,11 @@ async function engine() {
 type Engine = Awaited<ReturnType<typeof engine>>;
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
+
+/** One line on stderr per option that will have no effect (cli/options.ts ignoredFlags). */
+function warnIgnored(options: CliOptions, target?: Target): void {
+  for (const w of ignoredFlags(options, target)) process.stderr.write(`refresh-conformance: warning: ${safeText(w)}\n`);
+}
 
 function setupFailure(message: string): never {
   process.stderr.write(`refresh-conformance: ${safeText(message.split('\n').join(' '))}\n`);
@@ -239,6 +244,7 @@ async function runSuites(options: CliOptions, version: string): Promise<number> 
     await e.writeReports(path.resolve(options.reportDir), report);
     await writeOutputs(e, options, target, report, [], version);
   });
+  warnIgnored(options, target);
   // The run's one deadline, which every group file's pipeline shares. Any planned instance left without
   // a result (a group file that failed to load) is reported errored by the reporter.
   config.deadlineMs = Date.now() + target.timeouts.runMs;
@@ -322,6 +328,7 @@ async function main(): Promise<number> {
     }
     throw e;
   }
+  warnIgnored(options);
   if (options.help) {
     process.stdout.write(HELP);
     return EXIT.ok;

@@ -27,7 +27,8 @@ const W = 1150;
 const LABEL_W = 250;
 const X0 = LABEL_W + 16;
 const X1 = W - 130;
-const AXIS_H = 30;
+/** Tick labels on the first row, the breaks' skipped times on the second. */
+const AXIS_H = 40;
 const HEAD_H = 22;
 const LANE_H = 22;
 const SESSION_H = 18;
@@ -186,9 +187,9 @@ function drawAxis(axis: Axis, height: number): string {
       // The break: two slashes through the axis, and how much time it skips.
       const bx = (s.x1 + next.x0) / 2;
       out.push(
-        `<g class="axis-break" data-skips="${next.from - s.to}"><path d="M${(bx - 6).toFixed(1)},${AXIS_H} l6,-10 M${bx.toFixed(1)},${AXIS_H} l6,-10" stroke="${C.muted}" stroke-width="1.5"/>` +
+        `<g class="axis-break" data-skips="${next.from - s.to}"><path d="M${(bx - 6).toFixed(1)},${AXIS_H + 2} l6,-9 M${bx.toFixed(1)},${AXIS_H + 2} l6,-9" stroke="${C.muted}" stroke-width="1.5"/>` +
           `<line x1="${bx.toFixed(1)}" y1="${AXIS_H}" x2="${bx.toFixed(1)}" y2="${height - 2}" stroke="${C.muted}" stroke-width="1" stroke-dasharray="1 4"/>` +
-          `<text x="${bx.toFixed(1)}" y="${AXIS_H - 2}" font-size="9.5" text-anchor="middle" font-weight="600">+${esc(formatSeconds(next.from - s.to))}</text></g>`,
+          `<text x="${bx.toFixed(1)}" y="${AXIS_H - 12}" font-size="9.5" text-anchor="middle" font-weight="600">+${esc(formatSeconds(next.from - s.to))}</text></g>`,
       );
     }
   });

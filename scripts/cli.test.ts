@@ -280,8 +280,11 @@ describe('runs', () => {
       expect(r.stdout).toContain('expected: refresh #1 (rotation declared on): a refresh_token in the token response');
       expect(r.stdout).toMatch(/\n0 passed, 3 failed, 0 warnings, 0 errored, \d+ skipped, 0 inconclusive, 0 expected failures \(/);
       expect(r.stdout).not.toContain('\x1b['); // NO_COLOR wins over FORCE_COLOR
-      const json = JSON.parse(await readFile(path.join(out, 'report.json'), 'utf8')) as { summary: { failed: number } };
+      const json = JSON.parse(await readFile(path.join(out, 'report.json'), 'utf8')) as Report;
       expect(json.summary.failed).toBe(3); // mobile, public-web, web
+      // What ran, against what, from which command line.
+      expect(json).toMatchObject({ schemaVersion: 1, issuer: mock.url, node: process.version, defects: [] });
+      expect(json.argv).toEqual(['--target', target, '--check', 'rotation.new-token-each-refresh', '--report-dir', out, '--transport', 'http']);
       const junit = await readFile(path.join(out, 'junit.xml'), 'utf8');
       expect(junit).toMatch(/<testsuites [^>]*failures="3"/);
       const html = await readFile(path.join(out, 'report.html'), 'utf8');

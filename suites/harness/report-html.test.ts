@@ -260,6 +260,14 @@ describe('reportToHtml: where a failure is, and why', () => {
     expect(detail).toContain('<figure class="exchange cited"><figcaption>#3 POST /token · 200 · cited</figcaption>');
   });
 
+  it('says the issuer, Node and any seeded defects at the top', () => {
+    const page = reportToHtml(buildReport({ target: 't', profile: 'p', startedAt: '2026-01-01T00:00:00.000Z', durationMs: 1, checks, issuer: 'https://idp.example', defects: ['no-rotation'], node: 'v20.20.0' }));
+    expect(page).toContain('<div><dt>Issuer</dt><dd>https://idp.example</dd></div>');
+    expect(page).toContain('<div><dt>Node</dt><dd>v20.20.0</dd></div>');
+    expect(page).toContain('<div class="defects"><dt>Seeded defects</dt><dd>no-rotation</dd></div>');
+    expect(html).not.toContain('Seeded defects');
+  });
+
   it('folds the skipped rows away by default, with their count and reasons', () => {
     const folded = /<details class="skipped-rows" data-count="1"><summary>1 skipped[^<]*<\/summary>([^]*?)<\/details>/.exec(html);
     expect(folded).not.toBeNull();

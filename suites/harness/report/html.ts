@@ -53,7 +53,12 @@ export function reportToHtml(report: HtmlReport, options: HtmlOptions = {}): str
   body.push(`<h1>Refresh-token conformance: <span class="target">${esc(report.target)}</span></h1>`);
   if (options.subtitle) body.push(`<p class="subtitle">${esc(options.subtitle)}</p>`);
   body.push(`<dl class="facts">`);
-  body.push(fact('Target', report.target), fact('Profile', report.profile), fact('Started', report.startedAt), fact('Duration', formatDuration(report.durationMs)));
+  body.push(fact('Target', report.target), fact('Profile', report.profile));
+  if (report.issuer) body.push(fact('Issuer', report.issuer));
+  body.push(fact('Started', report.startedAt), fact('Duration', formatDuration(report.durationMs)));
+  if (report.node) body.push(fact('Node', report.node));
+  // A run against deliberately broken behaviour is no verdict on an IdP: said at the top.
+  if (report.defects?.length) body.push(`<div class="defects"><dt>Seeded defects</dt><dd>${esc(report.defects.join(', '))}</dd></div>`);
   if (report.strict) body.push(fact('Mode', '--strict: warnings fail the run'));
   body.push(`</dl>`);
   body.push(`<p class="verdict verdict-${verdict}" data-verdict="${verdict}">${esc(verdictText(report, failed.length, errored.length))}</p>`);
@@ -386,6 +391,7 @@ h2{font-size:18px;margin:28px 0 10px}
 h3{font-size:15px;margin:6px 0}
 h4{font-size:13px;margin:12px 0 6px;color:var(--muted)}
 .subtitle{margin:0 0 8px;color:var(--muted)}
+dl.facts .defects dd{color:var(--bad)}
 dl.facts{display:flex;flex-wrap:wrap;gap:6px 28px;margin:6px 0 12px}
 dl.facts div{display:flex;gap:6px}
 dt{color:var(--muted)}dd{margin:0;font-weight:600}

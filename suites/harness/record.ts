@@ -31,10 +31,11 @@ export interface Exchange {
   /** Why the exchange did not complete (an HttpError's code and message). */
   error?: { code: string; message: string };
   /**
-   * A call of the embedded mock's control in-process (no HTTP): recorded as the control API request it
-   * stands for, so a check's evidence shows its logout and clock steps whatever the transport.
+   * A step that is no HTTP exchange, recorded so a check's evidence shows its logout and clock steps
+   * whatever the transport: `in-process`, a call of the embedded mock's control, as the control API
+   * request it stands for; `real-clock`, a wait on the real clock (method WAIT, the seconds and why).
    */
-  via?: 'in-process';
+  via?: 'in-process' | 'real-clock';
 }
 
 /**
@@ -199,7 +200,7 @@ export interface FormatOptions {
  */
 export function formatExchange(ex: Exchange, options: FormatOptions = {}): string {
   const max = options.maxBodyChars ?? 4000;
-  const lines: string[] = [`> ${ex.method} ${ex.url}${ex.via === 'in-process' ? " (in-process: the embedded mock's control, no HTTP)" : ''}`];
+  const lines: string[] = [`> ${ex.method} ${ex.url}${ex.via === 'in-process' ? " (in-process: the embedded mock's control, no HTTP)" : ex.via === 'real-clock' ? ' (real clock: the harness waited, no HTTP)' : ''}`];
   for (const [n, v] of ex.requestHeaders) lines.push(`> ${n}: ${v}`);
   if (ex.requestBody) lines.push('>', ...prefixLines('> ', cut(ex.requestBody, max)));
   if (ex.status !== undefined) {
@@ -207,8 +208,8 @@ export function formatExchange(ex: Exchange, options: FormatOptions = {}): strin
     for (const [n, v] of ex.responseHeaders ?? []) lines.push(`< ${n}: ${v}`);
     if (ex.responseBody) lines.push('<', ...prefixLines('< ', cut(ex.responseBody, max)));
   }
-  else if (ex.via === 'in-process' && !ex.error) {
-    lines.push(`< done (${ex.durationMs} ms)`);
+  else if (ex.via !== undefined && !ex.error) {
+    lines.push(`< ${ex.via === 'real-clock' ? 'waited' : 'done'} (${ex.durationMs} ms)`);
     if (ex.responseBody) lines.push(...prefixLines('< ', cut(ex.responseBody, max)));
   }
   if (ex.error) lines.push(`! ${ex.error.code}: ${ex.error.message} (${ex.durationMs} ms)`);

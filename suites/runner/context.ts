@@ -15,7 +15,7 @@ import { createLoginFlow } from './login-flow.ts';
 import { createTimeline, type TimelineEntry } from './timeline.ts';
 import { createTokenEndpointClient } from './token-endpoint.ts';
 import { createTokenLives } from './token-lives.ts';
-import { recordedControl } from './recorded-control.ts';
+import { recordedControl, recordedWait } from './recorded-control.ts';
 
 export type { TimelineEntry } from './timeline.ts';
 
@@ -91,7 +91,9 @@ export function createCheckRun(o: ContextOptions): CheckRun {
       async wait(seconds, why) {
         // The mock's clock moves in whole seconds: fractional waits add up, the mock moves by the seconds they cross.
         const by = clock.kind === 'mock' ? Math.floor(elapsed + seconds) - Math.floor(elapsed) : seconds;
-        await clock.wait(by, why, { ...signal });
+        // A mock clock's move is recorded as its control call; a real wait is recorded as a step of its own.
+        if (clock.kind === 'real') await recordedWait(recorder, conn.issuer, by, why, () => clock.wait(by, why, { ...signal }));
+        else await clock.wait(by, why, { ...signal });
         elapsed += seconds;
         timeline.record({ kind: 'wait', label: why, seconds });
       },

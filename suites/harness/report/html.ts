@@ -228,7 +228,7 @@ function failureDetail(check: HtmlCheck): string {
     out.push(
       `<div class="exchanges evidence">${all
         .map((e, i) =>
-          exchangeBlock(formatExchange(e), `#${i + 1} ${e.method} ${pathOf(e.url)} · ${e.via === 'in-process' ? 'in-process step' : (e.status ?? 'no response')}${cited.has(i) ? ' · cited' : ''}`, cited.has(i)),
+          exchangeBlock(formatExchange(e), `#${i + 1} ${e.via === 'real-clock' ? 'real-clock wait' : `${e.method} ${pathOf(e.url)} · ${e.via === 'in-process' ? 'in-process step' : (e.status ?? 'no response')}`}${cited.has(i) ? ' · cited' : ''}`, cited.has(i)),
         )
         .join('\n')}</div>`,
     );

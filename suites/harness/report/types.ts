@@ -39,7 +39,10 @@ export const ExchangeSchema = z.strictObject({
   startedAt: z.string().describe('ISO 8601 time the request was sent'),
   durationMs: z.number(),
   error: z.strictObject({ code: z.string(), message: z.string() }).optional(),
-  via: z.literal('in-process').optional().describe("A call of the embedded mock's control (no HTTP): the same operation as the control API at this URL"),
+  via: z
+    .enum(['in-process', 'real-clock'])
+    .optional()
+    .describe("A step that is no HTTP exchange: in-process, a call of the embedded mock's control (the same operation as the control API at this URL); real-clock, a wait on the real clock (method WAIT)"),
 });
 type SchemaExchange = z.infer<typeof ExchangeSchema>;
 

@@ -9,7 +9,7 @@ import { mkdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { availableParallelism } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { DEFAULT_TARGET, EXIT, exitCodeOf, groupsToRun, HELP, parseCli, unknownCheckIds, UsageError, useColor, type CliOptions } from './cli/options.ts';
+import { DEFAULT_TARGET, EXIT, exitCodeOf, groupsToRun, HELP, ignoredFlags, parseCli, unknownCheckIds, UsageError, useColor, type CliOptions } from './cli/options.ts';
 import type { Report } from '../suites/harness/report/index.ts';
 import { safeText } from '../suites/harness/safe-text.ts';
 import type { HtmlOptions } from '../suites/harness/report/html.ts';
@@ -21,7 +21,7 @@ import type { CheckInstance } from '../suites/runner/plan.ts';
 // The harness loads only when there is something to run (--help and --version answer at once),
 // vitest only once the target passed the preflight (a setup problem is reported sooner).
 async function engine() {
-  const [browser, errors, report, html, config, run, pipeline, profile, plan, checks, expected] = await Promise.all([
+  const [browser, errors, report, html, config, run, pipeline, profile, plan, checks, expected, record, target] = await Promise.all([
     import('../suites/harness/drivers/login/browser.ts'),
     import('../suites/harness/errors.ts'),
     import('../suites/harness/report/index.ts'),
@@ -33,11 +33,16 @@ async function engine() {
     import('../suites/runner/plan.ts'),
     import('../suites/checks/index.ts'),
     import('../suites/runner/expected.ts'),
+    import('../suites/harness/record.ts'),
+    import('../suites/harness/target.ts'),
   ]);
   return {
     checkBrowser: browser.checkBrowser,
     HarnessError: errors.HarnessError,
     buildReport: report.buildReport,
+    redactArgv: report.redactArgv,
+    Recorder: record.Recorder,
+    targetSecrets: target.targetSecrets,
     writeReports: report.writeReports,
     reportToJson: report.reportToJson,
     reportToJUnit: report.reportToJUnit,
@@ -56,6 +61,11 @@ async function engine() {
 type Engine = Awaited<ReturnType<typeof engine>>;
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
+
+/** One line on stderr per option that will have no effect (cli/options.ts ignoredFlags). */
+function warnIgnored(options: CliOptions, target?: Target): void {
+  for (const w of ignoredFlags(options, target)) process.stderr.write(`refresh-conformance: warning: ${safeText(w)}\n`);
+}
 
 function setupFailure(message: string): never {
   process.stderr.write(`refresh-conformance: ${safeText(message.split('\n').join(' '))}\n`);
@@ -234,11 +244,19 @@ async function runSuites(options: CliOptions, version: string): Promise<number> 
     ...(extraExpected && { expectedFailures: extraExpected }),
   };
   const started = new Date();
+  // What report.json keeps of the run besides its checks; the command line with the target's secrets hidden.
+  const metaOf = (target: Target) => ({
+    issuer: target.kind === 'remote' ? target.issuer : null,
+    argv: e.redactArgv(process.argv.slice(2), (text) => e.Recorder.of(e.targetSecrets(target)).redact(text)),
+    defects: config.defects ?? [],
+    tool: { name: 'refresh-conformance', version },
+  });
   const { target, planned } = await preflight(config, e, async (target, reason) => {
-    const report = e.buildReport({ target: target.name, profile: target.profile.name, startedAt: started, durationMs: Date.now() - started.getTime(), checks: [], setupError: reason });
+    const report = e.buildReport({ target: target.name, profile: target.profile.name, startedAt: started, durationMs: Date.now() - started.getTime(), checks: [], setupError: reason, ...metaOf(target) });
     await e.writeReports(path.resolve(options.reportDir), report);
     await writeOutputs(e, options, target, report, [], version);
   });
+  warnIgnored(options, target);
   // The run's one deadline, which every group file's pipeline shares. Any planned instance left without
   // a result (a group file that failed to load) is reported errored by the reporter.
   config.deadlineMs = Date.now() + target.timeouts.runMs;
@@ -264,6 +282,7 @@ async function runSuites(options: CliOptions, version: string): Promise<number> 
     color,
     strict: options.strict,
     planned,
+    meta: metaOf(target),
     extraOutputs: (report, results) => writeOutputs(e, options, target, report, results, version),
   });
   const groupFiles = groups.map((g) => `suites/${g}.test.ts`);
@@ -321,6 +340,7 @@ async function main(): Promise<number> {
     }
     throw e;
   }
+  warnIgnored(options);
   if (options.help) {
     process.stdout.write(HELP);
     return EXIT.ok;

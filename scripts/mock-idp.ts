@@ -19,7 +19,7 @@ const HELP = `Usage: npm run mock-idp -- [options]
   --signing-alg ALG     ES256 | RS256 | EdDSA                                             [ES256]
   --write-target FILE   write a target file for this server (form login, end-session logout)
   --defect NAME         deviate from the profile in one seeded way (repeatable); see --list-defects
-  --list-defects        print the defect names and exit
+  --list-defects        print each defect's name and what it breaks, and exit
   --list-profiles       print the built-in profiles (name, title, policies; tab-separated) and exit
   -h, --help            this text
 `;
@@ -57,7 +57,8 @@ if (args.help) {
   process.exit(0);
 }
 if (args['list-defects']) {
-  process.stdout.write(`${DEFECTS.join('\n')}\n`);
+  const { defectDescriptions, formatDefectList } = await import('../mock-idp/defect-list.ts');
+  process.stdout.write(formatDefectList(await defectDescriptions()));
   process.exit(0);
 }
 if (args['list-profiles']) {

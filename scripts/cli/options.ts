@@ -91,6 +91,8 @@ export interface CliOptions {
   verbose: boolean;
   help: boolean;
   version: boolean;
+  /** The options the command line named (long names, in order, each once): what ignoredFlags judges. */
+  given: string[];
 }
 
 export class UsageError extends Error {
@@ -99,9 +101,11 @@ export class UsageError extends Error {
 
 export function parseCli(argv: string[]): CliOptions {
   let values;
+  let tokens;
   try {
-    ({ values } = parseArgs({
+    ({ values, tokens } = parseArgs({
       args: argv,
+      tokens: true,
       options: {
         target: { type: 'string' },
         profile: { type: 'string' },
@@ -158,7 +162,35 @@ export function parseCli(argv: string[]): CliOptions {
     verbose: values.verbose,
     help: values.help,
     version: values.version,
+    given: [...new Set(tokens.flatMap((t) => (t.kind === 'option' ? [t.name] : [])))],
   };
+}
+
+/** The options each command reads (besides its own flag); every other option given is ignored. */
+const READS: Record<'help' | 'version' | 'list-checks' | 'self-test', readonly string[]> = {
+  help: [],
+  version: [],
+  'list-checks': ['target', 'profile'],
+  'self-test': [],
+};
+
+/**
+ * A warning for each option the command line gave that will have no effect, saying why: the options
+ * a command does not read (--only with --list-checks), and the embedded mock's options with a target
+ * file that is not the embedded mock (--transport, --profile with a remote target). Pure.
+ */
+export function ignoredFlags(options: CliOptions, target?: { kind: 'embedded' | 'remote'; origin: string }): string[] {
+  const command = options.help ? 'help' : options.version ? 'version' : options.listChecks ? 'list-checks' : options.selfTest ? 'self-test' : undefined;
+  const flag = (name: string) => (name === 'help' ? '--help' : `--${name}`);
+  if (command) {
+    const reads = new Set([command, ...READS[command]]);
+    // --help wins over every other command, --version over the rest, and so on down.
+    return options.given.filter((n) => !reads.has(n)).map((n) => `${flag(n)} is ignored with ${flag(command)}`);
+  }
+  if (target?.kind !== 'remote') return [];
+  return (['transport', 'profile'] as const)
+    .filter((n) => options.given.includes(n))
+    .map((n) => `--${n} is ignored: it re-targets the embedded mock, and ${target.origin} is a remote target (its profile and issuer come from the file)`);
 }
 
 /**

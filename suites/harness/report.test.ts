@@ -84,7 +84,8 @@ describe('report.json', () => {
 
   it('serializes the documented shape', () => {
     const json = JSON.parse(reportToJson(report)) as Record<string, unknown>;
-    expect(Object.keys(json)).toEqual(['target', 'profile', 'startedAt', 'durationMs', 'summary', 'checks']);
+    expect(Object.keys(json)).toEqual(['schemaVersion', 'tool', 'target', 'profile', 'issuer', 'startedAt', 'finishedAt', 'durationMs', 'node', 'argv', 'defects', 'summary', 'checks']);
+    expect(json.finishedAt).toBe('2026-01-01T10:00:04.321Z');
     expect(json.startedAt).toBe('2026-01-01T10:00:00.000Z');
     expect(json.durationMs).toBe(4321);
     expect((json.checks as CheckResult[])[3]).toEqual({

@@ -15,6 +15,7 @@ import { createLoginFlow } from './login-flow.ts';
 import { createTimeline, type TimelineEntry } from './timeline.ts';
 import { createTokenEndpointClient } from './token-endpoint.ts';
 import { createTokenLives } from './token-lives.ts';
+import { recordedControl, recordedWait } from './recorded-control.ts';
 
 export type { TimelineEntry } from './timeline.ts';
 
@@ -47,7 +48,7 @@ export function createCheckRun(o: ContextOptions): CheckRun {
   const recorder = checkRecorder(target, [client, ...o.otherClients], conn);
   const http = o.http.withRecorder(recorder);
   const control: (ClockControl & SsoControl) | undefined =
-    conn.localControl ?? (conn.adminToken ? createControlClient({ http, issuer: conn.issuer, adminToken: conn.adminToken }) : undefined);
+    (conn.localControl && recordedControl(conn.localControl, recorder, conn.issuer)) ?? (conn.adminToken ? createControlClient({ http, issuer: conn.issuer, adminToken: conn.adminToken }) : undefined);
   const clock = createClock(target.clock, {
     ...(control && { control }),
     ...(o.signal && { signal: o.signal }),
@@ -90,7 +91,9 @@ export function createCheckRun(o: ContextOptions): CheckRun {
       async wait(seconds, why) {
         // The mock's clock moves in whole seconds: fractional waits add up, the mock moves by the seconds they cross.
         const by = clock.kind === 'mock' ? Math.floor(elapsed + seconds) - Math.floor(elapsed) : seconds;
-        await clock.wait(by, why, { ...signal });
+        // A mock clock's move is recorded as its control call; a real wait is recorded as a step of its own.
+        if (clock.kind === 'real') await recordedWait(recorder, conn.issuer, by, why, () => clock.wait(by, why, { ...signal }));
+        else await clock.wait(by, why, { ...signal });
         elapsed += seconds;
         timeline.record({ kind: 'wait', label: why, seconds });
       },

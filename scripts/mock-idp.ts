@@ -110,7 +110,8 @@ if (badHost !== undefined) fail(`--allow-host must be a host name or name:port, 
 const alg = args['signing-alg'];
 if (alg !== 'ES256' && alg !== 'RS256' && alg !== 'EdDSA') fail(`--signing-alg must be ES256, RS256 or EdDSA`);
 const testMode = args['test-mode'] && !args['no-test-mode'];
-const adminToken = args['admin-token'] ?? process.env.MOCK_IDP_ADMIN_TOKEN;
+// An empty MOCK_IDP_ADMIN_TOKEN (a CI variable left blank) is no token.
+const adminToken = args['admin-token'] ?? (process.env.MOCK_IDP_ADMIN_TOKEN || undefined);
 if ((args.cert === undefined) !== (args.key === undefined)) fail('--cert and --key go together');
 if (args.cert !== undefined && !args.https) fail('--cert and --key serve HTTPS: add --https');
 if (args['write-ca'] !== undefined && (!args.https || args.cert !== undefined)) fail('--write-ca writes the generated CA: it needs --https without --cert/--key');

@@ -150,7 +150,7 @@ describe('bind', () => {
 });
 
 describe('generated certificate', () => {
-  test('a CA, and a server certificate it signed for the names and addresses given', () => {
+  test('a CA, and a server certificate it signed for the names and addresses given', { timeout: 30_000 }, () => {
     const now = new Date('2026-12-01T10:00:00Z');
     const tls = generateTls(['idp.internal', '127.0.0.1', '::1', 'localhost'], 7, now);
     const ca = new X509Certificate(tls.ca);
@@ -169,7 +169,7 @@ describe('generated certificate', () => {
     // The chain the server presents ends with the CA.
     expect(tls.cert.endsWith(tls.ca)).toBe(true);
   });
-  test('needs a name', () => {
+  test('needs a name', { timeout: 30_000 }, () => {
     expect(() => generateTls([])).toThrow(TypeError);
   });
 });

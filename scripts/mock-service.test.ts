@@ -13,6 +13,7 @@ import { fileURLToPath } from 'node:url';
 import * as oidc from 'openid-client';
 import { Agent } from 'undici';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { generateTls } from '../mock-idp/service/tls.ts';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const MOCK = ['--import', 'tsx', path.join(ROOT, 'scripts/mock-idp.ts')];
@@ -222,6 +223,41 @@ describe('the mock as a service: an app\'s own client over HTTPS, with openid-cl
     const again = await fetchTls(authorizeUrl, { headers: { cookie: jar.header() } });
     expect(again.status).toBe(200);
     expect(await again.text()).toContain('name="password"');
+  }, 90_000);
+});
+
+describe('the mock as a service: your own certificate, clients and users from flags', () => {
+  test('--https --cert --key serves the given certificate; --client takes its secret from MOCK_IDP_CLIENT_SECRET_<ID>', async () => {
+    const dir = await mkdtemp(path.join(tmpdir(), 'mock-service-'));
+    // A certificate the operator brought (made here with the same generator, for a name the mock does not pick).
+    const own = generateTls(['idp.shop.test', '127.0.0.1']);
+    await writeFile(path.join(dir, 'cert.pem'), own.cert);
+    await writeFile(path.join(dir, 'key.pem'), own.key);
+    const child = spawn(
+      process.execPath,
+      [...MOCK, '--port', '0', '--https', '--cert', path.join(dir, 'cert.pem'), '--key', path.join(dir, 'key.pem'), '--client', 'shop-api:Confidential:http://localhost:8080/cb', '--client', 'shop-spa:PublicWeb:http://localhost:5173/cb', '--user', 'bob:bob:pw'],
+      { cwd: ROOT, detached: true, env: { ...process.env, NO_COLOR: '1', MOCK_IDP_CLIENT_SECRET_SHOP_API: 'api-secret-from-env' }, stdio: ['ignore', 'pipe', 'pipe'] },
+    );
+    const agent = new Agent({ connect: { ca: own.ca } });
+    try {
+      const text = await banner(child);
+      expect(text).toContain(`https:      with the certificate of ${path.join(dir, 'cert.pem')}`);
+      expect(text).not.toContain('BEGIN CERTIFICATE');
+      expect(text).toMatch(/^ {2}shop-api +policy Confidential +secret api-secret-from-env$/m);
+      expect(text).toMatch(/^ {2}shop-spa +policy PublicWeb +public \(PKCE, no secret\)$/m);
+      expect(text).toMatch(/^ {2}bob +bob:pw$/m);
+      const issuer = /^issuer: +(https:\/\/127\.0\.0\.1:\d+)$/m.exec(text)![1]!;
+      const res = await fetch(`${issuer}/.well-known/openid-configuration`, { dispatcher: agent } as RequestInit);
+      expect(((await res.json()) as { issuer: string }).issuer).toBe(issuer);
+      // The flag client is registered: its own redirect URI gets the login page, another one a 400.
+      const authorize = (redirect: string) =>
+        fetch(`${issuer}/authorize?${new URLSearchParams({ response_type: 'code', client_id: 'shop-api', redirect_uri: redirect, scope: 'openid' })}`, { dispatcher: agent, redirect: 'manual' } as RequestInit);
+      expect((await authorize('http://localhost:8080/cb')).status).toBe(200);
+      expect((await authorize('http://localhost:8080/other')).status).toBe(400);
+    } finally {
+      await agent.close();
+      await stop(child);
+    }
   }, 90_000);
 });
 

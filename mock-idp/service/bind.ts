@@ -28,7 +28,7 @@ export function isWildcard(host: string): boolean {
   return host === '0.0.0.0' || host === '::';
 }
 
-/** Refuses a bind the operator did not ask for in so many words; returns the issuer to use, if given. */
+/** Refuses a bind the operator did not ask for in so many words, and an --issuer the server cannot be. */
 export function checkBind(input: BindInput): void {
   const fail = (m: string): never => {
     throw new ServiceConfigError('CONFIG_INVALID', m);

@@ -9,10 +9,8 @@ import path from 'node:path';
 import { serveMockIdp } from '../mock-idp/adapters/node-http.ts';
 import { createClock, DEFECTS, isDefect, loadProfile, ProfileError } from '../mock-idp/index.ts';
 import { randomToken } from '../mock-idp/crypto.ts';
+import { checkBind, isLoopback } from '../mock-idp/service/bind.ts';
 import {
-  checkBind,
-  generateTls,
-  isLoopback,
   parseClientFlag,
   parseServiceConfig,
   parseUserFlag,
@@ -20,7 +18,7 @@ import {
   resolveUsers,
   ServiceConfigError,
   type ServiceConfig,
-} from '../mock-idp/service/index.ts';
+} from '../mock-idp/service/config.ts';
 
 const HELP = `Usage: refresh-conformance-mock [options]
        npm run mock-idp -- [options]
@@ -184,6 +182,8 @@ if (args.https) {
       fail(`cannot read --cert/--key: ${(e as Error).message}`);
     }
   } else {
+    // node-forge loads only for a generated certificate.
+    const { generateTls } = await import('../mock-idp/service/tls.ts');
     const generated = generateTls(certificateHosts(args));
     tls = { cert: generated.cert, key: generated.key };
     generatedCa = generated.ca;

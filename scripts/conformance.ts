@@ -9,6 +9,7 @@ import { mkdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { availableParallelism } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { CODE_EXTENSION, packageInfo } from './cli/package-info.ts';
 import { DEFAULT_TARGET, EXIT, exitCodeOf, groupsToRun, HELP, ignoredFlags, parseCli, unknownCheckIds, UsageError, useColor, type CliOptions } from './cli/options.ts';
 import type { Report } from '../suites/harness/report/index.ts';
 import { safeText } from '../suites/harness/safe-text.ts';
@@ -285,7 +286,7 @@ async function runSuites(options: CliOptions, version: string): Promise<number> 
     meta: metaOf(target),
     extraOutputs: (report, results) => writeOutputs(e, options, target, report, results, version),
   });
-  const groupFiles = groups.map((g) => `suites/${g}.test.ts`);
+  const groupFiles = groups.map((g) => `suites/${g}.test${CODE_EXTENSION}`);
   const checkMs = e.checkTimeoutMs(target);
   // A person answers the manual driver's prompts one at a time: one check at a time.
   const oneAtATime = target.login.driver === 'manual';
@@ -345,7 +346,7 @@ async function main(): Promise<number> {
     process.stdout.write(HELP);
     return EXIT.ok;
   }
-  const pkg = JSON.parse(await readFile(path.join(ROOT, 'package.json'), 'utf8')) as { version: string };
+  const pkg = await packageInfo();
   if (options.version) {
     process.stdout.write(`refresh-conformance ${pkg.version}\n`);
     return EXIT.ok;

@@ -62,6 +62,8 @@ export function assemble(declared: Profile, all: readonly Observation[], finding
     const known = o.value !== undefined && (o.confidence === 'observed' || o.confidence === 'bounded');
     notes.push({ field: o.field, choice: known ? JSON.stringify(o.value) : 'kept as declared', reason: `${o.confidence}${o.confidence === 'bounded' ? ` [${o.low}, ${o.high ?? '∞'}]` : ''}: ${o.reason}` });
     if (!known) continue;
+    // A value no profile can state (several different concurrent winners) stays a note and a finding.
+    if (o.field === 'concurrentRefresh' && o.value === 'several-winners') continue;
     const parts = o.field.split('.');
     if (parts[0] === 'policies' && parts[2] === 'online') {
       // Online terms are profile-wide: written only where they differ from the policy's own.

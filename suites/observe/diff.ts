@@ -21,10 +21,17 @@ function inBounds(v: FieldValue | undefined, o: Observation): boolean {
   return n >= (o.low ?? -Infinity) && n <= high;
 }
 
+/** A declared value that allows what was seen without being equal to it. */
+function allows(field: string, declared: FieldValue | undefined, seen: FieldValue | undefined): boolean {
+  // OIDC Core §12.2: "optional" allows an id_token on refresh and its absence.
+  if (field === 'idTokenOnRefresh' && declared === 'optional') return true;
+  return declared === seen;
+}
+
 export function diffProfiles(declared: Profile, fields: readonly Observation[]): DiffRow[] {
   return fields.map((o) => {
     const d = declaredValue(declared, o.field);
-    const differs = o.confidence === 'observed' ? d !== o.value : o.confidence === 'bounded' ? !inBounds(d, o) : false;
+    const differs = o.confidence === 'observed' ? !allows(o.field, d, o.value) : o.confidence === 'bounded' ? !inBounds(d, o) : false;
     return { field: o.field, declared: d, observed: o, differs, clause: clauseOf(o.field) };
   });
 }

@@ -33,10 +33,14 @@ export interface ObserveResult extends Assembled {
   clients: string[];
 }
 
-/** The clients observe probes: the first of each policy. */
+/**
+ * The clients observe probes: the first of each policy that logs in (the declared frame: a client
+ * without the code flow, or without a redirect URI, has no refresh token to observe).
+ */
 export function probedClients(target: Target): TargetClient[] {
   const seen = new Set<string>();
-  return targetClients(target).filter((c) => !seen.has(c.policy) && seen.add(c.policy));
+  const interactive = (c: TargetClient) => c.redirectUri !== undefined && target.profile.policies[c.policy]?.grantTypes.includes('authorization_code') === true;
+  return targetClients(target).filter((c) => interactive(c) && !seen.has(c.policy) && seen.add(c.policy));
 }
 
 /**

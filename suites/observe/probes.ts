@@ -269,8 +269,17 @@ async function observeReuse(trial: Trial, s: ProbeSettings, add: Add, findings: 
   else if (retry === 'same' || (winners.length > 1 && distinct.size === 1)) {
     add(observed('concurrentRefresh', 'same-successor', `${winners.length} of ${n} concurrent refreshes succeeded, with ${distinct.size} new refresh token(s)`, evidence));
   } else {
-    add(observed('concurrentRefresh', 'single-winner', `${winners.length} of ${n} concurrent refreshes succeeded${winners.length > 1 ? ` (${winners.length - 1} as grace retries)` : ''}`, evidence));
-    if (winners.length - 1 > graceCount) {
+    const several = winners.length - 1 > graceCount;
+    // Several different winners beyond what grace retries explain: no profile value says that (a finding).
+    add(
+      observed(
+        'concurrentRefresh',
+        several ? 'several-winners' : 'single-winner',
+        `${winners.length} of ${n} concurrent refreshes succeeded${winners.length > 1 ? ` with ${distinct.size} different new refresh tokens; grace retries explain ${graceCount}` : ''}`,
+        evidence,
+      ),
+    );
+    if (several) {
       findings.push({
         client,
         title: 'several different concurrent winners',

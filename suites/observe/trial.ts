@@ -34,6 +34,7 @@ export function trialsFor(run: PreparedRun, client: TargetClient, others: Target
     counter.trials++;
     const result = await run.runOne(instance);
     if (outcome) return { ok: true, value: outcome.value };
-    return { ok: false, reason: `${result.status}: ${result.message ?? 'no result'}` };
+    // The first line says why; the exchanges are the evidence of the check's record, not of a reason.
+    return { ok: false, reason: `${result.status}: ${(result.message ?? 'no result').split('\n')[0]}` };
   };
 }

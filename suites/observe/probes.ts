@@ -230,7 +230,10 @@ async function observeReuse(trial: Trial, s: ProbeSettings, add: Add, findings: 
       return { n, last };
     });
     if (!count.ok) add(unobservable('graceReuseCount', count.reason));
-    else if (count.value.n >= 20) add(bounded('graceReuseCount', undefined, 20, Infinity, 'more than 20 retries of one rotated-out token worked'));
+    else if (count.value.n >= 20) {
+      graceCount = Infinity;
+      add(bounded('graceReuseCount', undefined, 20, Infinity, 'more than 20 retries of one rotated-out token worked'));
+    }
     else if (count.value.n > 0) {
       graceCount = count.value.n;
       add(observed('graceReuseCount', count.value.n, `${count.value.n} retries of one rotated-out token worked, the next was refused`, ex(count.value.last)));

@@ -29,7 +29,7 @@ export interface BoundaryOptions {
  * even the first trial was refused.
  */
 export async function findBoundary(
-  sample: (wait: number) => Promise<BoundarySample | undefined>,
+  sample: (wait: number) => Promise<BoundarySample | { error: string }>,
   o: BoundaryOptions,
 ): Promise<{ low: number; high: number; trials: number } | { error: string; trials: number }> {
   let low = 0;
@@ -37,10 +37,14 @@ export async function findBoundary(
   let trials = 0;
   const maxTrials = o.maxTrials ?? (o.exact ? 80 : 12);
   const precision = o.exact ? 1 : (o.precision ?? 1);
+  let failure = '';
   const at = async (w: number): Promise<boolean | undefined> => {
     trials++;
     const s = await sample(w);
-    if (!s) return undefined;
+    if ('error' in s) {
+      failure = s.error;
+      return undefined;
+    }
     if (s.accepted) low = Math.max(low, o.exact ? s.min + 1 : s.min);
     else high = Math.min(high, s.max);
     return s.accepted;
@@ -50,7 +54,7 @@ export async function findBoundary(
   for (;;) {
     if (trials >= maxTrials) return { low, high, trials };
     const r = await at(w);
-    if (r === undefined) return { error: `a trial at ${w} s gave no answer to judge`, trials };
+    if (r === undefined) return { error: `the trial at ${+w.toFixed(1)} s: ${failure}`, trials };
     if (!r) break;
     if (w >= o.cap) return { low, high: Infinity, trials };
     w = Math.min(o.cap, w === 0 ? 1 : w * 2);
@@ -60,7 +64,7 @@ export async function findBoundary(
     const mid = o.exact ? Math.floor((low + high) / 2) : (low + high) / 2;
     if (o.exact && (mid < low || mid >= high)) break;
     const r = await at(mid);
-    if (r === undefined) return { error: `a trial at ${mid} s gave no answer to judge`, trials };
+    if (r === undefined) return { error: `the trial at ${+mid.toFixed(1)} s: ${failure}`, trials };
   }
   return { low, high, trials };
 }

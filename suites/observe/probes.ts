@@ -190,7 +190,7 @@ async function observeReuse(trial: Trial, s: ProbeSettings, add: Add, findings: 
     if (retry === 'same') add(observed('concurrentRefresh', 'same-successor', 'the rotated-out token presented again at once returned the same new refresh token', ex(r1, again)));
     // accepted ⇔ elapsed ≤ G ⇔ elapsed < G + 1 (whole seconds): the boundary found is G + 1.
     const window = await findBoundary(
-      async (w): Promise<BoundarySample | undefined> => {
+      async (w): Promise<BoundarySample | { error: string }> => {
         const r = await trial(`grace-${w}`, async (t) => {
           const { tokens } = await t.login({ offline: true });
           const a = await t.refresh(tokens.refresh_token!);
@@ -198,7 +198,7 @@ async function observeReuse(trial: Trial, s: ProbeSettings, add: Add, findings: 
           const b = await t.refresh(tokens.refresh_token!);
           return { a, b, v: must(b, 'the retry') };
         });
-        if (!r.ok) return undefined;
+        if (!r.ok) return { error: r.reason };
         const { a, b, v } = r.value;
         return { accepted: v === 'accepted', min: b.sentAt - a.receivedAt, max: b.receivedAt - a.sentAt };
       },
@@ -318,7 +318,7 @@ async function observeLifetimes(trial: Trial, P: string, s: ProbeSettings, add: 
   const lifeField = `${o.prefix}.lifetimeSeconds`;
   const cap = s.clock === 'mock' ? MOCK_HORIZON : s.maxWait;
   const life = await findBoundary(
-    async (w): Promise<BoundarySample | undefined> => {
+    async (w): Promise<BoundarySample | { error: string }> => {
       const r = await trial(`${kind}-lifetime-${w}`, async (t) => {
         const { tokens } = await t.login({ offline: o.offline });
         if (tokens.refresh_token === undefined) throw new Error('no refresh token to probe');
@@ -326,7 +326,7 @@ async function observeLifetimes(trial: Trial, P: string, s: ProbeSettings, add: 
         const r = await t.refresh(tokens.refresh_token);
         return { tokens, r, v: must(r, 'the refresh') };
       });
-      if (!r.ok) return undefined;
+      if (!r.ok) return { error: r.reason };
       return { accepted: r.value.v === 'accepted', min: r.value.r.sentAt - r.value.tokens.receivedAt, max: r.value.r.receivedAt - r.value.tokens.sentAt };
     },
     { exact: s.clock === 'mock', cap },
@@ -442,7 +442,7 @@ async function observeMaximum(trial: Trial, s: ProbeSettings, add: Add, o: { off
         if (d > 0) await t.clock.wait(d, 'towards the maximum');
         return must(await t.refresh(rt), 'the last refresh');
       });
-      return r.ok ? { accepted: r.value === 'accepted', min: lastOk + d, max: lastOk + d } : undefined;
+      return r.ok ? { accepted: r.value === 'accepted', min: lastOk + d, max: lastOk + d } : { error: r.reason };
     },
     { exact: true, cap: step },
   );

@@ -26,6 +26,7 @@ export function trialsFor(run: PreparedRun, client: TargetClient, others: Target
       level: 'MAY',
       clause: [],
       applies: () => true,
+      observes: true,
       async run(t) {
         outcome = { value: await fn(t) };
       },

@@ -15,7 +15,7 @@ import { spawnLauncher } from '../cli.ts';
 import type { TargetFileClient } from '../scale.ts';
 
 const CLI = fileURLToPath(new URL('./cli.ts', import.meta.url));
-const LIFETIMES = 4;
+const LIFETIMES = 8;
 
 interface Ready {
   issuer: string;
@@ -34,7 +34,7 @@ describe(`observe against node-oidc-provider 9 with ${LIFETIMES} s refresh-token
     dir = await mkdtemp(path.join(tmpdir(), 'observe-oidc-provider-'));
     server = await spawnLauncher<Ready>(CLI, ['--dir', dir, '--lifetimes', String(LIFETIMES)]);
     target = await loadTarget(server.info.targetFile, { ...process.env, ...server.info.env });
-    result = await observeTarget(target, { maxWaitSeconds: 20 });
+    result = await observeTarget(target, { maxWaitSeconds: 40 });
   }, 600_000);
 
   afterAll(async () => {

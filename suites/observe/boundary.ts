@@ -21,6 +21,8 @@ export interface BoundaryOptions {
   precision?: number;
   /** At most this many trials. */
   maxTrials?: number;
+  /** Real clock: trials at once in each narrowing round (default 3). */
+  parallel?: number;
 }
 
 /**
@@ -35,7 +37,7 @@ export async function findBoundary(
   let low = 0;
   let high = Infinity;
   let trials = 0;
-  const maxTrials = o.maxTrials ?? (o.exact ? 80 : 12);
+  const maxTrials = o.maxTrials ?? (o.exact ? 80 : 16);
   const precision = o.exact ? 1 : (o.precision ?? 1);
   let failure = '';
   const at = async (w: number): Promise<boolean | undefined> => {
@@ -59,12 +61,16 @@ export async function findBoundary(
     if (w >= o.cap) return { low, high: Infinity, trials };
     w = Math.min(o.cap, w === 0 ? 1 : w * 2);
   }
-  // Narrow.
+  // Narrow: bisection on the exact clock; on a real one, rounds of `parallel` trials spread over
+  // [low, high] at once (their waits overlap, so a round costs one wait, not several).
+  const parallel = o.exact ? 1 : Math.max(1, o.parallel ?? 3);
   while (high - low > (o.exact ? 0 : precision) && trials < maxTrials) {
-    const mid = o.exact ? Math.floor((low + high) / 2) : (low + high) / 2;
-    if (o.exact && (mid < low || mid >= high)) break;
-    const r = await at(mid);
-    if (r === undefined) return { error: `the trial at ${+mid.toFixed(1)} s: ${failure}`, trials };
+    const points = o.exact
+      ? [Math.floor((low + high) / 2)]
+      : Array.from({ length: Math.min(parallel, maxTrials - trials) }, (_, i) => low + ((high - low) * (i + 1)) / (parallel + 1));
+    const answers = await Promise.all(points.map((p) => at(p)));
+    const bad = answers.indexOf(undefined);
+    if (bad >= 0) return { error: `the trial at ${+points[bad]!.toFixed(1)} s: ${failure}`, trials };
   }
   return { low, high, trials };
 }

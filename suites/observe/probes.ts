@@ -135,8 +135,8 @@ export async function observePolicy(trial: Trial, client: string, policy: string
   const onlineEnd = onlineRt !== undefined ? await observeAfterLogout(trial, s, add, { offline: false, rotation }) : undefined;
 
   // 4. Lifetimes: the first token's, sliding or fixed, and a maximum.
-  await observeLifetimes(trial, P, s, add, { offline: true, prefix: P, ssoEnd: offlineEnd });
-  if (onlineRt !== undefined) await observeLifetimes(trial, P, s, add, { offline: false, prefix: `${P}.online`, ssoEnd: onlineEnd });
+  await observeLifetimes(trial, P, s, add, { offline: true, prefix: P, ssoEnd: offlineEnd, rotation });
+  if (onlineRt !== undefined) await observeLifetimes(trial, P, s, add, { offline: false, prefix: `${P}.online`, ssoEnd: onlineEnd, rotation });
 
   // 5. Introspection coverage.
   const intro = await trial('introspection', async (t) => {
@@ -313,7 +313,7 @@ function judgeReuse(add: Add, r1: Tokens, reused: Tokens, newest: Tokens | undef
 type SsoEnd = 'new-refresh-token' | 'no-new-refresh-token' | 'invalid_grant' | undefined;
 
 /** Lifetime (first expiry), sliding or fixed, and a maximum, of an offline (or online) token. */
-async function observeLifetimes(trial: Trial, P: string, s: ProbeSettings, add: Add, o: { offline: boolean; prefix: string; ssoEnd: SsoEnd }): Promise<void> {
+async function observeLifetimes(trial: Trial, P: string, s: ProbeSettings, add: Add, o: { offline: boolean; prefix: string; ssoEnd: SsoEnd; rotation: boolean }): Promise<void> {
   const kind = o.offline ? 'offline' : 'online';
   const lifeField = `${o.prefix}.lifetimeSeconds`;
   const cap = s.clock === 'mock' ? MOCK_HORIZON : s.maxWait;
@@ -356,32 +356,51 @@ async function observeLifetimes(trial: Trial, P: string, s: ProbeSettings, add: 
     lifeSeen(false);
     return;
   }
-  // Sliding or fixed: refresh early (1 s after issue on the mock's exact clock, so that the SSO session
-  // has not ended; half the lifetime on a real one, for the margins), then present the token the refresh
-  // leaves past the first expiry.
-  const early = s.clock === 'mock' ? 1 : Math.floor(L / 2);
+  // Sliding or fixed: refresh while the token surely lives, then present the token the refresh leaves
+  // when the first expiry has surely passed but a renewed one surely has not. On the mock's exact
+  // clock: refresh 1 s after issue (the SSO session has not ended), present at the lifetime. On a real
+  // clock the lifetime is known to ±1 s: refresh as late as surely alive, present just past the first
+  // expiry; a window too narrow for the measured jitter leaves the field unobservable (with the numbers).
+  const u = s.clock === 'mock' ? 0 : 1;
   const expiry = await trial(`${kind}-sliding`, async (t) => {
     const { tokens } = await t.login({ offline: o.offline });
-    await t.clock.wait(early, 'an early refresh');
+    const issued = tokens.receivedAt;
+    const refreshAt = s.clock === 'mock' ? issued + 1 : issued + (L - u) - (1 + t.clock.jitter());
+    if (refreshAt <= t.clock.now()) return { narrow: `no time to refresh before a ${L} s lifetime surely ends` };
+    await t.clock.wait(refreshAt - t.clock.now(), 'a refresh while the token surely lives');
     const a = await t.refresh(tokens.refresh_token!);
-    if (must(a, 'the early refresh') !== 'accepted') return undefined;
+    if (must(a, 'the refresh while the token lives') !== 'accepted') return { refused: a };
     const next = a.refresh_token ?? tokens.refresh_token!;
-    const elapsed = t.clock.now() - tokens.sentAt;
-    await t.clock.wait(Math.max(0, L - elapsed) + (s.clock === 'real' ? 1.5 : 0), 'past the first lifetime');
+    const presentAt = s.clock === 'mock' ? issued + L : issued + L + u + t.clock.jitter();
+    const renewedFrom = a.sentAt + L - u;
+    if (s.clock === 'real' && presentAt + t.clock.jitter() >= renewedFrom) {
+      return { narrow: `the first expiry surely passes at ${presentAt.toFixed(1)} s but a renewed one may come from ${renewedFrom.toFixed(1)} s (lifetime ${L} ± ${u} s, jitter ${t.clock.jitter().toFixed(1)} s)` };
+    }
+    await t.clock.wait(Math.max(0, presentAt - t.clock.now()), 'past the first lifetime');
     const b = await t.refresh(next);
-    return { a, b, v: must(b, 'the refresh past the first lifetime') };
+    return { a, b, presented: tokens.refresh_token!, v: must(b, 'the refresh past the first lifetime') };
   });
-  if (!expiry.ok || !expiry.value) {
+  if (!expiry.ok || !('v' in expiry.value)) {
     lifeSeen(false);
-    if (o.offline) add(unobservable(`${P}.expiry`, expiry.ok ? 'the early refresh was refused' : expiry.reason));
+    const why = !expiry.ok ? expiry.reason : 'narrow' in expiry.value ? `window too narrow: ${expiry.value.narrow}` : 'the refresh while the token lived was refused';
+    if (o.offline) add(unobservable(`${P}.expiry`, why));
     return;
   }
   const sliding = expiry.value.v === 'accepted';
+  // "fixed" needs a refresh that surely came while the SSO session lasted where its end stops renewal:
+  // on the mock (1 s after issue), where the session does not matter, or a rotation that still renewed.
+  const renewedByRotation = o.rotation && expiry.value.a.refresh_token !== undefined && expiry.value.a.refresh_token !== expiry.value.presented;
+  const fixedCertain = s.clock === 'mock' || o.ssoEnd === 'new-refresh-token' || renewedByRotation;
+  if (!sliding && !fixedCertain) {
+    lifeSeen(false);
+    if (o.offline) add(unobservable(`${P}.expiry`, 'the refresh may have come after the SSO session ended, which stops renewal: a token that was not renewed says nothing of sliding', ex(expiry.value.a, expiry.value.b)));
+    return;
+  }
   // A token that outlived T after a refresh: T was the lifetime, not the session's end.
   lifeSeen(sliding);
   if (o.offline) {
     if (sliding || !hidden) {
-      add(observed(`${P}.expiry`, sliding ? 'sliding' : 'fixed', sliding ? `a token refreshed ${early} s after issue worked past the first expiry` : `a refresh ${early} s after issue did not let the token live past the first expiry`, ex(expiry.value.a, expiry.value.b)));
+      add(observed(`${P}.expiry`, sliding ? 'sliding' : 'fixed', sliding ? 'a refreshed token worked past the first expiry' : 'a refresh did not let the token live past the first expiry', ex(expiry.value.a, expiry.value.b)));
     } else add(unobservable(`${P}.expiry`, 'the refreshed token died at the first refusal time, which may be the SSO session\'s end'));
   }
   if (sliding) await observeMaximum(trial, s, add, { ...o, L, field: `${o.prefix}.maxLifetimeSeconds` });
@@ -467,15 +486,17 @@ async function observeAfterLogout(trial: Trial, s: ProbeSettings, add: Add, o: {
     await t.logout(session);
     const a = await t.refresh(rt);
     const va = must(a, 'the refresh after logout');
-    const again = va === 'accepted' && a.refresh_token === undefined ? await t.refresh(rt) : undefined;
-    return { a, va, again };
+    // A response may echo the presented token (oidc-provider does): that is no new refresh token.
+    const renewed = a.refresh_token !== undefined && a.refresh_token !== rt;
+    const again = va === 'accepted' && !renewed ? await t.refresh(rt) : undefined;
+    return { a, va, again, renewed };
   });
   if (!r.ok) {
     add(unobservable(field, `no logout to observe it: ${r.reason}`));
     return undefined;
   }
   if (!r.value) return undefined;
-  const { a, va, again } = r.value;
+  const { a, va, again, renewed } = r.value;
   if (va === 'refused') {
     add(observed(field, 'invalid_grant', 'the refresh after logout was refused', ex(a)));
     return 'invalid_grant';
@@ -484,7 +505,7 @@ async function observeAfterLogout(trial: Trial, s: ProbeSettings, add: Add, o: {
     add(unobservable(field, 'the policy does not rotate: a refresh after logout returns no new refresh token either way', ex(a)));
     return undefined;
   }
-  if (a.refresh_token !== undefined) {
+  if (renewed) {
     add(observed(field, 'new-refresh-token', 'the refresh after logout returned a new refresh token', ex(a)));
     return 'new-refresh-token';
   }

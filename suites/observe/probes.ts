@@ -386,21 +386,22 @@ async function observeLifetimes(trial: Trial, P: string, s: ProbeSettings, add: 
     if (o.offline) add(unobservable(`${P}.expiry`, why));
     return;
   }
-  const sliding = expiry.value.v === 'accepted';
+  const seen = expiry.value as { a: Tokens; b: Tokens; presented: string; v: Verdict };
+  const sliding = seen.v === 'accepted';
   // "fixed" needs a refresh that surely came while the SSO session lasted where its end stops renewal:
   // on the mock (1 s after issue), where the session does not matter, or a rotation that still renewed.
-  const renewedByRotation = o.rotation && expiry.value.a.refresh_token !== undefined && expiry.value.a.refresh_token !== expiry.value.presented;
+  const renewedByRotation = o.rotation && seen.a.refresh_token !== undefined && seen.a.refresh_token !== seen.presented;
   const fixedCertain = s.clock === 'mock' || o.ssoEnd === 'new-refresh-token' || renewedByRotation;
   if (!sliding && !fixedCertain) {
     lifeSeen(false);
-    if (o.offline) add(unobservable(`${P}.expiry`, 'the refresh may have come after the SSO session ended, which stops renewal: a token that was not renewed says nothing of sliding', ex(expiry.value.a, expiry.value.b)));
+    if (o.offline) add(unobservable(`${P}.expiry`, 'the refresh may have come after the SSO session ended, which stops renewal: a token that was not renewed says nothing of sliding', ex(seen.a, seen.b)));
     return;
   }
   // A token that outlived T after a refresh: T was the lifetime, not the session's end.
   lifeSeen(sliding);
   if (o.offline) {
     if (sliding || !hidden) {
-      add(observed(`${P}.expiry`, sliding ? 'sliding' : 'fixed', sliding ? 'a refreshed token worked past the first expiry' : 'a refresh did not let the token live past the first expiry', ex(expiry.value.a, expiry.value.b)));
+      add(observed(`${P}.expiry`, sliding ? 'sliding' : 'fixed', sliding ? 'a refreshed token worked past the first expiry' : 'a refresh did not let the token live past the first expiry', ex(seen.a, seen.b)));
     } else add(unobservable(`${P}.expiry`, 'the refreshed token died at the first refusal time, which may be the SSO session\'s end'));
   }
   if (sliding) await observeMaximum(trial, s, add, { ...o, L, field: `${o.prefix}.maxLifetimeSeconds` });

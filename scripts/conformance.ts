@@ -331,6 +331,10 @@ async function runSuites(options: CliOptions, version: string): Promise<number> 
 }
 
 async function main(): Promise<number> {
+  if (process.argv[2] === 'observe') {
+    const { observeMain } = await import('./observe.ts');
+    return observeMain(process.argv.slice(3));
+  }
   let options: CliOptions;
   try {
     options = parseCli(process.argv.slice(2));

@@ -27,6 +27,7 @@ and friends, described by a target file). Without --target it starts the embedde
 mock IdP and runs against it.
 
 Commands (default: run the suites):
+  observe [options]          infer the refresh policy the target implements (observe --help)
   --self-test                run every seeded mock defect and print the detection matrix
   --list-checks              list the checks: id, group, title, clause, level (tab-separated)
   --list-profiles            list the built-in profiles: name, title, policies (tab-separated)

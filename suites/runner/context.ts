@@ -33,6 +33,8 @@ export interface ContextOptions {
   otherClients: TargetClient[];
   signal?: AbortSignal;
   onWait?: (progress: { why: string; totalSeconds: number; secondsLeft: number }) => void;
+  /** Judge refusals against the declared profile's timing on a real clock (token-lives.ts); default true. */
+  judgeLives?: boolean;
 }
 
 /** The recorder of one check, knowing every secret of the target (targetSecrets), of its clients and of the connection. */
@@ -68,6 +70,7 @@ export function createCheckRun(o: ContextOptions): CheckRun {
     client,
     otherClients: o.otherClients,
     clockKind: clock.kind,
+    judgeLives: o.judgeLives ?? true,
     now,
     timeline,
     lives,

@@ -115,6 +115,7 @@ export async function runInstance(instance: CheckInstance, env: RunEnvironment):
       client: instance.client,
       otherClients: instance.otherClients,
       signal,
+      ...(instance.check.observes && { judgeLives: false }),
       ...(onWait && { onWait: (p) => onWait(instance.name, p) }),
     });
     const aborted = new Promise<never>((_, reject) => {

@@ -44,6 +44,8 @@ export interface TokenEndpointOptions {
   otherClients: TargetClient[];
   /** The check's clock: mock time, or measured (monotonic) seconds on a real clock. */
   clockKind: 'mock' | 'real';
+  /** On a real clock, turn refusals the declared timing cannot judge inconclusive (token-lives.ts). */
+  judgeLives?: boolean;
   now: () => number;
   timeline: Pick<Timeline, 'record' | 'book'>;
   lives: ReturnType<typeof createTokenLives>;
@@ -85,8 +87,9 @@ export function createTokenEndpointClient(o: TokenEndpointOptions) {
     );
     record(book.refreshed(rt, t));
     // Time only moves when a check waits on the mock's clock: nothing there ends by accident.
-    const refusal = o.clockKind === 'real' ? lives.refusalUnjudgeable(rt, t) : undefined;
-    const sso = o.clockKind === 'real' ? lives.ssoUnjudgeable(rt, t) : undefined;
+    const judge = o.clockKind === 'real' && o.judgeLives !== false;
+    const refusal = judge ? lives.refusalUnjudgeable(rt, t) : undefined;
+    const sso = judge ? lives.ssoUnjudgeable(rt, t) : undefined;
     lives.refreshed(rt, t);
     if (refusal !== undefined) inconclusive(refusal);
     if (sso !== undefined) t.unjudgeable = sso;

@@ -66,6 +66,8 @@ export interface StartDotOptions {
   lifetimes?: number;
   /** The unscaled profile; default django-oauth-toolkit. */
   profile?: Profile;
+  /** Port on 127.0.0.1; default 0 (a free one, as gunicorn reports it). */
+  port?: number;
   /** Bounds: provisioning (migrations) and gunicorn's start-up until discovery answers; default 60 s each. */
   provisionTimeoutMs?: number;
   startTimeoutMs?: number;
@@ -135,7 +137,7 @@ export async function startDot(options: StartDotOptions = {}): Promise<RunningDo
       throw new DotError('DOT_PROVISION_FAILED', `provision.py (migrations, users, applications) ${provisioned.timedOut ? 'did not finish in time' : `exited with ${provisioned.code}`}: ${lastLines(provisioned.stderr)}`);
     }
 
-    const server = await startGunicorn(env, options.startTimeoutMs ?? 60_000, options.onLog);
+    const server = await startGunicorn(env, options.port ?? 0, options.startTimeoutMs ?? 60_000, options.onLog);
     const origin = `http://127.0.0.1:${server.port}`;
     return {
       issuer: `${origin}/o`,
@@ -219,7 +221,7 @@ interface Gunicorn {
 const LISTENING = /Listening at: http:\/\/127\.0\.0\.1:(\d+)/;
 
 /**
- * gunicorn on 127.0.0.1:0, in its own process group (detached), until its discovery answers.
+ * gunicorn on 127.0.0.1 (port 0: a free one), in its own process group (detached), until its discovery answers.
  *   --worker-class gthread --threads 8: the suites' checks run 16 at once, and the sync worker
  *     would serve one request per worker process;
  *   --workers 2: the machine has 2 cores; sqlite serialises writers anyway (BEGIN IMMEDIATE);
@@ -228,11 +230,11 @@ const LISTENING = /Listening at: http:\/\/127\.0\.0\.1:(\d+)/;
  *     socket would race its close (UND_ERR_SOCKET); 30 s outlives undici's reuse;
  *   --graceful-timeout 2: close() should not wait for idle connections.
  */
-async function startGunicorn(env: Record<string, string>, timeoutMs: number, onLog?: (line: string) => void): Promise<Gunicorn> {
+async function startGunicorn(env: Record<string, string>, port: number, timeoutMs: number, onLog?: (line: string) => void): Promise<Gunicorn> {
   const args = [
     GUNICORN,
     '--chdir', SERVER_DIR,
-    '--bind', '127.0.0.1:0',
+    '--bind', `127.0.0.1:${port}`,
     '--workers', '2',
     '--worker-class', 'gthread',
     '--threads', '8',
@@ -248,7 +250,7 @@ async function startGunicorn(env: Record<string, string>, timeoutMs: number, onL
   let log = '';
   const started = Date.now();
   try {
-    const port = await new Promise<number>((resolve, reject) => {
+    const bound = await new Promise<number>((resolve, reject) => {
       const timer = setTimeout(() => reject(new DotError('DOT_START_FAILED', `gunicorn did not report "Listening at" within ${timeoutMs} ms: ${lastLines(log)}`)), timeoutMs);
       child.once('error', (e) => {
         clearTimeout(timer);
@@ -275,7 +277,7 @@ async function startGunicorn(env: Record<string, string>, timeoutMs: number, onL
       });
     });
     // Workers import Django after the master listens: wait until one answers discovery.
-    const url = `http://127.0.0.1:${port}/o/.well-known/openid-configuration/`;
+    const url = `http://127.0.0.1:${bound}/o/.well-known/openid-configuration/`;
     let last = '';
     for (;;) {
       if (child.exitCode !== null || child.signalCode !== null) throw new DotError('DOT_START_FAILED', `gunicorn exited while its workers started: ${lastLines(log)}`);
@@ -289,7 +291,7 @@ async function startGunicorn(env: Record<string, string>, timeoutMs: number, onL
       if (Date.now() - started > timeoutMs) throw new DotError('DOT_START_FAILED', `DOT's discovery did not answer 200 within ${timeoutMs} ms (last: ${last}); gunicorn: ${lastLines(log)}`);
       await new Promise((r) => setTimeout(r, 200));
     }
-    return { port, pid: child.pid!, stop };
+    return { port: bound, pid: child.pid!, stop };
   } catch (e) {
     await stop();
     throw e;

@@ -67,11 +67,12 @@ OAUTH2_PROVIDER = {
     # OIDC on, signing with the RSA key the launcher generated for this run (DOT's documented RS256 set-up).
     "OIDC_ENABLED": True,
     "OIDC_RSA_PRIVATE_KEY": (STATE_DIR / "oidc.key").read_text(),
-    # The deployment's scopes: openid for OIDC, DOT's default read/write, and offline_access, which
-    # DOT treats as an ordinary scope (it issues a refresh token on every code exchange anyway); it
-    # is declared so a client asking for it is not refused with invalid_scope.
+    # The deployment's scopes (the profile's): openid and profile for OIDC, DOT's default read/write,
+    # and offline_access, which DOT treats as an ordinary scope (it issues a refresh token on every
+    # code exchange anyway): declared so that a client asking for it is not refused with invalid_scope.
     "SCOPES": {
         "openid": "OpenID Connect",
+        "profile": "Your profile",
         "offline_access": "Offline access",
         "read": "Reading scope",
         "write": "Writing scope",

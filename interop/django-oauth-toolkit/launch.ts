@@ -36,7 +36,7 @@ export const SERVER_DIR = fileURLToPath(new URL('.', import.meta.url));
  */
 export const DEFAULT_LIFETIMES = 15;
 
-export type DotErrorCode = 'DOT_UNAVAILABLE' | 'DOT_PROVISION_FAILED' | 'DOT_START_FAILED';
+export type DotErrorCode = 'DOT_UNAVAILABLE' | 'DOT_PROVISION_FAILED' | 'DOT_START_FAILED' | 'DOT_STOP_FAILED';
 
 export class DotError extends Error {
   override readonly name = 'DotError';
@@ -149,8 +149,11 @@ export async function startDot(options: StartDotOptions = {}): Promise<RunningDo
       pid: server.pid,
       dir,
       async close() {
-        await server.stop();
-        await removeDir();
+        try {
+          await server.stop();
+        } finally {
+          await removeDir();
+        }
       },
     };
   } catch (e) {
@@ -293,7 +296,10 @@ async function startGunicorn(env: Record<string, string>, port: number, timeoutM
     }
     return { port: bound, pid: child.pid!, stop };
   } catch (e) {
-    await stop();
+    // The start's failure is the news; one in stopping what did start is added to it, not lost.
+    await stop().catch((s: unknown) => {
+      if (e instanceof Error) e.message += `; and stopping gunicorn failed: ${(s as Error).message}`;
+    });
     throw e;
   }
 }
@@ -315,6 +321,22 @@ async function stopGroup(child: ChildProcess, exited: Promise<void>): Promise<vo
     await exited;
     clearTimeout(timer);
   }
-  // A worker that outlived its master (it should not) goes with the group.
+  // A worker can outlive its master by a moment (the master gives up on it after --graceful-timeout):
+  // the group goes, and close() returns only once nothing of it is left (bounded: 10 s).
   signalGroup('SIGKILL');
+  const deadline = Date.now() + 10_000;
+  while (groupAlive(pid)) {
+    if (Date.now() > deadline) throw new DotError('DOT_STOP_FAILED', `gunicorn's process group ${pid} is still alive 10 s after SIGKILL`);
+    await new Promise((r) => setTimeout(r, 50));
+    signalGroup('SIGKILL');
+  }
+}
+
+function groupAlive(pgid: number): boolean {
+  try {
+    process.kill(-pgid, 0);
+    return true;
+  } catch {
+    return false;
+  }
 }

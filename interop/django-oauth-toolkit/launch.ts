@@ -100,6 +100,7 @@ export async function startDot(options: StartDotOptions = {}): Promise<RunningDo
   const lifetimes = options.lifetimes ?? DEFAULT_LIFETIMES;
   const profile = withLifetimesOf(options.profile ?? (await loadProfile('django-oauth-toolkit')), lifetimes);
   const policies = Object.values(profile.policies);
+  // DOT has one REFRESH_TOKEN_EXPIRE_SECONDS for every application: its profile's policies share one lifetime.
   const refreshLifetime = Math.max(...policies.map((p) => p.lifetimeSeconds ?? 0));
   const clients = clientsForProfile(profile, () => randomBytes(24).toString('base64url'));
   const users = [{ username: 'alice', password: randomBytes(18).toString('base64url') }];

@@ -27,7 +27,8 @@ describe.skipIf(skipReason !== undefined)('Django OAuth Toolkit 1.7 (Debian) as 
 
   beforeAll(async () => {
     // In CI a missing package fails here, naming it (DOT_UNAVAILABLE).
-    started = await runAgainstDot();
+    // gunicorn's warnings and Django's tracebacks (a 500), if any, show beside the verdicts.
+    started = await runAgainstDot({ onLog: (line) => console.error(`dot: ${line}`) });
     run = started.run;
     console.log(formatRun(run, 'Django OAuth Toolkit 1.7'));
     console.log(`  passed: ${run.results.filter((r) => r.status === 'passed').map(key).join(', ')}`);

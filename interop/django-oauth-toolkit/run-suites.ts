@@ -8,14 +8,8 @@ import path from 'node:path';
 import type { ExpectedFailure } from '../../suites/harness/target.ts';
 import { runInterop, type InteropRun } from '../run.ts';
 import { startDot, type RunningDot, type StartDotOptions } from './launch.ts';
-import { loadExpectedFailures, writeDotTarget } from './target.ts';
+import { CONCURRENCY, loadExpectedFailures, writeDotTarget } from './target.ts';
 
-/**
- * Checks at once: fewer than for node-oidc-provider (16). DOT parses its RSA key from PEM on every
- * code exchange (jwcrypto, with the key's consistency check: ~0.3 s on a busy 2-core machine), in
- * two GIL-bound worker processes, so 16 logins at once queue a code exchange past its timeout.
- */
-export const CONCURRENCY = 8;
 
 export interface DotRun {
   run: InteropRun;

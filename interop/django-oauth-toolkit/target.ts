@@ -19,6 +19,13 @@ export async function loadExpectedFailures(file = EXPECTED_FAILURES_FILE): Promi
   return JSON.parse(await readFile(file, 'utf8')) as Array<ExpectedFailure & { client: string }>;
 }
 
+/**
+ * Checks at once: fewer than for node-oidc-provider (16). DOT parses its RSA key from PEM on every
+ * code exchange (jwcrypto, with the key's consistency check: ~0.3 s on a busy 2-core machine), in
+ * two GIL-bound worker processes, so 16 logins at once queue a code exchange past its timeout.
+ */
+export const CONCURRENCY = 8;
+
 function envName(clientId: string): string {
   return `DOT_SECRET_${clientId.toUpperCase().replace(/[^A-Z0-9]/g, '_')}`;
 }
@@ -40,7 +47,9 @@ export async function writeDotTarget(running: RunningDot, dir: string): Promise<
     login: { driver: 'form', username: running.users[0]!.username, password: '${DOT_PASSWORD}' },
     logout: { driver: 'none' },
     clock: { driver: 'real', maxWaitSeconds },
-    // A code exchange can queue behind others for several seconds on a busy machine (run-suites.ts CONCURRENCY).
+    // The CLI's default (the CPUs) would queue checks between their steps on a 2-core machine.
+    concurrency: CONCURRENCY,
+    // A code exchange can queue behind others for several seconds on a busy machine (CONCURRENCY above).
     timeouts: { requestMs: 30_000, runMs: 300_000 },
   };
   const files = await writeTargetFiles(path.resolve(dir), running.profile, target);

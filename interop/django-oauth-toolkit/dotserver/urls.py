@@ -1,0 +1,8 @@
+"""DOT's endpoints under /o/ (its documented mount point), and Django's login form for the authorize redirect."""
+from django.contrib.auth import views as auth_views
+from django.urls import include, path
+
+urlpatterns = [
+    path("accounts/login/", auth_views.LoginView.as_view(), name="login"),
+    path("o/", include("oauth2_provider.urls", namespace="oauth2_provider")),
+]

@@ -71,9 +71,9 @@ export const MOCK_RULES: readonly MockRule[] = [
   // -- The refresh decision (decideRefresh, profile/model.ts) and how it is carried out
   {
     name: 'refresh.rotation',
-    rule: 'A policy with rotation issues a new refresh token on each refresh; one without issues none (the presented token is extended or kept).',
-    where: 'decideRefresh: rotate / extend / keep (profile/model.ts)',
-    citations: [field('policies.*.rotation'), RFC6749('6')],
+    rule: 'A policy with rotation issues a new refresh token on each refresh (with rotateAfterLifetimePercent: once the presented token lived that share of its lifetime; before, it is kept); one without issues none (the presented token is extended or kept).',
+    where: 'decideRefresh, rotationDue: rotate / extend / keep (profile/model.ts)',
+    citations: [field('policies.*.rotation'), field('policies.*.rotateAfterLifetimePercent'), RFC6749('6')],
     observedBy: ['rotation.new-token-each-refresh', 'rotation.not-rotated-when-declared-off', 'sso.new-token-while-session-active'],
   },
   {

@@ -2,9 +2,10 @@
 import { cite, policyField, profileField } from './citations.ts';
 import { describe, expectRefused, expectSuccess, expectThat, givenRefreshToken, inconclusive, refreshTokenOf } from './expect.ts';
 import type { Check, CheckContext, Tokens } from './types.ts';
-import { concurrentWinners, reuseAfterRotation, whenRefresh } from './util.ts';
+import { concurrentWinners, reuseAfterRotation, rotatesOnRefresh, whenRefresh } from './util.ts';
 
-const rotating = whenRefresh((p, i) => (p.rotation ? true : `policy ${i.client.policy} declares no rotation`));
+// The model says whether a refresh right after login rotates (rotation, and any rotateAfterLifetimePercent).
+const rotating = whenRefresh((_p, i) => rotatesOnRefresh(i));
 
 /** Log in, refresh once (rt0 → rt1), and let any grace window pass (the model says how long), so rt0 is plainly rotated out. */
 async function rotateOnce(t: CheckContext): Promise<{ rt0: string; rt1: string; r1: Tokens }> {
@@ -50,7 +51,7 @@ export const rotationChecks: Check[] = [
     level: 'MUST',
     title: 'Without rotation the refresh returns no new refresh token and the same one keeps working',
     clause: (i) => [...i.policy.source, policyField(i, 'rotation'), cite.spec('RFC 6749', '6')],
-    applies: whenRefresh((p, i) => (p.rotation ? `policy ${i.client.policy} declares rotation` : true)),
+    applies: whenRefresh((_p, i) => (rotatesOnRefresh(i) === true ? `policy ${i.client.policy} declares rotation` : true)),
     async run(t) {
       const { tokens } = await t.login({ offline: true });
       const rt = givenRefreshToken(tokens, 'the code exchange');
@@ -58,7 +59,7 @@ export const rotationChecks: Check[] = [
       expectSuccess(first, 'the first refresh');
       expectThat(
         first.refresh_token === undefined || first.refresh_token === rt,
-        'no new refresh_token (rotation declared off: the client keeps its token)',
+        'no new refresh_token (no rotation declared for this refresh: the client keeps its token)',
         () => 'a different refresh_token in the response',
         first,
       );
@@ -86,9 +87,10 @@ export const rotationChecks: Check[] = [
     level: 'MUST',
     title: 'Reusing a rotated-out refresh token revokes the family: the newest token fails too',
     clause: ({ profile }) => [...profile.citations.reuse, profileField(profile, 'reuseOfRotatedToken'), cite.spec('RFC 9700', '4.14.2')],
-    applies: whenRefresh((p, i) =>
-      !p.rotation ? `policy ${i.client.policy} declares no rotation` : !reuseAfterRotation(i).familyRevoked ? 'the profile declares reuse is only rejected' : true,
-    ),
+    applies: whenRefresh((_p, i) => {
+      const rotates = rotatesOnRefresh(i);
+      return rotates !== true ? rotates : !reuseAfterRotation(i).familyRevoked ? 'the profile declares reuse is only rejected' : true;
+    }),
     async run(t) {
       const { rt0, rt1 } = await rotateOnce(t);
       const reuse = await t.refresh(rt0);
@@ -105,8 +107,9 @@ export const rotationChecks: Check[] = [
     level: 'MUST',
     title: 'Reusing a rotated-out token is rejected, and the newest token keeps working',
     clause: ({ profile }) => [...profile.citations.reuse, profileField(profile, 'reuseOfRotatedToken')],
-    applies: whenRefresh((p, i) => {
-      if (!p.rotation) return `policy ${i.client.policy} declares no rotation`;
+    applies: whenRefresh((_p, i) => {
+      const rotates = rotatesOnRefresh(i);
+      if (rotates !== true) return rotates;
       const reuse = reuseAfterRotation(i);
       return reuse.refused && reuse.newestWorks ? true : 'the profile declares reuse revokes the family';
     }),
@@ -123,9 +126,9 @@ export const rotationChecks: Check[] = [
     level: 'MUST',
     title: `Of ${CONCURRENT_REFRESHES} concurrent refreshes of one token at most one succeeds`,
     clause: [cite.spec('RFC 9700', '4.14.2', 'one-time use'), cite.spec('Keycloak GHSA-m2w5-7xhv-w6fh', undefined, 'non-atomic rotation')],
-    applies: whenRefresh((p, i) =>
-      !p.rotation
-        ? `policy ${i.client.policy} declares no rotation`
+    applies: whenRefresh((_p, i) =>
+      rotatesOnRefresh(i) !== true
+        ? rotatesOnRefresh(i)
         : concurrentWinners(i, CONCURRENT_REFRESHES) > 1
           ? 'the profile declares a grace window: concurrent reuse may succeed'
           : true,

@@ -3,7 +3,7 @@ import { cite, policyField, profileField } from './citations.ts';
 import { describe, expectRefused, expectSuccess, expectThat, givenRefreshToken, refreshTokenOf } from './expect.ts';
 import type { Answer, Check, CheckContext } from './types.ts';
 import { aimInside, aliveUntil, secs, ssoActiveUntil, ssoEndedFrom, unlessPast, waitUntil } from './timing.ts';
-import { days, realMargin, rp, whenRefresh } from './util.ts';
+import { days, realMargin, rotatesAt, rp, whenRefresh } from './util.ts';
 import { ssoEndOutcome } from '../../mock-idp/profile/model.ts';
 
 /**
@@ -52,7 +52,8 @@ export const ssoChecks: Check[] = [
     level: 'MUST',
     title: 'While the SSO session is active a refresh returns a new refresh token',
     clause: (i) => [...i.profile.citations.sso, profileField(i.profile, 'ssoSessionLifetimeSeconds'), policyField(i, 'rotation')],
-    applies: whenRefresh((p, i) => (p.rotation ? true : `policy ${i.client.policy} declares no rotation: no new token to expect`)),
+    // The model: does a refresh halfway into the session (where the check refreshes) rotate?
+    applies: whenRefresh((p, i) => rotatesAt(i, Math.floor(Math.min(i.profile.ssoSessionLifetimeSeconds, p.lifetimeSeconds) / 2))),
     waits: (i) => Math.floor(Math.min(i.profile.ssoSessionLifetimeSeconds, rp(i).lifetimeSeconds) / 2),
     async run(t) {
       const p = rp(t);

@@ -89,11 +89,12 @@ export function rotatesAt(i: ModelInput, t: number): true | string {
   const o = refreshOutcomeAt(i.profile, i.client.policy, t);
   if (o.kind === 'rotated') return true;
   const p = rp(i);
+  const when = t === 0 ? 'right after login' : `${days(t)} after login`;
   if (!p.rotation) return `policy ${i.client.policy} declares no rotation`;
   if (p.rotateAfterLifetimePercent !== undefined && o.kind === 'kept') {
-    return `policy ${i.client.policy} rotates only once ${p.rotateAfterLifetimePercent} % of a token's ${days(p.lifetimeSeconds)} lifetime has passed: a refresh ${days(t)} after login keeps the token`;
+    return `policy ${i.client.policy} rotates only once ${p.rotateAfterLifetimePercent} % of a token's ${days(p.lifetimeSeconds)} lifetime has passed: a refresh ${when} keeps the token`;
   }
-  return `a refresh ${days(t)} after login does not rotate (${o.kind === 'refused' ? o.reason : o.kind})`;
+  return `a refresh ${when} does not rotate (${o.kind === 'refused' ? o.reason : o.kind})`;
 }
 
 /** A refresh right after the login rotates (what the rotation checks exercise), or why not. */

@@ -1,0 +1,49 @@
+/**
+ * The catalogue against the correct embedded mock serving (and declaring) the node-oidc-provider
+ * profile: nothing fails, errors, warns or is inconclusive. Its Web policy rotates only after 70 %
+ * of a token's lifetime (rotateAfterLifetimePercent), so the checks that need a rotation right after
+ * login skip it with the model's reason, and the no-rotation check runs for it instead.
+ */
+import { beforeAll, describe, expect, test } from 'vitest';
+import { loadProfile } from '../../mock-idp/profile/index.ts';
+import { loadTarget } from '../harness/target.ts';
+import type { InstanceResult } from './run.ts';
+import { catalogueResults } from './self-test.ts';
+
+let results: InstanceResult[];
+
+beforeAll(async () => {
+  results = await catalogueResults(await loadTarget('fixtures/targets/mock.json'), await loadProfile('node-oidc-provider'));
+}, 120_000);
+
+const of = (id: string, client: string) => {
+  const r = results.find((x) => x.id === id && x.client === client);
+  if (!r) throw new Error(`no result for ${id} [${client}]`);
+  return r;
+};
+
+describe('the catalogue against the mock serving node-oidc-provider (declared = served)', () => {
+  test('every check passes or is skipped, and each skip says why', () => {
+    const notPassed = results.filter((r) => r.status !== 'passed' && r.status !== 'skipped').map((r) => `${r.status} ${r.id} [${r.client}]: ${r.message}`);
+    expect(notPassed).toEqual([]);
+    expect(results.filter((r) => r.status === 'passed').length).toBeGreaterThan(50);
+    expect(results.filter((r) => r.status === 'skipped' && !r.message)).toEqual([]);
+  });
+
+  test('Web (rotation after 70 %): the rotation checks skip with the model reason; the no-rotation check passes', () => {
+    for (const id of ['rotation.new-token-each-refresh', 'rotation.old-token-rejected', 'rotation.reuse-revokes-family', 'token-endpoint.introspection-after-rotation']) {
+      const r = of(id, 'web');
+      expect(r.status, id).toBe('skipped');
+      expect(r.message, id).toMatch(/rotates only once 70 % of a token's 14 d lifetime has passed: a refresh right after login keeps the token/);
+    }
+    expect(of('rotation.not-rotated-when-declared-off', 'web').status).toBe('passed');
+  });
+
+  test('Native and SPA (public): every refresh rotates; reuse revokes the family', () => {
+    for (const client of ['native', 'spa']) {
+      expect(of('rotation.new-token-each-refresh', client).status, client).toBe('passed');
+      expect(of('rotation.reuse-revokes-family', client).status, client).toBe('passed');
+      expect(of('rotation.not-rotated-when-declared-off', client).status, client).toBe('skipped');
+    }
+  });
+});

@@ -638,7 +638,11 @@ export function slidingChain(profile: Profile, policyName: string, refreshAt?: n
   const policy = refreshPolicyOf(profile, policyName);
   const L = policy.lifetimeSeconds;
   const slideEnd = slidesUntil(profile, policyName);
-  if (slideEnd === 0) return { observable: false, reason: `policy ${policyName} does not slide (expiry ${policy.expiry})` };
+  if (slideEnd === 0) {
+    // With rotateAfterLifetimePercent an early refresh keeps the token: no renewal to build a chain on.
+    const late = policy.rotateAfterLifetimePercent !== undefined ? `; an early refresh keeps the token, rotation only after ${policy.rotateAfterLifetimePercent} % of the lifetime` : '';
+    return { observable: false, reason: `policy ${policyName} does not slide (expiry ${policy.expiry}${late})` };
+  }
   const t1 = refreshAt ?? Math.floor(Math.min(L, slideEnd) / 2);
   if (t1 <= 0 || t1 >= L) return { observable: false, reason: `a refresh at ${t1} s is not inside the first ${L} s lifetime` };
   const next = successorOf(profile, policyName, t1);

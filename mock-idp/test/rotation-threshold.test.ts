@@ -7,7 +7,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { loadProfile, parseProfile, ProfileError } from '../profile/index.ts';
-import { expiryOf, refreshOutcomeAt, replay, type ModelEvent } from '../profile/model.ts';
+import { expiryOf, refreshOutcomeAt, replay, slidingChain, type ModelEvent } from '../profile/model.ts';
 
 const op = await loadProfile('node-oidc-provider');
 const erp = await loadProfile('erp-net');
@@ -42,6 +42,16 @@ describe('rotation after a share of the lifetime (node-oidc-provider Web: 70 %)'
     expect(refreshOutcomeAt(op, 'SPA', 0).kind).toBe('rotated');
     expect(erp.policies.Interactive!.rotateAfterLifetimePercent).toBeUndefined();
     expect(refreshOutcomeAt(erp, 'Interactive', 0).kind).toBe('rotated');
+  });
+});
+
+describe('sliding chains', () => {
+  it('a sliding policy that rotates late has no chain from an early refresh, and the reason says why', () => {
+    const sliding = parseProfile({ ...op, policies: { ...op.policies, Web: { ...op.policies.Web, expiry: 'sliding' } } }, 'sliding web');
+    expect(slidingChain(sliding, 'Web')).toEqual({
+      observable: false,
+      reason: 'policy Web does not slide (expiry sliding; an early refresh keeps the token, rotation only after 70 % of the lifetime)',
+    });
   });
 });
 

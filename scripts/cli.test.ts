@@ -76,7 +76,7 @@ describe('commands', { timeout: 60_000 }, () => {
   it('--help lists the commands, the options and the exit codes', async () => {
     const r = await cli(['--help']);
     expect(r.code).toBe(0);
-    for (const text of ['--self-test', '--version', '--target FILE', '--only GROUP', '--check ID', '--report-dir DIR', '--json FILE', '--junit FILE', '--html FILE', 'NO_COLOR']) {
+    for (const text of ['--self-test', '--list-profiles', '--version', '--target FILE', '--only GROUP', '--check ID', '--report-dir DIR', '--json FILE', '--junit FILE', '--html FILE', 'NO_COLOR']) {
       expect(r.stdout).toContain(text);
     }
     expect(r.stdout).toMatch(/Exit codes:\n {2}0 {2}no check failed and none errored.*\n {2}1 {2}a check failed.*\n {2}2 {2}setup problem[^]*\n {2}3 {2}a check errored, and none failed\n/);
@@ -95,6 +95,18 @@ describe('commands', { timeout: 60_000 }, () => {
     expect(rotation[1]).toBe('rotation');
     expect(rotation[3]).toContain('RFC 6749 §6');
     expect(rotation[4]).toMatch(/^(MUST|SHOULD|MAY)( \| (MUST|SHOULD|MAY))*$/);
+  });
+
+  it('--list-profiles prints one line per built-in profile (name, title, policies) and exits 0', async () => {
+    const r = await cli(['--list-profiles']);
+    expect(r.code).toBe(0);
+    const { BUILTIN_PROFILES, loadProfile } = await import('../mock-idp/profile/index.ts');
+    const rows = r.stdout.trimEnd().split('\n').map((l) => l.split('\t'));
+    expect(rows.map((row) => row[0])).toEqual([...BUILTIN_PROFILES]);
+    for (const [name, title, policies] of rows) {
+      const profile = await loadProfile(name!);
+      expect([title, policies]).toEqual([profile.title, Object.keys(profile.policies).join(', ')]);
+    }
   });
 
   it('--version prints the package version', async () => {
@@ -346,7 +358,8 @@ describe('options', () => {
   it('parses --strict, --concurrency and --list-checks', () => {
     expect(parseCli([])).toMatchObject({ strict: false, listChecks: false });
     expect(parseCli([]).concurrency).toBeUndefined();
-    expect(parseCli(['--strict', '--concurrency', '3', '--list-checks'])).toMatchObject({ strict: true, concurrency: 3, listChecks: true });
+    expect(parseCli(['--strict', '--concurrency', '3', '--list-checks'])).toMatchObject({ strict: true, concurrency: 3, listChecks: true, listProfiles: false });
+    expect(parseCli(['--list-profiles'])).toMatchObject({ listChecks: false, listProfiles: true });
     for (const bad of ['0', '-1', '1.5', 'two', '']) expect(() => parseCli(['--concurrency', bad]), bad).toThrow(UsageError);
   });
 

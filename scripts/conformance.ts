@@ -199,6 +199,18 @@ async function listChecks(options: CliOptions): Promise<number> {
   return EXIT.ok;
 }
 
+/** --list-profiles: one tab-separated line per built-in profile (name, title, policies). */
+async function listProfiles(): Promise<number> {
+  const { listProfiles, ProfileError } = await import('../mock-idp/profile/index.ts');
+  try {
+    process.stdout.write(await listProfiles());
+  } catch (err) {
+    if (err instanceof ProfileError) setupFailure(err.message);
+    throw err;
+  }
+  return EXIT.ok;
+}
+
 async function runSuites(options: CliOptions, version: string): Promise<number> {
   const e = await engine();
   const known = new Set(e.CHECKS.map((c) => c.id));
@@ -319,6 +331,7 @@ async function main(): Promise<number> {
     return EXIT.ok;
   }
   if (options.listChecks) return listChecks(options);
+  if (options.listProfiles) return listProfiles();
   if (options.selfTest) {
     const { runSelfTest } = await import('./self-test.ts');
     return runSelfTest(options);

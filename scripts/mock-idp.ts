@@ -5,11 +5,11 @@
 import { parseArgs } from 'node:util';
 import { writeFile } from 'node:fs/promises';
 import { serveMockIdp } from '../mock-idp/adapters/node-http.ts';
-import { createClock, DEFECTS, isDefect, loadProfile, ProfileError } from '../mock-idp/index.ts';
+import { createClock, DEFECTS, isDefect, listProfiles, loadProfile, ProfileError } from '../mock-idp/index.ts';
 
 const HELP = `Usage: npm run mock-idp -- [options]
 
-  --profile NAME|FILE   profile to serve (telenorid-plus, erp-net, or a profile file) [telenorid-plus]
+  --profile NAME|FILE   profile to serve: a name from --list-profiles, or a profile file [telenorid-plus]
   --port N              port on 127.0.0.1; 0 picks a free one                            [4455]
   --host ADDR           loopback address to bind                                          [127.0.0.1]
   --allow-host HOST     also answer requests for HOST (name or name:port; repeatable); any
@@ -20,6 +20,7 @@ const HELP = `Usage: npm run mock-idp -- [options]
   --write-target FILE   write a target file for this server (form login, end-session logout)
   --defect NAME         deviate from the profile in one seeded way (repeatable); see --list-defects
   --list-defects        print the defect names and exit
+  --list-profiles       print the built-in profiles (name, title, policies; tab-separated) and exit
   -h, --help            this text
 `;
 
@@ -43,6 +44,7 @@ try {
       'write-target': { type: 'string' },
       defect: { type: 'string', multiple: true, default: [] },
       'list-defects': { type: 'boolean', default: false },
+      'list-profiles': { type: 'boolean', default: false },
       help: { type: 'boolean', short: 'h', default: false },
     },
     strict: true,
@@ -56,6 +58,14 @@ if (args.help) {
 }
 if (args['list-defects']) {
   process.stdout.write(`${DEFECTS.join('\n')}\n`);
+  process.exit(0);
+}
+if (args['list-profiles']) {
+  try {
+    process.stdout.write(await listProfiles());
+  } catch (e) {
+    fail(e instanceof ProfileError ? e.message.split('\n').join(' ') : String(e));
+  }
   process.exit(0);
 }
 const unknownDefects = args.defect.filter((d) => !isDefect(d));

@@ -6,10 +6,10 @@
  * reuse rule, lifetimes shorter and longer than the SSO session, rotation on and off, sliding and
  * fixed. test/variants.test.ts walks the schema and fails when a value is covered by no variant.
  */
-import { BUILTIN_PROFILES, loadProfile, parseProfile } from './load.ts';
+import { SEED_PROFILES, loadProfile, parseProfile, type SeedProfile } from './load.ts';
 import type { Policy, Profile } from './schema.ts';
 
-export type Seeds = Record<(typeof BUILTIN_PROFILES)[number], Profile>;
+export type Seeds = Record<SeedProfile, Profile>;
 
 /** A variant of a seed, validated like a profile file; `name` is the seed's name + suffix. */
 export function variantOf(base: Profile, suffix: string, change: Partial<Profile>, why: string): Profile {
@@ -61,6 +61,6 @@ export function deriveVariants(seeds: Seeds): Profile[] {
 }
 
 export async function loadVariants(): Promise<Profile[]> {
-  const [telenor, erp] = await Promise.all(BUILTIN_PROFILES.map((name) => loadProfile(name)));
+  const [telenor, erp] = await Promise.all(SEED_PROFILES.map((name) => loadProfile(name)));
   return deriveVariants({ 'telenorid-plus': telenor!, 'erp-net': erp! });
 }

@@ -29,12 +29,14 @@ mock IdP and runs against it.
 Commands (default: run the suites):
   --self-test                run every seeded mock defect and print the detection matrix
   --list-checks              list the checks: id, group, title, clause, level (tab-separated)
+  --list-profiles            list the built-in profiles: name, title, policies (tab-separated)
   --version                  print the version
   -h, --help                 this text
 
 Options:
   --target FILE              target file (JSON; \${ENV_VAR} substituted)   [the embedded mock]
-  --profile NAME|FILE        embedded mock only: profile to serve and check (telenorid-plus, erp-net)
+  --profile NAME|FILE        embedded mock only: profile to serve and check (a name from
+                             --list-profiles, or a profile file)
   --transport msw|http       embedded mock only: in-process (msw) or a loopback HTTP server
   --only GROUP,...           run only these groups: ${GROUPS.join(', ')}
   --check ID,...             run only these check ids (an unknown id is a setup problem)
@@ -84,6 +86,7 @@ export interface CliOptions {
   strict: boolean;
   concurrency?: number;
   listChecks: boolean;
+  listProfiles: boolean;
   selfTest: boolean;
   verbose: boolean;
   help: boolean;
@@ -113,6 +116,7 @@ export function parseCli(argv: string[]): CliOptions {
         strict: { type: 'boolean', default: false },
         concurrency: { type: 'string' },
         'list-checks': { type: 'boolean', default: false },
+        'list-profiles': { type: 'boolean', default: false },
         'self-test': { type: 'boolean', default: false },
         verbose: { type: 'boolean', default: false },
         version: { type: 'boolean', default: false },
@@ -149,6 +153,7 @@ export function parseCli(argv: string[]): CliOptions {
     strict: values.strict,
     ...(concurrency !== undefined && { concurrency }),
     listChecks: values['list-checks'],
+    listProfiles: values['list-profiles'],
     selfTest: values['self-test'],
     verbose: values.verbose,
     help: values.help,

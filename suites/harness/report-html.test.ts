@@ -67,6 +67,13 @@ describe('clause links', () => {
     expect(out).not.toContain('<b>');
   });
 
+  it('links a documentation page to its URL, with the section in the link text and the note beside it', () => {
+    const out = html([cite.doc('https://www.keycloak.org/docs/latest/server_admin/#_timeouts', 'Session and token timeouts', 'SSO Session Idle <30 min>')]);
+    expect(links(out)).toEqual([['https://www.keycloak.org/docs/latest/server_admin/#_timeouts §Session and token timeouts', 'https://www.keycloak.org/docs/latest/server_admin/#_timeouts']]);
+    expect(out).toContain('<span class="ref doc" title="public documentation at www.keycloak.org">');
+    expect(out).toContain('<span class="note">(SSO Session Idle &lt;30 min&gt;)</span>');
+  });
+
   it('shows the clause text, escaped and unlinked, for a result without citations', () => {
     const out = citationsToHtml({ clause: 'RFC 6749 §6 <b>' });
     expect(out).toBe('<span class="ref">RFC 6749 §6 &lt;b&gt;</span>');

@@ -73,7 +73,8 @@ function testcase(check: CheckResult, strict: boolean): string[] {
     const lines = [`${check.title} (${check.clause}, ${check.level})`, message];
     // CI shows this text, not report.html: the cited spec sections as links from the one table.
     const links = citationLinks(check.citations ?? []).filter((l) => l.href);
-    if (links.length) lines.push('', ...links.map((l) => `see: ${l.text} ${l.href}`));
+    // A documentation page's text starts with its URL already.
+    if (links.length) lines.push('', ...links.map((l) => `see: ${l.text.startsWith(l.href!) ? l.text : `${l.text} ${l.href}`}`));
     if (check.exchanges?.length) lines.push('', formatExchanges(check.exchanges));
     return escapeXml(lines.join('\n'));
   };

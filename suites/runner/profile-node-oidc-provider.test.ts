@@ -1,8 +1,8 @@
 /**
- * The catalogue against the correct embedded mock serving (and declaring) the node-oidc-provider
- * profile: nothing fails, errors, warns or is inconclusive. Its Web policy rotates only after 70 %
- * of a token's lifetime (rotateAfterLifetimePercent), so the checks that need a rotation right after
- * login skip it with the model's reason, and the no-rotation check runs for it instead.
+ * The catalogue against the correct embedded mock serving the node-oidc-provider profile, for the
+ * branches its rotateAfterLifetimePercent opens (that nothing fails is library.test.ts's business):
+ * its Web policy rotates only after 70 % of a token's lifetime, so the checks that need a rotation
+ * right after login skip it with the model's reason, and the no-rotation check runs for it instead.
  */
 import { beforeAll, describe, expect, test } from 'vitest';
 import { loadProfile } from '../../mock-idp/profile/index.ts';
@@ -22,14 +22,7 @@ const of = (id: string, client: string) => {
   return r;
 };
 
-describe('the catalogue against the mock serving node-oidc-provider (declared = served)', () => {
-  test('every check passes or is skipped, and each skip says why', () => {
-    const notPassed = results.filter((r) => r.status !== 'passed' && r.status !== 'skipped').map((r) => `${r.status} ${r.id} [${r.client}]: ${r.message}`);
-    expect(notPassed).toEqual([]);
-    expect(results.filter((r) => r.status === 'passed').length).toBeGreaterThan(50);
-    expect(results.filter((r) => r.status === 'skipped' && !r.message)).toEqual([]);
-  });
-
+describe('the catalogue against the mock serving node-oidc-provider: a late rotation', () => {
   test('Web (rotation after 70 %): the rotation checks skip with the model reason; the no-rotation check passes', () => {
     for (const id of ['rotation.new-token-each-refresh', 'rotation.old-token-rejected', 'rotation.reuse-revokes-family', 'token-endpoint.introspection-after-rotation']) {
       const r = of(id, 'web');

@@ -13,6 +13,8 @@ export interface IdpContext {
   store: MockStore;
   clock: Clock;
   keys: Keys;
+  /** Secret key of this instance for derived refresh tokens (crypto.ts derivedToken); never leaves it. */
+  tokenKey: Uint8Array;
   testMode: boolean;
   adminToken?: string;
   /** Hosts this instance answers for: the issuer's, plus any the operator allowed (origin.ts). */

@@ -22,10 +22,14 @@ export interface FamilyView {
   scope: string;
   createdAt: number;
   fixedExpiresAt: number;
+  /** The sliding maximum (first issue + maxLifetimeSeconds), if the family has one. */
+  maxExpiresAt?: number;
+  /** Issued without offline access (refreshTokenIssuance "always"): the online-token terms apply. */
+  online: boolean;
   revokedAt?: number;
   revokedReason?: string;
   /** Token values are never exposed, only their life cycle. */
-  tokens: { generation: number; state: string; issuedAt: number; expiresAt: number; retiredAt?: number }[];
+  tokens: { generation: number; state: string; issuedAt: number; expiresAt: number; retiredAt?: number; usedAt?: number; graceUses?: number }[];
 }
 
 export interface MockIdpControl {
@@ -74,6 +78,8 @@ export function createControl(ctx: IdpContext): MockIdpControl {
           scope: f.scope.join(' '),
           createdAt: f.createdAt,
           fixedExpiresAt: f.fixedExpiresAt,
+          ...(f.maxExpiresAt !== undefined && { maxExpiresAt: f.maxExpiresAt }),
+          online: f.online === true,
           ...(f.revokedAt !== undefined && { revokedAt: f.revokedAt, revokedReason: f.revokedReason }),
           tokens: f.tokens.map((t) => ({
             generation: t.generation,
@@ -81,6 +87,8 @@ export function createControl(ctx: IdpContext): MockIdpControl {
             issuedAt: t.issuedAt,
             expiresAt: t.expiresAt,
             ...(t.retiredAt !== undefined && { retiredAt: t.retiredAt }),
+            ...(t.usedAt !== undefined && { usedAt: t.usedAt }),
+            ...(t.graceUses !== undefined && { graceUses: t.graceUses }),
           })),
         }));
     },

@@ -37,6 +37,17 @@ export const DEFECTS = [
   'no-refresh-with-offline-access',
   'scope-narrowing-claims-more',
   'metadata-without-grant-types',
+  'no-online-token',
+  'online-token-survives-logout',
+  'offline-token-ends-with-logout',
+  'sliding-ignores-maximum',
+  'grace-reuse-count-ignored',
+  'grace-window-too-short',
+  'concurrent-refreshes-new-successors',
+  'invalid-grant-status-swapped',
+  'introspection-coverage-swapped',
+  'id-token-on-refresh-swapped',
+  'refresh-expires-in-of-access-token',
 ] as const;
 export type Defect = (typeof DEFECTS)[number];
 
@@ -77,7 +88,12 @@ const apply: Record<Defect, (b: Behaviour) => Behaviour> = {
   }),
   'client-credentials-gets-refresh': (b) => ({
     ...b,
-    issuesRefreshToken: (i) => (i.grantType === 'client_credentials' ? true : b.issuesRefreshToken(i)),
+    // A refresh token from client_credentials, living an access token's lifetime.
+    issuesRefreshToken: (i) => {
+      if (i.grantType !== 'client_credentials') return b.issuesRefreshToken(i);
+      const expiresAt = i.now + (i.policy.lifetimeSeconds ?? b.profile.accessTokenLifetimeSeconds);
+      return { issue: true, online: false, expiresAt, fixedExpiresAt: expiresAt };
+    },
     profile: mapPolicies(b.profile, (p) =>
       p.grantTypes.includes('client_credentials') && !p.grantTypes.includes('refresh_token') ? { ...p, grantTypes: [...p.grantTypes, 'refresh_token'] } : p,
     ),
@@ -126,11 +142,45 @@ const apply: Record<Defect, (b: Behaviour) => Behaviour> = {
   'wrong-www-authenticate-scheme': (b) =>
     reshape(b, (r) => (r.headers['www-authenticate'] ? { ...r, headers: { ...r.headers, 'www-authenticate': 'Bearer realm="mock-idp", error="invalid_client"' } } : r)),
   'short-refresh-token': (b) => ({ ...b, refreshTokenBytes: 8 }),
-  'no-refresh-with-offline-access': (b) => ({ ...b, issuesRefreshToken: (i) => i.grantType !== 'authorization_code' && b.issuesRefreshToken(i) }),
+  'no-refresh-with-offline-access': (b) => ({
+    ...b,
+    issuesRefreshToken: (i) => (i.grantType === 'authorization_code' ? { issue: false, reason: 'defect: no refresh token from the code exchange' } : b.issuesRefreshToken(i)),
+  }),
   'scope-narrowing-claims-more': (b) =>
     reshape(b, (r) =>
       r.grantType === 'refresh_token' && r.requestedScope !== undefined && r.status === 200 ? { ...r, body: { ...r.body, scope: `${String(r.body.scope)} admin` } } : r,
     ),
+  // Profiles v2: each a deviation from one declared v2 term.
+  'no-online-token': (b) => ({ ...b, profile: { ...b.profile, refreshTokenIssuance: 'offline-access' } }),
+  'online-token-survives-logout': (b) => ({ ...b, profile: { ...b.profile, onlineTokens: { ...b.profile.onlineTokens, refreshAfterSsoEnd: 'new-refresh-token' } } }),
+  'offline-token-ends-with-logout': (b) => ({
+    ...b,
+    profile: b.profile.refreshAfterSsoEnd === 'new-refresh-token' ? { ...b.profile, refreshAfterSsoEnd: 'invalid_grant', presentedTokenAfterSsoEnd: 'usable-until-expiry' } : b.profile,
+  }),
+  'sliding-ignores-maximum': (b) => {
+    const { maxLifetimeSeconds: _online, ...onlineTokens } = b.profile.onlineTokens;
+    return { ...b, profile: { ...mapPolicies(b.profile, ({ maxLifetimeSeconds: _max, ...p }) => p), onlineTokens } };
+  },
+  'grace-reuse-count-ignored': (b) => ({ ...b, profile: { ...b.profile, graceReuseCount: b.profile.graceReuseCount + 10 } }),
+  'grace-window-too-short': (b) => ({ ...b, profile: { ...b.profile, graceWindowSeconds: Math.floor(b.profile.graceWindowSeconds / 2) } }),
+  'concurrent-refreshes-new-successors': (b) => ({
+    ...b,
+    // Concurrent presentations each rotate anew (several different winners) instead of one winner or one successor.
+    profile: { ...b.profile, concurrentRefresh: 'single-winner' },
+    refreshGuards: sameSecondRetriesPass(b),
+  }),
+  'invalid-grant-status-swapped': (b) =>
+    reshape(b, (r) => (r.body.error === 'invalid_grant' && (r.status === 400 || r.status === 403) ? { ...r, status: r.status === 400 ? 403 : 400 } : r)),
+  'introspection-coverage-swapped': (b) => ({
+    ...b,
+    profile: { ...b.profile, introspection: b.profile.introspection === 'access-tokens' ? 'access-and-refresh-tokens' : 'access-tokens' },
+  }),
+  'id-token-on-refresh-swapped': (b) => ({
+    ...b,
+    profile: { ...b.profile, idTokenOnRefresh: b.profile.idTokenOnRefresh === 'always' ? 'never' : b.profile.idTokenOnRefresh === 'never' ? 'always' : 'optional' },
+  }),
+  'refresh-expires-in-of-access-token': (b) =>
+    reshape(b, (r) => (typeof r.body.refresh_expires_in === 'number' ? { ...r, body: { ...r.body, refresh_expires_in: r.body.expires_in } } : r)),
   'metadata-without-grant-types': (b) => ({
     ...b,
     metadata: (document) => {
@@ -139,6 +189,23 @@ const apply: Record<Defect, (b: Behaviour) => Behaviour> = {
     },
   }),
 };
+
+/** The reuse guard, letting through a rotated-out token presented again in its rotation's second while its successor is unused. */
+function sameSecondRetriesPass(b: Behaviour): readonly RefreshGuard[] {
+  return b.refreshGuards.map((g) =>
+    g.name !== 'reuse'
+      ? g
+      : {
+          name: g.name,
+          check: (input) => {
+            const { record, family, now } = input;
+            const active = family.tokens.findLast((t) => t.state === 'active');
+            const retry = record.state === 'rotated' && record.retiredAt === now && active !== undefined && active.hash === record.successor && active.usedAt === undefined;
+            return retry ? undefined : g.check(input);
+          },
+        },
+  );
+}
 
 /** A behaviour transform for createMockIdp({ behaviour }) applying the given defects in order. */
 export function withDefects(defects: readonly Defect[]): (correct: Behaviour) => Behaviour {

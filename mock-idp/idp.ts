@@ -8,6 +8,7 @@ import { withDefects, type Defect } from './defects.ts';
 import { createClock, type Clock } from './clock.ts';
 import { createControl, controlEndpoint, type MockIdpControl } from './control.ts';
 import { endpointsFor, PATHS, type IdpContext } from './context.ts';
+import { randomBytes } from 'node:crypto';
 import { randomToken } from './crypto.ts';
 import { OAuthError, safeDescription } from './errors.ts';
 import { fixtureClients, fixtureUsers, type MockClient, type MockUser } from './fixtures.ts';
@@ -100,6 +101,7 @@ export async function createMockIdp(options: MockIdpOptions): Promise<MockIdp> {
     store: options.store ?? new Store(),
     clock: options.clock ?? createClock(),
     keys: options.keys ?? (await createKeys(options.signingAlg)),
+    tokenKey: randomBytes(32),
     testMode,
     hosts: allowedHosts(issuer, options.allowedHosts),
     ...(testMode && { adminToken: options.adminToken ?? randomToken() }),

@@ -36,6 +36,7 @@ export async function runSelfTest(_options: CliOptions): Promise<number> {
     if (unexpected.length) out(`    unexpected failures: ${unexpected.join(', ')}`);
     if (row.errored.length) out(`    errored (our side, catches nothing): ${row.errored.join(', ')}`);
     if (row.inconclusive.length) out(`    inconclusive: ${row.inconclusive.join(', ')}`);
+    if (row.deviations.length) out(`    warned as the profile documents (a deviation from the standard, no catch): ${row.deviations.join(', ')}`);
   }
   out();
   out(`caught ${caught}/${applicable} defects, ${falsePositives} false positives (${((performance.now() - started) / 1000).toFixed(1)} s)`);

@@ -673,3 +673,34 @@ export function slidingChain(profile: Profile, policyName: string, refreshAt?: n
 function successorOf(profile: Profile, policyName: string, t1: number): string {
   return refreshOutcomeAt(profile, policyName, t1).kind === 'rotated' ? 't1' : 't0';
 }
+
+// ---------------------------------------------------------------- the token endpoint's v2 terms
+// Read by the mock's endpoints and the checks alike: what a response shows, given the profile.
+
+/** HTTP status of a refusal of the refresh grant: RFC 6749 §5.2 says 400; profile invalidGrantStatus for invalid_grant. */
+export function refusalStatus(profile: Profile, error: Refusal['error']): 400 | 403 {
+  return error === 'invalid_grant' ? profile.invalidGrantStatus : 400;
+}
+
+/** Does introspection know tokens of this type (RFC 7662 §2.1; profile introspection)? Unknown ones are active:false. */
+export function introspects(profile: Profile, type: 'access_token' | 'refresh_token'): boolean {
+  return type === 'access_token' || profile.introspection === 'access-and-refresh-tokens';
+}
+
+/** An id_token in a refresh response (OIDC Core §12.2; profile idTokenOnRefresh): owed, never, or either; none without openid. */
+export function refreshIdToken(profile: Profile, scope: readonly string[]): 'required' | 'absent' | 'optional' {
+  if (!scope.includes('openid')) return 'absent';
+  return profile.idTokenOnRefresh === 'always' ? 'required' : profile.idTokenOnRefresh === 'never' ? 'absent' : 'optional';
+}
+
+/**
+ * refresh_expires_in of the response a step answered with (profile refreshExpiresIn): the remaining
+ * lifetime of the refresh token the client holds afterwards (a new one, or the presented one kept or
+ * extended); undefined where not declared, or where the client holds no live refresh token.
+ */
+export function refreshExpiresIn(profile: Profile, step: Pick<Step, 'at' | 'outcome'>): number | undefined {
+  if (!profile.refreshExpiresIn) return undefined;
+  const o = step.outcome;
+  const live = o.kind === 'issued' || o.kind === 'rotated' || o.kind === 'repeated' || o.kind === 'extended' || o.kind === 'kept';
+  return live ? Math.max(0, o.expiresAt - step.at) : undefined;
+}

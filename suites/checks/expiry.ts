@@ -1,10 +1,10 @@
 /** Lifetimes: fixed versus sliding refresh-token expiry, expired tokens, access-token expires_in. */
 import { cite, policyField, profileField } from './citations.ts';
-import { describe, expectRefused, expectSuccess, expectThat, fail, givenRefreshToken, refreshTokenOf } from './expect.ts';
+import { describe, expectRefused, expectSuccess, expectThat, fail, givenRefreshToken, inconclusive, refreshTokenOf } from './expect.ts';
 import type { Check, CheckContext, LoginSession, Tokens } from './types.ts';
 import { aimInside, aliveUntil, deadFrom, secs, ssoActiveUntil, unlessPast, waitUntil } from './timing.ts';
-import { asSliding, days, interactive, realMargin, refreshAcceptedAt, renewsUntil, rotatesAt, rp, whenRefresh } from './util.ts';
-import { slidingChain } from '../../mock-idp/profile/model.ts';
+import { absoluteCap, asSliding, days, interactive, realMargin, refreshAcceptedAt, renewsUntil, rotatesAt, rp, whenRefresh } from './util.ts';
+import { slidingChain, termsOf } from '../../mock-idp/profile/model.ts';
 
 /** When to refresh inside the first lifetime: halfway into the time the model says a refresh renews it. */
 function midpoint(i: Parameters<typeof renewsUntil>[0]): number {
@@ -153,13 +153,15 @@ export const expiryChecks: Check[] = [
       return p.lifetimeSeconds + realMargin(p.lifetimeSeconds);
     },
     async run(t) {
-      const { L, t1, session, tokens, rt0, r1 } = await refreshAt(t, 'window');
+      const { p, L, t1, session, tokens, rt0, r1 } = await refreshAt(t, 'window');
       const rt1 = rotatesAt(t, t1) === true ? refreshTokenOf(r1, `the refresh after ${shown(t1)} (rotation declared)`) : successor(r1, rt0);
       // Probe after the first token surely died, before the renewed one may (both measured), and
       // before the SSO session ends where the model's window ends with it.
       const chain = slidingChain(t.profile, t.client.policy);
       const endsWithSso = chain.observable && chain.until < chain.refreshAt + L;
-      const endsBy = endsWithSso ? ssoActiveUntil(t, session) : Infinity;
+      // A sliding maximum (policies.*.maxLifetimeSeconds) ends the renewed token at the family's first issue + max.
+      const max = termsOf(t.profile, p, false).maxLifetimeSeconds;
+      const endsBy = Math.min(endsWithSso ? ssoActiveUntil(t, session) : Infinity, max !== undefined ? aliveUntil(tokens, max) : Infinity);
       const renewedAlive = await waitIntoWindow(t, tokens, r1, L, `past the first token's ${days(L)} lifetime`, endsBy);
       const r2 = await t.refresh(rt1);
       t.note({ kind: 'refresh', label: 'after first lifetime' });
@@ -185,6 +187,48 @@ export const expiryChecks: Check[] = [
       const late = await t.refresh(rt1);
       t.note({ kind: 'rejected', label: 'expired' });
       expectRefused(late, `the refresh token after ${days(L)} without use`);
+    },
+  },
+  {
+    id: 'expiry.absolute-max-caps-sliding',
+    group: 'expiry',
+    level: 'MUST',
+    title: 'Sliding with an absolute maximum: refreshed within the idle lifetime again and again, the token is refused at the maximum though used recently',
+    clause: (i) => [...i.policy.source, policyField(i, 'expiry'), policyField(i, 'lifetimeSeconds'), cite.field(`policies.${i.client.policy}.maxLifetimeSeconds`, i.policy.maxLifetimeSeconds), ...i.profile.citations.expiry],
+    // The model says whether the cap shows: every refresh of the schedule renews, the probe at the
+    // maximum is refused for its expiry, and the same IdP without the maximum would accept it.
+    applies: whenRefresh((_p, i) => {
+      const cap = absoluteCap(i);
+      return cap.observable ? true : cap.reason;
+    }),
+    waits: (i) => {
+      const cap = absoluteCap(i);
+      return cap.observable ? cap.max + realMargin(cap.max) : 0;
+    },
+    async run(t) {
+      const cap = absoluteCap(t);
+      if (!cap.observable) return inconclusive(cap.reason);
+      const { refreshes, max: M, lifetime: L } = cap;
+      const { tokens } = await t.login({ offline: true });
+      let current = givenRefreshToken(tokens, 'the code exchange');
+      let last: Tokens = tokens;
+      for (const at of refreshes) {
+        // Each refresh inside the current token's idle lifetime and before the maximum (both surely, measured).
+        const until = Math.min(aliveUntil(last, L), aliveUntil(tokens, M));
+        await waitUntil(t, Math.min(tokens.receivedAt + at, until - t.clock.jitter()), `${days(at)} after login (idle lifetime ${days(L)})`);
+        const r = await t.refresh(current);
+        if (r.status !== 200) unlessPast(r, until, `the refresh ${days(at)} after login`);
+        expectSuccess(r, `the refresh ${shown(at)} after login (sliding: within the ${days(L)} idle lifetime, before the ${days(M)} maximum)`);
+        current = successor(r, current);
+        last = r;
+      }
+      t.note({ kind: 'refresh', label: 'last before the maximum' });
+      // At the maximum (surely past it), while the last refresh would keep an uncapped token alive (surely).
+      const aim = aimInside(t, deadFrom(tokens, M), aliveUntil(last, L), `maximum ${secs(M)}, idle lifetime ${secs(L)}`);
+      await waitUntil(t, aim, `the family's ${days(M)} maximum`);
+      const late = await t.refresh(current);
+      t.note({ kind: 'rejected', label: 'absolute maximum' });
+      expectRefused(late, `the refresh token at the ${days(M)} maximum after login, though last refreshed ${shown(aim - last.receivedAt)} before (idle lifetime ${days(L)})`, last);
     },
   },
 ];

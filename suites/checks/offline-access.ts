@@ -1,8 +1,8 @@
 /** Who gets a refresh token, and when: offline_access gating per policy. */
 import { cite, policyField, profileField } from './citations.ts';
-import { describe, expectSuccess, expectThat } from './expect.ts';
+import { describe, expectSuccess, expectThat, refreshTokenOf } from './expect.ts';
 import type { Check } from './types.ts';
-import { interactive } from './util.ts';
+import { interactive, onlineTokenIssued } from './util.ts';
 
 export const offlineAccessChecks: Check[] = [
   {
@@ -10,12 +10,29 @@ export const offlineAccessChecks: Check[] = [
     group: 'offline-access',
     level: 'MUST',
     title: 'No refresh token when offline_access was not requested',
-    clause: ({ profile }) => [...profile.citations.offlineAccess, profileField(profile, 'offlineAccessScope'), cite.spec('OIDC Core', '11')],
-    applies: interactive,
+    clause: ({ profile }) => [...profile.citations.offlineAccess, profileField(profile, 'offlineAccessScope'), profileField(profile, 'refreshTokenIssuance'), cite.spec('OIDC Core', '11')],
+    // The model says whether the code exchange issues one without offline access (refreshTokenIssuance "always": an online token).
+    applies: (i) => (onlineTokenIssued(i) ? 'the profile declares a refresh token without offline access too (refreshTokenIssuance always): offline-access.online-token-without-offline-access' : interactive(i)),
     async run(t) {
       const { tokens } = await t.login({ offline: false });
       expectSuccess(tokens, 'the code exchange');
       expectThat(tokens.body?.refresh_token === undefined, `no refresh_token without the ${t.profile.offlineAccessScope} scope`, () => describe(tokens), tokens);
+    },
+  },
+  {
+    id: 'offline-access.online-token-without-offline-access',
+    group: 'offline-access',
+    level: 'MUST',
+    title: 'A refresh token without offline_access too, where the profile declares one always (an online token), and it refreshes',
+    clause: (i) => [...i.profile.citations.offlineAccess, ...i.policy.source, profileField(i.profile, 'refreshTokenIssuance'), profileField(i.profile, 'offlineAccessScope')],
+    applies: (i) => (onlineTokenIssued(i) ? interactive(i) : `no refresh token without ${i.profile.offlineAccessScope} (refreshTokenIssuance ${i.profile.refreshTokenIssuance}, policy ${i.client.policy} refresh ${String(i.policy.refresh)})`),
+    async run(t) {
+      const { tokens } = await t.login({ offline: false });
+      expectSuccess(tokens, 'the code exchange');
+      const rt = refreshTokenOf(tokens, `the code exchange without ${t.profile.offlineAccessScope} (profile: refreshTokenIssuance always)`);
+      t.note({ kind: 'login', label: 'online refresh token' });
+      // While the SSO session is active an online token refreshes like any other (its end is sso.online-token-ends-with-session's).
+      expectSuccess(await t.refresh(rt), 'a refresh with the online refresh token during the SSO session');
     },
   },
   {

@@ -3,17 +3,17 @@ import { cite, policyField, profileField } from './citations.ts';
 import { describe, expectRefused, expectSuccess, expectThat, givenRefreshToken, refreshTokenOf } from './expect.ts';
 import type { Answer, Check, CheckContext } from './types.ts';
 import { aimInside, aliveUntil, secs, ssoActiveUntil, ssoEndedFrom, unlessPast, waitUntil } from './timing.ts';
-import { days, realMargin, rotatesAt, rp, whenRefresh } from './util.ts';
-import { ssoEndOutcome } from '../../mock-idp/profile/model.ts';
+import { days, interactive, onlineTokenIssued, realMargin, rotatesAt, rp, whenRefresh } from './util.ts';
+import { ssoEndOutcome, termsOf } from '../../mock-idp/profile/model.ts';
 
 /**
  * The first refresh after the SSO session ended, and the presented token afterwards, as the refresh
  * model says a correct IdP answers for this profile and policy (model.ts ssoEndOutcome). `alive`:
  * the last moment the presented token surely lives; a refusal after it proves nothing.
  */
-async function expectAfterSsoEnd(t: CheckContext, rt: string, alive: number, how: string, before: Answer[]): Promise<void> {
-  const { first, presentedAgain } = ssoEndOutcome(t.profile, t.client.policy);
-  const declared = `profile: refreshAfterSsoEnd ${t.profile.refreshAfterSsoEnd}`;
+async function expectAfterSsoEnd(t: CheckContext, rt: string, alive: number, how: string, before: Answer[], online = false): Promise<void> {
+  const { first, presentedAgain } = ssoEndOutcome(t.profile, t.client.policy, { online });
+  const declared = online ? `profile: onlineTokens.refreshAfterSsoEnd ${t.profile.onlineTokens.refreshAfterSsoEnd}` : `profile: refreshAfterSsoEnd ${t.profile.refreshAfterSsoEnd}`;
   const r = await t.refresh(rt);
   if (r.status !== 200) unlessPast(r, alive, `a refresh after ${how}`);
   if (first.kind === 'refused') {
@@ -43,6 +43,12 @@ async function expectAfterSsoEnd(t: CheckContext, rt: string, alive: number, how
   } else {
     expectSuccess(again, `the presented refresh token after ${how} (${presented}: until its own expiry)`);
   }
+}
+
+/** After logout a refresh of the login's (offline) token renews it, per the model: it lives on without the session. */
+function survivesLogout(i: Parameters<typeof onlineTokenIssued>[0]): boolean {
+  const { first } = ssoEndOutcome(i.profile, i.client.policy);
+  return first.kind === 'rotated' || first.kind === 'extended';
 }
 
 export const ssoChecks: Check[] = [
@@ -76,7 +82,8 @@ export const ssoChecks: Check[] = [
     level: 'MUST',
     title: 'After logout a refresh behaves as the profile declares',
     clause: ({ profile }) => [...profile.citations.sso, profileField(profile, 'refreshAfterSsoEnd'), profileField(profile, 'presentedTokenAfterSsoEnd'), cite.spec('OpenID RP-Initiated Logout 1.0', '2')],
-    applies: whenRefresh(),
+    // Where the model says the token lives on after logout, sso.offline-token-survives-logout judges it (and more).
+    applies: whenRefresh((_p, i) => (survivesLogout(i) ? 'the profile declares the token survives logout: sso.offline-token-survives-logout' : true)),
     needs: ['logout'],
     async run(t) {
       const session = await t.login({ offline: true });
@@ -109,6 +116,58 @@ export const ssoChecks: Check[] = [
       const aim = aimInside(t, ssoEndedFrom(t, session), alive, `SSO session ${secs(S)}, token lifetime ${secs(L)}`);
       await waitUntil(t, aim, `the ${days(S)} SSO session to end`);
       await expectAfterSsoEnd(t, rt, alive, `the ${days(S)} SSO session ended`, [tokens]);
+    },
+  },
+  {
+    id: 'sso.offline-token-survives-logout',
+    group: 'sso',
+    level: 'MUST',
+    title: 'An offline refresh token survives logout: after it a refresh renews it, and the renewed token refreshes again',
+    clause: (i) => [...i.profile.citations.sso, ...i.profile.citations.offlineAccess, profileField(i.profile, 'refreshAfterSsoEnd'), policyField(i, 'rotation'), cite.spec('OIDC Core', '11'), cite.spec('OpenID RP-Initiated Logout 1.0', '2')],
+    applies: whenRefresh((_p, i) => (survivesLogout(i) ? true : `the profile declares refresh after the SSO session ends: refreshAfterSsoEnd ${i.profile.refreshAfterSsoEnd} (sso.refresh-after-logout)`)),
+    needs: ['logout'],
+    async run(t) {
+      const p = rp(t);
+      const session = await t.login({ offline: true });
+      const rt = givenRefreshToken(session.tokens, 'the code exchange');
+      await t.logout(session);
+      t.note({ kind: 'logout' });
+      const declared = `profile: refreshAfterSsoEnd ${t.profile.refreshAfterSsoEnd}, offline access`;
+      const alive = aliveUntil(session.tokens, p.lifetimeSeconds);
+      const r1 = await t.refresh(rt);
+      if (r1.status !== 200) unlessPast(r1, alive, 'the refresh after logout');
+      expectSuccess(r1, `a refresh after logout (${declared})`);
+      // The model: does this refresh rotate (rotation, and any rotateAfterLifetimePercent reached)?
+      const rotated = ssoEndOutcome(t.profile, t.client.policy).first.kind === 'rotated';
+      const next = rotated ? refreshTokenOf(r1, `a refresh after logout (${declared}, rotation on: a new refresh token)`) : rt;
+      // Surviving is living on: the token the client holds after logout refreshes again, not one last time.
+      const r2 = await t.refresh(next);
+      if (r2.status !== 200) unlessPast(r2, aliveUntil(r1, p.lifetimeSeconds), 'the second refresh after logout');
+      expectSuccess(r2, `a second refresh after logout, with the ${rotated ? 'new' : 'same'} refresh token (${declared})`);
+      t.note({ kind: 'refresh', label: 'after logout, again' });
+    },
+  },
+  {
+    id: 'sso.online-token-ends-with-session',
+    group: 'sso',
+    level: 'MUST',
+    title: 'An online refresh token (issued without offline_access) after logout behaves as the profile declares for online tokens',
+    clause: ({ profile }) => [
+      ...profile.citations.sso,
+      profileField(profile, 'refreshTokenIssuance'),
+      cite.field('onlineTokens.refreshAfterSsoEnd', profile.onlineTokens.refreshAfterSsoEnd),
+      profileField(profile, 'presentedTokenAfterSsoEnd'),
+      cite.spec('OpenID RP-Initiated Logout 1.0', '2'),
+    ],
+    applies: whenRefresh((_p, i) => (onlineTokenIssued(i) ? interactive(i) : `no refresh token without ${i.profile.offlineAccessScope} (refreshTokenIssuance ${i.profile.refreshTokenIssuance}): no online token`)),
+    needs: ['logout'],
+    async run(t) {
+      const session = await t.login({ offline: false });
+      const rt = givenRefreshToken(session.tokens, `the code exchange without ${t.profile.offlineAccessScope}`);
+      await t.logout(session);
+      t.note({ kind: 'logout' });
+      const online = termsOf(t.profile, rp(t), true);
+      await expectAfterSsoEnd(t, rt, aliveUntil(session.tokens, online.lifetimeSeconds), 'logout (an online token)', [session.tokens], true);
     },
   },
 ];

@@ -1,10 +1,11 @@
 /** The token endpoint's rules around refresh: RFC 6749 §5–§6, OIDC Core §12.2, RFC 7009, RFC 7662, RFC 8414. */
-import { cite } from './citations.ts';
+import { cite, policyField, profileField } from './citations.ts';
+import { introspects, refusalStatus } from '../../mock-idp/profile/model.ts';
 import { decodeJwt } from 'jose';
 import { asserted, describe, expectOAuthError, expectRefused, expectSuccess, expectThat, fail, givenRefreshToken, inconclusive, skip, warn } from './expect.ts';
 import type { Answer, Check, CheckContext, Tokens } from './types.ts';
 import { aimInside, aliveUntil, secs, unlessPast, waitUntil } from './timing.ts';
-import { interactive, reuseAfterRotation, rotatesOnRefresh, rp, scopeOf, targetNow, whenRefresh } from './util.ts';
+import { interactive, refreshAcceptedAt, refreshExpiresInAt, refreshIdTokenRule, reuseAfterRotation, rotatesOnRefresh, rp, scopeOf, targetNow, whenRefresh } from './util.ts';
 
 /** A logged-in refresh token to start from; without one the check is inconclusive (offline-access.* judge issuing). */
 async function freshRefreshToken(t: CheckContext): Promise<{ rt: string; tokens: Tokens }> {
@@ -75,6 +76,47 @@ async function tokenResponses(t: CheckContext): Promise<Array<[Tokens, string]>>
   return ([[tokens, 'the code exchange'], [r, 'the refresh']] as Array<[Tokens, string]>).filter(([a]) => a.status === 200);
 }
 
+/**
+ * An invalid_grant refusal with the status the profile declares (invalidGrantStatus; RFC 6749 §5.2
+ * says 400): fails on another status or code. Returns the warning to raise once the check's other
+ * conditions held, where the declared status is not the standard's (a documented deviation).
+ */
+function expectInvalidGrant(t: CheckContext, a: Answer, what: string, ...before: Answer[]): (() => never) | undefined {
+  const status = refusalStatus(t.profile, 'invalid_grant');
+  const source = status === 400 ? 'RFC 6749 §5.2' : `profile invalidGrantStatus ${status}`;
+  if (a.status !== status || a.body?.error !== 'invalid_grant') fail(`${what}: HTTP ${status} with error=invalid_grant (${source})`, describe(a), ...before, a);
+  asserted(`${what}: HTTP ${status} error=invalid_grant`);
+  if (status === 400) return undefined;
+  return () => warn(`${what}: HTTP 400 with error=invalid_grant (RFC 6749 §5.2)`, `HTTP ${a.status} error=invalid_grant, as the profile documents (invalidGrantStatus ${status}): a deviation from the standard`, a);
+}
+
+const invalidGrantClause = (note: string) => (i: { profile: CheckContext['profile'] }) => [cite.spec('RFC 6749', '5.2', note), profileField(i.profile, 'invalidGrantStatus')];
+
+/** Where the profile declares introspection knows refresh tokens (RFC 7662 §2.1 lets a server cover some types only). */
+const introspectsRefresh = (extra?: Parameters<typeof whenRefresh>[0]) =>
+  whenRefresh((p, i) => (introspects(i.profile, 'refresh_token') ? (extra ? extra(p, i) : true) : 'the profile declares introspection covers access tokens only: token-endpoint.introspection-coverage'));
+
+/** When token-endpoint.refresh-expires-in refreshes: a few seconds in, so a fixed expiry's remaining lifetime differs from the full one. */
+const expiresInRefreshAt = (lifetime: number): number => Math.min(5, Math.floor(lifetime / 2));
+
+/**
+ * refresh_expires_in of `a`: present, an integer, and what the model says the refresh token then has
+ * left (`model(w)`, w seconds after login), for the server's moment anywhere in `span` (measured), one
+ * second either way for whole seconds; exactly on the embedded mock's frozen clock.
+ */
+function judgeRefreshExpiresIn(t: CheckContext, a: Tokens, span: [number, number], model: (w: number) => number | undefined, what: string): void {
+  const v = a.body?.refresh_expires_in;
+  expectThat(typeof v === 'number' && Number.isInteger(v), `${what}: refresh_expires_in, an integer number of seconds (profile: refreshExpiresIn true)`, () => describe(a), a);
+  const exact = t.clock.jitter() === 0;
+  const slack = exact ? 0 : 1;
+  const ends = [Math.floor(span[0]), Math.ceil(span[1])].map((w) => model(Math.max(0, w)));
+  if (ends.some((e) => e === undefined)) inconclusive(`${what}: the model gives the client no live refresh token to count down: nothing to compare`);
+  const lo = Math.min(...(ends as number[])) - slack;
+  const hi = Math.max(...(ends as number[])) + slack;
+  const want = lo === hi ? `${lo}` : `between ${lo} and ${hi}`;
+  expectThat(typeof v === 'number' && v >= lo && v <= hi, `${what}: refresh_expires_in ${want} (the refresh token's remaining lifetime)`, () => `refresh_expires_in=${String(v)}`, a);
+}
+
 const confidentialRefresh = whenRefresh((_p, i) => (i.policy.confidential ? true : `policy ${i.client.policy} is for public clients`));
 
 export const tokenEndpointChecks: Check[] = [
@@ -135,12 +177,12 @@ export const tokenEndpointChecks: Check[] = [
     id: 'token-endpoint.error-shape',
     group: 'token-endpoint',
     level: 'MUST',
-    title: 'An unknown refresh token gets HTTP 400 JSON with error=invalid_grant',
-    clause: [cite.spec('RFC 6749', '5.2')],
+    title: 'An unknown refresh token gets a JSON error=invalid_grant, HTTP 400 (or the status the profile documents)',
+    clause: invalidGrantClause('400, error=invalid_grant'),
     applies: whenRefresh(),
     async run(t) {
       const r = await t.refresh('not-a-refresh-token-' + 'x'.repeat(32));
-      expectOAuthError(r, 'invalid_grant', 'an unknown refresh token');
+      const deviation = expectInvalidGrant(t, r, 'an unknown refresh token');
       const type = (r.headers.get('content-type') ?? '').toLowerCase();
       expectThat(type.startsWith('application/json'), 'Content-Type application/json on the error', () => `Content-Type: ${type || '(absent)'}`, r);
       const d = r.body?.error_description;
@@ -150,22 +192,22 @@ export const tokenEndpointChecks: Check[] = [
         () => JSON.stringify(d),
         r,
       );
+      deviation?.();
     },
   },
   {
     id: 'token-endpoint.refused-token-error',
     group: 'token-endpoint',
     level: 'MUST',
-    title: 'A refresh token the server refuses (rotated out or revoked) gets HTTP 400 with error=invalid_grant',
-    // The one check of the refusal's error code: the lifetime, rotation, revocation and SSO checks judge
-    // only that a token is refused, so a wrong code fails here once instead of everywhere.
-    clause: [cite.spec('RFC 6749', '5.2', 'invalid_grant: the refresh token is invalid, expired, revoked')],
+    title: 'A refresh token the server refuses (rotated out or revoked) gets error=invalid_grant, HTTP 400 (or the status the profile documents)',
+    // The one check of the refusal's error code and status: the lifetime, rotation, revocation and SSO
+    // checks judge only that a token is refused, so a wrong code fails here once instead of everywhere.
+    clause: invalidGrantClause('invalid_grant: the refresh token is invalid, expired, revoked'),
     applies: whenRefresh(),
     async run(t) {
       const { how, answer, before } = await refusedToken(t);
       if (answer.status >= 200 && answer.status < 300) inconclusive(`${how} still worked (${describe(answer)}): no refusal to judge (rotation.old-token-rejected and token-endpoint.revocation-kills-refresh-token judge that)`);
-      if (answer.status !== 400 || answer.body?.error !== 'invalid_grant') fail(`${how}: HTTP 400 with error=invalid_grant (RFC 6749 §5.2)`, describe(answer), ...before, answer);
-      asserted(`${how}: error=invalid_grant`);
+      expectInvalidGrant(t, answer, how, ...before)?.();
     },
   },
   {
@@ -280,10 +322,19 @@ export const tokenEndpointChecks: Check[] = [
     id: 'token-endpoint.id-token-on-refresh',
     group: 'token-endpoint',
     level: 'MUST',
-    title: 'An ID token from a refresh keeps iss, sub, aud and auth_time, has a new iat, and verifies against the JWKS',
-    clause: [cite.spec('OIDC Core', '12.2')],
+    title: 'A refresh carries an ID token as the profile declares; one that comes keeps iss, sub, aud and auth_time, has a new iat, and verifies against the JWKS',
+    clause: ({ profile }) => [cite.spec('OIDC Core', '12.2'), profileField(profile, 'idTokenOnRefresh')],
     applies: whenRefresh((_p, i) => (scopeOf(i.client.scope ?? 'openid').includes('openid') ? true : 'the client does not request openid')),
     async run(t) {
+      const rule = refreshIdTokenRule(t);
+      const declared = `profile: idTokenOnRefresh ${t.profile.idTokenOnRefresh}`;
+      if (rule === 'absent') {
+        const { rt } = await freshRefreshToken(t);
+        const r = await t.refresh(rt);
+        expectSuccess(r, 'the refresh');
+        expectThat(r.body?.id_token === undefined, `no id_token in the refresh response (${declared})`, () => describe(r), r);
+        return;
+      }
       const { rt, tokens } = await freshRefreshToken(t);
       if (typeof tokens.id_token !== 'string') fail('an id_token from the code exchange (openid requested; OIDC Core §3.1.3.3)', describe(tokens), tokens);
       const before = await t.verifyIdToken(tokens.id_token);
@@ -295,8 +346,11 @@ export const tokenEndpointChecks: Check[] = [
       const r = await t.refresh(rt);
       if (r.status !== 200) unlessPast(r, alive, 'the refresh');
       expectSuccess(r, 'the refresh');
-      // §12.2: the response "might not contain an id_token": nothing to compare, not a pass.
-      if (typeof r.id_token !== 'string') inconclusive(`the refresh returned no id_token (${describe(r)}), as OIDC Core §12.2 allows: nothing to compare`);
+      if (typeof r.id_token !== 'string') {
+        if (rule === 'required') fail(`an id_token in the refresh response (${declared})`, describe(r), r);
+        // §12.2: the response "might not contain an id_token": nothing to compare, not a pass.
+        inconclusive(`the refresh returned no id_token (${describe(r)}), as OIDC Core §12.2 and the profile (${declared}) allow: nothing to compare`);
+      }
       let after;
       try {
         after = await t.verifyIdToken(r.id_token);
@@ -357,8 +411,8 @@ export const tokenEndpointChecks: Check[] = [
     group: 'token-endpoint',
     level: 'MUST',
     title: 'Introspection reports a refresh token active, then inactive after revocation',
-    clause: [cite.spec('RFC 7662', '2.2', 'active'), cite.spec('RFC 7009', '2.1')],
-    applies: whenRefresh(),
+    clause: ({ profile }) => [cite.spec('RFC 7662', '2.2', 'active'), cite.spec('RFC 7009', '2.1'), profileField(profile, 'introspection')],
+    applies: introspectsRefresh(),
     async run(t) {
       if (!t.has('introspection') || !t.has('revocation')) skip('the target lacks a revocation or introspection endpoint');
       const { rt } = await freshRefreshToken(t);
@@ -379,8 +433,8 @@ export const tokenEndpointChecks: Check[] = [
     group: 'token-endpoint',
     level: 'MUST',
     title: 'Introspection reports a rotated-out refresh token inactive and its successor active',
-    clause: [cite.spec('RFC 7662', '2.2'), cite.spec('RFC 6749', '6')],
-    applies: whenRefresh((_p, i) => rotatesOnRefresh(i)),
+    clause: ({ profile }) => [cite.spec('RFC 7662', '2.2'), cite.spec('RFC 6749', '6'), profileField(profile, 'introspection')],
+    applies: introspectsRefresh((_p, i) => rotatesOnRefresh(i)),
     async run(t) {
       if (!t.has('introspection')) skip('the target has no introspection endpoint');
       const { rt } = await freshRefreshToken(t);
@@ -393,6 +447,59 @@ export const tokenEndpointChecks: Check[] = [
       expectThat(old.body?.active === false, 'active=false for the rotated-out refresh token', () => describe(old), r, old);
       const cur = (await t.introspect(rt1, 'refresh_token'))!;
       expectThat(cur.body?.active === true, 'active=true for the new refresh token', () => describe(cur), cur);
+    },
+  },
+  {
+    id: 'token-endpoint.introspection-coverage',
+    group: 'token-endpoint',
+    level: 'MUST',
+    title: 'Introspection reports a live access token active, and a live refresh token active where the profile declares refresh tokens covered (inactive where not)',
+    clause: ({ profile }) => [cite.spec('RFC 7662', '2.1', 'the server may support some token types only'), cite.spec('RFC 7662', '2.2', 'active'), profileField(profile, 'introspection')],
+    applies: whenRefresh(),
+    needs: ['introspection'],
+    async run(t) {
+      if (!t.has('introspection')) skip('the target has no introspection endpoint');
+      const { rt, tokens } = await freshRefreshToken(t);
+      if (typeof tokens.access_token !== 'string') inconclusive(`the code exchange returned no access_token (${describe(tokens)}): nothing to introspect`);
+      const declared = `profile: introspection ${t.profile.introspection}`;
+      const access = await t.introspect(tokens.access_token, 'access_token');
+      if (!access) skip('the target has no confidential client to introspect with');
+      const accessActive = introspects(t.profile, 'access_token');
+      expectThat(access.status === 200 && access.body?.active === accessActive, `active=${accessActive} for a live access token (${declared})`, () => describe(access), access);
+      const refresh = (await t.introspect(rt, 'refresh_token'))!;
+      const refreshActive = introspects(t.profile, 'refresh_token');
+      // RFC 7662 §2.2: a token the server cannot introspect is answered active=false, never an error.
+      expectThat(
+        refresh.status === 200 && refresh.body?.active === refreshActive,
+        `active=${refreshActive} for a live refresh token (${declared}${refreshActive ? '' : ': the server does not introspect refresh tokens'})`,
+        () => describe(refresh),
+        refresh,
+      );
+    },
+  },
+  {
+    id: 'token-endpoint.refresh-expires-in',
+    group: 'token-endpoint',
+    level: 'MUST',
+    title: 'Token responses carry refresh_expires_in, an integer: the refresh token\'s remaining lifetime as the profile declares it',
+    clause: (i) => [profileField(i.profile, 'refreshExpiresIn'), policyField(i, 'lifetimeSeconds'), policyField(i, 'expiry'), cite.spec('RFC 6749', '5.1', 'additional parameters')],
+    applies: whenRefresh((p, i) => {
+      if (!i.profile.refreshExpiresIn) return 'the profile declares no refresh_expires_in (refreshExpiresIn false)';
+      const at = expiresInRefreshAt(p.lifetimeSeconds);
+      return refreshAcceptedAt(i, at);
+    }),
+    waits: (i) => expiresInRefreshAt(rp(i).lifetimeSeconds),
+    async run(t) {
+      const L = rp(t).lifetimeSeconds;
+      const { rt, tokens } = await freshRefreshToken(t);
+      const at = expiresInRefreshAt(L);
+      judgeRefreshExpiresIn(t, tokens, [0, 0], (w) => refreshExpiresInAt(t, w).login, 'the code exchange');
+      await waitUntil(t, tokens.receivedAt + at, `${secs(at)} into the refresh token's life`);
+      const r = await t.refresh(rt);
+      if (r.status !== 200) unlessPast(r, aliveUntil(tokens, L), 'the refresh');
+      expectSuccess(r, `the refresh ${secs(at)} after login`);
+      // The server refreshed between the request leaving and the answer coming, measured from the login's.
+      judgeRefreshExpiresIn(t, r, [r.sentAt - tokens.receivedAt, r.receivedAt - tokens.sentAt], (w) => refreshExpiresInAt(t, w).refresh, `the refresh ${secs(at)} after login`);
     },
   },
 ];

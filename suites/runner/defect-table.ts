@@ -23,15 +23,26 @@ export type Expectation = z.infer<typeof expectation>;
 
 const entry = z.strictObject({ description: z.string().min(1), caughtBy: z.record(z.string(), expectation) });
 
+const deviation = z.strictObject({ checks: z.array(z.string()).min(1), reason: z.string().min(1) });
+export type Deviation = z.infer<typeof deviation>;
+
 const tableSchema = z.strictObject({
   $comment: z.string().optional(),
   /** Variant name → the seed whose expectations it inherits. */
   variants: z.record(z.string(), z.enum(SEED_PROFILES)),
+  /**
+   * Profile → the checks that warn against the correct mock serving it, because the profile documents
+   * a deviation from a standard the check cites (invalidGrantStatus 403: RFC 6749 §5.2 says 400).
+   * Exact per profile, never inherited: the control row must show exactly these warnings, and a
+   * defect row does not count them as catches.
+   */
+  deviations: z.record(z.string(), deviation).optional(),
   defects: z.record(z.string(), entry),
 });
 
 export interface DefectTable {
   variants: Record<string, string>;
+  deviations: Record<string, Deviation>;
   defects: Record<Defect, z.infer<typeof entry>>;
 }
 
@@ -53,6 +64,10 @@ export function parseDefectTable(json: unknown, profiles: readonly Profile[], fi
   for (const p of profiles) {
     if (!(SEED_PROFILES as readonly string[]).includes(p.name) && !(p.name in table.variants)) problems.push(`variants: no seed named for variant ${p.name}`);
   }
+  for (const [profile, { checks }] of Object.entries(table.deviations ?? {})) {
+    if (!names.has(profile)) problems.push(`deviations.${profile}: no such profile or variant`);
+    for (const id of checks) if (!ids.has(id)) problems.push(`deviations.${profile}: ${id} is not a check of the catalogue`);
+  }
   for (const d of DEFECTS) if (!table.defects[d]) problems.push(`defects.${d}: missing (every seeded defect needs its catchers)`);
   for (const [d, { caughtBy }] of Object.entries(table.defects)) {
     if (!(DEFECTS as readonly string[]).includes(d)) problems.push(`defects.${d}: no such defect in mock-idp/defects.ts`);
@@ -63,7 +78,7 @@ export function parseDefectTable(json: unknown, profiles: readonly Profile[], fi
     }
   }
   if (problems.length) throw new DefectTableError('DEFECT_TABLE_INVALID', `${file}:\n  ${problems.join('\n  ')}`);
-  return table as DefectTable;
+  return { ...table, deviations: table.deviations ?? {} } as DefectTable;
 }
 
 export async function loadDefectTable(profiles: readonly Profile[], file = DEFECT_TABLE): Promise<DefectTable> {
@@ -81,4 +96,9 @@ export function expectationFor(table: DefectTable, defect: Defect, profile: stri
   const { caughtBy } = table.defects[defect];
   const seed = table.variants[profile];
   return caughtBy[profile] ?? (seed !== undefined ? caughtBy[seed] : undefined) ?? [];
+}
+
+/** The checks that warn on the correct mock serving `profile`: the deviations its profile documents. */
+export function deviationsOf(table: DefectTable, profile: string): string[] {
+  return [...(table.deviations[profile]?.checks ?? [])].sort();
 }

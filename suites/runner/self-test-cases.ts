@@ -3,7 +3,7 @@ import { describe, expect, test } from 'vitest';
 import { DEFECTS, type Defect } from '../../mock-idp/index.ts';
 import { loadVariants } from '../../mock-idp/profile/variants.ts';
 import { loadTarget } from '../harness/target.ts';
-import { expectationFor } from './defect-table.ts';
+import { deviationsOf, expectationFor } from './defect-table.ts';
 import { loadDefectTable, matrixRow } from './self-test.ts';
 
 export function defineDefectMatrix(profileName: string): void {
@@ -25,6 +25,8 @@ export function defineDefectMatrix(profileName: string): void {
       expect(row.failed, Object.values(row.messages).join('\n---\n')).toEqual(row.expected);
       // An errored check saw nothing: our side failed, which is never a catch and never acceptable here.
       expect(row.errored, Object.values(row.messages).join('\n---\n')).toEqual([]);
+      // The correct mock shows exactly the deviations the profile documents (defects.json deviations).
+      if (defect === undefined) expect(row.deviations).toEqual(deviationsOf(table, profileName));
     }, 60_000);
   });
 }

@@ -8,7 +8,7 @@
  */
 import { DEFECTS, type Defect, type Profile } from '../../mock-idp/index.ts';
 import type { Target } from '../harness/target.ts';
-import { expectationFor, type DefectTable, type Expectation } from './defect-table.ts';
+import { deviationsOf, expectationFor, type DefectTable, type Expectation } from './defect-table.ts';
 import { runCatalogue } from './pipeline.ts';
 import type { InstanceResult } from './run.ts';
 
@@ -25,8 +25,13 @@ export interface MatrixRow {
   defect?: Defect;
   expected: string[];
   notApplicable?: string;
-  /** Check ids with at least one instance that failed or warned: the ones that caught the defect. */
+  /**
+   * Check ids with at least one instance that failed or warned: the ones that caught the defect. A
+   * warning the profile documents (defects.json deviations) shows on the correct mock too: no catch.
+   */
   failed: string[];
+  /** The documented deviations that warned (the control row must show every one). */
+  deviations: string[];
   /** Check ids with an errored instance (never a catch; the row is wrong). */
   errored: string[];
   /** Check ids with an inconclusive instance (never a catch). */
@@ -51,21 +56,35 @@ export async function failingChecks(base: Target, profile: Profile, defects: rea
   const messages: Record<string, string> = {};
   for (const r of [...failed, ...errored]) messages[r.id] ??= r.message ?? '';
   const ids = (list: typeof results) => [...new Set(list.map((r) => r.id))].sort();
-  return { failed: ids(failed), errored: ids(errored), inconclusive: ids(results.filter((r) => r.status === 'inconclusive')), messages };
+  return {
+    failed: ids(failed),
+    /** Ids with a failed instance (not only warnings). */
+    failures: ids(results.filter((r) => r.status === 'failed')),
+    errored: ids(errored),
+    inconclusive: ids(results.filter((r) => r.status === 'inconclusive')),
+    messages,
+  };
 }
 
 export async function matrixRow(base: Target, table: DefectTable, profile: Profile, defect?: Defect): Promise<MatrixRow> {
   const expectation: Expectation = defect ? expectationFor(table, defect, profile.name) : [];
   const expected = Array.isArray(expectation) ? [...expectation].sort() : [];
-  const { failed, errored, inconclusive, messages } = await failingChecks(base, profile, defect ? [defect] : []);
+  const documented = deviationsOf(table, profile.name);
+  const seen = await failingChecks(base, profile, defect ? [defect] : []);
+  const { errored, inconclusive, messages } = seen;
+  // A documented deviation's warning is no catch; its check failing outright is.
+  const failed = seen.failed.filter((id) => !documented.includes(id) || seen.failures.includes(id));
+  const deviations = seen.failed.filter((id) => documented.includes(id) && !seen.failures.includes(id));
   const row: MatrixRow = {
     profile: profile.name,
     expected,
     failed,
+    deviations,
     errored,
     inconclusive,
     messages,
-    ok: JSON.stringify(expected) === JSON.stringify(failed) && errored.length === 0,
+    // The control row shows every documented deviation: the table cannot list one the mock does not show.
+    ok: JSON.stringify(expected) === JSON.stringify(failed) && errored.length === 0 && (defect !== undefined || JSON.stringify(deviations) === JSON.stringify(documented)),
     ...(defect && { defect }),
     ...(!Array.isArray(expectation) && { notApplicable: (expectation as { notApplicable: string }).notApplicable }),
   };

@@ -55,9 +55,17 @@ export function deriveVariants(seeds: Seeds): Profile[] {
             rotation: true,
             description: 'fixed expiry with rotation; a lifetime shorter than the SSO session',
           } satisfies Policy,
+          InteractiveLate: {
+            ...interactive,
+            lifetimeSeconds: 3600,
+            expiry: 'fixed',
+            rotation: true,
+            rotateAfterLifetimePercent: 70,
+            description: "rotation only once 70 % of the token's lifetime passed (node-oidc-provider's default for clients that authenticate)",
+          } satisfies Policy,
         },
       },
-      'rotation off with sliding expiry and on with fixed expiry; a 30 s grace window with reuse only rejected',
+      'rotation off with sliding expiry, on with fixed expiry, and on only late in the token\'s life; a 30 s grace window with reuse only rejected',
     ),
     variantOf(
       erp,

@@ -55,12 +55,13 @@ export function deriveVariants(seeds: Seeds): Profile[] {
             rotation: true,
             description: 'fixed expiry with rotation; a lifetime shorter than the SSO session',
           } satisfies Policy,
-          InteractiveLate: {
+          InteractiveLateRotation: {
             ...interactive,
             lifetimeSeconds: 3600,
             expiry: 'fixed',
             rotation: true,
             rotateAfterLifetimePercent: 70,
+            // client id interactive-late-rotation: client_secret_post like the variant's other confidential clients (connection.ts)
             description: "rotation only once 70 % of the token's lifetime passed (node-oidc-provider's default for clients that authenticate)",
           } satisfies Policy,
         },

@@ -41,10 +41,18 @@ export const MOCK_RULES: readonly MockRule[] = [
   },
   {
     name: 'refresh-guard.reuse',
-    rule: 'A rotated-out token is refused; with reuseOfRotatedToken "revoke-family" its family is revoked too; graceWindowSeconds allows one retry of a lost response.',
+    rule: 'A rotated-out token is refused; with reuseOfRotatedToken "revoke-family" its family is revoked too; graceWindowSeconds allows graceReuseCount retries of a lost response; concurrentRefresh "same-successor" lets a same-second retry through (a repeat).',
     where: "Behaviour.refreshGuards 'reuse' (profile/model.ts)",
-    citations: [cite.spec('RFC 9700', '4.14.2'), field('reuseOfRotatedToken'), field('graceWindowSeconds')],
-    observedBy: ['rotation.reuse-revokes-family', 'rotation.reuse-rejected-family-kept', 'rotation.old-token-rejected', 'rotation.concurrent-single-winner'],
+    citations: [cite.spec('RFC 9700', '4.14.2'), field('reuseOfRotatedToken'), field('graceWindowSeconds'), field('graceReuseCount'), field('concurrentRefresh')],
+    observedBy: [
+      'rotation.reuse-revokes-family',
+      'rotation.reuse-rejected-family-kept',
+      'rotation.old-token-rejected',
+      'rotation.concurrent-single-winner',
+      'rotation.grace-retry-within-window',
+      'rotation.grace-window-ends',
+      'rotation.concurrent-same-successor',
+    ],
   },
   {
     name: 'refresh-guard.state',
@@ -84,11 +92,25 @@ export const MOCK_RULES: readonly MockRule[] = [
     observedBy: ['expiry.sliding-chain-outlives-lifetime', 'expiry.fixed-not-extended', 'expiry.lives-declared-lifetime'],
   },
   {
+    name: 'refresh.sliding-maximum',
+    rule: 'Sliding expiry never renews past the family\'s first issue + maxLifetimeSeconds (policies.*, or onlineTokens for online tokens).',
+    where: 'decideIssue, decideRefresh: maxExpiresAt (profile/model.ts)',
+    citations: [field('policies.*.maxLifetimeSeconds'), field('onlineTokens.maxLifetimeSeconds')],
+    observedBy: ['expiry.absolute-max-caps-sliding'],
+  },
+  {
     name: 'refresh.after-sso-end',
     rule: 'Once the SSO session has ended, refreshAfterSsoEnd decides: a new refresh token, an access token only (the presented token kept or consumed per presentedTokenAfterSsoEnd), or invalid_grant.',
     where: 'decideRefresh: keep / consume / refuse (profile/model.ts)',
     citations: [field('refreshAfterSsoEnd'), field('presentedTokenAfterSsoEnd')],
-    observedBy: ['sso.refresh-after-logout', 'sso.refresh-after-session-expiry'],
+    observedBy: ['sso.refresh-after-logout', 'sso.refresh-after-session-expiry', 'sso.offline-token-survives-logout'],
+  },
+  {
+    name: 'refresh.online-after-sso-end',
+    rule: 'An online token (issued without offline access) follows onlineTokens.refreshAfterSsoEnd once the SSO session has ended (default invalid_grant: it ends with the session).',
+    where: 'termsOf, decideRefresh (profile/model.ts)',
+    citations: [field('onlineTokens.refreshAfterSsoEnd'), field('refreshTokenIssuance')],
+    observedBy: ['sso.online-token-ends-with-session'],
   },
   {
     name: 'refresh.retire-rotated',
@@ -102,7 +124,7 @@ export const MOCK_RULES: readonly MockRule[] = [
     rule: 'Check and rotation happen without yielding: concurrent refreshes of one token have one winner.',
     where: 'Behaviour.commitStep (grants/refresh-token.ts); compare-and-set in store.rotateRefreshToken / useRefreshToken (store.ts)',
     citations: [cite.spec('RFC 9700', '4.14.2'), cite.spec('Keycloak GHSA-m2w5-7xhv-w6fh')],
-    observedBy: ['rotation.concurrent-single-winner'],
+    observedBy: ['rotation.concurrent-single-winner', 'rotation.concurrent-same-successor'],
   },
   {
     name: 'refresh.client-auth',
@@ -119,6 +141,13 @@ export const MOCK_RULES: readonly MockRule[] = [
     where: 'Behaviour.issuesRefreshToken (grants/authorization-code.ts)',
     citations: [cite.spec('OIDC Core', '11'), field('offlineAccessScope'), field('policies.*.refresh')],
     observedBy: ['offline-access.none-without-offline-access', 'offline-access.issued-with-offline-access', 'offline-access.none-for-no-refresh-policy'],
+  },
+  {
+    name: 'issue.online-token',
+    rule: 'With refreshTokenIssuance "always" a code exchange without the offline-access scope issues a refresh token too: an online token.',
+    where: 'decideIssue (profile/model.ts) via Behaviour.issuesRefreshToken (grants/authorization-code.ts)',
+    citations: [field('refreshTokenIssuance'), cite.spec('OIDC Core', '11')],
+    observedBy: ['offline-access.online-token-without-offline-access', 'sso.online-token-ends-with-session'],
   },
   {
     name: 'issue.not-from-client-credentials',
@@ -144,6 +173,20 @@ export const MOCK_RULES: readonly MockRule[] = [
     observedBy: ['token-endpoint.error-shape', 'token-endpoint.refused-token-error'],
   },
   {
+    name: 'token.invalid-grant-status',
+    rule: 'An invalid_grant refusal of the refresh grant carries the profile\'s invalidGrantStatus (400, or 403 as Auth0 documents).',
+    where: 'refusalStatus (profile/model.ts); grants/refresh-token.ts',
+    citations: [field('invalidGrantStatus'), RFC6749('5.2')],
+    observedBy: ['token-endpoint.error-shape', 'token-endpoint.refused-token-error'],
+  },
+  {
+    name: 'token.refresh-expires-in',
+    rule: 'With refreshExpiresIn, token responses carry refresh_expires_in: the remaining lifetime of the refresh token the client holds.',
+    where: 'refreshExpiresIn (tokens.ts)',
+    citations: [field('refreshExpiresIn')],
+    observedBy: ['token-endpoint.refresh-expires-in'],
+  },
+  {
     name: 'token.refresh-token-entropy',
     rule: 'A refresh token is 32 random bytes, base64url: unguessable, and VSCHAR only.',
     where: 'Behaviour.refreshTokenBytes (tokens.ts newRefreshToken)',
@@ -161,7 +204,7 @@ export const MOCK_RULES: readonly MockRule[] = [
     name: 'token.id-token-on-refresh',
     rule: 'A refresh of an openid grant returns an ID token with the same sub, iss and aud, iat now and exp idTokenLifetimeSeconds later.',
     where: 'Behaviour.refreshIdTokenSubject (grants/refresh-token.ts); issueIdToken (tokens.ts)',
-    citations: [cite.spec('OIDC Core', '12.2'), cite.spec('OIDC Core', '3.1.3.7'), field('idTokenLifetimeSeconds')],
+    citations: [cite.spec('OIDC Core', '12.2'), cite.spec('OIDC Core', '3.1.3.7'), field('idTokenLifetimeSeconds'), field('idTokenOnRefresh')],
     observedBy: ['token-endpoint.id-token-on-refresh', 'token-endpoint.id-token-times'],
   },
 
@@ -175,10 +218,10 @@ export const MOCK_RULES: readonly MockRule[] = [
   },
   {
     name: 'introspection.active',
-    rule: 'Introspection answers active: false for a revoked, rotated-out, expired or unknown token.',
+    rule: 'Introspection answers active: false for a revoked, rotated-out, expired or unknown token, and for refresh tokens where the profile\'s introspection covers access tokens only.',
     where: 'Behaviour.refreshTokenActive, Behaviour.accessTokenActive (endpoints/introspection.ts)',
-    citations: [cite.spec('RFC 7662', '2.2')],
-    observedBy: ['token-endpoint.introspection-after-revocation', 'token-endpoint.introspection-after-rotation'],
+    citations: [cite.spec('RFC 7662', '2.2'), field('introspection')],
+    observedBy: ['token-endpoint.introspection-after-revocation', 'token-endpoint.introspection-after-rotation', 'token-endpoint.introspection-coverage'],
   },
   {
     name: 'discovery.grant-types',
@@ -192,7 +235,7 @@ export const MOCK_RULES: readonly MockRule[] = [
     rule: 'RP-initiated logout ends the SSO session; refresh then follows refresh.after-sso-end.',
     where: 'endpoints/end-session.ts; endSessions (sessions.ts)',
     citations: [cite.spec('OpenID RP-Initiated Logout 1.0', '2')],
-    observedBy: ['sso.refresh-after-logout'],
+    observedBy: ['sso.refresh-after-logout', 'sso.offline-token-survives-logout', 'sso.online-token-ends-with-session'],
   },
   {
     name: 'session.lifetime',

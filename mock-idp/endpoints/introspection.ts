@@ -9,6 +9,7 @@ import { hashToken } from '../crypto.ts';
 import { invalidClient, invalidRequest } from '../errors.ts';
 import { jsonNoStore, readForm, requireMethod, type IdpRequest, type PlainResponse } from '../http.ts';
 import type { IdpContext } from '../context.ts';
+import { introspects } from '../profile/model.ts';
 
 export async function introspection(ctx: IdpContext, request: IdpRequest): Promise<PlainResponse> {
   requireMethod(request, 'POST');
@@ -37,7 +38,7 @@ export async function introspection(ctx: IdpContext, request: IdpRequest): Promi
     });
   }
   // RFC 7662 §2.2: a token type the endpoint does not cover (profile introspection "access-tokens") is answered inactive.
-  if (ctx.behaviour.profile.introspection !== 'access-and-refresh-tokens') return jsonNoStore({ active: false });
+  if (!introspects(ctx.behaviour.profile, 'refresh_token')) return jsonNoStore({ active: false });
   const rt = ctx.store.refreshToken(hash);
   const family = rt ? ctx.store.family(rt.familyId) : undefined;
   if (rt && family && mayKnow(rt.clientId) && now < rt.expiresAt) {

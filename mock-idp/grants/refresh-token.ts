@@ -9,7 +9,7 @@ import { hashToken } from '../crypto.ts';
 import { OAuthError, invalidRequest, unauthorizedClient, type OAuthErrorCode } from '../errors.ts';
 import { scopeList, type Params } from '../http.ts';
 import { isRefreshPolicy } from '../profile/index.ts';
-import { decideRefresh } from '../profile/model.ts';
+import { decideRefresh, refreshIdToken, refusalStatus } from '../profile/model.ts';
 import { sessionActive, type RefreshTokenRecord, type SeenRefreshToken } from '../store.ts';
 import type { IdpContext } from '../context.ts';
 import type { MockClient } from '../fixtures.ts';
@@ -26,7 +26,7 @@ export async function handler(ctx: IdpContext, client: MockClient, params: Param
   const policy = profile.policies[client.policy]!;
   if (!isRefreshPolicy(policy)) throw unauthorizedClient(`policy ${client.policy} does not allow refresh`);
   /** A refusal of this grant: invalid_grant with the profile's status (invalidGrantStatus), the body RFC 6749 §5.2 JSON. */
-  const refused = (error: OAuthErrorCode, reason: string) => new OAuthError(error, reason, error === 'invalid_grant' ? profile.invalidGrantStatus : 400);
+  const refused = (error: OAuthErrorCode, reason: string) => new OAuthError(error, reason, refusalStatus(profile, error));
 
   const record = store.refreshToken(hashToken(token));
   if (!record) throw refused('invalid_grant', 'unknown refresh token');
@@ -90,7 +90,7 @@ export async function handler(ctx: IdpContext, client: MockClient, params: Param
     refreshExpiresIn(ctx, issued.expiresAt),
   );
   // OIDC Core §12.2: an ID token is optional on refresh; the profile's idTokenOnRefresh says whether this IdP sends one.
-  if (scope.includes('openid') && profile.idTokenOnRefresh !== 'never') {
+  if (refreshIdToken(profile, scope) !== 'absent') {
     // Same iss, sub, aud; new iat; auth_time of the original authentication; no nonce.
     response.id_token = await issueIdToken(ctx, {
       client,

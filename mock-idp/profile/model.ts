@@ -678,7 +678,7 @@ function successorOf(profile: Profile, policyName: string, t1: number): string {
 // Read by the mock's endpoints and the checks alike: what a response shows, given the profile.
 
 /** HTTP status of a refusal of the refresh grant: RFC 6749 §5.2 says 400; profile invalidGrantStatus for invalid_grant. */
-export function refusalStatus(profile: Profile, error: Refusal['error']): 400 | 403 {
+export function refusalStatus(profile: Profile, error: string): 400 | 403 {
   return error === 'invalid_grant' ? profile.invalidGrantStatus : 400;
 }
 

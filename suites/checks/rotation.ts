@@ -264,7 +264,6 @@ export const rotationChecks: Check[] = [
         fail(`every successful concurrent refresh to carry the same new refresh token (profile: concurrentRefresh same-successor)`, `${distinct.size} different refresh tokens among ${winners.length} successes (${statuses()})`, winners[0], first);
       }
       expectThat(!distinct.has(rt), 'a new refresh token, distinct from the presented one', () => 'the presented refresh token again', winners[0]);
-      t.note({ kind: 'rotation', label: `${winners.length} concurrent, one successor` });
       const after = await t.refresh(successors[0]!);
       expectSuccess(after, 'the one successor of the concurrent refreshes, presented afterwards');
     },

@@ -73,7 +73,7 @@ export function createLoginFlow(o: LoginFlowOptions): Pick<CheckContext, 'login'
       });
       const result = await loginDriver.login(http, { authorizationUrl, redirectUri, state, ...(o.signal && { signal: o.signal }) });
       const t = await o.tokenEndpoint.exchangeCode(result.code, pkce.verifier);
-      record(book.loggedIn(t));
+      record(book.loggedIn(t, opt.offline === true));
       lives.loggedIn(startedAt, t);
       const handle: SessionHandle = { cookieJar: result.cookieJar, ...(t.id_token !== undefined && { idToken: t.id_token }) };
       return { tokens: t, handle, startedAt };

@@ -60,4 +60,25 @@ describe('the token book draws the declared expiry of what happened', () => {
     expect(entry.token).toMatchObject({ id: fingerprint('rt-1'), issuedAt: 100 });
     expect(entry.token?.expiresAt).toBeUndefined();
   });
+
+  test('an online token (erp-net-keycloak-like Interactive, login without offline_access): drawn with the online lifetime (1800 s), not the policy\'s', async () => {
+    const variant = (await loadVariants()).find((p) => p.name === 'erp-net-keycloak-like')!;
+    const { at, b } = await book(variant, 'Interactive');
+    const login = b.loggedIn(answer('rt-0'), false);
+    expect(login).toMatchObject({ label: 'online token', token: { id: fingerprint('rt-0'), expiresAt: 1800, expiry: 'sliding' } });
+    at(1000);
+    expect(b.refreshed('rt-0', answer('rt-1')).token).toMatchObject({ id: fingerprint('rt-1'), expiresAt: 2800 });
+    // The offline token of the same profile lives the policy's 30 days.
+    const offline = await book(variant, 'Interactive');
+    expect(offline.b.loggedIn(answer('rt-x')).token).toMatchObject({ expiresAt: 2_592_000 });
+  });
+
+  test('the same successor again (telenorid-plus-auth0-like Mobile, concurrentRefresh same-successor): one lane, labelled a repeat', async () => {
+    const variant = (await loadVariants()).find((p) => p.name === 'telenorid-plus-auth0-like')!;
+    const { b, lifetime } = await book(variant, 'Mobile');
+    b.loggedIn(answer('rt-0'));
+    expect(b.refreshed('rt-0', answer('rt-1'))).toMatchObject({ kind: 'rotation', token: { id: fingerprint('rt-1'), expiresAt: lifetime } });
+    const again = b.refreshed('rt-0', answer('rt-1'));
+    expect(again).toMatchObject({ kind: 'rotation', label: 'same successor again', token: { id: fingerprint('rt-1'), expiresAt: lifetime } });
+  });
 });

@@ -71,14 +71,15 @@ export function createTokenBook(target: Target, client: TargetClient, now: () =>
   };
 
   return {
-    loggedIn(t: Tokens): Omit<TimelineEntry, 'at'> {
+    /** `offline`: the login asked for offline access; without it a token is an online one (refreshTokenIssuance "always"), on its own terms. */
+    loggedIn(t: Tokens, offline = true): Omit<TimelineEntry, 'at'> {
       if (!t.refresh_token) return { kind: 'login', label: 'no refresh token' };
       const id = fingerprint(t.refresh_token);
       if (!issuedAt.has(id)) {
         issuedAt.set(id, now());
-        observe({ kind: 'issue', at: now(), token: id });
+        observe({ kind: 'issue', at: now(), token: id, offline });
       }
-      return { kind: 'login', token: mark(id) };
+      return { kind: 'login', token: mark(id), ...(!offline && { label: 'online token' }) };
     },
     refreshed(presented: string, t: Tokens): Omit<TimelineEntry, 'at'> {
       const id = fingerprint(presented);
@@ -92,6 +93,8 @@ export function createTokenBook(target: Target, client: TargetClient, now: () =>
         const error = typeof t.body?.error === 'string' ? t.body.error : undefined;
         return { kind: 'rejected', presented: id, status: t.status, ...(error !== undefined && { error }) };
       }
+      // The same successor handed out again (concurrentRefresh "same-successor": a repeat), drawn on its lane.
+      if (fresh !== undefined && !isNew) return { kind: 'rotation', presented: id, token: mark(fresh), label: 'same successor again' };
       if (fresh !== undefined) return { kind: 'rotation', presented: id, token: mark(fresh) };
       return { kind: 'refresh', presented: id, ...(issuedAt.has(id) && { token: mark(id) }) };
     },

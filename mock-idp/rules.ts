@@ -41,8 +41,8 @@ export const MOCK_RULES: readonly MockRule[] = [
   },
   {
     name: 'refresh-guard.reuse',
-    rule: 'A rotated-out token is refused; with reuseOfRotatedToken "revoke-family" its family is revoked too; graceWindowSeconds allows graceReuseCount retries of a lost response; concurrentRefresh "same-successor" lets a same-second retry through (a repeat).',
-    where: "Behaviour.refreshGuards 'reuse' (profile/model.ts)",
+    rule: 'A rotated-out token is refused; with reuseOfRotatedToken "revoke-family" its family is revoked too; graceWindowSeconds allows graceReuseCount retries of a lost response (counted on the token, graceUses); concurrentRefresh "same-successor" lets a same-second retry through (a repeat).',
+    where: "Behaviour.refreshGuards 'reuse' (profile/model.ts); the count in commitRefresh via store.rotateRefreshToken (store.ts)",
     citations: [cite.spec('RFC 9700', '4.14.2'), field('reuseOfRotatedToken'), field('graceWindowSeconds'), field('graceReuseCount'), field('concurrentRefresh')],
     observedBy: [
       'rotation.reuse-revokes-family',
@@ -86,9 +86,16 @@ export const MOCK_RULES: readonly MockRule[] = [
   },
   {
     name: 'refresh.expiry-renewal',
-    rule: 'Sliding expiry: a refresh sets the expiry to now + lifetime; fixed: it stays the first issue + lifetime.',
-    where: 'decideRefresh: expiresAt (profile/model.ts)',
-    citations: [field('policies.*.expiry'), field('policies.*.lifetimeSeconds')],
+    rule: 'Sliding expiry: a refresh sets the expiry to now + lifetime, never past first issue + maxLifetimeSeconds; fixed: it stays the first issue + lifetime. Online tokens live the onlineTokens terms. With refreshExpiresIn, token responses state that expiry as refresh_expires_in (seconds left).',
+    where: 'decideIssue / decideRefresh: expiresAt (profile/model.ts); refreshExpiresIn (tokens.ts)',
+    citations: [
+      field('policies.*.expiry'),
+      field('policies.*.lifetimeSeconds'),
+      field('policies.*.maxLifetimeSeconds'),
+      field('onlineTokens.lifetimeSeconds'),
+      field('onlineTokens.maxLifetimeSeconds'),
+      field('refreshExpiresIn'),
+    ],
     observedBy: ['expiry.sliding-chain-outlives-lifetime', 'expiry.fixed-not-extended', 'expiry.lives-declared-lifetime'],
   },
   {
@@ -101,7 +108,7 @@ export const MOCK_RULES: readonly MockRule[] = [
   {
     name: 'refresh.after-sso-end',
     rule: 'Once the SSO session has ended, refreshAfterSsoEnd decides: a new refresh token, an access token only (the presented token kept or consumed per presentedTokenAfterSsoEnd), or invalid_grant.',
-    where: 'decideRefresh: keep / consume / refuse (profile/model.ts)',
+    where: 'decideRefresh: termsOf, keep / consume / refuse (profile/model.ts)',
     citations: [field('refreshAfterSsoEnd'), field('presentedTokenAfterSsoEnd')],
     observedBy: ['sso.refresh-after-logout', 'sso.refresh-after-session-expiry', 'sso.offline-token-survives-logout'],
   },
@@ -121,9 +128,9 @@ export const MOCK_RULES: readonly MockRule[] = [
   },
   {
     name: 'refresh.atomic',
-    rule: 'Check and rotation happen without yielding: concurrent refreshes of one token have one winner.',
-    where: 'Behaviour.commitStep (grants/refresh-token.ts); compare-and-set in store.rotateRefreshToken / useRefreshToken (store.ts)',
-    citations: [cite.spec('RFC 9700', '4.14.2'), cite.spec('Keycloak GHSA-m2w5-7xhv-w6fh')],
+    rule: 'Check and rotation happen without yielding: concurrent refreshes of one token have one winner; with concurrentRefresh "same-successor" the others, in the second of the rotation and while the successor is unused, get that same successor (recomputed as an HMAC of the presented token, never stored raw).',
+    where: "Behaviour.commitStep (grants/refresh-token.ts); compare-and-set in store.rotateRefreshToken / useRefreshToken (store.ts); decideRefresh 'repeat' (profile/model.ts), successorToken (tokens.ts)",
+    citations: [cite.spec('RFC 9700', '4.14.2'), cite.spec('Keycloak GHSA-m2w5-7xhv-w6fh'), field('concurrentRefresh')],
     observedBy: ['rotation.concurrent-single-winner', 'rotation.concurrent-same-successor'],
   },
   {
@@ -137,9 +144,9 @@ export const MOCK_RULES: readonly MockRule[] = [
   // -- Issuing refresh tokens
   {
     name: 'issue.offline-access',
-    rule: 'The code exchange issues a refresh token only when the offline-access scope was granted and the client\'s policy refreshes.',
-    where: 'Behaviour.issuesRefreshToken (grants/authorization-code.ts)',
-    citations: [cite.spec('OIDC Core', '11'), field('offlineAccessScope'), field('policies.*.refresh')],
+    rule: 'The code exchange issues a refresh token only when the client\'s policy refreshes, and the offline-access scope was granted or refreshTokenIssuance is "always" (then without it an online token, on the onlineTokens terms).',
+    where: 'Behaviour.issuesRefreshToken → decideIssue (grants/authorization-code.ts, profile/model.ts)',
+    citations: [cite.spec('OIDC Core', '11'), field('offlineAccessScope'), field('policies.*.refresh'), field('refreshTokenIssuance')],
     observedBy: ['offline-access.none-without-offline-access', 'offline-access.issued-with-offline-access', 'offline-access.none-for-no-refresh-policy'],
   },
   {
@@ -167,9 +174,9 @@ export const MOCK_RULES: readonly MockRule[] = [
   },
   {
     name: 'token.error-response',
-    rule: 'Errors are JSON with an RFC 6749 error code (invalid_grant for a refused refresh token), HTTP 400, or 401 for invalid_client.',
-    where: 'Behaviour.errorCode (idp.ts); errors.ts',
-    citations: [RFC6749('5.2')],
+    rule: 'Errors are JSON with an RFC 6749 error code (invalid_grant for a refused refresh token), HTTP 400, or 401 for invalid_client; an invalid_grant refusal of the refresh grant has the status invalidGrantStatus (400 or 403).',
+    where: 'Behaviour.errorCode (idp.ts); errors.ts; refused (grants/refresh-token.ts)',
+    citations: [RFC6749('5.2'), field('invalidGrantStatus')],
     observedBy: ['token-endpoint.error-shape', 'token-endpoint.refused-token-error'],
   },
   {
@@ -202,7 +209,7 @@ export const MOCK_RULES: readonly MockRule[] = [
   },
   {
     name: 'token.id-token-on-refresh',
-    rule: 'A refresh of an openid grant returns an ID token with the same sub, iss and aud, iat now and exp idTokenLifetimeSeconds later.',
+    rule: 'A refresh of an openid grant returns an ID token (none where idTokenOnRefresh is "never") with the same sub, iss and aud, iat now and exp idTokenLifetimeSeconds later.',
     where: 'Behaviour.refreshIdTokenSubject (grants/refresh-token.ts); issueIdToken (tokens.ts)',
     citations: [cite.spec('OIDC Core', '12.2'), cite.spec('OIDC Core', '3.1.3.7'), field('idTokenLifetimeSeconds'), field('idTokenOnRefresh')],
     observedBy: ['token-endpoint.id-token-on-refresh', 'token-endpoint.id-token-times'],
@@ -218,7 +225,7 @@ export const MOCK_RULES: readonly MockRule[] = [
   },
   {
     name: 'introspection.active',
-    rule: 'Introspection answers active: false for a revoked, rotated-out, expired or unknown token, and for refresh tokens where the profile\'s introspection covers access tokens only.',
+    rule: 'Introspection answers active: false for a revoked, rotated-out, expired or unknown token, and for every refresh token where introspection covers "access-tokens" only.',
     where: 'Behaviour.refreshTokenActive, Behaviour.accessTokenActive (endpoints/introspection.ts)',
     citations: [cite.spec('RFC 7662', '2.2'), field('introspection')],
     observedBy: ['token-endpoint.introspection-after-revocation', 'token-endpoint.introspection-after-rotation', 'token-endpoint.introspection-coverage'],

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { BUILTIN_PROFILES, KNOWN_VERSIONS, PROFILES_DIR, ProfileError, SEED_PROFILES, discoverProfiles, isRefreshPolicy, loadProfile, parseProfile, type Profile } from '../profile/index.ts';
+import { BUILTIN_PROFILES, KNOWN_VERSIONS, PROFILES_DIR, ProfileError, SEED_PROFILES, discoverProfiles, isRefreshPolicy, listProfiles, loadProfile, parseProfile, type Profile } from '../profile/index.ts';
 import { clientIdFor, fixtureClients, fixtureUsers } from '../fixtures.ts';
 import { Profile as ProfileSchema } from '../profile/schema.ts';
 import { z } from 'zod';
@@ -162,6 +162,20 @@ describe('the built-in profiles: every profile file of fixtures/profiles/', () =
       expect(profile.source.filter((s) => !pages.has(s) && !text.includes(s)), `${name}: source pages nothing cites`).toEqual([]);
     },
   );
+});
+
+describe('listProfiles (--list-profiles of both CLIs)', () => {
+  it('one tab-separated line per built-in profile: name, title, policies', async () => {
+    const lines = (await listProfiles()).trimEnd().split('\n');
+    expect(lines).toHaveLength(BUILTIN_PROFILES.length);
+    expect(lines[0]).toBe('telenorid-plus\tTelenorID+ refresh policies\tNoRefresh, Confidential, Mobile, PublicWeb, Web');
+  });
+
+  it('a profile that does not load is a ProfileError naming it (the CLIs exit 2 with it)', async () => {
+    const e = await listProfiles(['telenorid-plus', 'no-such-profile']).catch((x: unknown) => x);
+    expect(e).toBeInstanceOf(ProfileError);
+    expect((e as ProfileError).message).toContain('profile "no-such-profile" not found');
+  });
 });
 
 describe('migration: schema version 1 files', () => {

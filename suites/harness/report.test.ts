@@ -199,6 +199,14 @@ describe('junit.xml', () => {
     expect(outcome('c-failed')).toMatchObject([{ name: 'failure' }]);
   });
 
+  it('a failure citing a documentation page lists it once among the see: links, with its section', () => {
+    const doc = 'https://auth0.com/docs/secure/tokens/refresh-tokens/refresh-token-rotation';
+    const cited = check({ status: 'failed', message: 'expected the family revoked', citations: [{ doc, section: 'Automatic reuse detection' }, { spec: 'RFC 9700', section: '4.14.2' }] });
+    const root = parseXml(reportToJUnit(buildReport({ target: 't', profile: 'p', startedAt: '2026-01-01T10:00:00.000Z', durationMs: 1, checks: [cited] })).replace(/^<\?xml[^>]*\?>\n/, ''));
+    const text = root.children[0]!.children.find((c) => c.name === 'testcase')!.children[0]!.text;
+    expect(text).toContain(`\n\nsee: ${doc} §Automatic reuse detection\nsee: RFC 9700 §4.14.2 https://www.rfc-editor.org/rfc/rfc9700#section-4.14.2`);
+  });
+
   it('under --strict a warning is a <failure>', () => {
     const strict = buildReport({ target: 't', profile: 'p', startedAt: '2026-01-01T10:00:00.000Z', durationMs: 1, checks: sixStatuses, strict: true });
     const root = parseXml(reportToJUnit(strict).replace(/^<\?xml[^>]*\?>\n/, ''));

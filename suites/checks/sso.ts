@@ -4,7 +4,7 @@ import { describe, expectRefused, expectSuccess, expectThat, givenRefreshToken, 
 import type { Answer, Check, CheckContext } from './types.ts';
 import { aimInside, aliveUntil, secs, ssoActiveUntil, ssoEndedFrom, unlessPast, waitUntil } from './timing.ts';
 import { days, interactive, onlineTokenIssued, realMargin, rotatesAt, rp, whenRefresh } from './util.ts';
-import { ssoEndOutcome, termsOf } from '../../mock-idp/profile/model.ts';
+import { refreshOutcomeAt, ssoEndOutcome, termsOf } from '../../mock-idp/profile/model.ts';
 
 /**
  * The first refresh after the SSO session ended, and the presented token afterwards, as the refresh
@@ -45,10 +45,15 @@ async function expectAfterSsoEnd(t: CheckContext, rt: string, alive: number, how
   }
 }
 
-/** After logout a refresh of the login's (offline) token renews it, per the model: it lives on without the session. */
+/**
+ * After logout a refresh of the login's (offline) token renews it, per the model: it lives on without
+ * the session. Or it keeps it exactly as during the session, where the policy rotates only late in a
+ * token's life (rotateAfterLifetimePercent): that keep is the policy's, not the session's end.
+ */
 function survivesLogout(i: Parameters<typeof onlineTokenIssued>[0]): boolean {
   const { first } = ssoEndOutcome(i.profile, i.client.policy);
-  return first.kind === 'rotated' || first.kind === 'extended';
+  if (first.kind === 'rotated' || first.kind === 'extended') return true;
+  return first.kind === 'kept' && rp(i).rotateAfterLifetimePercent !== undefined && refreshOutcomeAt(i.profile, i.client.policy, 0).kind === 'kept';
 }
 
 export const ssoChecks: Check[] = [

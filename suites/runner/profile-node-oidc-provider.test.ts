@@ -30,6 +30,10 @@ describe('the catalogue against the mock serving node-oidc-provider: a late rota
       expect(r.message, id).toMatch(/rotates only once 70 % of a token's 14 d lifetime has passed: a refresh right after login keeps the token/);
     }
     expect(of('rotation.not-rotated-when-declared-off', 'web').status).toBe('passed');
+    // Kept after logout as during the session: the token survives logout, refreshing twice with the same token.
+    const survives = of('sso.offline-token-survives-logout', 'web');
+    expect(survives.status).toBe('passed');
+    expect(survives.timeline.map((e) => `${e.kind}${e.label ? `: ${e.label}` : ''}`)).toContain('refresh: after logout, again');
   });
 
   test('Native and SPA (public): every refresh rotates; reuse revokes the family', () => {

@@ -28,7 +28,8 @@ Serves node-oidc-provider 9 on 127.0.0.1, configured to implement the TelenorID+
   --port N     port on 127.0.0.1 (default 0: a free one)
   --dir DIR    where to write profile.json and target.json (default: a new temp dir)
   --run        run the suites against it (npm run conformance) with
-               interop/oidc-provider/expected-failures.json, then stop; exit status is theirs
+               interop/oidc-provider/expected-failures.json (expected-failures.defaults.json
+               with --defaults), then stop; exit status is theirs
   --json       print one "interop-ready {json}" line (issuer, clients, files, env) and serve
                until stdin closes (for a parent process)
   -h, --help   this text

@@ -2,7 +2,7 @@
  * Test control: move the clock, end SSO sessions, withdraw consent, inspect families, reset.
  * The same operations in-process (MockIdpControl) and over HTTP (test mode only, admin token).
  */
-import { constantTimeEqual } from './crypto.ts';
+import { constantTimeEqual, hashToken } from './crypto.ts';
 import { OAuthError, invalidRequest } from './errors.ts';
 import { json, readJson, requireMethod, type IdpRequest, type PlainResponse } from './http.ts';
 import type { IdpContext } from './context.ts';
@@ -32,12 +32,29 @@ export interface FamilyView {
   tokens: { generation: number; state: string; issuedAt: number; expiresAt: number; retiredAt?: number; usedAt?: number; graceUses?: number }[];
 }
 
+/** A refresh token as the mock holds it (in-process control only: the caller already has the token). */
+export interface RefreshTokenView {
+  /** Would a refresh pass its own state and expiry (introspection's active, RFC 7662 §2.2)? */
+  active: boolean;
+  state: string;
+  generation: number;
+  iat: number;
+  exp: number;
+  familyId: string;
+  online: boolean;
+}
+
 export interface MockIdpControl {
   now(): number;
   advance(seconds: number): number;
   endSsoSession(user: UserSelector): number;
   revokeGrants(user: UserSelector & { clientId?: string }): number;
   families(user: UserSelector): FamilyView[];
+  /**
+   * The mock's record of a refresh token, whatever the profile's introspection covers (tests observe
+   * refresh tokens of an "access-tokens" profile through it). In-process only, not over HTTP.
+   */
+  refreshToken(token: string): RefreshTokenView | undefined;
   reset(): void;
 }
 
@@ -91,6 +108,21 @@ export function createControl(ctx: IdpContext): MockIdpControl {
             ...(t.graceUses !== undefined && { graceUses: t.graceUses }),
           })),
         }));
+    },
+    refreshToken(token) {
+      const record = ctx.store.refreshToken(hashToken(token));
+      const family = record && ctx.store.family(record.familyId);
+      if (!record || !family) return undefined;
+      const now = ctx.clock.now();
+      return {
+        active: ctx.behaviour.refreshTokenActive(record, family) && now < record.expiresAt,
+        state: record.state,
+        generation: record.generation,
+        iat: record.issuedAt,
+        exp: record.expiresAt,
+        familyId: family.id,
+        online: family.online === true,
+      };
     },
     reset() {
       ctx.store.clear();

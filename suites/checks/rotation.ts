@@ -186,6 +186,7 @@ export const rotationChecks: Check[] = [
       cite.spec('RFC 9700', '4.14.2'),
     ],
     applies: withGrace,
+    waits: (i) => graceRetries(i)?.at ?? 0,
     async run(t) {
       const { rt0, r1, grace } = await rotationToRetry(t);
       const open = windowOpenUntil(r1, grace);
@@ -212,7 +213,8 @@ export const rotationChecks: Check[] = [
     title: 'The grace window lasts as declared: a retry at its last second succeeds, one after it is refused',
     clause: ({ profile }) => [...profile.citations.reuse, profileField(profile, 'graceWindowSeconds'), cite.spec('RFC 9700', '4.14.2')],
     applies: withGrace,
-    waits: (i) => (graceRetries(i)?.until ?? 0) + 2,
+    // Two rotations, one probed at the window's end, the other a second past it.
+    waits: (i) => 2 * (graceRetries(i)?.until ?? 0) + 2,
     async run(t) {
       // Two rotations: a retry spends the grace (or revokes the family), so each edge gets its own token.
       const inside = await rotationToRetry(t);

@@ -154,7 +154,12 @@ const apply: Record<Defect, (b: Behaviour) => Behaviour> = {
       r.grantType === 'refresh_token' && r.requestedScope !== undefined && r.status === 200 ? { ...r, body: { ...r.body, scope: `${String(r.body.scope)} admin` } } : r,
     ),
   // Profiles v2: each a deviation from one declared v2 term.
-  'no-online-token': (b) => ({ ...b, profile: { ...b.profile, refreshTokenIssuance: 'offline-access' } }),
+  'no-online-token': (b) => ({
+    ...b,
+    profile: { ...b.profile, refreshTokenIssuance: 'offline-access' },
+    issuesRefreshToken: (i) =>
+      i.grantType === 'authorization_code' && !i.scope.includes(b.profile.offlineAccessScope) ? { issue: false, reason: 'defect: refresh tokens with offline access only' } : b.issuesRefreshToken(i),
+  }),
   'online-token-survives-logout': (b) => ({ ...b, profile: { ...b.profile, onlineTokens: { ...b.profile.onlineTokens, refreshAfterSsoEnd: 'new-refresh-token' } } }),
   'offline-token-ends-with-logout': (b) => ({
     ...b,

@@ -16,6 +16,7 @@ export const DEFECTS = [
   'client-credentials-gets-refresh',
   'fixed-expiry-slides',
   'sliding-expiry-does-not-slide',
+  'late-rotation-rotates-early',
   'expired-token-accepted',
   'ignores-sso-logout',
   'missing-no-store',
@@ -100,6 +101,8 @@ const apply: Record<Defect, (b: Behaviour) => Behaviour> = {
   }),
   'fixed-expiry-slides': (b) => ({ ...b, profile: mapPolicies(b.profile, (p) => (p.expiry === 'fixed' ? { ...p, expiry: 'sliding' } : p)) }),
   'sliding-expiry-does-not-slide': (b) => ({ ...b, profile: mapPolicies(b.profile, (p) => (p.expiry === 'sliding' ? { ...p, expiry: 'fixed' } : p)) }),
+  // rotateAfterLifetimePercent ignored: a policy that rotates only late in a token's life rotates on every refresh.
+  'late-rotation-rotates-early': (b) => ({ ...b, profile: mapPolicies(b.profile, ({ rotateAfterLifetimePercent: _late, ...p }) => p) }),
   'expired-token-accepted': (b) => ({ ...b, refreshGuards: withoutGuard(b, 'expiry') }),
   'ignores-sso-logout': (b) => ({ ...b, profile: { ...b.profile, refreshAfterSsoEnd: 'new-refresh-token', presentedTokenAfterSsoEnd: 'usable-until-expiry' } }),
   'missing-no-store': (b) => ({ ...b, noStore: false }),
@@ -151,7 +154,12 @@ const apply: Record<Defect, (b: Behaviour) => Behaviour> = {
       r.grantType === 'refresh_token' && r.requestedScope !== undefined && r.status === 200 ? { ...r, body: { ...r.body, scope: `${String(r.body.scope)} admin` } } : r,
     ),
   // Profiles v2: each a deviation from one declared v2 term.
-  'no-online-token': (b) => ({ ...b, profile: { ...b.profile, refreshTokenIssuance: 'offline-access' } }),
+  'no-online-token': (b) => ({
+    ...b,
+    profile: { ...b.profile, refreshTokenIssuance: 'offline-access' },
+    issuesRefreshToken: (i) =>
+      i.grantType === 'authorization_code' && !i.scope.includes(b.profile.offlineAccessScope) ? { issue: false, reason: 'defect: refresh tokens with offline access only' } : b.issuesRefreshToken(i),
+  }),
   'online-token-survives-logout': (b) => ({ ...b, profile: { ...b.profile, onlineTokens: { ...b.profile.onlineTokens, refreshAfterSsoEnd: 'new-refresh-token' } } }),
   'offline-token-ends-with-logout': (b) => ({
     ...b,

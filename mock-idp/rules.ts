@@ -51,7 +51,6 @@ export const MOCK_RULES: readonly MockRule[] = [
       'rotation.concurrent-single-winner',
       'rotation.grace-retry-within-window',
       'rotation.grace-window-ends',
-      'rotation.concurrent-same-successor',
     ],
   },
   {
@@ -79,9 +78,9 @@ export const MOCK_RULES: readonly MockRule[] = [
   // -- The refresh decision (decideRefresh, profile/model.ts) and how it is carried out
   {
     name: 'refresh.rotation',
-    rule: 'A policy with rotation issues a new refresh token on each refresh; one without issues none (the presented token is extended or kept).',
-    where: 'decideRefresh: rotate / extend / keep (profile/model.ts)',
-    citations: [field('policies.*.rotation'), RFC6749('6')],
+    rule: 'A policy with rotation issues a new refresh token on each refresh (with rotateAfterLifetimePercent: once the presented token lived that share of its lifetime; before, it is kept); one without issues none (the presented token is extended or kept).',
+    where: 'decideRefresh, rotationDue: rotate / extend / keep (profile/model.ts)',
+    citations: [field('policies.*.rotation'), field('policies.*.rotateAfterLifetimePercent'), RFC6749('6')],
     observedBy: ['rotation.new-token-each-refresh', 'rotation.not-rotated-when-declared-off', 'sso.new-token-while-session-active'],
   },
   {
@@ -96,14 +95,7 @@ export const MOCK_RULES: readonly MockRule[] = [
       field('onlineTokens.maxLifetimeSeconds'),
       field('refreshExpiresIn'),
     ],
-    observedBy: ['expiry.sliding-chain-outlives-lifetime', 'expiry.fixed-not-extended', 'expiry.lives-declared-lifetime'],
-  },
-  {
-    name: 'refresh.sliding-maximum',
-    rule: 'Sliding expiry never renews past the family\'s first issue + maxLifetimeSeconds (policies.*, or onlineTokens for online tokens).',
-    where: 'decideIssue, decideRefresh: maxExpiresAt (profile/model.ts)',
-    citations: [field('policies.*.maxLifetimeSeconds'), field('onlineTokens.maxLifetimeSeconds')],
-    observedBy: ['expiry.absolute-max-caps-sliding'],
+    observedBy: ['expiry.sliding-chain-outlives-lifetime', 'expiry.fixed-not-extended', 'expiry.lives-declared-lifetime', 'expiry.absolute-max-caps-sliding', 'token-endpoint.refresh-expires-in'],
   },
   {
     name: 'refresh.after-sso-end',
@@ -147,14 +139,12 @@ export const MOCK_RULES: readonly MockRule[] = [
     rule: 'The code exchange issues a refresh token only when the client\'s policy refreshes, and the offline-access scope was granted or refreshTokenIssuance is "always" (then without it an online token, on the onlineTokens terms).',
     where: 'Behaviour.issuesRefreshToken → decideIssue (grants/authorization-code.ts, profile/model.ts)',
     citations: [cite.spec('OIDC Core', '11'), field('offlineAccessScope'), field('policies.*.refresh'), field('refreshTokenIssuance')],
-    observedBy: ['offline-access.none-without-offline-access', 'offline-access.issued-with-offline-access', 'offline-access.none-for-no-refresh-policy'],
-  },
-  {
-    name: 'issue.online-token',
-    rule: 'With refreshTokenIssuance "always" a code exchange without the offline-access scope issues a refresh token too: an online token.',
-    where: 'decideIssue (profile/model.ts) via Behaviour.issuesRefreshToken (grants/authorization-code.ts)',
-    citations: [field('refreshTokenIssuance'), cite.spec('OIDC Core', '11')],
-    observedBy: ['offline-access.online-token-without-offline-access', 'sso.online-token-ends-with-session'],
+    observedBy: [
+      'offline-access.none-without-offline-access',
+      'offline-access.issued-with-offline-access',
+      'offline-access.none-for-no-refresh-policy',
+      'offline-access.online-token-without-offline-access',
+    ],
   },
   {
     name: 'issue.not-from-client-credentials',
@@ -178,20 +168,6 @@ export const MOCK_RULES: readonly MockRule[] = [
     where: 'Behaviour.errorCode (idp.ts); errors.ts; refused (grants/refresh-token.ts)',
     citations: [RFC6749('5.2'), field('invalidGrantStatus')],
     observedBy: ['token-endpoint.error-shape', 'token-endpoint.refused-token-error'],
-  },
-  {
-    name: 'token.invalid-grant-status',
-    rule: 'An invalid_grant refusal of the refresh grant carries the profile\'s invalidGrantStatus (400, or 403 as Auth0 documents).',
-    where: 'refusalStatus (profile/model.ts); grants/refresh-token.ts',
-    citations: [field('invalidGrantStatus'), RFC6749('5.2')],
-    observedBy: ['token-endpoint.error-shape', 'token-endpoint.refused-token-error'],
-  },
-  {
-    name: 'token.refresh-expires-in',
-    rule: 'With refreshExpiresIn, token responses carry refresh_expires_in: the remaining lifetime of the refresh token the client holds.',
-    where: 'refreshExpiresIn (tokens.ts)',
-    citations: [field('refreshExpiresIn')],
-    observedBy: ['token-endpoint.refresh-expires-in'],
   },
   {
     name: 'token.refresh-token-entropy',

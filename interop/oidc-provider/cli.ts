@@ -1,9 +1,10 @@
 /**
- * npm run interop:oidc-provider -- [--scale 0.0001 | --lifetimes 4] [--port 0] [--dir DIR] [--run]
+ * npm run interop:oidc-provider -- [--scale 0.0001 | --lifetimes 4 | --defaults] [--port 0] [--dir DIR] [--run]
  *
  * Serves node-oidc-provider configured for the TelenorID+ policies with lifetimes scaled by --scale,
  * writes the scaled profile and a target file for it, and prints how to run the suites against it
  * (with --run: runs them, with the documented expected failures, and exits with their status).
+ * With --defaults: node-oidc-provider with no refresh configuration, against the node-oidc-provider profile.
  */
 import { mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -11,7 +12,7 @@ import path from 'node:path';
 import { CI_SCALE, formatScale } from '../scale.ts';
 import { howToRun, parseLauncherArgs, printReady, runOrServe, serveUntilStopped } from '../cli.ts';
 import { startOidcProvider } from './launch.ts';
-import { EXPECTED_FAILURES_FILE, writeOidcProviderTarget } from './target.ts';
+import { DEFAULTS_EXPECTED_FAILURES_FILE, DEFAULTS_MAX_WAIT_SECONDS, EXPECTED_FAILURES_FILE, writeOidcProviderTarget } from './target.ts';
 
 const HELP = `Usage: npm run interop:oidc-provider -- [options]
 
@@ -21,10 +22,14 @@ Serves node-oidc-provider 9 on 127.0.0.1, configured to implement the TelenorID+
   --scale S    lifetime scale, e.g. 0.0001 or 1/648000 (default 1/648000: 90 d -> 12 s); floors apply
   --lifetimes N  instead of --scale: refresh tokens of N s (3N where they outlive the SSO session),
                an SSO session of 2N s (a real-clock stress of the suites' timing)
+  --defaults   instead: node-oidc-provider with its own defaults (no refresh configuration, nothing
+               scaled) against the node-oidc-provider profile; checks needing more than
+               ${DEFAULTS_MAX_WAIT_SECONDS} s of real time are skipped
   --port N     port on 127.0.0.1 (default 0: a free one)
   --dir DIR    where to write profile.json and target.json (default: a new temp dir)
   --run        run the suites against it (npm run conformance) with
-               interop/oidc-provider/expected-failures.json, then stop; exit status is theirs
+               interop/oidc-provider/expected-failures.json (expected-failures.defaults.json
+               with --defaults), then stop; exit status is theirs
   --json       print one "interop-ready {json}" line (issuer, clients, files, env) and serve
                until stdin closes (for a parent process)
   -h, --help   this text
@@ -32,9 +37,15 @@ Serves node-oidc-provider 9 on 127.0.0.1, configured to implement the TelenorID+
 
 let options;
 let lifetimes: number | undefined;
+let defaults = false;
 try {
-  // --lifetimes is this launcher's own; the rest are the shared launcher options.
+  // --lifetimes and --defaults are this launcher's own; the rest are the shared launcher options.
   const argv = process.argv.slice(2);
+  const d = argv.indexOf('--defaults');
+  if (d >= 0) {
+    defaults = true;
+    argv.splice(d, 1);
+  }
   const at = argv.indexOf('--lifetimes');
   if (at >= 0) {
     lifetimes = Number(argv[at + 1]);
@@ -43,6 +54,7 @@ try {
   }
   options = parseLauncherArgs(argv);
   if (lifetimes !== undefined && options.scale !== undefined) throw new Error('--lifetimes and --scale exclude each other');
+  if (defaults && (lifetimes !== undefined || options.scale !== undefined)) throw new Error('--defaults excludes --scale and --lifetimes (its lifetimes are its own)');
 } catch (e) {
   process.stderr.write(`interop:oidc-provider: ${(e as Error).message}\n\n${HELP}`);
   process.exit(2);
@@ -56,10 +68,12 @@ const running = await startOidcProvider({
   port: options.port,
   ...(options.scale !== undefined && { scale: options.scale }),
   ...(lifetimes !== undefined && { lifetimes }),
+  defaults,
   onServerError: (e) => process.stderr.write(`interop:oidc-provider: server_error: ${e.stack ?? String(e)}\n`),
 });
 const dir = options.dir ?? (await mkdtemp(path.join(tmpdir(), 'interop-oidc-provider-')));
-const written = await writeOidcProviderTarget(running, dir);
+const written = await writeOidcProviderTarget(running, dir, defaults ? { maxWaitSeconds: DEFAULTS_MAX_WAIT_SECONDS } : {});
+const expectedFailuresFile = defaults ? DEFAULTS_EXPECTED_FAILURES_FILE : EXPECTED_FAILURES_FILE;
 
 if (options.json) {
   printReady({ issuer: running.issuer, clients: running.clients, users: running.users, ...written });
@@ -74,14 +88,14 @@ if (options.json) {
     `clients:   ${running.clients.map((c) => `${c.id} (${c.policy})`).join(', ')}`,
     `login:     any username and password (devInteractions); the target uses ${running.users[0]!.username}`,
     '',
-    ...howToRun(written, EXPECTED_FAILURES_FILE),
+    ...howToRun(written, expectedFailuresFile),
   ];
   process.stdout.write(`${lines.join('\n')}\n`);
   await runOrServe(options, {
     written,
     dir,
-    expectedFailuresFile: EXPECTED_FAILURES_FILE,
+    expectedFailuresFile,
     close: running.close,
-    announce: `running the suites (${lifetimes !== undefined ? `lifetimes of ${lifetimes} s` : `scale ${formatScale(options.scale ?? CI_SCALE)}`})...`,
+    announce: `running the suites (${defaults ? 'its defaults, unscaled' : lifetimes !== undefined ? `lifetimes of ${lifetimes} s` : `scale ${formatScale(options.scale ?? CI_SCALE)}`})...`,
   });
 }

@@ -21,6 +21,12 @@
  *
  * Profiles declaring what it cannot do (a grace window, reuse only rejected, the presented token
  * consumed after the SSO session) are served anyway: the suites then report the difference.
+ *
+ * With `defaults: true` it is instead node-oidc-provider as shipped, checked against the
+ * node-oidc-provider profile (its documented defaults, unscaled): no refresh configuration at all
+ * (no issueRefreshToken, rotateRefreshToken, expiresWithSession or ttl), only what any deployment
+ * needs: clients, keys, cookie keys, storage, accounts with their claims, and the features the
+ * suites use (introspection, revocation, RP-initiated logout, client credentials) enabled.
  */
 import { generateKeyPairSync, randomBytes } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
@@ -63,8 +69,14 @@ export interface StartOidcProviderOptions {
   port?: number;
   /** Loopback only; default 127.0.0.1. */
   host?: string;
-  /** The unscaled profile to implement; default telenorid-plus. */
+  /** The unscaled profile to implement; default telenorid-plus (node-oidc-provider with `defaults`). */
   profile?: Profile;
+  /**
+   * Serve node-oidc-provider with its own defaults for everything about refresh tokens, lifetimes
+   * included (nothing scaled): the profile is then the expectation it is checked against, not a
+   * configuration. Excludes `scale` and `lifetimes`.
+   */
+  defaults?: boolean;
   /** Called with each unexpected error oidc-provider reports (`server_error`); they are also collected. */
   onServerError?: (error: Error) => void;
 }
@@ -87,8 +99,13 @@ const epoch = () => Math.floor(Date.now() / 1000);
 export async function startOidcProvider(options: StartOidcProviderOptions = {}): Promise<RunningOidcProvider> {
   const host = options.host ?? '127.0.0.1';
   if (!/^(127\.\d+\.\d+\.\d+|localhost|::1)$/.test(host)) throw new Error(`host must be a loopback address, got ${host}`);
-  const base = options.profile ?? (await loadProfile('telenorid-plus'));
-  const profile = options.lifetimes !== undefined ? withLifetimesOf(base, options.lifetimes) : scaleProfile(base, options.scale ?? CI_SCALE);
+  if (options.defaults && (options.scale !== undefined || options.lifetimes !== undefined)) throw new Error('defaults excludes scale and lifetimes: its lifetimes are its own');
+  const base = options.profile ?? (await loadProfile(options.defaults ? 'node-oidc-provider' : 'telenorid-plus'));
+  const profile = options.defaults
+    ? base
+    : options.lifetimes !== undefined
+      ? withLifetimesOf(base, options.lifetimes)
+      : scaleProfile(base, options.scale ?? CI_SCALE);
 
   const clients = clientsForProfile(profile, () => randomBytes(24).toString('base64url'));
   const policyOf = new Map<string, Policy>(clients.map((c) => [c.id, profile.policies[c.policy]!]));
@@ -118,7 +135,7 @@ export async function startOidcProvider(options: StartOidcProviderOptions = {}):
   const { privateKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
   const jwk = { ...privateKey.export({ format: 'jwk' }), kid: randomBytes(8).toString('hex'), use: 'sig', alg: 'RS256' };
 
-  const configuration: Configuration = {
+  const deployment: Configuration = {
     adapter: createMemoryAdapter(),
     clients: metadata,
     jwks: { keys: [jwk] },
@@ -131,10 +148,6 @@ export async function startOidcProvider(options: StartOidcProviderOptions = {}):
       email: ['email', 'email_verified'],
       phone: ['phone_number', 'phone_number_verified'],
     },
-    responseTypes: ['code'],
-    // A profile whose refreshes fail once the SSO session ended: bind every token to the session
-    // (it then also dies at logout). TelenorID+ ("no-new-refresh-token") keeps the default.
-    ...(profile.refreshAfterSsoEnd === 'invalid_grant' && { expiresWithSession: async () => true }),
     features: {
       devInteractions: { enabled: true },
       clientCredentials: { enabled: true },
@@ -142,6 +155,14 @@ export async function startOidcProvider(options: StartOidcProviderOptions = {}):
       revocation: { enabled: true },
       rpInitiatedLogout: { enabled: true },
     },
+  };
+
+  /** The profile's policies as configuration (the default mode): what `defaults` leaves out. */
+  const refreshConfiguration: Configuration = {
+    responseTypes: ['code'],
+    // A profile whose refreshes fail once the SSO session ended: bind every token to the session
+    // (it then also dies at logout). TelenorID+ ("no-new-refresh-token") keeps the default.
+    ...(profile.refreshAfterSsoEnd === 'invalid_grant' && { expiresWithSession: async () => true }),
     ttl: {
       AccessToken: profile.accessTokenLifetimeSeconds,
       ClientCredentials: profile.accessTokenLifetimeSeconds,
@@ -166,6 +187,7 @@ export async function startOidcProvider(options: StartOidcProviderOptions = {}):
       return true;
     },
   };
+  const configuration: Configuration = options.defaults ? deployment : { ...deployment, ...refreshConfiguration };
 
   const server: Server = createServer();
   await new Promise<void>((resolve, reject) => {

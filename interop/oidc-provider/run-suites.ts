@@ -10,7 +10,7 @@ import type { ExpectedFailure } from '../../suites/harness/target.ts';
 import { spawnLauncher } from '../cli.ts';
 import { runInterop, type InteropRun } from '../run.ts';
 import type { TargetFileClient } from '../scale.ts';
-import { loadExpectedFailures } from './target.ts';
+import { DEFAULTS_EXPECTED_FAILURES_FILE, EXPECTED_FAILURES_FILE, loadExpectedFailures } from './target.ts';
 
 const CLI = fileURLToPath(new URL('./cli.ts', import.meta.url));
 
@@ -33,12 +33,15 @@ export interface OidcProviderRun {
   close(): Promise<void>;
 }
 
-/** Starts the provider with `launcherArgs` (e.g. `--lifetimes 4`) and runs the catalogue against it. */
+/**
+ * Starts the provider with `launcherArgs` (e.g. `--lifetimes 4`, `--defaults`) and runs the catalogue
+ * against it, with the expected failures of that mode (the defaults have their own list).
+ */
 export async function runAgainstOidcProvider(launcherArgs: readonly string[] = []): Promise<OidcProviderRun> {
   const dir = await mkdtemp(path.join(tmpdir(), 'interop-oidc-provider-'));
   const close = async () => rm(dir, { recursive: true, force: true });
   try {
-    const expected = await loadExpectedFailures();
+    const expected = await loadExpectedFailures(launcherArgs.includes('--defaults') ? DEFAULTS_EXPECTED_FAILURES_FILE : EXPECTED_FAILURES_FILE);
     const server = await spawnLauncher<Ready>(CLI, ['--dir', dir, ...launcherArgs]);
     const stop = async () => {
       await server.close();

@@ -285,8 +285,20 @@ export function decideRefresh(input: StepInput, rules: RefreshRules = correctRef
   }
   // Sliding: the lifetime starts again, up to the family's maximum; fixed: the family's first issue + lifetime (000 §Refresh policies).
   const expiresAt = terms.expiry === 'sliding' ? Math.min(now + terms.lifetimeSeconds, family.maxExpiresAt ?? Infinity) : family.fixedExpiresAt;
-  if (policy.rotation) return { kind: 'rotate', expiresAt };
+  if (policy.rotation) return rotationDue(policy, terms, record, now) ? { kind: 'rotate', expiresAt } : { kind: 'keep' };
   return terms.expiry === 'sliding' ? { kind: 'extend', expiresAt } : { kind: 'keep' };
+}
+
+/**
+ * Does a refresh rotate now? Always where the policy rotates, unless it rotates only once the
+ * presented token has lived a percentage of the lifetime (policy rotateAfterLifetimePercent;
+ * node-oidc-provider: `ttlPercentagePassed() >= 70`); before that the token is kept as it is.
+ */
+function rotationDue(policy: RefreshPolicy, terms: FamilyTerms, record: TokenRecord, now: number): boolean {
+  const percent = policy.rotateAfterLifetimePercent;
+  // A grace retry of a rotated-out token re-issues: it is past its rotation already.
+  if (percent === undefined || record.state === 'rotated') return true;
+  return (now - record.issuedAt) * 100 >= percent * terms.lifetimeSeconds;
 }
 
 /**
@@ -626,7 +638,11 @@ export function slidingChain(profile: Profile, policyName: string, refreshAt?: n
   const policy = refreshPolicyOf(profile, policyName);
   const L = policy.lifetimeSeconds;
   const slideEnd = slidesUntil(profile, policyName);
-  if (slideEnd === 0) return { observable: false, reason: `policy ${policyName} does not slide (expiry ${policy.expiry})` };
+  if (slideEnd === 0) {
+    // With rotateAfterLifetimePercent an early refresh keeps the token: no renewal to build a chain on.
+    const late = policy.rotateAfterLifetimePercent !== undefined ? `; an early refresh keeps the token, rotation only after ${policy.rotateAfterLifetimePercent} % of the lifetime` : '';
+    return { observable: false, reason: `policy ${policyName} does not slide (expiry ${policy.expiry}${late})` };
+  }
   const t1 = refreshAt ?? Math.floor(Math.min(L, slideEnd) / 2);
   if (t1 <= 0 || t1 >= L) return { observable: false, reason: `a refresh at ${t1} s is not inside the first ${L} s lifetime` };
   const next = successorOf(profile, policyName, t1);

@@ -94,10 +94,20 @@ export const Policy = z
      * Auth0 absolute lifetime). Default: none (sliding without a cap). Only with expiry "sliding".
      */
     maxLifetimeSeconds: positiveSeconds.optional(),
+    /**
+     * Rotation only once the presented token has lived this percentage of lifetimeSeconds; a refresh
+     * before that returns no new refresh token and the presented one keeps its expiry
+     * (node-oidc-provider's default rotateRefreshToken for clients that authenticate: 70).
+     * Default: none (with rotation, every refresh rotates). Only with rotation true.
+     */
+    rotateAfterLifetimePercent: z.number().int().min(1).max(100).optional(),
   })
   .strict()
   .superRefine((p, ctx) => {
     refinePolicy(p, ctx);
+    if (p.rotateAfterLifetimePercent !== undefined && p.rotation !== true) {
+      ctx.addIssue({ code: 'custom', path: ['rotateAfterLifetimePercent'], message: 'only with rotation true' });
+    }
     if (p.maxLifetimeSeconds !== undefined) {
       if (p.expiry !== 'sliding') ctx.addIssue({ code: 'custom', path: ['maxLifetimeSeconds'], message: 'only with expiry "sliding" (a fixed expiry is its own maximum)' });
       else if (p.lifetimeSeconds !== undefined && p.maxLifetimeSeconds < p.lifetimeSeconds) {

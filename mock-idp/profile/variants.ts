@@ -55,9 +55,18 @@ export function deriveVariants(seeds: Seeds): Profile[] {
             rotation: true,
             description: 'fixed expiry with rotation; a lifetime shorter than the SSO session',
           } satisfies Policy,
+          InteractiveLateRotation: {
+            ...interactive,
+            lifetimeSeconds: 3600,
+            expiry: 'fixed',
+            rotation: true,
+            rotateAfterLifetimePercent: 70,
+            // client id interactive-late-rotation: client_secret_post like the variant's other confidential clients (connection.ts)
+            description: "rotation only once 70 % of the token's lifetime passed (node-oidc-provider's default for clients that authenticate)",
+          } satisfies Policy,
         },
       },
-      'rotation off with sliding expiry and on with fixed expiry; a 30 s grace window with reuse only rejected',
+      'rotation off with sliding expiry, on with fixed expiry, and on only late in the token\'s life; a 30 s grace window with reuse only rejected',
     ),
     variantOf(
       erp,

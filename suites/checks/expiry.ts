@@ -3,7 +3,7 @@ import { cite, policyField, profileField } from './citations.ts';
 import { describe, expectRefused, expectSuccess, expectThat, fail, givenRefreshToken, inconclusive, refreshTokenOf } from './expect.ts';
 import type { Check, CheckContext, LoginSession, Tokens } from './types.ts';
 import { aimInside, aliveUntil, deadFrom, secs, ssoActiveUntil, unlessPast, waitUntil } from './timing.ts';
-import { absoluteCap, asSliding, days, interactive, realMargin, refreshAcceptedAt, renewsUntil, rp, whenRefresh } from './util.ts';
+import { absoluteCap, asSliding, days, interactive, realMargin, refreshAcceptedAt, renewsUntil, rotatesAt, rp, whenRefresh } from './util.ts';
 import { slidingChain, termsOf } from '../../mock-idp/profile/model.ts';
 
 /** When to refresh inside the first lifetime: halfway into the time the model says a refresh renews it. */
@@ -154,7 +154,7 @@ export const expiryChecks: Check[] = [
     },
     async run(t) {
       const { p, L, t1, session, tokens, rt0, r1 } = await refreshAt(t, 'window');
-      const rt1 = p.rotation ? refreshTokenOf(r1, `the refresh after ${shown(t1)} (rotation declared)`) : successor(r1, rt0);
+      const rt1 = rotatesAt(t, t1) === true ? refreshTokenOf(r1, `the refresh after ${shown(t1)} (rotation declared)`) : successor(r1, rt0);
       // Probe after the first token surely died, before the renewed one may (both measured), and
       // before the SSO session ends where the model's window ends with it.
       const chain = slidingChain(t.profile, t.client.policy);

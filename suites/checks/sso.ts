@@ -3,8 +3,8 @@ import { cite, policyField, profileField } from './citations.ts';
 import { describe, expectRefused, expectSuccess, expectThat, givenRefreshToken, refreshTokenOf } from './expect.ts';
 import type { Answer, Check, CheckContext } from './types.ts';
 import { aimInside, aliveUntil, secs, ssoActiveUntil, ssoEndedFrom, unlessPast, waitUntil } from './timing.ts';
-import { days, interactive, onlineTokenIssued, realMargin, rp, whenRefresh } from './util.ts';
-import { ssoEndOutcome, termsOf } from '../../mock-idp/profile/model.ts';
+import { days, interactive, onlineTokenIssued, realMargin, rotatesAt, rp, whenRefresh } from './util.ts';
+import { refreshOutcomeAt, ssoEndOutcome, termsOf } from '../../mock-idp/profile/model.ts';
 
 /**
  * The first refresh after the SSO session ended, and the presented token afterwards, as the refresh
@@ -45,10 +45,15 @@ async function expectAfterSsoEnd(t: CheckContext, rt: string, alive: number, how
   }
 }
 
-/** After logout a refresh of the login's (offline) token renews it, per the model: it lives on without the session. */
+/**
+ * After logout a refresh of the login's (offline) token renews it, per the model: it lives on without
+ * the session. Or it keeps it exactly as during the session, where the policy rotates only late in a
+ * token's life (rotateAfterLifetimePercent): that keep is the policy's, not the session's end.
+ */
 function survivesLogout(i: Parameters<typeof onlineTokenIssued>[0]): boolean {
   const { first } = ssoEndOutcome(i.profile, i.client.policy);
-  return first.kind === 'rotated' || first.kind === 'extended';
+  if (first.kind === 'rotated' || first.kind === 'extended') return true;
+  return first.kind === 'kept' && rp(i).rotateAfterLifetimePercent !== undefined && refreshOutcomeAt(i.profile, i.client.policy, 0).kind === 'kept';
 }
 
 export const ssoChecks: Check[] = [
@@ -58,7 +63,8 @@ export const ssoChecks: Check[] = [
     level: 'MUST',
     title: 'While the SSO session is active a refresh returns a new refresh token',
     clause: (i) => [...i.profile.citations.sso, profileField(i.profile, 'ssoSessionLifetimeSeconds'), policyField(i, 'rotation')],
-    applies: whenRefresh((p, i) => (p.rotation ? true : `policy ${i.client.policy} declares no rotation: no new token to expect`)),
+    // The model: does a refresh halfway into the session (where the check refreshes) rotate?
+    applies: whenRefresh((p, i) => rotatesAt(i, Math.floor(Math.min(i.profile.ssoSessionLifetimeSeconds, p.lifetimeSeconds) / 2))),
     waits: (i) => Math.floor(Math.min(i.profile.ssoSessionLifetimeSeconds, rp(i).lifetimeSeconds) / 2),
     async run(t) {
       const p = rp(t);
@@ -136,11 +142,13 @@ export const ssoChecks: Check[] = [
       const r1 = await t.refresh(rt);
       if (r1.status !== 200) unlessPast(r1, alive, 'the refresh after logout');
       expectSuccess(r1, `a refresh after logout (${declared})`);
-      const next = p.rotation ? refreshTokenOf(r1, `a refresh after logout (${declared}, rotation on: a new refresh token)`) : rt;
+      // The model: does this refresh rotate (rotation, and any rotateAfterLifetimePercent reached)?
+      const rotated = ssoEndOutcome(t.profile, t.client.policy).first.kind === 'rotated';
+      const next = rotated ? refreshTokenOf(r1, `a refresh after logout (${declared}, rotation on: a new refresh token)`) : rt;
       // Surviving is living on: the token the client holds after logout refreshes again, not one last time.
       const r2 = await t.refresh(next);
       if (r2.status !== 200) unlessPast(r2, aliveUntil(r1, p.lifetimeSeconds), 'the second refresh after logout');
-      expectSuccess(r2, `a second refresh after logout, with the ${p.rotation ? 'new' : 'same'} refresh token (${declared})`);
+      expectSuccess(r2, `a second refresh after logout, with the ${rotated ? 'new' : 'same'} refresh token (${declared})`);
       t.note({ kind: 'refresh', label: 'after logout, again' });
     },
   },

@@ -5,7 +5,7 @@ import { decodeJwt } from 'jose';
 import { asserted, describe, expectOAuthError, expectRefused, expectSuccess, expectThat, fail, givenRefreshToken, inconclusive, skip, warn } from './expect.ts';
 import type { Answer, Check, CheckContext, Tokens } from './types.ts';
 import { aimInside, aliveUntil, secs, unlessPast, waitUntil } from './timing.ts';
-import { interactive, refreshAcceptedAt, refreshExpiresInAt, refreshIdTokenRule, reuseAfterRotation, rp, scopeOf, targetNow, whenRefresh } from './util.ts';
+import { interactive, refreshAcceptedAt, refreshExpiresInAt, refreshIdTokenRule, reuseAfterRotation, rotatesOnRefresh, rp, scopeOf, targetNow, whenRefresh } from './util.ts';
 
 /** A logged-in refresh token to start from; without one the check is inconclusive (offline-access.* judge issuing). */
 async function freshRefreshToken(t: CheckContext): Promise<{ rt: string; tokens: Tokens }> {
@@ -53,7 +53,7 @@ function judgeIdTokenTimes(idToken: string, now: number, skew: number, what: str
 /** A refresh token of this client that the target has just refused (rotated out, or revoked): for the error check. */
 async function refusedToken(t: CheckContext): Promise<{ how: string; answer: Answer; before: Answer[] }> {
   const { rt } = await freshRefreshToken(t);
-  if (rp(t).rotation) {
+  if (rotatesOnRefresh(t) === true) {
     const r = await t.refresh(rt);
     const next = r.status === 200 ? r.refresh_token : undefined;
     if (typeof next !== 'string' || next === rt) inconclusive(`the refresh did not rotate (${describe(r)}): no rotated-out token to present (rotation.* judge that)`);
@@ -435,7 +435,7 @@ export const tokenEndpointChecks: Check[] = [
     level: 'MUST',
     title: 'Introspection reports a rotated-out refresh token inactive and its successor active',
     clause: ({ profile }) => [cite.spec('RFC 7662', '2.2'), cite.spec('RFC 6749', '6'), profileField(profile, 'introspection')],
-    applies: introspectsRefresh((p, i) => (p.rotation ? true : `policy ${i.client.policy} declares no rotation`)),
+    applies: introspectsRefresh((_p, i) => rotatesOnRefresh(i)),
     async run(t) {
       if (!t.has('introspection')) skip('the target has no introspection endpoint');
       const { rt } = await freshRefreshToken(t);

@@ -81,6 +81,27 @@ export function renewsUntil(i: ModelInput): number {
   return Math.min(rp(i).lifetimeSeconds, slidesUntil(asSliding(i), i.client.policy));
 }
 
+/**
+ * A refresh of the login's token at t (seconds after login) returns a new refresh token (the model:
+ * rotation declared, and any rotateAfterLifetimePercent reached), or why not.
+ */
+export function rotatesAt(i: ModelInput, t: number): true | string {
+  const o = refreshOutcomeAt(i.profile, i.client.policy, t);
+  if (o.kind === 'rotated') return true;
+  const p = rp(i);
+  const when = t === 0 ? 'right after login' : `${days(t)} after login`;
+  if (!p.rotation) return `policy ${i.client.policy} declares no rotation`;
+  if (p.rotateAfterLifetimePercent !== undefined && o.kind === 'kept') {
+    return `policy ${i.client.policy} rotates only once ${p.rotateAfterLifetimePercent} % of a token's ${days(p.lifetimeSeconds)} lifetime has passed: a refresh ${when} keeps the token`;
+  }
+  return `a refresh ${when} does not rotate (${o.kind === 'refused' ? o.reason : o.kind})`;
+}
+
+/** A refresh right after the login rotates (what the rotation checks exercise), or why not. */
+export function rotatesOnRefresh(i: ModelInput): true | string {
+  return rotatesAt(i, 0);
+}
+
 /** A refresh of the login's token at t (seconds after login) is accepted by the model, or why not. */
 export function refreshAcceptedAt(i: ModelInput, t: number): true | string {
   const o = refreshOutcomeAt(i.profile, i.client.policy, t);

@@ -38,6 +38,8 @@ const idToken = (claims: Record<string, unknown>) => new UnsecuredJWT({ iss: 'ht
 
 interface Script {
   policy?: string;
+  /** Default: telenorid-plus as loaded. */
+  profile?: typeof profile;
   client?: Partial<CheckClient>;
   login?: () => Tokens;
   refresh?: (rt: string, call: number, options: Parameters<CheckContext['refresh']>[1]) => Tokens;
@@ -55,9 +57,10 @@ function context(s: Script): CheckContext {
   let elapsed = 0;
   const stamp = (t: Tokens): Tokens => ({ ...t, sentAt: elapsed, receivedAt: elapsed });
   const client: CheckClient = { id: 'c', auth: 'client_secret_basic', redirectUri: 'https://rp.test/cb', policy: policyName, scope: 'openid profile', ...s.client };
+  const p = s.profile ?? profile;
   return {
-    profile,
-    policy: profile.policies[policyName]!,
+    profile: p,
+    policy: p.policies[policyName]!,
     client,
     otherClients: [],
     clock: { kind: 'mock', wait: async (seconds) => void (elapsed += seconds), now: () => elapsed, jitter: () => 0, targetTime: async () => (s.now ?? 1_000_000) + Math.floor(elapsed) },
@@ -169,12 +172,42 @@ group('lifetime, rotation and SSO checks judge refusal; the error code is the er
 });
 
 group('id_tokens', () => {
-  test('id-token-on-refresh: no id_token from the refresh is inconclusive (OIDC Core §12.2 allows omitting it)', async () => {
+  test('id-token-on-refresh: no id_token from the refresh fails where the profile declares one always (idTokenOnRefresh default)', async () => {
     const r = await verdict('token-endpoint.id-token-on-refresh', {
       login: () => ok({ id_token: idToken({ iat: 1000, exp: 2000 }) }),
       refresh: () => ok(),
     });
+    expect(r.verdict).toBe('failed');
+    expect(r.message).toMatch(/expected an id_token in the refresh response \(profile: idTokenOnRefresh always\)/);
+  });
+
+  test('id-token-on-refresh: none from the refresh is inconclusive where the profile makes it optional (OIDC Core §12.2 allows omitting it)', async () => {
+    const r = await verdict('token-endpoint.id-token-on-refresh', {
+      profile: { ...profile, idTokenOnRefresh: 'optional' },
+      login: () => ok({ id_token: idToken({ iat: 1000, exp: 2000 }) }),
+      refresh: () => ok(),
+    });
     expect(r.verdict).toBe('inconclusive');
+  });
+
+  test('id-token-on-refresh: one from the refresh fails where the profile declares none (never)', async () => {
+    const never = { ...profile, idTokenOnRefresh: 'never' as const };
+    const r = await verdict('token-endpoint.id-token-on-refresh', { profile: never, refresh: () => ok({ id_token: idToken({ iat: 1000, exp: 2000 }) }) });
+    expect(r.verdict).toBe('failed');
+    expect(r.message).toMatch(/expected no id_token in the refresh response \(profile: idTokenOnRefresh never\)/);
+    expect((await verdict('token-endpoint.id-token-on-refresh', { profile: never })).verdict).toBe('passed');
+  });
+
+  test('refresh-expires-in: fixed expiry counts down (Confidential, 14 d): the full lifetime again on a refresh 5 s in fails; absent or a string fails', async () => {
+    const declared = { ...profile, refreshExpiresIn: true };
+    const L = 1_209_600;
+    const good = await verdict('token-endpoint.refresh-expires-in', { profile: declared, login: () => ok({ refresh_expires_in: L }), refresh: () => ok({ refresh_expires_in: L - 5 }) });
+    expect(good.verdict).toBe('passed');
+    const full = await verdict('token-endpoint.refresh-expires-in', { profile: declared, login: () => ok({ refresh_expires_in: L }), refresh: () => ok({ refresh_expires_in: L }) });
+    expect(full.verdict).toBe('failed');
+    expect(full.message).toMatch(/expected the refresh 5 s after login: refresh_expires_in 1209595 \(the refresh token's remaining lifetime\)\nseen: refresh_expires_in=1209600/);
+    expect((await verdict('token-endpoint.refresh-expires-in', { profile: declared })).message).toMatch(/the code exchange: refresh_expires_in, an integer/);
+    expect((await verdict('token-endpoint.refresh-expires-in', { profile: declared, login: () => ok({ refresh_expires_in: String(L) }) })).verdict).toBe('failed');
   });
 
   test('id-token-times: an id_token already expired when received fails', async () => {

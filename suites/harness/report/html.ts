@@ -319,7 +319,7 @@ function describePolicy(name: string | null, profile: HtmlOptions['profile']): s
   if (!p) return '';
   if (!p.refresh) return ': no refresh tokens';
   if (!isRefreshPolicy(p)) return ': refresh';
-  return `: ${p.expiry} expiry, lifetime ${formatSeconds(p.lifetimeSeconds)}, rotation ${p.rotation ? 'on' : 'off'}`;
+  return `: ${p.expiry} expiry, lifetime ${formatSeconds(p.lifetimeSeconds)}, rotation ${p.rotation ? (p.rotateAfterLifetimePercent !== undefined ? `after ${p.rotateAfterLifetimePercent} % of the lifetime` : 'on') : 'off'}`;
 }
 
 const LEGEND = `<ul class="legend">

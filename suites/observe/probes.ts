@@ -116,7 +116,11 @@ export async function observePolicy(trial: Trial, client: string, policy: string
     return { observations: out, findings };
   }
   const rotation = r1.refresh_token !== undefined && r1.refresh_token !== rt0;
-  add(observed(`${P}.rotation`, rotation, rotation ? 'the refresh returned a new refresh token' : 'the refresh returned no new refresh token', ex(r1)));
+  // No new token at once may still be a rotation that starts late in the token's life: decided once the lifetime is known.
+  if (rotation) {
+    add(observed(`${P}.rotation`, true, 'the refresh returned a new refresh token', ex(r1)));
+    add(observed(`${P}.rotateAfterLifetimePercent`, null, 'a refresh right after issue already rotated', ex(r1)));
+  }
   add(
     observed(
       'idTokenOnRefresh',
@@ -135,7 +139,8 @@ export async function observePolicy(trial: Trial, client: string, policy: string
   const onlineEnd = onlineRt !== undefined ? await observeAfterLogout(trial, s, add, { offline: false, rotation }) : undefined;
 
   // 4. Lifetimes: the first token's, sliding or fixed, and a maximum.
-  await observeLifetimes(trial, P, s, add, { offline: true, prefix: P, ssoEnd: offlineEnd, rotation });
+  const L = await observeLifetimes(trial, P, s, add, { offline: true, prefix: P, ssoEnd: offlineEnd, rotation });
+  if (!rotation) await observeLateRotation(trial, P, s, add, L, r1);
   if (onlineRt !== undefined) await observeLifetimes(trial, P, s, add, { offline: false, prefix: `${P}.online`, ssoEnd: onlineEnd, rotation });
 
   // 5. Introspection coverage.
@@ -313,7 +318,7 @@ function judgeReuse(add: Add, r1: Tokens, reused: Tokens, newest: Tokens | undef
 type SsoEnd = 'new-refresh-token' | 'no-new-refresh-token' | 'invalid_grant' | undefined;
 
 /** Lifetime (first expiry), sliding or fixed, and a maximum, of an offline (or online) token. */
-async function observeLifetimes(trial: Trial, P: string, s: ProbeSettings, add: Add, o: { offline: boolean; prefix: string; ssoEnd: SsoEnd; rotation: boolean }): Promise<void> {
+async function observeLifetimes(trial: Trial, P: string, s: ProbeSettings, add: Add, o: { offline: boolean; prefix: string; ssoEnd: SsoEnd; rotation: boolean }): Promise<number | undefined> {
   const kind = o.offline ? 'offline' : 'online';
   const lifeField = `${o.prefix}.lifetimeSeconds`;
   const cap = s.clock === 'mock' ? MOCK_HORIZON : s.maxWait;
@@ -354,7 +359,7 @@ async function observeLifetimes(trial: Trial, P: string, s: ProbeSettings, add: 
   };
   if (L < 2) {
     lifeSeen(false);
-    return;
+    return L;
   }
   // Sliding or fixed: refresh while the token surely lives, then present the token the refresh leaves
   // when the first expiry has surely passed but a renewed one surely has not. On the mock's exact
@@ -384,7 +389,7 @@ async function observeLifetimes(trial: Trial, P: string, s: ProbeSettings, add: 
     lifeSeen(false);
     const why = !expiry.ok ? expiry.reason : 'narrow' in expiry.value ? `window too narrow: ${expiry.value.narrow}` : 'the refresh while the token lived was refused';
     if (o.offline) add(unobservable(`${P}.expiry`, why));
-    return;
+    return L;
   }
   const seen = expiry.value as { a: Tokens; b: Tokens; presented: string; v: Verdict };
   const sliding = seen.v === 'accepted';
@@ -395,7 +400,7 @@ async function observeLifetimes(trial: Trial, P: string, s: ProbeSettings, add: 
   if (!sliding && !fixedCertain) {
     lifeSeen(false);
     if (o.offline) add(unobservable(`${P}.expiry`, 'the refresh may have come after the SSO session ended, which stops renewal: a token that was not renewed says nothing of sliding', ex(seen.a, seen.b)));
-    return;
+    return L;
   }
   // A token that outlived T after a refresh: T was the lifetime, not the session's end.
   lifeSeen(sliding);
@@ -405,6 +410,7 @@ async function observeLifetimes(trial: Trial, P: string, s: ProbeSettings, add: 
     } else add(unobservable(`${P}.expiry`, 'the refreshed token died at the first refusal time, which may be the SSO session\'s end'));
   }
   if (sliding) await observeMaximum(trial, s, add, { ...o, L, field: `${o.prefix}.maxLifetimeSeconds` });
+  return L;
 }
 
 /** A sliding chain refreshed every (L − 1) s until refused: where it dies is the maximum (or the SSO session's end). */
@@ -462,7 +468,7 @@ async function observeMaximum(trial: Trial, s: ProbeSettings, add: Add, o: { off
         if (d > 0) await t.clock.wait(d, 'towards the maximum');
         return must(await t.refresh(rt), 'the last refresh');
       });
-      return r.ok ? { accepted: r.value === 'accepted', min: lastOk + d, max: lastOk + d } : { error: r.reason };
+      return r.ok ? { accepted: r.value === 'accepted', min: d, max: d } : { error: r.reason };
     },
     { exact: true, cap: step },
   );
@@ -470,7 +476,8 @@ async function observeMaximum(trial: Trial, s: ProbeSettings, add: Add, o: { off
     add(bounded(o.field, diedAt, lastOk + 1, diedAt, `a sliding chain died between ${lastOk} s and ${diedAt} s after issue`, ex(last)));
     return;
   }
-  add(observed(o.field, exact.high, `a sliding chain refreshed every ${step} s was refused from ${exact.high} s after the first issue`, ex(last)));
+  const max = lastOk + exact.high;
+  add(observed(o.field, max, `a sliding chain refreshed every ${step} s was refused from ${max} s after the first issue`, ex(last)));
 }
 
 /** A refresh after logout: refused, a new refresh token, or none (and is the presented token used up?). */
@@ -516,4 +523,61 @@ async function observeAfterLogout(trial: Trial, s: ProbeSettings, add: Add, o: {
     if (v !== 'other') add(observed('presentedTokenAfterSsoEnd', v === 'accepted' ? 'usable-until-expiry' : 'consumed', v === 'accepted' ? 'the presented token worked again' : 'the presented token was refused the second time', ex(a, again)));
   }
   return 'no-new-refresh-token';
+}
+
+/**
+ * No new refresh token right after issue: no rotation, or a rotation that starts once the token has
+ * lived a share of its lifetime (node-oidc-provider's default for confidential clients: 70 %). A
+ * refresh just before the lifetime ends tells them apart; on the mock's clock the first second that
+ * rotates gives the share exactly (the smallest whole percent that puts it there).
+ */
+async function observeLateRotation(trial: Trial, P: string, s: ProbeSettings, add: Add, L: number | undefined, first: Tokens): Promise<void> {
+  const field = `${P}.rotation`;
+  if (L === undefined || L < 2) {
+    add(observed(field, false, 'the refresh returned no new refresh token (no lifetime known to look for a later rotation)', ex(first)));
+    return;
+  }
+  const rotatesAt = async (k: number) =>
+    trial(`late-rotation-${k}`, async (t) => {
+      const { tokens } = await t.login({ offline: true });
+      await t.clock.wait(k, 'the token to age before its refresh');
+      const r = await t.refresh(tokens.refresh_token!);
+      if (must(r, 'the refresh') !== 'accepted') throw new Error(`the refresh ${k} s after issue was refused`);
+      return { r, rotated: r.refresh_token !== undefined && r.refresh_token !== tokens.refresh_token };
+    });
+  const late = s.clock === 'mock' ? L - 1 : Math.max(1, L - 2);
+  const probe = await rotatesAt(late);
+  if (!probe.ok) {
+    add(observed(field, false, 'the refresh returned no new refresh token', ex(first)));
+    add(unobservable(`${P}.rotateAfterLifetimePercent`, probe.reason));
+    return;
+  }
+  if (!probe.value.rotated) {
+    add(observed(field, false, `no new refresh token from a refresh at once, nor from one ${late} s after issue (lifetime ${L} s)`, ex(first, probe.value.r)));
+    return;
+  }
+  add(observed(field, true, `no new refresh token at once, but one from a refresh ${late} s after issue: a late rotation`, ex(first, probe.value.r)));
+  if (s.clock !== 'mock') {
+    add(bounded(`${P}.rotateAfterLifetimePercent`, undefined, 1, Math.ceil((late * 100) / L), `rotation starts between issue and ${late} s of a ${L} s lifetime`));
+    return;
+  }
+  // accepted ⇔ not rotated ⇔ k < first rotating second.
+  const b = await findBoundary(
+    async (k) => {
+      const r = await rotatesAt(k);
+      return r.ok ? { accepted: !r.value.rotated, min: k, max: k } : { error: r.reason };
+    },
+    { exact: true, cap: late },
+  );
+  if ('error' in b || b.high === Infinity) {
+    add(unobservable(`${P}.rotateAfterLifetimePercent`, 'error' in b ? b.error : 'no rotating second found'));
+    return;
+  }
+  // The whole percents p whose first rotating second ceil(p·L/100) is the one seen.
+  const k = b.high;
+  const ps = Array.from({ length: 100 }, (_, i) => i + 1).filter((p) => Math.ceil((p * L) / 100) === k);
+  const why = `refreshes kept the token until ${k - 1} s and rotated from ${k} s of a ${L} s lifetime`;
+  if (ps.length === 1) add(observed(`${P}.rotateAfterLifetimePercent`, ps[0]!, why));
+  else if (ps.length > 1) add(bounded(`${P}.rotateAfterLifetimePercent`, ps[0]!, ps[0]!, ps.at(-1)!, why));
+  else add(unobservable(`${P}.rotateAfterLifetimePercent`, `${why}: no whole percent gives that second`));
 }

@@ -5,13 +5,14 @@ import type { MockClient } from './fixtures.ts';
 
 export interface IssuedAccessToken {
   access_token: string;
-  token_type: 'Bearer';
+  /** DPoP for a token bound to a DPoP key (RFC 9449 §5), else Bearer. */
+  token_type: 'Bearer' | 'DPoP';
   expires_in: number;
 }
 
 export function issueAccessToken(
   ctx: IdpContext,
-  input: { client: MockClient; sub?: string; scope: string[]; familyId?: string; sid?: string },
+  input: { client: MockClient; sub?: string; scope: string[]; familyId?: string; sid?: string; jkt?: string | undefined },
 ): IssuedAccessToken {
   const now = ctx.clock.now();
   const lifetime = ctx.behaviour.accessTokenLifetime(ctx.behaviour.profile.accessTokenLifetimeSeconds);
@@ -25,8 +26,9 @@ export function issueAccessToken(
     ...(input.sub !== undefined && { sub: input.sub }),
     ...(input.familyId !== undefined && { familyId: input.familyId }),
     ...(input.sid !== undefined && { sid: input.sid }),
+    ...(input.jkt !== undefined && { jkt: input.jkt }),
   });
-  return { access_token: token, token_type: 'Bearer', expires_in: lifetime };
+  return { access_token: token, token_type: input.jkt !== undefined ? 'DPoP' : 'Bearer', expires_in: lifetime };
 }
 
 export function issueIdToken(
@@ -54,7 +56,7 @@ export function newRefreshToken(bytes = 32): { token: string; hash: string } {
 /** Starts a refresh-token family (one grant) and returns its first refresh token. */
 export function startFamily(
   ctx: IdpContext,
-  input: { client: MockClient; sub: string; sid: string; scope: string[]; authTime: number; lifetimeSeconds: number },
+  input: { client: MockClient; sub: string; sid: string; scope: string[]; authTime: number; lifetimeSeconds: number; jkt?: string },
 ): { token: string; familyId: string } {
   const now = ctx.clock.now();
   const familyId = randomToken(12);
@@ -68,6 +70,7 @@ export function startFamily(
     authTime: input.authTime,
     createdAt: now,
     fixedExpiresAt: now + input.lifetimeSeconds,
+    ...(input.jkt !== undefined && { jkt: input.jkt }),
     tokens: [],
     accessTokenHashes: [],
   });

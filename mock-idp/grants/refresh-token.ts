@@ -13,11 +13,12 @@ import { decideRefresh } from '../profile/model.ts';
 import { sessionActive, type RefreshTokenRecord, type SeenRefreshToken } from '../store.ts';
 import type { IdpContext } from '../context.ts';
 import type { MockClient } from '../fixtures.ts';
+import type { ValidProof } from '../dpop.ts';
 import { issueAccessToken, issueIdToken, newRefreshToken } from '../tokens.ts';
 
 export const grantType = 'refresh_token';
 
-export async function handler(ctx: IdpContext, client: MockClient, params: Params): Promise<Record<string, unknown>> {
+export async function handler(ctx: IdpContext, client: MockClient, params: Params, proof?: ValidProof): Promise<Record<string, unknown>> {
   const token = params.get('refresh_token');
   if (!token) throw invalidRequest('refresh_token is required');
   const requestedScope = params.has('scope') ? scopeList(params.get('scope')) : undefined;
@@ -31,7 +32,7 @@ export async function handler(ctx: IdpContext, client: MockClient, params: Param
   const family = store.family(record.familyId)!;
   const decided = ctx.clock.now();
   const ssoActive = sessionActive(store.session(family.sid), decided);
-  const decision = decideRefresh({ profile, policy, clientId: client.id, record, family, now: decided, requestedScope, ssoActive }, behaviour);
+  const decision = decideRefresh({ profile, policy, clientId: client.id, record, family, now: decided, requestedScope, ssoActive, proofJkt: proof?.jkt }, behaviour);
   if (decision.kind === 'refuse') {
     // Reuse detection: the refusal revokes the family (and the grant's access tokens) here, visibly.
     if (decision.revokeFamily !== undefined) store.revokeFamily(family, decided, decision.revokeFamily);
@@ -65,7 +66,7 @@ export async function handler(ctx: IdpContext, client: MockClient, params: Param
 
   // RFC 6749 §6: the access token may carry a narrower scope; the refresh token keeps the original.
   const scope = requestedScope ?? family.scope;
-  Object.assign(response, issueAccessToken(ctx, { client, sub: family.sub, scope, familyId: family.id, sid: family.sid }), {
+  Object.assign(response, issueAccessToken(ctx, { client, sub: family.sub, scope, familyId: family.id, sid: family.sid, jkt: proof?.jkt }), {
     scope: scope.join(' '),
   });
   if (scope.includes('openid')) {

@@ -7,8 +7,8 @@ import type { JWTPayload } from 'jose';
 import type { Policy, Profile } from '../../mock-idp/profile/index.ts';
 import type { Citation } from '../../mock-idp/citations.ts';
 
-export type Group = 'offline-access' | 'rotation' | 'expiry' | 'sso' | 'token-endpoint';
-export const GROUPS: readonly Group[] = ['offline-access', 'rotation', 'expiry', 'sso', 'token-endpoint'];
+export type Group = 'offline-access' | 'rotation' | 'expiry' | 'sso' | 'token-endpoint' | 'sender-constraint';
+export const GROUPS: readonly Group[] = ['offline-access', 'rotation', 'expiry', 'sso', 'token-endpoint', 'sender-constraint'];
 
 export interface CheckClient {
   id: string;

@@ -4,8 +4,8 @@
  * refresh rules are the model's, profile/model.ts); endpoint and grant code call these functions
  * and never branch on whether one was replaced.
  */
-import { type Policy, type Profile, isRefreshPolicy } from './profile/index.ts';
-import { correctRefreshRules, isAlive, type FamilyRecord, type RefreshRules, type TokenRecord } from './profile/model.ts';
+import type { Policy, Profile } from './profile/index.ts';
+import { correctRefreshRules, decideIssue, isAlive, type FamilyRecord, type IssueDecision, type RefreshRules, type TokenRecord } from './profile/model.ts';
 import type { OAuthErrorCode } from './errors.ts';
 import type { DpopProofChecks } from './dpop.ts';
 
@@ -24,8 +24,8 @@ export interface TokenEndpointResponse {
 export interface Behaviour extends RefreshRules {
   /** The profile the IdP follows (a defect may alter a declaration). */
   profile: Profile;
-  /** Does a token response of this grant carry a refresh token? */
-  issuesRefreshToken(input: { policy: Policy; grantType: 'authorization_code' | 'client_credentials'; scope: string[] }): boolean;
+  /** Does a token response of this grant carry a refresh token, and on what terms (the model's decideIssue)? */
+  issuesRefreshToken(input: { policy: Policy; grantType: 'authorization_code' | 'client_credentials'; scope: string[]; now: number }): IssueDecision;
   /**
    * Runs the refresh grant's state change, `change(seen)`: a compare-and-set of the store's that
    * applies only while the presented token is as `seen`. Correct: at once, on the token as the
@@ -62,9 +62,10 @@ export interface Behaviour extends RefreshRules {
 export function correctBehaviour(profile: Profile): Behaviour {
   return {
     profile,
-    issuesRefreshToken: ({ policy, grantType, scope }) =>
-      // RFC 6749 §4.4.3: no refresh token from client_credentials; OIDC Core §11: only with offline_access.
-      grantType === 'authorization_code' && isRefreshPolicy(policy) && scope.includes(profile.offlineAccessScope),
+    issuesRefreshToken: ({ policy, grantType, scope, now }) =>
+      // RFC 6749 §4.4.3: no refresh token from client_credentials; the code exchange as the model decides
+      // (OIDC Core §11: with offline access; profile refreshTokenIssuance "always": also without, online).
+      grantType === 'authorization_code' ? decideIssue(profile, policy, scope, now) : { issue: false, reason: 'client_credentials issues no refresh token (RFC 6749 §4.4.3)' },
     ...correctRefreshRules,
     commitStep: (change, decided) => change(decided),
     confidentialMustAuthenticate: () => true,

@@ -16,6 +16,8 @@ export interface IdpContext {
   keys: Keys;
   /** DPoP proofs' jti replay cache and the server nonce (dpop.ts). */
   dpop: DpopState;
+  /** Secret key of this instance for derived refresh tokens (crypto.ts derivedToken); never leaves it. */
+  tokenKey: Uint8Array;
   testMode: boolean;
   adminToken?: string;
   /** Hosts this instance answers for: the issuer's, plus any the operator allowed (origin.ts). */

@@ -2,7 +2,7 @@
  * Test control: move the clock, end SSO sessions, withdraw consent, inspect families, reset.
  * The same operations in-process (MockIdpControl) and over HTTP (test mode only, admin token).
  */
-import { constantTimeEqual } from './crypto.ts';
+import { constantTimeEqual, hashToken } from './crypto.ts';
 import { OAuthError, invalidRequest } from './errors.ts';
 import { json, readJson, requireMethod, type IdpRequest, type PlainResponse } from './http.ts';
 import type { IdpContext } from './context.ts';
@@ -22,10 +22,26 @@ export interface FamilyView {
   scope: string;
   createdAt: number;
   fixedExpiresAt: number;
+  /** The sliding maximum (first issue + maxLifetimeSeconds), if the family has one. */
+  maxExpiresAt?: number;
+  /** Issued without offline access (refreshTokenIssuance "always"): the online-token terms apply. */
+  online: boolean;
   revokedAt?: number;
   revokedReason?: string;
   /** Token values are never exposed, only their life cycle. */
-  tokens: { generation: number; state: string; issuedAt: number; expiresAt: number; retiredAt?: number }[];
+  tokens: { generation: number; state: string; issuedAt: number; expiresAt: number; retiredAt?: number; usedAt?: number; graceUses?: number }[];
+}
+
+/** A refresh token as the mock holds it (in-process control only: the caller already has the token). */
+export interface RefreshTokenView {
+  /** Would a refresh pass its own state and expiry (introspection's active, RFC 7662 §2.2)? */
+  active: boolean;
+  state: string;
+  generation: number;
+  iat: number;
+  exp: number;
+  familyId: string;
+  online: boolean;
 }
 
 export interface MockIdpControl {
@@ -34,6 +50,11 @@ export interface MockIdpControl {
   endSsoSession(user: UserSelector): number;
   revokeGrants(user: UserSelector & { clientId?: string }): number;
   families(user: UserSelector): FamilyView[];
+  /**
+   * The mock's record of a refresh token, whatever the profile's introspection covers (tests observe
+   * refresh tokens of an "access-tokens" profile through it). In-process only, not over HTTP.
+   */
+  refreshToken(token: string): RefreshTokenView | undefined;
   reset(): void;
 }
 
@@ -74,6 +95,8 @@ export function createControl(ctx: IdpContext): MockIdpControl {
           scope: f.scope.join(' '),
           createdAt: f.createdAt,
           fixedExpiresAt: f.fixedExpiresAt,
+          ...(f.maxExpiresAt !== undefined && { maxExpiresAt: f.maxExpiresAt }),
+          online: f.online === true,
           ...(f.revokedAt !== undefined && { revokedAt: f.revokedAt, revokedReason: f.revokedReason }),
           tokens: f.tokens.map((t) => ({
             generation: t.generation,
@@ -81,8 +104,25 @@ export function createControl(ctx: IdpContext): MockIdpControl {
             issuedAt: t.issuedAt,
             expiresAt: t.expiresAt,
             ...(t.retiredAt !== undefined && { retiredAt: t.retiredAt }),
+            ...(t.usedAt !== undefined && { usedAt: t.usedAt }),
+            ...(t.graceUses !== undefined && { graceUses: t.graceUses }),
           })),
         }));
+    },
+    refreshToken(token) {
+      const record = ctx.store.refreshToken(hashToken(token));
+      const family = record && ctx.store.family(record.familyId);
+      if (!record || !family) return undefined;
+      const now = ctx.clock.now();
+      return {
+        active: ctx.behaviour.refreshTokenActive(record, family) && now < record.expiresAt,
+        state: record.state,
+        generation: record.generation,
+        iat: record.issuedAt,
+        exp: record.expiresAt,
+        familyId: family.id,
+        online: family.online === true,
+      };
     },
     reset() {
       ctx.store.clear();

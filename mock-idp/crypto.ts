@@ -1,5 +1,5 @@
 /** Token material: opaque, random, stored only as hashes; secrets compared in constant time. */
-import { createHash, hash, randomBytes, randomFillSync, timingSafeEqual } from 'node:crypto';
+import { createHash, createHmac, hash, randomBytes, randomFillSync, timingSafeEqual } from 'node:crypto';
 
 /** Random bytes are drawn from the CSPRNG in batches (as node's randomUUID does); each byte is used once. */
 const POOL_BYTES = 4096;
@@ -16,6 +16,15 @@ export function randomToken(bytes = 32): string {
   const token = pool.toString('base64url', poolOffset, poolOffset + bytes);
   poolOffset += bytes;
   return token;
+}
+
+/**
+ * A token derived from `input` under a secret key (HMAC-SHA-256, base64url of the first `bytes`
+ * bytes, at most 32): as unguessable as the key and the input, and computable again from them, so
+ * an IdP that keeps only hashes can hand out the same token twice (concurrentRefresh "same-successor").
+ */
+export function derivedToken(key: Uint8Array, input: string, bytes = 32): string {
+  return createHmac('sha256', key).update(input, 'utf8').digest().toString('base64url', 0, Math.min(bytes, 32));
 }
 
 /** Synchronous on purpose: the refresh grant's check-and-rotate must not yield to the event loop. */

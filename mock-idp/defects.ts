@@ -90,7 +90,12 @@ const apply: Record<Defect, (b: Behaviour) => Behaviour> = {
   }),
   'client-credentials-gets-refresh': (b) => ({
     ...b,
-    issuesRefreshToken: (i) => (i.grantType === 'client_credentials' ? true : b.issuesRefreshToken(i)),
+    // A refresh token from client_credentials, living an access token's lifetime.
+    issuesRefreshToken: (i) => {
+      if (i.grantType !== 'client_credentials') return b.issuesRefreshToken(i);
+      const expiresAt = i.now + (i.policy.lifetimeSeconds ?? b.profile.accessTokenLifetimeSeconds);
+      return { issue: true, online: false, expiresAt, fixedExpiresAt: expiresAt };
+    },
     profile: mapPolicies(b.profile, (p) =>
       p.grantTypes.includes('client_credentials') && !p.grantTypes.includes('refresh_token') ? { ...p, grantTypes: [...p.grantTypes, 'refresh_token'] } : p,
     ),
@@ -139,7 +144,10 @@ const apply: Record<Defect, (b: Behaviour) => Behaviour> = {
   'wrong-www-authenticate-scheme': (b) =>
     reshape(b, (r) => (r.headers['www-authenticate'] ? { ...r, headers: { ...r.headers, 'www-authenticate': 'Bearer realm="mock-idp", error="invalid_client"' } } : r)),
   'short-refresh-token': (b) => ({ ...b, refreshTokenBytes: 8 }),
-  'no-refresh-with-offline-access': (b) => ({ ...b, issuesRefreshToken: (i) => i.grantType !== 'authorization_code' && b.issuesRefreshToken(i) }),
+  'no-refresh-with-offline-access': (b) => ({
+    ...b,
+    issuesRefreshToken: (i) => (i.grantType === 'authorization_code' ? { issue: false, reason: 'defect: no refresh token from the code exchange' } : b.issuesRefreshToken(i)),
+  }),
   'scope-narrowing-claims-more': (b) =>
     reshape(b, (r) =>
       r.grantType === 'refresh_token' && r.requestedScope !== undefined && r.status === 200 ? { ...r, body: { ...r.body, scope: `${String(r.body.scope)} admin` } } : r,

@@ -9,6 +9,7 @@ import { createClock, type Clock } from './clock.ts';
 import { createDpopState } from './dpop.ts';
 import { createControl, controlEndpoint, type MockIdpControl } from './control.ts';
 import { endpointsFor, PATHS, type IdpContext } from './context.ts';
+import { randomBytes } from 'node:crypto';
 import { randomToken } from './crypto.ts';
 import { OAuthError, safeDescription } from './errors.ts';
 import { fixtureClients, fixtureUsers, type MockClient, type MockUser } from './fixtures.ts';
@@ -103,6 +104,7 @@ export async function createMockIdp(options: MockIdpOptions): Promise<MockIdp> {
     clock,
     dpop: createDpopState(clock),
     keys: options.keys ?? (await createKeys(options.signingAlg)),
+    tokenKey: randomBytes(32),
     testMode,
     hosts: allowedHosts(issuer, options.allowedHosts),
     ...(testMode && { adminToken: options.adminToken ?? randomToken() }),

@@ -1,5 +1,6 @@
 /** Issuing access tokens (opaque, stored hashed) and ID tokens (signed JWTs, OIDC Core §2). */
-import { hashToken, randomToken } from './crypto.ts';
+import { derivedToken, hashToken, randomToken } from './crypto.ts';
+import type { IssueDecision } from './profile/model.ts';
 import type { IdpContext } from './context.ts';
 import type { MockClient } from './fixtures.ts';
 
@@ -53,13 +54,14 @@ export function newRefreshToken(bytes = 32): { token: string; hash: string } {
   return { token, hash: hashToken(token) };
 }
 
-/** Starts a refresh-token family (one grant) and returns its first refresh token. */
+/** Starts a refresh-token family (one grant) on the terms the issue decision gives, and returns its first refresh token. */
 export function startFamily(
   ctx: IdpContext,
-  input: { client: MockClient; sub: string; sid: string; scope: string[]; authTime: number; lifetimeSeconds: number; jkt?: string },
-): { token: string; familyId: string } {
+  input: { client: MockClient; sub: string; sid: string; scope: string[]; authTime: number; issue: Extract<IssueDecision, { issue: true }>; jkt?: string },
+): { token: string; familyId: string; expiresAt: number } {
   const now = ctx.clock.now();
   const familyId = randomToken(12);
+  const { issue } = input;
   ctx.store.addFamily({
     id: familyId,
     clientId: input.client.id,
@@ -69,7 +71,9 @@ export function startFamily(
     scope: input.scope,
     authTime: input.authTime,
     createdAt: now,
-    fixedExpiresAt: now + input.lifetimeSeconds,
+    fixedExpiresAt: issue.fixedExpiresAt,
+    ...(issue.maxExpiresAt !== undefined && { maxExpiresAt: issue.maxExpiresAt }),
+    online: issue.online,
     ...(input.jkt !== undefined && { jkt: input.jkt }),
     tokens: [],
     accessTokenHashes: [],
@@ -81,8 +85,25 @@ export function startFamily(
     clientId: input.client.id,
     generation: 0,
     issuedAt: now,
-    expiresAt: now + input.lifetimeSeconds,
+    expiresAt: issue.expiresAt,
     state: 'active',
   });
-  return { token: rt.token, familyId };
+  return { token: rt.token, familyId, expiresAt: issue.expiresAt };
+}
+
+/**
+ * The refresh token a rotation of `presented` issues as the family's token number `generation`:
+ * derived from the presented raw token and that number under the instance's key (each rotation of
+ * one token, a grace retry too, gets a different one), so a repeat of the rotation
+ * (concurrentRefresh "same-successor") computes the same token again while the store keeps only hashes.
+ */
+export function successorToken(ctx: IdpContext, presented: string, generation: number): { token: string; hash: string } {
+  const token = derivedToken(ctx.tokenKey, `${generation}.${presented}`, ctx.behaviour.refreshTokenBytes);
+  return { token, hash: hashToken(token) };
+}
+
+/** The refresh_expires_in member (Keycloak's shape, profile refreshExpiresIn): seconds until the live refresh token expires. */
+export function refreshExpiresIn(ctx: IdpContext, expiresAt: number | undefined): { refresh_expires_in?: number } {
+  if (!ctx.behaviour.profile.refreshExpiresIn || expiresAt === undefined) return {};
+  return { refresh_expires_in: Math.max(0, expiresAt - ctx.clock.now()) };
 }

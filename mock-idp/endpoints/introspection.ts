@@ -1,5 +1,6 @@
 /**
  * Token introspection (RFC 7662): authenticated confidential clients; inactive tokens are just {active:false}.
+ * Refresh tokens are described only where the profile's introspection covers them.
  * A client learns only about tokens issued to it, unless it is declared a resource server (§4: the
  * endpoint must not tell a client about tokens it has no business with); others get {active:false}.
  */
@@ -35,6 +36,8 @@ export async function introspection(ctx: IdpContext, request: IdpRequest): Promi
       iss: ctx.issuer,
     });
   }
+  // RFC 7662 §2.2: a token type the endpoint does not cover (profile introspection "access-tokens") is answered inactive.
+  if (ctx.behaviour.profile.introspection !== 'access-and-refresh-tokens') return jsonNoStore({ active: false });
   const rt = ctx.store.refreshToken(hash);
   const family = rt ? ctx.store.family(rt.familyId) : undefined;
   if (rt && family && mayKnow(rt.clientId) && now < rt.expiresAt) {

@@ -6,7 +6,7 @@ import { senderBinding } from '../profile/model.ts';
 import type { IdpContext } from '../context.ts';
 import type { Params } from '../http.ts';
 import type { MockClient } from '../fixtures.ts';
-import { issueAccessToken, issueIdToken, startFamily } from '../tokens.ts';
+import { issueAccessToken, issueIdToken, refreshExpiresIn, startFamily } from '../tokens.ts';
 
 export const grantType = 'authorization_code';
 
@@ -42,17 +42,12 @@ export async function handler(ctx: IdpContext, client: MockClient, params: Param
 
   const response: Record<string, unknown> = {};
   let familyId: string | undefined;
-  if (ctx.behaviour.issuesRefreshToken({ policy, grantType, scope: record.scope })) {
-    const family = startFamily(ctx, {
-      client,
-      sub: record.sub,
-      sid: record.sid,
-      scope: record.scope,
-      authTime: record.authTime,
-      lifetimeSeconds: policy.lifetimeSeconds ?? ctx.behaviour.profile.accessTokenLifetimeSeconds,
-      ...(binding.kind === 'bound' && { jkt: binding.jkt }),
-    });
+  let refreshExpiresAt: number | undefined;
+  const issue = ctx.behaviour.issuesRefreshToken({ policy, grantType, scope: record.scope, now });
+  if (issue.issue) {
+    const family = startFamily(ctx, { client, sub: record.sub, sid: record.sid, scope: record.scope, authTime: record.authTime, issue, ...(binding.kind === 'bound' && { jkt: binding.jkt }) });
     familyId = family.familyId;
+    refreshExpiresAt = family.expiresAt;
     response.refresh_token = family.token;
   }
   const at = issueAccessToken(ctx, {
@@ -64,7 +59,7 @@ export async function handler(ctx: IdpContext, client: MockClient, params: Param
     jkt: proof?.jkt,
   });
   ctx.store.recordCodeIssue(record.hash, { ...(familyId !== undefined && { familyId }), accessTokenHash: hashToken(at.access_token) });
-  Object.assign(response, at, { scope: record.scope.join(' ') });
+  Object.assign(response, at, { scope: record.scope.join(' ') }, refreshExpiresIn(ctx, refreshExpiresAt));
   if (record.scope.includes('openid')) {
     response.id_token = await issueIdToken(ctx, {
       client,

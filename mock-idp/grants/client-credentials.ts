@@ -19,15 +19,9 @@ export async function handler(ctx: IdpContext, client: MockClient, params: Param
   const scope = requested.filter((s) => !userScopes.has(s));
   const policy = profile.policies[client.policy]!;
   const response: Record<string, unknown> = { ...issueAccessToken(ctx, { client, scope, jkt: proof?.jkt }), scope: scope.join(' ') };
-  if (ctx.behaviour.issuesRefreshToken({ policy, grantType, scope: requested })) {
-    const family = startFamily(ctx, {
-      client,
-      sub: `client:${client.id}`,
-      sid: '',
-      scope,
-      authTime: ctx.clock.now(),
-      lifetimeSeconds: policy.lifetimeSeconds ?? profile.accessTokenLifetimeSeconds,
-    });
+  const issue = ctx.behaviour.issuesRefreshToken({ policy, grantType, scope: requested, now: ctx.clock.now() });
+  if (issue.issue) {
+    const family = startFamily(ctx, { client, sub: `client:${client.id}`, sid: '', scope, authTime: ctx.clock.now(), issue });
     response.refresh_token = family.token;
   }
   return response;

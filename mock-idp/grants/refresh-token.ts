@@ -6,7 +6,7 @@
  * between decision and change, so that of concurrent refreshes of one token exactly one wins.
  */
 import { hashToken } from '../crypto.ts';
-import { OAuthError, invalidGrant, invalidRequest, unauthorizedClient } from '../errors.ts';
+import { OAuthError, invalidRequest, unauthorizedClient, type OAuthErrorCode } from '../errors.ts';
 import { scopeList, type Params } from '../http.ts';
 import { isRefreshPolicy } from '../profile/index.ts';
 import { decideRefresh } from '../profile/model.ts';
@@ -14,7 +14,7 @@ import { sessionActive, type RefreshTokenRecord, type SeenRefreshToken } from '.
 import type { IdpContext } from '../context.ts';
 import type { MockClient } from '../fixtures.ts';
 import type { ValidProof } from '../dpop.ts';
-import { issueAccessToken, issueIdToken, newRefreshToken } from '../tokens.ts';
+import { issueAccessToken, issueIdToken, refreshExpiresIn, successorToken } from '../tokens.ts';
 
 export const grantType = 'refresh_token';
 
@@ -26,9 +26,11 @@ export async function handler(ctx: IdpContext, client: MockClient, params: Param
   const profile = behaviour.profile;
   const policy = profile.policies[client.policy]!;
   if (!isRefreshPolicy(policy)) throw unauthorizedClient(`policy ${client.policy} does not allow refresh`);
+  /** A refusal of this grant: invalid_grant with the profile's status (invalidGrantStatus), the body RFC 6749 §5.2 JSON. */
+  const refused = (error: OAuthErrorCode, reason: string) => new OAuthError(error, reason, error === 'invalid_grant' ? profile.invalidGrantStatus : 400);
 
   const record = store.refreshToken(hashToken(token));
-  if (!record) throw invalidGrant('unknown refresh token');
+  if (!record) throw refused('invalid_grant', 'unknown refresh token');
   const family = store.family(record.familyId)!;
   const decided = ctx.clock.now();
   const ssoActive = sessionActive(store.session(family.sid), decided);
@@ -36,24 +38,40 @@ export async function handler(ctx: IdpContext, client: MockClient, params: Param
   if (decision.kind === 'refuse') {
     // Reuse detection: the refusal revokes the family (and the grant's access tokens) here, visibly.
     if (decision.revokeFamily !== undefined) store.revokeFamily(family, decided, decision.revokeFamily);
-    throw new OAuthError(decision.error, decision.reason);
+    throw refused(decision.error, decision.reason);
+  }
+  // A repeat hands out the successor of the presented token's last rotation again: it was derived
+  // from this raw token and its place in the family (successorToken), so it is computed again, not stored.
+  let repeated: { token: string } | undefined;
+  if (decision.kind === 'repeat') {
+    const generation = store.refreshToken(decision.successor)?.generation;
+    const again = generation === undefined ? undefined : successorToken(ctx, token, generation);
+    if (again?.hash !== decision.successor) throw refused('invalid_grant', 'refresh token was already used');
+    repeated = again;
   }
 
-  /** The change, conditional on the token still being as `seen`; the new refresh token, if any, or false if it lost. */
-  const apply = (seen: SeenRefreshToken): string | undefined | false => {
+  /** The change, conditional on the token still being as `seen`: the refresh token to send and its expiry, or false if it lost. */
+  const apply = (seen: SeenRefreshToken): { token?: string; expiresAt?: number } | false => {
     const now = ctx.clock.now();
-    if (decision.kind !== 'rotate') return store.useRefreshToken(record.hash, seen, decision, now) ? undefined : false;
-    const rt = newRefreshToken(behaviour.refreshTokenBytes);
+    if (decision.kind === 'repeat') return store.useRefreshToken(record.hash, seen, decision, now) && { token: repeated!.token, expiresAt: decision.expiresAt };
+    if (decision.kind !== 'rotate') {
+      if (!store.useRefreshToken(record.hash, seen, decision, now)) return false;
+      // The presented token, as the change left it: still live (kept, extended) or used up.
+      const after = store.refreshToken(record.hash)!;
+      return after.state === 'active' ? { expiresAt: after.expiresAt } : {};
+    }
+    const generation = family.tokens.length;
+    const rt = successorToken(ctx, token, generation);
     const successor: RefreshTokenRecord = {
       hash: rt.hash,
       familyId: family.id,
       clientId: client.id,
-      generation: family.tokens.length,
+      generation,
       issuedAt: now,
       expiresAt: decision.expiresAt,
       state: 'active',
     };
-    return store.rotateRefreshToken(record.hash, seen, successor, now, behaviour) ? rt.token : false;
+    return store.rotateRefreshToken(record.hash, seen, successor, now, behaviour) && { token: rt.token, expiresAt: decision.expiresAt };
   };
   const seen = (): SeenRefreshToken => ({ state: record.state, successor: record.successor });
   // Correct behaviour runs apply at once, on the token as decided: the decision above, this change and
@@ -61,16 +79,20 @@ export async function handler(ctx: IdpContext, client: MockClient, params: Param
   // access token in the family), and the store's compare-and-set holds the change to that token.
   const committed = behaviour.commitStep(apply, seen(), seen);
   const issued = committed instanceof Promise ? await committed : committed;
-  if (issued === false) throw invalidGrant('refresh token was already used');
-  const response: Record<string, unknown> = issued === undefined ? {} : { refresh_token: issued };
+  if (issued === false) throw refused('invalid_grant', 'refresh token was already used');
+  const response: Record<string, unknown> = issued.token === undefined ? {} : { refresh_token: issued.token };
 
   // RFC 6749 §6: the access token may carry a narrower scope; the refresh token keeps the original.
   const scope = requestedScope ?? family.scope;
-  Object.assign(response, issueAccessToken(ctx, { client, sub: family.sub, scope, familyId: family.id, sid: family.sid, jkt: proof?.jkt }), {
-    scope: scope.join(' '),
-  });
-  if (scope.includes('openid')) {
-    // OIDC Core §12.2: same iss, sub, aud; new iat; auth_time of the original authentication; no nonce.
+  Object.assign(
+    response,
+    issueAccessToken(ctx, { client, sub: family.sub, scope, familyId: family.id, sid: family.sid, jkt: proof?.jkt }),
+    { scope: scope.join(' ') },
+    refreshExpiresIn(ctx, issued.expiresAt),
+  );
+  // OIDC Core §12.2: an ID token is optional on refresh; the profile's idTokenOnRefresh says whether this IdP sends one.
+  if (scope.includes('openid') && profile.idTokenOnRefresh !== 'never') {
+    // Same iss, sub, aud; new iat; auth_time of the original authentication; no nonce.
     response.id_token = await issueIdToken(ctx, {
       client,
       sub: behaviour.refreshIdTokenSubject(family.sub),

@@ -4,7 +4,9 @@
  * tests, and the catalogue and self-test against the mock). Not the cartesian product: each field
  * value, each valid refreshAfterSsoEnd × presentedTokenAfterSsoEnd pair, grace 0 and > 0 with each
  * reuse rule, lifetimes shorter and longer than the SSO session, rotation on and off, sliding and
- * fixed. test/variants.test.ts walks the schema and fails when a value is covered by no variant.
+ * fixed; online tokens (refreshTokenIssuance "always") with each refreshAfterSsoEnd; a sliding maximum, a grace
+ * count above 1 and a 403 refusal status. test/variants.test.ts walks the schema and fails when a value
+ * (or an optional number) is covered by no variant.
  */
 import { BUILTIN_PROFILES, loadProfile, parseProfile } from './load.ts';
 import type { Policy, Profile } from './schema.ts';
@@ -56,6 +58,44 @@ export function deriveVariants(seeds: Seeds): Profile[] {
         },
       },
       'rotation off with sliding expiry and on with fixed expiry; a 30 s grace window with reuse only rejected',
+    ),
+    variantOf(
+      erp,
+      'keycloak-like',
+      {
+        refreshTokenIssuance: 'always',
+        onlineTokens: { refreshAfterSsoEnd: 'invalid_grant', lifetimeSeconds: 1800, maxLifetimeSeconds: 36000 },
+        policies: { ...erp.policies, Interactive: { ...interactive, maxLifetimeSeconds: 5184000, description: 'sliding expiry capped at 60 days from the first issue' } satisfies Policy },
+        graceWindowSeconds: 30,
+        graceReuseCount: 3,
+        refreshExpiresIn: true,
+        idTokenOnRefresh: 'optional',
+      },
+      'Keycloak-like: online tokens without offline_access that end with the SSO session (30 min idle, 10 h max), offline ones that survive it; sliding with a maximum; a 30 s window reused up to 3 times; refresh_expires_in',
+    ),
+    variantOf(
+      telenor,
+      'auth0-like',
+      {
+        refreshTokenIssuance: 'always',
+        onlineTokens: { refreshAfterSsoEnd: 'no-new-refresh-token' },
+        invalidGrantStatus: 403,
+        concurrentRefresh: 'same-successor',
+        introspection: 'access-tokens',
+        idTokenOnRefresh: 'never',
+      },
+      'reuse and other invalid_grant refusals answered 403; concurrent refreshes get the same successor; introspection covers access tokens only; no id_token on refresh; online tokens kept (no new one) after the SSO session',
+    ),
+    variantOf(
+      erp,
+      'always-unbound',
+      {
+        refreshTokenIssuance: 'always',
+        onlineTokens: { refreshAfterSsoEnd: 'new-refresh-token' },
+        reuseOfRotatedToken: 'reject',
+        concurrentRefresh: 'same-successor',
+      },
+      'Django OAuth Toolkit-like: a refresh token on every code exchange, none bound to the SSO session; same-successor concurrency where introspection sees refresh tokens; reuse only rejected',
     ),
   ];
 }

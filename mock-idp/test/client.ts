@@ -253,6 +253,25 @@ export class IdpClient {
     return r.body.active === true;
   }
 
+  /**
+   * A refresh token's life as introspection describes it; where the profile's introspection covers
+   * access tokens only (refresh tokens introspect inactive, RFC 7662 §2.2), as the mock holds it
+   * (control.refreshToken), in the same shape: { active: false } or { active: true, iat, exp }.
+   */
+  async refreshState(token: string): Promise<{ active: boolean; iat?: number; exp?: number; [k: string]: unknown }> {
+    if (this.idp.profile.introspection === 'access-and-refresh-tokens') {
+      const r = await this.introspect(token);
+      if (r.status !== 200) throw new Error(`introspection failed: ${r.status} ${r.text}`);
+      return r.body;
+    }
+    const held = this.idp.control.refreshToken(token);
+    return held?.active ? { active: true, iat: held.iat, exp: held.exp } : { active: false };
+  }
+
+  async refreshActive(token: string): Promise<boolean> {
+    return (await this.refreshState(token)).active === true;
+  }
+
   revoke(client: MockClient, token: string, o: AuthOptions = {}): Promise<Reply> {
     return this.authed('/revoke', client, { token }, o);
   }

@@ -10,7 +10,7 @@ import { createMockIdp, type MockIdpOptions } from '../idp.ts';
 import { loadProfile, isRefreshPolicy, type Profile } from '../profile/index.ts';
 import { loadVariants } from '../profile/variants.ts';
 import { replay, type ModelEvent, type Outcome } from '../profile/model.ts';
-import { IdpClient } from './client.ts';
+import { IdpClient, type Reply } from './client.ts';
 
 const variants = await loadVariants();
 let n = 0;
@@ -22,26 +22,36 @@ async function start(profile: Profile, extra: Partial<MockIdpOptions> = {}): Pro
   return new IdpClient(idp, (url, init) => idp.fetch(new Request(url, init)));
 }
 
-/** A history touching every rule: rotation or not, reuse, grace, the SSO session's end, expiry. */
+/**
+ * A history touching every rule: rotation or not, reuse, grace, the SSO session's end, expiry, a
+ * token issued without offline access (online, or none), concurrent presentations.
+ */
 function history(profile: Profile, lifetime: number): ModelEvent[] {
   const S = profile.ssoSessionLifetimeSeconds;
   const mid = Math.max(2, Math.floor(Math.min(lifetime, S) / 2));
+  const end = mid + 2 + lifetime;
   return [
     { kind: 'issue', at: 0, token: 'a' },
     { kind: 'refresh', at: 1, token: 'a', as: 'b' },
     { kind: 'refresh', at: 2, token: 'a', as: 'c' },
     { kind: 'refresh', at: mid, token: 'a', as: 'd' },
     { kind: 'issue', at: mid, token: 'x' },
+    { kind: 'issue', at: mid, token: 'o', offline: false },
     { kind: 'ssoEnd', at: mid + 1 },
     { kind: 'refresh', at: mid + 2, token: 'x', as: 'y' },
     { kind: 'refresh', at: mid + 3, token: 'x', as: 'z' },
-    { kind: 'refresh', at: mid + 2 + lifetime, token: 'x' },
+    { kind: 'refresh', at: mid + 3, token: 'o', as: 'o1' },
+    { kind: 'refresh', at: mid + 4, token: 'o', as: 'o2' },
+    { kind: 'refresh', at: end, token: 'x' },
+    { kind: 'issue', at: end, token: 'p' },
+    { kind: 'concurrent', at: end, token: 'p', n: 3 },
   ];
 }
 
-type Seen = 'new-token' | 'no-new-token' | 'refused' | 'other';
+type Seen = 'new-token' | 'same-successor' | 'no-new-token' | 'refused' | 'other';
 function expected(o: Outcome): Seen {
   if (o.kind === 'rotated') return 'new-token';
+  if (o.kind === 'repeated') return 'same-successor';
   if (o.kind === 'kept' || o.kind === 'extended' || o.kind === 'consumed') return 'no-new-token';
   if (o.kind === 'refused') return 'refused';
   return 'other';
@@ -57,24 +67,52 @@ async function disagreements(profile: Profile, name: string, lifetime: number, e
   const real = new Map<string, string>();
   const out: string[] = [];
   let at = 0;
+  /** What the mock answered, as the model's outcomes are told apart; a refusal with the status the profile declares. */
+  const seenOf = (r: Reply, handedOut: Set<string>): Seen => {
+    if (r.status === 200) {
+      const rt = r.body.refresh_token as string | undefined;
+      if (rt === undefined) return 'no-new-token';
+      if (handedOut.has(rt)) return 'same-successor';
+      handedOut.add(rt);
+      return 'new-token';
+    }
+    const status = r.body?.error === 'invalid_grant' ? profile.invalidGrantStatus : 400;
+    return r.status === status ? 'refused' : 'other';
+  };
   for (const [i, event] of events.entries()) {
     c.idp.control.advance(event.at - at);
     at = event.at;
-    const step = steps.find((s) => s.event === i)!;
+    const mine = steps.filter((s) => s.event === i);
+    const step = mine.at(-1)!;
     const where = `event ${i} (${event.kind} at ${event.at})`;
-    if (event.kind === 'issue') real.set(event.token, (await c.tokens(client)).refresh_token!);
-    else if (event.kind === 'ssoEnd') c.idp.control.endSsoSession({ username: c.user.username });
-    else if (event.kind === 'refresh') {
-      const r = await c.refresh(client, real.get(event.token)!);
-      const seen: Seen = r.status === 200 ? (r.body.refresh_token ? 'new-token' : 'no-new-token') : r.status === 400 ? 'refused' : 'other';
-      if (seen !== expected(step.outcome)) out.push(`${where}: model ${step.outcome.kind}, mock ${r.status} ${r.text}`);
-      if (step.outcome.kind === 'rotated' && r.body?.refresh_token) real.set(step.outcome.token, r.body.refresh_token);
+    if (event.kind === 'issue') {
+      const t = await c.tokens(client, event.offline === false ? { scope: 'openid' } : {});
+      const issued = mine[0]!.outcome.kind === 'issued';
+      if (issued !== (t.refresh_token !== undefined)) out.push(`${where}: model ${mine[0]!.outcome.kind}, mock ${t.refresh_token ? 'a refresh token' : 'none'}`);
+      if (t.refresh_token) real.set(event.token, t.refresh_token);
+    } else if (event.kind === 'ssoEnd') c.idp.control.endSsoSession({ username: c.user.username });
+    else if (event.kind === 'refresh' || event.kind === 'concurrent') {
+      const token = real.get(event.token);
+      const n = event.kind === 'concurrent' ? event.n : 1;
+      if (token === undefined) {
+        // Never issued (the model refuses it as unknown): nothing to present.
+        if (step.outcome.kind !== 'refused' || step.outcome.by !== 'unknown') out.push(`${where}: model ${step.outcome.kind} for a token the mock never issued`);
+      } else {
+        const rs = await Promise.all(Array.from({ length: n }, () => c.refresh(client, token)));
+        const handedOut = new Set<string>();
+        const mock = rs.map((r) => seenOf(r, handedOut)).sort();
+        const model = mine.map((s) => expected(s.outcome)).sort();
+        if (JSON.stringify(mock) !== JSON.stringify(model)) out.push(`${where}: model ${model.join(',')}, mock ${mock.join(',')} (${rs.map((r) => `${r.status} ${r.text}`).join('; ')})`);
+        // The model's new tokens, in order, are the mock's distinct new tokens in the order it served them.
+        const rotated = mine.flatMap((s) => (s.outcome.kind === 'rotated' ? [s.outcome.token] : []));
+        [...handedOut].forEach((rt, k) => rotated[k] !== undefined && real.set(rotated[k], rt));
+      }
     }
     for (const [id, view] of Object.entries(step.tokens)) {
       const token = real.get(id);
-      const body = token === undefined ? { active: 'never issued' } : (await c.introspect(token)).body;
+      const body = token === undefined ? { active: 'never issued' } : await c.refreshState(token);
       const alive = view.alive && at < view.expiresAt;
-      const mock = JSON.stringify({ active: body.active, ...(body.active === true && { exp: body.exp - t0 }) });
+      const mock = JSON.stringify({ active: body.active, ...(body.active === true && { exp: (body.exp as number) - t0 }) });
       const model = JSON.stringify({ active: alive, ...(alive && { exp: view.expiresAt }) });
       if (mock !== model) out.push(`${where}: token ${id}: model ${model}, mock ${mock}`);
     }

@@ -11,7 +11,7 @@ import { loadVariants } from '../profile/variants.ts';
 const variants = await loadVariants();
 
 /** A field path (`policies.*.expiry`, `policies.*.grantTypes[]`) and the values the schema allows there. */
-type Leaf = { path: string; values: readonly (string | boolean)[] };
+type Leaf = { path: string; values: readonly (string | boolean | number)[] };
 
 function leaves(schema: z.ZodType, path: string): Leaf[] {
   const def = (schema as unknown as { def: { type: string; [k: string]: any } }).def;
@@ -30,6 +30,36 @@ function leaves(schema: z.ZodType, path: string): Leaf[] {
       return [{ path, values: Object.values(def.entries as Record<string, string>) }];
     case 'boolean':
       return [{ path, values: [true, false] }];
+    case 'literal':
+      return [{ path, values: def.values as (string | number | boolean)[] }];
+    case 'union': {
+      // A union of literals (invalidGrantStatus 400 | 403) is one field with those values.
+      const options = (def.options as z.ZodType[]).flatMap((o) => leaves(o, path));
+      const literal = (def.options as z.ZodType[]).every((o) => (o as unknown as { def: { type: string } }).def.type === 'literal');
+      return literal ? [{ path, values: options.flatMap((l) => l.values) }] : [];
+    }
+    default:
+      return [];
+  }
+}
+
+/** The optional number fields (a sliding maximum, online lifetimes): each must be present in some variant. */
+function optionalNumbers(schema: z.ZodType, path: string, optional = false): string[] {
+  const def = (schema as unknown as { def: { type: string; [k: string]: any } }).def;
+  switch (def.type) {
+    case 'object':
+      return Object.entries(def.shape as Record<string, z.ZodType>).flatMap(([k, s]) => optionalNumbers(s, path ? `${path}.${k}` : k));
+    case 'optional':
+      return optionalNumbers(def.innerType, path, true);
+    case 'default':
+    case 'nullable':
+      return optionalNumbers(def.innerType, path, optional);
+    case 'record':
+      return optionalNumbers(def.valueType, `${path}.*`);
+    case 'pipe':
+      return optionalNumbers(def.in, path, optional);
+    case 'number':
+      return optional ? [path] : [];
     default:
       return [];
   }
@@ -59,7 +89,8 @@ describe('profile variants', () => {
     for (const p of variants) expect(parseProfile(p, p.name)).toEqual(p);
     expect(new Set(variants.map((p) => p.name)).size).toBe(variants.length);
     expect(variants.map((p) => p.name).slice(0, 2)).toEqual(['telenorid-plus', 'erp-net']);
-    expect(variants.length).toBeLessThanOrEqual(6);
+    // Each variant combines several values (the catalogue and the self-test run over every one).
+    expect(variants.length).toBeLessThanOrEqual(8);
   });
 
   it('the schema walk finds the enum and boolean fields (it cannot pass on nothing)', () => {
@@ -80,6 +111,27 @@ describe('profile variants', () => {
 
   it('cover every value of every enum and boolean field of the schema', () => {
     expect(uncovered(variants)).toEqual([]);
+  });
+
+  it('the walk finds literal unions and optional numbers (it cannot pass on nothing)', () => {
+    expect(leaves(Profile, '')).toContainEqual({ path: 'invalidGrantStatus', values: [400, 403] });
+    expect(optionalNumbers(Profile, '')).toEqual(
+      expect.arrayContaining(['policies.*.lifetimeSeconds', 'policies.*.maxLifetimeSeconds', 'onlineTokens.lifetimeSeconds', 'onlineTokens.maxLifetimeSeconds']),
+    );
+  });
+
+  it('cover every optional number field (present in some variant)', () => {
+    const absent = optionalNumbers(Profile, '').filter((path) => !variants.some((p) => valuesAt(p, path).length > 0));
+    expect(absent).toEqual([]);
+    // And the check can fail: without the capped variant no maximum is present.
+    const uncapped = variants.map((p) => ({ ...p, policies: Object.fromEntries(Object.entries(p.policies).map(([k, q]) => [k, { ...q, maxLifetimeSeconds: undefined }])) }));
+    expect(uncapped.some((p) => valuesAt(p, 'policies.*.maxLifetimeSeconds').length > 0)).toBe(false);
+  });
+
+  it('cover a grace count above 1 (with a grace window), and online tokens with each refreshAfterSsoEnd', () => {
+    expect(variants.some((p) => p.graceReuseCount > 1 && p.graceWindowSeconds > 0)).toBe(true);
+    const online = new Set(variants.filter((p) => p.refreshTokenIssuance === 'always').map((p) => p.onlineTokens.refreshAfterSsoEnd));
+    expect([...online].sort()).toEqual(['invalid_grant', 'new-refresh-token', 'no-new-refresh-token']);
   });
 
   it('a value no variant uses is reported (the check can fail)', () => {

@@ -20,6 +20,7 @@ import { allowedHosts } from '../../mock-idp/origin.ts';
 import { startSession } from '../../mock-idp/sessions.ts';
 import { Store } from '../../mock-idp/store.ts';
 import { issueAccessToken, startFamily } from '../../mock-idp/tokens.ts';
+import { decideIssue } from '../../mock-idp/profile/model.ts';
 
 export interface MemoryResult {
   mode: 'store' | 'handler';
@@ -63,6 +64,7 @@ if (mode === 'store') {
     clock,
     dpop: createDpopState(clock),
     keys: await createKeys(),
+    tokenKey: randomBytes(32),
     testMode: true,
     hosts: allowedHosts(issuer),
     endpoints: endpointsFor(issuer),
@@ -71,12 +73,13 @@ if (mode === 'store') {
   settle();
   baselineRss = process.memoryUsage().rss;
   const client = clients.find((c) => c.policy === 'Mobile')!;
-  const lifetimeSeconds = (profile.policies.Mobile as { lifetimeSeconds: number }).lifetimeSeconds;
   for (let i = 0; i < families; i++) {
     const user = users[i % users.length]!;
     const session = startSession(ctx, user);
     const scope = ['openid', 'profile', 'offline_access'];
-    const { familyId } = startFamily(ctx, { client, sub: user.sub, sid: session.id, scope, authTime: session.authTime, lifetimeSeconds });
+    const issue = decideIssue(profile, profile.policies.Mobile!, scope, ctx.clock.now());
+    if (!issue.issue) throw new Error(`the Mobile policy issues no refresh token: ${issue.reason}`);
+    const { familyId } = startFamily(ctx, { client, sub: user.sub, sid: session.id, scope, authTime: session.authTime, issue });
     issueAccessToken(ctx, { client, sub: user.sub, scope, familyId, sid: session.id });
   }
 } else {

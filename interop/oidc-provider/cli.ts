@@ -21,6 +21,8 @@ Serves node-oidc-provider 9 on 127.0.0.1, configured to implement the TelenorID+
   --scale S    lifetime scale, e.g. 0.0001 or 1/648000 (default 1/648000: 90 d -> 12 s); floors apply
   --lifetimes N  instead of --scale: refresh tokens of N s (3N where they outlive the SSO session),
                an SSO session of 2N s (a real-clock stress of the suites' timing)
+  --dpop       its DPoP feature on (RFC 9449): public clients' refresh tokens bound to their proof
+               key, nonces demanded; the profile declares it (senderConstraint dpop, dpopNonce)
   --port N     port on 127.0.0.1 (default 0: a free one)
   --dir DIR    where to write profile.json and target.json (default: a new temp dir)
   --run        run the suites against it (npm run conformance) with
@@ -32,9 +34,15 @@ Serves node-oidc-provider 9 on 127.0.0.1, configured to implement the TelenorID+
 
 let options;
 let lifetimes: number | undefined;
+let dpop = false;
 try {
-  // --lifetimes is this launcher's own; the rest are the shared launcher options.
+  // --lifetimes and --dpop are this launcher's own; the rest are the shared launcher options.
   const argv = process.argv.slice(2);
+  const dpopAt = argv.indexOf('--dpop');
+  if (dpopAt >= 0) {
+    dpop = true;
+    argv.splice(dpopAt, 1);
+  }
   const at = argv.indexOf('--lifetimes');
   if (at >= 0) {
     lifetimes = Number(argv[at + 1]);
@@ -56,6 +64,7 @@ const running = await startOidcProvider({
   port: options.port,
   ...(options.scale !== undefined && { scale: options.scale }),
   ...(lifetimes !== undefined && { lifetimes }),
+  dpop,
   onServerError: (e) => process.stderr.write(`interop:oidc-provider: server_error: ${e.stack ?? String(e)}\n`),
 });
 const dir = options.dir ?? (await mkdtemp(path.join(tmpdir(), 'interop-oidc-provider-')));

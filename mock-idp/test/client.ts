@@ -88,6 +88,8 @@ export interface Tokens {
   scope: string;
   expires_in: number;
   token_type: string;
+  /** Seconds the refresh token has left (profile refreshExpiresIn, Keycloak's member). */
+  refresh_expires_in?: number;
   /** The SSO cookie set at login (name=value). */
   cookie?: string;
 }
@@ -258,7 +260,7 @@ export class IdpClient {
    * access tokens only (refresh tokens introspect inactive, RFC 7662 §2.2), as the mock holds it
    * (control.refreshToken), in the same shape: { active: false } or { active: true, iat, exp }.
    */
-  async refreshState(token: string): Promise<{ active: boolean; iat?: number; exp?: number; [k: string]: unknown }> {
+  async refreshState(token: string): Promise<{ active: boolean; [k: string]: any }> {
     if (this.idp.profile.introspection === 'access-and-refresh-tokens') {
       const r = await this.introspect(token);
       if (r.status !== 200) throw new Error(`introspection failed: ${r.status} ${r.text}`);

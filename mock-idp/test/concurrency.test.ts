@@ -20,6 +20,7 @@
 import { describe, expect, it } from 'vitest';
 import { createMockIdp, type MockIdp } from '../idp.ts';
 import { loadProfile, type Profile } from '../profile/index.ts';
+import { loadVariants } from '../profile/variants.ts';
 import type { Defect } from '../defects.ts';
 import { IdpClient, basic } from './client.ts';
 
@@ -175,6 +176,30 @@ describe(`${RACERS} concurrent refreshes of one token, ${REPETITIONS} times`, ()
       if (i % 20 === 0) {
         const active = await Promise.all(r.winners.map((w) => c.active(w.body.refresh_token)));
         expect(active.filter(Boolean)).toHaveLength(1);
+      }
+    }
+    expect(c.violations).toEqual([]);
+  }, 20_000);
+
+  it('concurrentRefresh "same-successor": all 50 succeed with one and the same new refresh token, the only active one, which then works', async () => {
+    const profile = (await loadVariants()).find((p) => p.name === 'telenorid-plus-auth0-like')!;
+    expect(profile.concurrentRefresh).toBe('same-successor');
+    const { idp, c } = await start(profile);
+    for (let i = 0; i < 100; i++) {
+      idp.control.reset();
+      const r = await race(c, 'Mobile');
+      expect(r.losers).toEqual([]);
+      const successors = new Set(r.winners.map((w) => w.body.refresh_token));
+      expect(successors.size).toBe(1);
+      expect(new Set(r.winners.map((w) => w.body.access_token)).size).toBe(RACERS);
+      expect(family(idp).tokens.map((t) => [t.generation, t.state])).toEqual([
+        [0, 'rotated'],
+        [1, 'active'],
+      ]);
+      if (i % 20 === 0) {
+        const [successor] = successors;
+        expect(idp.control.refreshToken(successor)).toMatchObject({ active: true, generation: 1 });
+        expect((await c.refresh(c.client('Mobile'), successor)).status).toBe(200);
       }
     }
     expect(c.violations).toEqual([]);

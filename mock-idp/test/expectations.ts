@@ -90,7 +90,71 @@ const AFTER_SSO_END: Record<string, Record<string, AfterSsoEnd>> = {
   'telenorid-plus-sso-consumed-grace': { Confidential: 'consume', Mobile: 'consume', PublicWeb: 'consume', Web: 'consume' },
   // new-refresh-token: Interactive sliding without rotation, InteractiveFixed fixed with rotation
   'erp-net-reject-grace-mixed': { Interactive: 'extend', InteractivePublic: 'rotate', InteractiveFixed: 'rotate' },
+  // Keycloak-like (erp-net base: new-refresh-token), rotation on both policies
+  'erp-net-keycloak-like': { Interactive: 'rotate', InteractivePublic: 'rotate' },
+  // Auth0-like (telenorid-plus base: no-new-refresh-token, usable-until-expiry)
+  'telenorid-plus-auth0-like': { Confidential: 'keep', Mobile: 'keep', PublicWeb: 'keep', Web: 'keep' },
+  // always-unbound (erp-net base: new-refresh-token)
+  'erp-net-always-unbound': { Interactive: 'rotate', InteractivePublic: 'rotate' },
 };
+
+/**
+ * The oracle for the schema-v2 fields, per variant, written out by hand from each variant's
+ * declarations (README "Describing your IdP" has the field table).
+ */
+interface V2Oracle {
+  /** HTTP status of an invalid_grant refusal of the refresh grant (invalidGrantStatus). */
+  refusalStatus: 400 | 403;
+  /** 8 concurrent refreshes of one rotating token: one winner, or the same new token for all (concurrentRefresh). */
+  concurrent: 'one-winner' | 'same-successor';
+  /** Introspection describes refresh tokens, or answers {active:false} for them (introspection). */
+  introspectsRefreshTokens: boolean;
+  /** A refresh with the openid scope returns an id_token (idTokenOnRefresh). */
+  idTokenOnRefresh: boolean;
+  /** Token responses with a live refresh token carry refresh_expires_in (refreshExpiresIn). */
+  refreshExpiresIn: boolean;
+  /** How many times a rotated-out token may be retried within the grace window (graceReuseCount). */
+  graceRetries: number;
+  /**
+   * A code exchange without the offline-access scope: no refresh token, or an online one
+   * (refreshTokenIssuance "always") that lives `lifetime` s (default: its policy's) and after the
+   * SSO session ends does `afterSsoEnd` (onlineTokens).
+   */
+  online: 'none' | { lifetime?: number; afterSsoEnd: AfterSsoEnd };
+}
+
+const V1_DEFAULTS: V2Oracle = { refusalStatus: 400, concurrent: 'one-winner', introspectsRefreshTokens: true, idTokenOnRefresh: true, refreshExpiresIn: false, graceRetries: 1, online: 'none' };
+const V2_ORACLE: Record<string, V2Oracle> = {
+  'telenorid-plus': V1_DEFAULTS,
+  'erp-net': V1_DEFAULTS,
+  'telenorid-plus-sso-invalid-grant': V1_DEFAULTS,
+  'telenorid-plus-sso-consumed-grace': V1_DEFAULTS,
+  'erp-net-reject-grace-mixed': V1_DEFAULTS,
+  // online: 1800 s, refused after the SSO session; grace retried 3 times; refresh_expires_in; id_token "optional" (sent)
+  'erp-net-keycloak-like': { ...V1_DEFAULTS, refreshExpiresIn: true, graceRetries: 3, online: { lifetime: 1800, afterSsoEnd: 'invalid_grant' } },
+  // 403; same successor; access tokens only; no id_token on refresh; online kept (no new one) after the SSO session
+  'telenorid-plus-auth0-like': {
+    ...V1_DEFAULTS,
+    refusalStatus: 403,
+    concurrent: 'same-successor',
+    introspectsRefreshTokens: false,
+    idTokenOnRefresh: false,
+    online: { afterSsoEnd: 'keep' },
+  },
+  // same successor; online tokens rotate after the SSO session like offline ones
+  'erp-net-always-unbound': { ...V1_DEFAULTS, concurrent: 'same-successor', online: { afterSsoEnd: 'rotate' } },
+};
+
+function v2(profile: Profile): V2Oracle {
+  const o = V2_ORACLE[profile.name];
+  if (!o) throw new Error(`the oracle has no v2 expectations for ${profile.name}: add it to V2_ORACLE`);
+  return o;
+}
+
+/** A refused refresh: invalid_grant with the variant's status. */
+function expectRefused(r: Reply, profile: Profile): void {
+  expectError(r, v2(profile).refusalStatus, 'invalid_grant');
+}
 
 function afterSsoEnd(profile: Profile, policyName: string): AfterSsoEnd {
   const outcome = AFTER_SSO_END[profile.name]?.[policyName];
@@ -154,6 +218,10 @@ export function defineIdpExpectations(transport: Transport): void {
           else rotation(start, p);
         });
       }
+    });
+
+    describe('schema-v2 fields', () => {
+      for (const p of VARIANTS) v2Fields(start, p);
     });
 
     controlApi(start, telenor);
@@ -515,8 +583,8 @@ function rotation(start: Start, profile: Profile): void {
             expect(seen).not.toContain(next);
             seen.push(next);
           }
-          expect(await c.active(seen[0]!)).toBe(false);
-          expect(await c.active(seen.at(-1)!)).toBe(true);
+          expect(await c.refreshActive(seen[0]!)).toBe(false);
+          expect(await c.refreshActive(seen.at(-1)!)).toBe(true);
         });
 
         it(`${name}: reusing a rotated-out token is invalid_grant and ${revokes ? 'revokes the family (the newest fails too)' : 'leaves the newest working'}`, async () => {
@@ -525,22 +593,48 @@ function rotation(start: Start, profile: Profile): void {
           const t = await c.tokens(client);
           const r1 = ok(await c.refresh(client, t.refresh_token!));
           const r2 = ok(await c.refresh(client, r1.refresh_token!));
-          expectError(await c.refresh(client, r1.refresh_token!), 400, 'invalid_grant');
-          expect(await c.active(r2.refresh_token!)).toBe(!revokes);
+          // A second later: not a retry in the second of the rotation (concurrentRefresh "same-successor" repeats those).
+          c.idp.control.advance(1);
+          expectRefused(await c.refresh(client, r1.refresh_token!), profile);
+          expect(await c.refreshActive(r2.refresh_token!)).toBe(!revokes);
           expect(await c.active(r2.access_token)).toBe(!revokes);
           const newest = await c.refresh(client, r2.refresh_token!);
-          if (revokes) expectError(newest, 400, 'invalid_grant');
+          if (revokes) expectRefused(newest, profile);
           else expect(ok(newest).refresh_token).toBeTruthy();
         });
 
-        it(`${name}: of 8 concurrent refreshes of one token exactly one succeeds`, async () => {
-          const c = await start(profile);
-          const client = c.client(name);
-          const t = await c.tokens(client);
-          const rs = await Promise.all(Array.from({ length: 8 }, () => c.refresh(client, t.refresh_token!)));
-          expect(rs.filter((r) => r.status === 200)).toHaveLength(1);
-          for (const r of rs.filter((x) => x.status !== 200)) expectError(r, 400, 'invalid_grant');
-        });
+        if (v2(profile).concurrent === 'one-winner') {
+          it(`${name}: of 8 concurrent refreshes of one token exactly one succeeds`, async () => {
+            const c = await start(profile);
+            const client = c.client(name);
+            const t = await c.tokens(client);
+            const rs = await Promise.all(Array.from({ length: 8 }, () => c.refresh(client, t.refresh_token!)));
+            expect(rs.filter((r) => r.status === 200)).toHaveLength(1);
+            for (const r of rs.filter((x) => x.status !== 200)) expectRefused(r, profile);
+          });
+        } else {
+          it(`${name}: 8 concurrent refreshes of one token all succeed with the same new refresh token, which then works (same-successor)`, async () => {
+            const c = await start(profile);
+            const client = c.client(name);
+            const t = await c.tokens(client);
+            const rs = await Promise.all(Array.from({ length: 8 }, () => c.refresh(client, t.refresh_token!)));
+            expect(rs.map((r) => r.status)).toEqual(Array(8).fill(200));
+            const successors = new Set(rs.map((r) => r.body.refresh_token));
+            expect(successors.size).toBe(1);
+            const [successor] = successors;
+            expect(successor).toEqual(expect.any(String));
+            expect(successor).not.toBe(t.refresh_token);
+            // Each response has its own access token; the one refresh token is the family's only live one.
+            expect(new Set(rs.map((r) => r.body.access_token)).size).toBe(8);
+            expect(await c.refreshActive(t.refresh_token!)).toBe(false);
+            expect(await c.refreshActive(successor)).toBe(true);
+            const next = ok(await c.refresh(client, successor)).refresh_token!;
+            expect(next).not.toBe(successor);
+            // Once the successor was used, the first token is no longer a repeat but a reuse.
+            expectRefused(await c.refresh(client, t.refresh_token!), profile);
+            expect(await c.refreshActive(next)).toBe(!revokes);
+          });
+        }
       } else {
         it(`${name}: no refresh_token in the refresh response; the same token keeps working`, async () => {
           const c = await start(profile);
@@ -578,8 +672,8 @@ function graceWindow(start: Start, profile: Profile): void {
       const t2 = ok(await c.refresh(client, t0)).refresh_token!;
       expect(t2).toBeTruthy();
       const t3 = ok(await c.refresh(client, t2)).refresh_token!;
-      expectError(await c.refresh(client, t0), 400, 'invalid_grant');
-      expect(await c.active(t3)).toBe(!revokes);
+      expectRefused(await c.refresh(client, t0), profile);
+      expect(await c.refreshActive(t3)).toBe(!revokes);
     });
 
     it('a token superseded by a grace retry was never received: presenting it is reuse (no swapping between two holders)', async () => {
@@ -589,19 +683,29 @@ function graceWindow(start: Start, profile: Profile): void {
       const t0 = (await c.tokens(client)).refresh_token!;
       const t1 = ok(await c.refresh(client, t0)).refresh_token!;
       const t2 = ok(await c.refresh(client, t0)).refresh_token!;
-      expect(await c.active(t1)).toBe(false);
-      expectError(await c.refresh(client, t1), 400, 'invalid_grant');
-      expect(await c.active(t2)).toBe(!revokes);
+      expect(await c.refreshActive(t1)).toBe(false);
+      expectRefused(await c.refresh(client, t1), profile);
+      expect(await c.refreshActive(t2)).toBe(!revokes);
     });
 
-    it('within the window, the previous token may be used only once', async () => {
+    const retries = v2(profile).graceRetries;
+    it(`within the window, the previous token may be retried ${retries === 1 ? 'only once' : `${retries} times`}, each retry a new token`, async () => {
       const c = await start(profile);
       const client = c.client(name);
       const t0 = (await c.tokens(client)).refresh_token!;
-      ok(await c.refresh(client, t0));
-      const t2 = ok(await c.refresh(client, t0)).refresh_token!;
-      expectError(await c.refresh(client, t0), 400, 'invalid_grant');
-      expect(await c.active(t2)).toBe(!revokes);
+      const got = [ok(await c.refresh(client, t0)).refresh_token!];
+      for (let i = 0; i < retries; i++) {
+        c.idp.control.advance(1);
+        got.push(ok(await c.refresh(client, t0)).refresh_token!);
+      }
+      expect(new Set(got).size).toBe(retries + 1);
+      // The control view counts them on the presented token.
+      const [family] = c.idp.control.families({ username: c.user.username });
+      expect(family!.tokens[0]).toMatchObject({ generation: 0, state: 'rotated', ...(retries && { graceUses: retries }) });
+      // Only the newest is live: each retry retired the token the one before it got.
+      for (const rt of got.slice(0, -1)) expect(await c.refreshActive(rt)).toBe(false);
+      expectRefused(await c.refresh(client, t0), profile);
+      expect(await c.refreshActive(got.at(-1)!)).toBe(!revokes);
     });
 
     it('a token two generations old is reuse, even within the window', async () => {
@@ -610,8 +714,8 @@ function graceWindow(start: Start, profile: Profile): void {
       const t0 = (await c.tokens(client)).refresh_token!;
       const t1 = ok(await c.refresh(client, t0)).refresh_token!;
       const t2 = ok(await c.refresh(client, t1)).refresh_token!;
-      expectError(await c.refresh(client, t0), 400, 'invalid_grant');
-      expect(await c.active(t2)).toBe(!revokes);
+      expectRefused(await c.refresh(client, t0), profile);
+      expect(await c.refreshActive(t2)).toBe(!revokes);
     });
 
     it(`after ${grace + 1}s the previous token is reuse`, async () => {
@@ -620,8 +724,8 @@ function graceWindow(start: Start, profile: Profile): void {
       const t0 = (await c.tokens(client)).refresh_token!;
       const t1 = ok(await c.refresh(client, t0)).refresh_token!;
       c.idp.control.advance(grace + 1);
-      expectError(await c.refresh(client, t0), 400, 'invalid_grant');
-      expect(await c.active(t1)).toBe(!revokes);
+      expectRefused(await c.refresh(client, t0), profile);
+      expect(await c.refreshActive(t1)).toBe(!revokes);
     });
   });
 }
@@ -635,7 +739,7 @@ function expiry(start: Start, profile: Profile): void {
       const life = policy.lifetimeSeconds;
       const afterEnd = afterSsoEnd(profile, name);
       /** A refresh at `at` (seconds after login) is answered 200, as the oracle says. */
-      const expectRefreshAt = (r: Reply, at: number) => (at >= sso && afterEnd === 'invalid_grant' ? expectError(r, 400, 'invalid_grant') : ok(r));
+      const expectRefreshAt = (r: Reply, at: number) => (at >= sso && afterEnd === 'invalid_grant' ? expectRefused(r, profile) : ok(r));
 
       it(`${name}: access tokens live accessTokenLifetimeSeconds, refresh tokens lifetimeSeconds (expires_in and introspection agree)`, async () => {
         const c = await start(profile);
@@ -645,7 +749,7 @@ function expiry(start: Start, profile: Profile): void {
         expect(t.expires_in).toBe(profile.accessTokenLifetimeSeconds);
         const at = (await c.introspect(t.access_token)).body;
         expect(at).toMatchObject({ active: true, iat: t0, exp: t0 + profile.accessTokenLifetimeSeconds });
-        expect((await c.introspect(t.refresh_token!)).body).toMatchObject({ active: true, iat: t0, exp: t0 + life });
+        expect((await c.refreshState(t.refresh_token!))).toMatchObject({ active: true, iat: t0, exp: t0 + life });
         c.idp.control.advance(10);
         const r = ok(await c.refresh(client, t.refresh_token!));
         expect(r.expires_in).toBe(profile.accessTokenLifetimeSeconds);
@@ -665,8 +769,8 @@ function expiry(start: Start, profile: Profile): void {
         const c2 = await start(profile);
         const b = (await c2.tokens(c2.client(name))).refresh_token!;
         c2.idp.control.advance(life);
-        expectError(await c2.refresh(c2.client(name), b), 400, 'invalid_grant');
-        expect(await c2.active(b)).toBe(false);
+        expectRefused(await c2.refresh(c2.client(name), b), profile);
+        expect(await c2.refreshActive(b)).toBe(false);
       });
 
       if (policy.expiry === 'fixed') {
@@ -680,22 +784,26 @@ function expiry(start: Start, profile: Profile): void {
             const r = await c.refresh(client, rt);
             if (at >= sso && (afterEnd === 'invalid_grant' || afterEnd === 'consume')) {
               // After the SSO session the oracle says refused or used up: the expiry is seen by introspection only.
-              if (afterEnd === 'invalid_grant') expectError(r, 400, 'invalid_grant');
+              if (afterEnd === 'invalid_grant') expectRefused(r, profile);
               else expect(ok(r)).not.toHaveProperty('refresh_token');
-              expect((await c.introspect(rt)).body).toMatchObject(afterEnd === 'invalid_grant' ? { active: true, exp: t0 + life } : { active: false });
+              expect((await c.refreshState(rt))).toMatchObject(afterEnd === 'invalid_grant' ? { active: true, exp: t0 + life } : { active: false });
               return;
             }
             rt = ok(r).refresh_token ?? rt;
-            expect((await c.introspect(rt)).body.exp).toBe(t0 + life);
+            expect((await c.refreshState(rt)).exp).toBe(t0 + life);
           }
           c.idp.control.advance(1);
-          expectError(await c.refresh(client, rt), 400, 'invalid_grant');
+          expectRefused(await c.refresh(client, rt), profile);
         });
       } else {
         // Where the oracle says a refresh after the SSO session gives no new lifetime, only refreshes inside it can slide.
-        const step = renewsAfterSsoEnd(afterEnd) ? life - 1 : Math.min(life - 1, Math.floor((sso - 1) / 3));
+        const max = policy.maxLifetimeSeconds;
+        const free = renewsAfterSsoEnd(afterEnd) ? life - 1 : Math.min(life - 1, Math.floor((sso - 1) / 3));
+        // With a maximum, three refreshes fit inside it (the last one meets the cap).
+        const step = max === undefined ? free : Math.min(free, Math.floor(max / 4));
         const outlives = 3 * step >= life;
-        it(`${name}: sliding expiry — each refresh restarts the lifetime${outlives ? '; a chain of refreshes outlives the first lifetime' : ''}`, async () => {
+        const capped = max === undefined ? '' : `, never past first issue + ${max} s`;
+        it(`${name}: sliding expiry — each refresh restarts the lifetime${capped}${outlives ? '; a chain of refreshes outlives the first lifetime' : ''}`, async () => {
           const c = await start(profile);
           const client = c.client(name);
           const t0 = c.idp.control.now();
@@ -705,11 +813,21 @@ function expiry(start: Start, profile: Profile): void {
             const r = ok(await c.refresh(client, rt));
             if (policy.rotation) expect(r.refresh_token).toBeTruthy();
             rt = r.refresh_token ?? rt;
-            expect((await c.introspect(rt)).body).toMatchObject({ active: true, exp: c.idp.control.now() + life });
+            const now = c.idp.control.now();
+            expect(await c.refreshState(rt)).toMatchObject({ active: true, exp: max === undefined || now + life <= t0 + max ? now + life : t0 + max });
           }
           if (outlives) expect(c.idp.control.now()).toBeGreaterThanOrEqual(t0 + life);
-          c.idp.control.advance(life - 1);
-          expectRefreshAt(await c.refresh(client, rt), c.idp.control.now() - t0);
+          const { exp } = await c.refreshState(rt);
+          c.idp.control.advance(exp - 1 - c.idp.control.now());
+          const last = await c.refresh(client, rt);
+          expectRefreshAt(last, c.idp.control.now() - t0);
+          if (max !== undefined) {
+            // Refreshed a second before the maximum, the token still ends at it.
+            rt = last.body.refresh_token ?? rt;
+            expect((await c.refreshState(rt)).exp).toBe(t0 + max);
+            c.idp.control.advance(1);
+            expectRefused(await c.refresh(client, rt), profile);
+          }
         });
       }
     }
@@ -776,30 +894,166 @@ function sso(start: Start, profile: Profile): void {
               break;
             }
             case 'invalid_grant':
-              expectError(r, 400, 'invalid_grant');
+              expectRefused(r, profile);
               break;
             case 'extend':
               expect(ok(r)).not.toHaveProperty('refresh_token');
-              expect((await c.introspect(rt)).body).toMatchObject({ active: true, exp: c.idp.control.now() + policy.lifetimeSeconds });
+              expect((await c.refreshState(rt))).toMatchObject({ active: true, exp: c.idp.control.now() + policy.lifetimeSeconds });
               break;
             case 'consume':
               expect(ok(r).access_token).toBeTruthy();
               expect(r.body).not.toHaveProperty('refresh_token');
-              expectError(await c.refresh(client, rt), 400, 'invalid_grant');
+              expectRefused(await c.refresh(client, rt), profile);
               break;
             case 'keep': {
               expect(ok(r).access_token).toBeTruthy();
               expect(r.body).not.toHaveProperty('refresh_token');
               expect(await c.active(r.body.access_token)).toBe(true);
-              const { exp } = (await c.introspect(rt)).body;
+              const { exp } = (await c.refreshState(rt));
               expect(ok(await c.refresh(client, rt))).not.toHaveProperty('refresh_token');
               c.idp.control.advance(exp - 1 - c.idp.control.now());
               expect(ok(await c.refresh(client, rt))).not.toHaveProperty('refresh_token');
               c.idp.control.advance(1);
-              expectError(await c.refresh(client, rt), 400, 'invalid_grant');
+              expectRefused(await c.refresh(client, rt), profile);
               break;
             }
           }
+        });
+      }
+    }
+  });
+}
+
+// ---------------------------------------------------------------- schema-v2 fields
+
+/** A refresh after the SSO session ended, as the oracle says. */
+function expectAfterSsoEnd(r: Reply, outcome: AfterSsoEnd, profile: Profile): void {
+  if (outcome === 'invalid_grant') return expectRefused(r, profile);
+  const body = ok(r);
+  if (outcome === 'rotate') expect(body.refresh_token).toEqual(expect.any(String));
+  else expect(body).not.toHaveProperty('refresh_token');
+}
+
+function v2Fields(start: Start, profile: Profile): void {
+  const o = v2(profile);
+  const refresh = refreshing(profile);
+  const [name, policy] = refresh.find(([, p]) => p.rotation) ?? refresh[0]!;
+  describe(`v2 fields (${profile.name})`, () => {
+    it(`invalid_grant refusals of the refresh grant are ${o.refusalStatus} with an RFC 6749 §5.2 body; other errors keep their status`, async () => {
+      const c = await start(profile);
+      const client = c.client(name);
+      const unknown = await c.refresh(client, 'never-issued');
+      expectError(unknown, o.refusalStatus, 'invalid_grant');
+      expect(unknown.body.error_description).toEqual(expect.any(String));
+      expect(unknown.headers.get('content-type')).toMatch(/^application\/json/);
+      const t = await c.tokens(client);
+      expectError(await c.refresh(client, t.refresh_token!, { scope: `openid ${profile.offlineAccessScope} not-granted` }), 400, 'invalid_scope');
+      expectError(await c.token(client, { grant_type: 'refresh_token' }), 400, 'invalid_request');
+      // Not the refresh grant: a refused code exchange stays 400.
+      expectError(await c.exchange(client, 'no-such-code', undefined), 400, 'invalid_grant');
+      c.idp.control.advance(policy.lifetimeSeconds);
+      expectError(await c.refresh(client, t.refresh_token!), o.refusalStatus, 'invalid_grant');
+    });
+
+    it(`introspection ${o.introspectsRefreshTokens ? 'describes refresh tokens' : 'answers {active:false} for refresh tokens (access tokens only, RFC 7662 §2.2)'}; access tokens are described`, async () => {
+      const c = await start(profile);
+      const client = c.client(name);
+      const t = await c.tokens(client);
+      expect((await c.introspect(t.access_token)).body).toMatchObject({ active: true, client_id: client.id, token_type: expect.stringMatching(/^bearer$/i) });
+      const rt = (await c.introspect(t.refresh_token!)).body;
+      if (o.introspectsRefreshTokens) expect(rt).toMatchObject({ active: true, client_id: client.id, exp: expect.any(Number) });
+      else expect(rt).toEqual({ active: false });
+      // The answer only: the token itself still works.
+      const r = ok(await c.refresh(client, t.refresh_token!));
+      expect(await c.active(r.access_token)).toBe(true);
+    });
+
+    it(`a refresh with openid ${o.idTokenOnRefresh ? 'returns an id_token' : 'returns no id_token'} (the code exchange does)`, async () => {
+      const c = await start(profile);
+      const client = c.client(name);
+      const t = await c.tokens(client);
+      await c.verifyIdToken(t.id_token!, client);
+      const r = ok(await c.refresh(client, t.refresh_token!));
+      if (o.idTokenOnRefresh) await c.verifyIdToken(r.id_token!, client);
+      else expect(r).not.toHaveProperty('id_token');
+    });
+
+    for (const [pname, p] of refresh) {
+      it(`${pname}: refresh_expires_in ${o.refreshExpiresIn ? "is the live refresh token's remaining lifetime" : 'is absent'}`, async () => {
+        const c = await start(profile);
+        const client = c.client(pname);
+        const t0 = c.idp.control.now();
+        const t = await c.tokens(client);
+        c.idp.control.advance(100);
+        const r1 = ok(await c.refresh(client, t.refresh_token!));
+        if (!o.refreshExpiresIn) {
+          expect(t).not.toHaveProperty('refresh_expires_in');
+          expect(r1).not.toHaveProperty('refresh_expires_in');
+          return;
+        }
+        expect(t.refresh_expires_in).toBe(p.lifetimeSeconds);
+        // Sliding: a new lifetime (a new token or the same one extended); fixed: what is left of it.
+        expect(r1.refresh_expires_in).toBe(p.expiry === 'sliding' ? p.lifetimeSeconds : p.lifetimeSeconds - 100);
+        const rt = r1.refresh_token ?? t.refresh_token!;
+        expect((await c.refreshState(rt)).exp - c.idp.control.now()).toBe(r1.refresh_expires_in);
+        if (p.maxLifetimeSeconds !== undefined && renewsAfterSsoEnd(afterSsoEnd(profile, pname))) {
+          // Near the maximum: what is left to it, less than a lifetime.
+          c.idp.control.advance(p.lifetimeSeconds - 1);
+          const r2 = ok(await c.refresh(client, rt));
+          const left = t0 + p.maxLifetimeSeconds - c.idp.control.now();
+          expect(left).toBeLessThan(p.lifetimeSeconds);
+          expect(r2.refresh_expires_in).toBe(left);
+        }
+        if (o.online !== 'none') {
+          const on = await c.tokens(client, { scope: 'openid' });
+          expect(on.refresh_expires_in).toBe(o.online.lifetime ?? p.lifetimeSeconds);
+        }
+      });
+    }
+
+    const online = o.online;
+    if (online === 'none') {
+      it(`a code exchange without ${profile.offlineAccessScope} issues no refresh token`, async () => {
+        const c = await start(profile);
+        const t = await c.tokens(c.client(name), { scope: 'openid' });
+        expect(t.refresh_token).toBeUndefined();
+      });
+    } else {
+      for (const [pname, p] of refresh) {
+        const lifetime = online.lifetime ?? p.lifetimeSeconds;
+        it(`${pname}: without ${profile.offlineAccessScope} the code exchange issues an online refresh token living ${lifetime} s`, async () => {
+          const c = await start(profile);
+          const client = c.client(pname);
+          const now = c.idp.control.now();
+          const t = await c.tokens(client, { scope: 'openid' });
+          expect(t.refresh_token).toEqual(expect.any(String));
+          expect(scopes(t.scope)).toEqual(['openid']);
+          expect(await c.refreshState(t.refresh_token!)).toMatchObject({ active: true, exp: now + lifetime });
+          expect(c.idp.control.families({ username: c.user.username })).toEqual([expect.objectContaining({ online: true, scope: 'openid' })]);
+          // Unused for lifetime-1 s it works; unused for lifetime s it is refused.
+          const t2 = await c.tokens(client, { scope: 'openid' });
+          c.idp.control.advance(lifetime - 1);
+          ok(await c.refresh(client, t.refresh_token!));
+          c.idp.control.advance(1);
+          expectRefused(await c.refresh(client, t2.refresh_token!), profile);
+        });
+
+        const offlineOutcome = afterSsoEnd(profile, pname);
+        it(`${pname}: after logout the online token: ${online.afterSsoEnd}; the offline token of the same session: ${offlineOutcome}`, async () => {
+          const c = await start(profile);
+          const client = c.client(pname);
+          const off = await c.tokens(client);
+          // The same SSO session (its cookie, no new login).
+          const on = await c.tokens(client, { scope: 'openid', cookie: off.cookie!, loginHint: null });
+          expect(
+            c.idp.control
+              .families({ username: c.user.username })
+              .map((f) => f.online)
+              .sort(),
+          ).toEqual([false, true]);
+          expect((await c.endSession({ id_token_hint: on.id_token! })).status).toBe(200);
+          expectAfterSsoEnd(await c.refresh(client, on.refresh_token!), online.afterSsoEnd, profile);
+          expectAfterSsoEnd(await c.refresh(client, off.refresh_token!), offlineOutcome, profile);
         });
       }
     }

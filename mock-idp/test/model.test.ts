@@ -9,6 +9,7 @@ import { loadVariants } from '../profile/variants.ts';
 import {
   ModelError,
   aliveAt,
+  decideIssue,
   decideRefresh,
   expiryOf,
   refreshOutcomeAt,
@@ -29,6 +30,9 @@ const erp = byName('erp-net');
 const invalidGrant = byName('telenorid-plus-sso-invalid-grant');
 const consumed = byName('telenorid-plus-sso-consumed-grace');
 const mixed = byName('erp-net-reject-grace-mixed');
+const keycloak = byName('erp-net-keycloak-like');
+const auth0 = byName('telenorid-plus-auth0-like');
+const unbound = byName('erp-net-always-unbound');
 
 const S = 28800;
 const MOBILE = 7776000;
@@ -130,6 +134,85 @@ describe('histories', () => {
   it('no refresh token without offline access, nor for a policy that does not refresh', () => {
     expect(replay(telenor, 'Mobile', [{ kind: 'issue', at: 0, token: 't0', offline: false }])[0]!.outcome.kind).toBe('no-refresh-token');
     expect(replay(telenor, 'NoRefresh', [issue()])[0]!.outcome.kind).toBe('no-refresh-token');
+  });
+});
+
+describe('histories of the v2 fields', () => {
+  // keycloak-like: Interactive 30 days sliding, capped at 60 days; online tokens 1800 s, capped at 36000 s; grace 30 s × 3.
+  const DAY30 = 2592000;
+  const DAY60 = 5184000;
+
+  it('capped sliding (policies.*.maxLifetimeSeconds): each refresh renews the lifetime, never past first issue + the maximum', () => {
+    const steps = replay(keycloak, 'Interactive', [issue(), refresh(2000000, 't0', 't1'), refresh(4000000, 't1', 't2'), refresh(DAY60 - 1, 't2', 't3'), refresh(DAY60, 't3')]);
+    expect(steps[0]!.outcome).toEqual({ kind: 'issued', token: 't0', expiresAt: DAY30, online: false });
+    expect(steps[1]!.outcome).toEqual({ kind: 'rotated', token: 't1', expiresAt: 2000000 + DAY30 });
+    expect(steps[2]!.outcome).toEqual({ kind: 'rotated', token: 't2', expiresAt: DAY60 });
+    expect(steps[3]!.outcome).toEqual({ kind: 'rotated', token: 't3', expiresAt: DAY60 });
+    expect(steps[4]!.outcome).toMatchObject({ kind: 'refused', by: 'expiry' });
+    // The uncapped policy of the same profile slides on.
+    expect(replay(keycloak, 'InteractivePublic', [issue(), refresh(2000000, 't0', 't1'), refresh(4000000, 't1', 't2')])[2]!.outcome).toEqual({
+      kind: 'rotated',
+      token: 't2',
+      expiresAt: 4000000 + DAY30,
+    });
+  });
+
+  it('grace count above 1 (graceReuseCount 3): the rotated-out token is retried three times within the window, the fourth is reuse', () => {
+    const steps = replay(keycloak, 'InteractivePublic', [issue(), refresh(10, 't0', 't1'), refresh(20, 't0', 'g1'), refresh(25, 't0', 'g2'), refresh(40, 't0', 'g3'), refresh(40, 't0')]);
+    expect(steps.map((s) => s.outcome.kind)).toEqual(['issued', 'rotated', 'rotated', 'rotated', 'rotated', 'refused']);
+    expect(steps[5]!.outcome).toMatchObject({ by: 'reuse', familyRevoked: true });
+    // The window counts from the rotation: a retry 31 s after it is reuse however many retries are left.
+    expect(kinds([issue(), refresh(10, 't0', 't1'), refresh(41, 't0')], keycloak, 'InteractivePublic')).toEqual(['issued', 'rotated', 'refused']);
+    // With the default count of 1 the second retry is already reuse.
+    expect(kinds([issue(), refresh(10, 't0', 't1'), refresh(20, 't0', 'g1'), refresh(25, 't0')], consumed, 'Mobile')).toEqual(['issued', 'rotated', 'rotated', 'refused']);
+  });
+
+  it('same-successor concurrency (auth0-like): n concurrent presentations, one new token handed to all; it then works once; later presentations are reuse', () => {
+    const steps = replay(auth0, 'Mobile', [issue(), { kind: 'concurrent', at: 5, token: 't0', n: 8 }, refresh(5, 't0.1', 't2'), refresh(5, 't0')]);
+    expect(steps.map((s) => s.outcome.kind)).toEqual(['issued', 'rotated', ...Array(7).fill('repeated'), 'rotated', 'refused']);
+    for (const s of steps.slice(2, 9)) expect(s.outcome).toEqual({ kind: 'repeated', token: 't0.1', expiresAt: 5 + MOBILE });
+    expect(steps.at(-1)!.outcome).toMatchObject({ by: 'reuse', familyRevoked: true });
+    // A second later it is a reuse, not a repeat; single-winner profiles never repeat.
+    expect(kinds([issue(), refresh(5, 't0'), refresh(6, 't0')], auth0, 'Mobile')).toEqual(['issued', 'rotated', 'refused']);
+    expect(kinds([issue(), { kind: 'concurrent', at: 5, token: 't0', n: 3 }], telenor, 'Mobile')).toEqual(['issued', 'rotated', 'refused', 'refused']);
+  });
+
+  it('online tokens after logout: refused (keycloak-like), kept (auth0-like), rotated (always-unbound); the offline token of the same login follows the offline rule', () => {
+    const events: ModelEvent[] = [{ kind: 'issue', at: 0, token: 'o', offline: false }, issue(0, 'x'), { kind: 'logout', at: 10 }, refresh(20, 'o'), refresh(20, 'x')];
+    const kc = replay(keycloak, 'Interactive', events);
+    expect(kc[0]!.outcome).toEqual({ kind: 'issued', token: 'o', expiresAt: 1800, online: true });
+    expect(kc.map((s) => s.outcome.kind)).toEqual(['issued', 'issued', 'session-ended', 'refused', 'rotated']);
+    expect(kc[3]!.outcome).toMatchObject({ by: 'sso', error: 'invalid_grant' });
+    expect(kinds(events, auth0, 'Mobile')).toEqual(['issued', 'issued', 'session-ended', 'kept', 'kept']);
+    expect(kinds(events, unbound, 'Interactive')).toEqual(['issued', 'issued', 'session-ended', 'rotated', 'rotated']);
+    expect(ssoEndOutcome(keycloak, 'Interactive', { online: true }).first).toMatchObject({ kind: 'refused', by: 'sso' });
+    expect(ssoEndOutcome(keycloak, 'Interactive').first).toMatchObject({ kind: 'rotated' });
+  });
+
+  it('online tokens live the online terms: 1800 s idle lifetime, renewed by each refresh (keycloak-like)', () => {
+    const steps = replay(keycloak, 'Interactive', [{ kind: 'issue', at: 0, token: 'o', offline: false }, refresh(1000, 'o', 'o1'), refresh(2799, 'o1', 'o2'), refresh(4599, 'o2')]);
+    expect(steps.map((s) => s.outcome)).toEqual([
+      { kind: 'issued', token: 'o', expiresAt: 1800, online: true },
+      { kind: 'rotated', token: 'o1', expiresAt: 2800 },
+      { kind: 'rotated', token: 'o2', expiresAt: 4599 },
+      expect.objectContaining({ kind: 'refused', by: 'expiry' }),
+    ]);
+  });
+
+  it("decideIssue: 'always' issues an online token without offline access; 'offline-access' issues none", () => {
+    const policy = keycloak.policies.Interactive!;
+    expect(decideIssue(keycloak, policy, ['openid'], 100)).toEqual({ issue: true, online: true, expiresAt: 1900, fixedExpiresAt: 1900, maxExpiresAt: 36100 });
+    expect(decideIssue(keycloak, policy, ['openid', 'offline_access'], 100)).toEqual({
+      issue: true,
+      online: false,
+      expiresAt: 100 + DAY30,
+      fixedExpiresAt: 100 + DAY30,
+      maxExpiresAt: 100 + DAY60,
+    });
+    expect(decideIssue(erp, erp.policies.Interactive!, ['openid'], 100)).toEqual({ issue: false, reason: 'offline access was not requested' });
+    expect(decideIssue(keycloak, keycloak.policies.Service!, ['openid', 'offline_access'], 100)).toMatchObject({ issue: false });
+    // auth0-like: always, online terms default to the policy's lifetime and no maximum.
+    expect(decideIssue(auth0, auth0.policies.PublicWeb!, ['openid'], 0)).toEqual({ issue: true, online: true, expiresAt: 600, fixedExpiresAt: 600 });
   });
 });
 

@@ -50,6 +50,25 @@ describe('the in-memory Store keeps each atomic contract', () => {
     expect(store.refreshToken('rt0')).toMatchObject({ usedAt: 5, retiredAt: 5, successor: 'rt1' });
   });
 
+  it('grace retries are counted: each rotation of a rotated-out token adds one to its graceUses, compare-and-set on the successor it saw', () => {
+    const store = storeWithFamily();
+    expect(store.rotateRefreshToken('rt0', activeUnused, token('rt1', 1), 5, correctRefreshRules)).toBe(true);
+    expect(store.refreshToken('rt0')!.graceUses).toBeUndefined();
+    const first: SeenRefreshToken = { state: 'rotated', successor: 'rt1' };
+    expect(store.rotateRefreshToken('rt0', first, token('rt2', 2), 6, correctRefreshRules)).toBe(true);
+    // A second retry that saw the same successor lost: nothing changes, the count stays.
+    expect(store.rotateRefreshToken('rt0', first, token('rt2b', 2), 6, correctRefreshRules)).toBe(false);
+    expect(store.refreshToken('rt0')).toMatchObject({ graceUses: 1, successor: 'rt2', retiredAt: 5 });
+    expect(store.rotateRefreshToken('rt0', { state: 'rotated', successor: 'rt2' }, token('rt3', 3), 7, correctRefreshRules)).toBe(true);
+    expect(store.refreshToken('rt0')).toMatchObject({ graceUses: 2, successor: 'rt3' });
+    expect(store.family('f1')!.tokens.map((t) => [t.hash, t.state])).toEqual([
+      ['rt0', 'rotated'],
+      ['rt1', 'rotated'],
+      ['rt2', 'rotated'],
+      ['rt3', 'active'],
+    ]);
+  });
+
   it('rotateRefreshToken retires what the rules name (a defect that retires nothing leaves the presented token active)', () => {
     const store = storeWithFamily();
     expect(store.rotateRefreshToken('rt0', activeUnused, token('rt1', 1), 5, { retiredByRotation: () => [] })).toBe(true);

@@ -2,11 +2,10 @@
 import { authenticateClient } from '../client-auth.ts';
 import { OAuthError, invalidRequest, unauthorizedClient } from '../errors.ts';
 import { validateProof, type ValidProof } from '../dpop.ts';
-import { json, readForm, requireMethod, type IdpRequest, type PlainResponse } from '../http.ts';
+import { json, readForm, requireMethod, type IdpRequest, type Params, type PlainResponse } from '../http.ts';
 import { usesDpop } from '../profile/model.ts';
 import type { IdpContext } from '../context.ts';
 import type { MockClient } from '../fixtures.ts';
-import type { Params } from '../http.ts';
 import * as authorizationCode from '../grants/authorization-code.ts';
 import * as refreshToken from '../grants/refresh-token.ts';
 import * as clientCredentials from '../grants/client-credentials.ts';

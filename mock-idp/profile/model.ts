@@ -21,7 +21,10 @@
  *      outcome, every token's state and expiry after it, and whether the family is revoked.
  *      Events: issue (a login and code exchange: starts a family and an SSO session), refresh
  *      (a reuse is a refresh of a rotated-out token), concurrent (n presentations at one instant),
- *      logout and ssoEnd (end the SSO session), revoke (RFC 7009: the token's family).
+ *      logout and ssoEnd (end the SSO session), revoke (RFC 7009: the token's family). Issue and
+ *      refresh events name the DPoP key their request proved (`key`, RFC 9449): a public client's
+ *      family is bound to the key of its code exchange (`senderBinding`, the family's `jkt`), and
+ *      the `sender-constraint` guard compares each refresh's key with it.
  *    - `expiryOf(steps, token, t?)`, `aliveAt(steps, token, t)`: a token's expiry and liveness.
  *    - Derived per policy, each computed by replaying a short history (never a copy of the rules):
  *      `refreshOutcomeAt(profile, policy, t)` (one refresh t seconds after login),
@@ -29,7 +32,9 @@
  *      token afterwards), `slidesUntil(profile, policy)` (latest time a refresh still slides the
  *      lifetime), `slidingChain(profile, policy, refreshAt?)` (is a sliding chain observable:
  *      the window between the first expiry and the renewed expiry in which the refreshed token
- *      must still work, given the SSO session's end).
+ *      must still work, given the SSO session's end), `bindingOutcome(profile, policy)` (is the
+ *      login's token DPoP-bound, and what a refresh without a proof, with another key, with the
+ *      same key, and of its successor with another key gets).
  * Times in derived queries are seconds after the login (the issue at 0).
  */
 import { isRefreshPolicy, type Policy, type Profile, type RefreshPolicy } from './schema.ts';

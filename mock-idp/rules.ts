@@ -48,9 +48,9 @@ export const MOCK_RULES: readonly MockRule[] = [
   },
   {
     name: 'refresh-guard.reuse',
-    rule: 'A rotated-out token is refused; with reuseOfRotatedToken "revoke-family" its family is revoked too; graceWindowSeconds allows one retry of a lost response.',
-    where: "Behaviour.refreshGuards 'reuse' (profile/model.ts)",
-    citations: [cite.spec('RFC 9700', '4.14.2'), field('reuseOfRotatedToken'), field('graceWindowSeconds')],
+    rule: 'A rotated-out token is refused; with reuseOfRotatedToken "revoke-family" its family is revoked too; graceWindowSeconds allows graceReuseCount retries of a lost response (counted on the token, graceUses).',
+    where: "Behaviour.refreshGuards 'reuse' (profile/model.ts); the count in commitRefresh via store.rotateRefreshToken (store.ts)",
+    citations: [cite.spec('RFC 9700', '4.14.2'), field('reuseOfRotatedToken'), field('graceWindowSeconds'), field('graceReuseCount')],
     observedBy: ['rotation.reuse-revokes-family', 'rotation.reuse-rejected-family-kept', 'rotation.old-token-rejected', 'rotation.concurrent-single-winner', 'rotation.public-refresh-protected'],
   },
   {
@@ -85,16 +85,23 @@ export const MOCK_RULES: readonly MockRule[] = [
   },
   {
     name: 'refresh.expiry-renewal',
-    rule: 'Sliding expiry: a refresh sets the expiry to now + lifetime; fixed: it stays the first issue + lifetime.',
-    where: 'decideRefresh: expiresAt (profile/model.ts)',
-    citations: [field('policies.*.expiry'), field('policies.*.lifetimeSeconds')],
+    rule: 'Sliding expiry: a refresh sets the expiry to now + lifetime, never past first issue + maxLifetimeSeconds; fixed: it stays the first issue + lifetime. Online tokens live the onlineTokens terms. With refreshExpiresIn, token responses state that expiry as refresh_expires_in (seconds left).',
+    where: 'decideIssue / decideRefresh: expiresAt (profile/model.ts); refreshExpiresIn (tokens.ts)',
+    citations: [
+      field('policies.*.expiry'),
+      field('policies.*.lifetimeSeconds'),
+      field('policies.*.maxLifetimeSeconds'),
+      field('onlineTokens.lifetimeSeconds'),
+      field('onlineTokens.maxLifetimeSeconds'),
+      field('refreshExpiresIn'),
+    ],
     observedBy: ['expiry.sliding-chain-outlives-lifetime', 'expiry.fixed-not-extended', 'expiry.lives-declared-lifetime'],
   },
   {
     name: 'refresh.after-sso-end',
-    rule: 'Once the SSO session has ended, refreshAfterSsoEnd decides: a new refresh token, an access token only (the presented token kept or consumed per presentedTokenAfterSsoEnd), or invalid_grant.',
-    where: 'decideRefresh: keep / consume / refuse (profile/model.ts)',
-    citations: [field('refreshAfterSsoEnd'), field('presentedTokenAfterSsoEnd')],
+    rule: 'Once the SSO session has ended, refreshAfterSsoEnd (for an online token: onlineTokens.refreshAfterSsoEnd) decides: a new refresh token, an access token only (the presented token kept or consumed per presentedTokenAfterSsoEnd), or invalid_grant.',
+    where: 'decideRefresh: termsOf, keep / consume / refuse (profile/model.ts)',
+    citations: [field('refreshAfterSsoEnd'), field('presentedTokenAfterSsoEnd'), field('onlineTokens.refreshAfterSsoEnd')],
     observedBy: ['sso.refresh-after-logout', 'sso.refresh-after-session-expiry'],
   },
   {
@@ -106,9 +113,9 @@ export const MOCK_RULES: readonly MockRule[] = [
   },
   {
     name: 'refresh.atomic',
-    rule: 'Check and rotation happen without yielding: concurrent refreshes of one token have one winner.',
-    where: 'Behaviour.commitStep (grants/refresh-token.ts); compare-and-set in store.rotateRefreshToken / useRefreshToken (store.ts)',
-    citations: [cite.spec('RFC 9700', '4.14.2'), cite.spec('Keycloak GHSA-m2w5-7xhv-w6fh')],
+    rule: 'Check and rotation happen without yielding: concurrent refreshes of one token have one winner; with concurrentRefresh "same-successor" the others, in the second of the rotation and while the successor is unused, get that same successor (recomputed as an HMAC of the presented token, never stored raw).',
+    where: "Behaviour.commitStep (grants/refresh-token.ts); compare-and-set in store.rotateRefreshToken / useRefreshToken (store.ts); decideRefresh 'repeat' (profile/model.ts), successorToken (tokens.ts)",
+    citations: [cite.spec('RFC 9700', '4.14.2'), cite.spec('Keycloak GHSA-m2w5-7xhv-w6fh'), field('concurrentRefresh')],
     observedBy: ['rotation.concurrent-single-winner'],
   },
   {
@@ -122,9 +129,9 @@ export const MOCK_RULES: readonly MockRule[] = [
   // -- Issuing refresh tokens
   {
     name: 'issue.offline-access',
-    rule: 'The code exchange issues a refresh token only when the offline-access scope was granted and the client\'s policy refreshes.',
-    where: 'Behaviour.issuesRefreshToken (grants/authorization-code.ts)',
-    citations: [cite.spec('OIDC Core', '11'), field('offlineAccessScope'), field('policies.*.refresh')],
+    rule: 'The code exchange issues a refresh token only when the client\'s policy refreshes, and the offline-access scope was granted or refreshTokenIssuance is "always" (then without it an online token, on the onlineTokens terms).',
+    where: 'Behaviour.issuesRefreshToken → decideIssue (grants/authorization-code.ts, profile/model.ts)',
+    citations: [cite.spec('OIDC Core', '11'), field('offlineAccessScope'), field('policies.*.refresh'), field('refreshTokenIssuance')],
     observedBy: ['offline-access.none-without-offline-access', 'offline-access.issued-with-offline-access', 'offline-access.none-for-no-refresh-policy'],
   },
   {
@@ -145,15 +152,15 @@ export const MOCK_RULES: readonly MockRule[] = [
   },
   {
     name: 'token.error-response',
-    rule: 'Errors are JSON with an RFC 6749 error code (invalid_grant for a refused refresh token), HTTP 400, or 401 for invalid_client.',
-    where: 'Behaviour.errorCode (idp.ts); errors.ts',
-    citations: [RFC6749('5.2')],
+    rule: 'Errors are JSON with an RFC 6749 error code (invalid_grant for a refused refresh token), HTTP 400, or 401 for invalid_client; an invalid_grant refusal of the refresh grant has the status invalidGrantStatus (400 or 403).',
+    where: 'Behaviour.errorCode (idp.ts); errors.ts; refused (grants/refresh-token.ts)',
+    citations: [RFC6749('5.2'), field('invalidGrantStatus')],
     observedBy: ['token-endpoint.error-shape', 'token-endpoint.refused-token-error'],
   },
   {
     name: 'token.refresh-token-entropy',
     rule: 'A refresh token is 32 random bytes, base64url: unguessable, and VSCHAR only.',
-    where: 'Behaviour.refreshTokenBytes (tokens.ts newRefreshToken)',
+    where: 'Behaviour.refreshTokenBytes (tokens.ts newRefreshToken; successorToken derives a rotation\'s token as an HMAC under the instance key)',
     citations: [RFC6749('10.10'), RFC6749('A.17')],
     observedBy: ['token-endpoint.refresh-token-syntax'],
   },
@@ -166,9 +173,9 @@ export const MOCK_RULES: readonly MockRule[] = [
   },
   {
     name: 'token.id-token-on-refresh',
-    rule: 'A refresh of an openid grant returns an ID token with the same sub, iss and aud, iat now and exp idTokenLifetimeSeconds later.',
+    rule: 'A refresh of an openid grant returns an ID token (none where idTokenOnRefresh is "never") with the same sub, iss and aud, iat now and exp idTokenLifetimeSeconds later.',
     where: 'Behaviour.refreshIdTokenSubject (grants/refresh-token.ts); issueIdToken (tokens.ts)',
-    citations: [cite.spec('OIDC Core', '12.2'), cite.spec('OIDC Core', '3.1.3.7'), field('idTokenLifetimeSeconds')],
+    citations: [cite.spec('OIDC Core', '12.2'), cite.spec('OIDC Core', '3.1.3.7'), field('idTokenLifetimeSeconds'), field('idTokenOnRefresh')],
     observedBy: ['token-endpoint.id-token-on-refresh', 'token-endpoint.id-token-times'],
   },
 
@@ -182,9 +189,9 @@ export const MOCK_RULES: readonly MockRule[] = [
   },
   {
     name: 'introspection.active',
-    rule: 'Introspection answers active: false for a revoked, rotated-out, expired or unknown token.',
+    rule: 'Introspection answers active: false for a revoked, rotated-out, expired or unknown token, and for every refresh token where introspection covers "access-tokens" only.',
     where: 'Behaviour.refreshTokenActive, Behaviour.accessTokenActive (endpoints/introspection.ts)',
-    citations: [cite.spec('RFC 7662', '2.2')],
+    citations: [cite.spec('RFC 7662', '2.2'), field('introspection')],
     observedBy: ['token-endpoint.introspection-after-revocation', 'token-endpoint.introspection-after-rotation'],
   },
   {
@@ -212,7 +219,7 @@ export const MOCK_RULES: readonly MockRule[] = [
     name: 'dpop.proof-validation',
     rule: 'A DPoP proof is checked in RFC 9449 §4.3 order: one JWT, typ dpop+jwt, an accepted alg, a public jwk that verifies it, htm and htu of the request, iat within 60 s, ath at a resource, a jti not seen before (invalid_dpop_proof otherwise).',
     where: 'validateProof, Behaviour.dpopProofChecks (dpop.ts)',
-    citations: [cite.spec('RFC 9449', '4.3'), cite.spec('RFC 9449', '11.1')],
+    citations: [cite.spec('RFC 9449', '4.3'), cite.spec('RFC 9449', '11.1'), field('dpopSigningAlgs')],
     observedBy: ['sender-constraint.proof-replay-refused', 'sender-constraint.proof-htm-htu-checked'],
   },
   {

@@ -3,7 +3,8 @@
  * (profile/model.ts) decides, with the behaviour's rules; this grant carries the decision out
  * through the store's named operations (store.ts): a family revocation the decision asks for, and
  * the accepted change as a compare-and-set on the token as the decision saw it, without yielding
- * between decision and change, so that of concurrent refreshes of one token exactly one wins.
+ * between decision and change, so that of concurrent refreshes of one token exactly one wins (with
+ * concurrentRefresh "same-successor", the others are repeats: the model's `repeat`, the same successor).
  */
 import { hashToken } from '../crypto.ts';
 import { OAuthError, invalidRequest, unauthorizedClient, type OAuthErrorCode } from '../errors.ts';

@@ -829,6 +829,7 @@ function expiry(start: Start, profile: Profile): void {
             // Refreshed a second before the maximum, the token still ends at it.
             rt = last.body.refresh_token ?? rt;
             expect((await c.refreshState(rt)).exp).toBe(t0 + max);
+            expect(c.idp.control.families({ username: c.user.username })).toEqual([expect.objectContaining({ maxExpiresAt: t0 + max, online: false })]);
             c.idp.control.advance(1);
             expectRefused(await c.refresh(client, rt), profile);
           }
@@ -1388,8 +1389,10 @@ function controlApi(start: Start, profile: Profile): void {
       const fam = await c.control('GET', `/families?username=${encodeURIComponent(c.user.username)}`);
       expect(fam.status).toBe(200);
       expect(fam.body.families).toHaveLength(1);
-      expect(fam.body.families[0]).toMatchObject({ clientId: client.id, policy: name, sub: c.user.sub });
+      expect(fam.body.families[0]).toMatchObject({ clientId: client.id, policy: name, sub: c.user.sub, online: false, createdAt: start0 });
       expect(fam.body.families[0].tokens).toHaveLength(r.refresh_token ? 2 : 1);
+      // The presented token's life cycle: first used at the refresh, rotated then if the policy rotates.
+      expect(fam.body.families[0].tokens[0]).toMatchObject({ generation: 0, usedAt: start0 + 5, ...(r.refresh_token && { state: 'rotated', retiredAt: start0 + 5 }) });
       for (const secret of [t.refresh_token!, t.access_token, t.id_token!, r.access_token, r.refresh_token].filter(Boolean)) {
         expect(fam.text).not.toContain(secret);
       }

@@ -7,6 +7,7 @@ import { sameToken, renderCitations } from '../../mock-idp/citations.ts';
 import { correctBehaviour } from '../../mock-idp/behaviour.ts';
 import { BUILTIN_PROFILES, loadProfile, type Profile } from '../../mock-idp/profile/index.ts';
 import { MOCK_RULES } from '../../mock-idp/rules.ts';
+import { OnlineTokens, Policy, PolicyV1, Profile as ProfileSchema, ProfileV1 } from '../../mock-idp/profile/schema.ts';
 import { CHECKS, type ApplicabilityInput, type Check, type CheckClient } from '../checks/index.ts';
 import { citationsOf } from '../checks/citations.ts';
 import { planChecks } from './plan.ts';
@@ -59,6 +60,18 @@ describe('mock rules and checks cite the same tokens', () => {
       }
     }
     expect(missing).toEqual([]);
+  });
+
+  it('every field schema v2 added is cited by a mock rule (the mock implements each)', () => {
+    const keys = (schema: unknown) => Object.keys((schema as { shape: object }).shape);
+    const added = [
+      ...keys(ProfileSchema).filter((k) => !keys(ProfileV1).includes(k) && k !== 'version' && k !== 'onlineTokens'),
+      ...keys(OnlineTokens).map((k) => `onlineTokens.${k}`),
+      ...keys(Policy).filter((k) => !keys(PolicyV1).includes(k)).map((k) => `policies.*.${k}`),
+    ];
+    expect(added).toEqual(expect.arrayContaining(['refreshTokenIssuance', 'invalidGrantStatus', 'onlineTokens.refreshAfterSsoEnd', 'policies.*.maxLifetimeSeconds']));
+    const cited = new Set(MOCK_RULES.flatMap((r) => r.citations.flatMap((c) => ('profileField' in c ? [c.profileField] : []))));
+    expect(added.filter((f) => !cited.has(f))).toEqual([]);
   });
 
   it('every guard of the refresh grant is in the table', () => {

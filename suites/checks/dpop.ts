@@ -191,7 +191,8 @@ export const publicRefreshProtected: Check = {
           expectRefused(withoutProof, 'the refresh token without its DPoP proof (sender-constrained)');
           return;
         }
-        seen.push(`refused without a DPoP proof, but also with the client's own (${describe(withKey)}): no binding shown`);
+        // The token no longer works at all: whether it is bound cannot be told from this.
+        inconclusive(`${seen.join('; ')}; then the token was refused without a DPoP proof and with the client's own (${describe(withKey)}): no binding could be observed`);
       } else {
         seen.push('accepted without a DPoP proof (not sender-constrained)');
       }

@@ -8,6 +8,7 @@ import { createHash } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { createDpopProver, createProof, generateDpopKey, htuOf } from './dpop.ts';
 import { Recorder } from './record.ts';
+import { parseTarget } from './target.ts';
 
 describe('DPoP proofs (harness)', () => {
   it('are dpop+jwt with the public jwk, jti, htm, htu without query, iat, nonce and ath; they verify with their own key', async () => {
@@ -60,5 +61,12 @@ describe('DPoP proofs (harness)', () => {
     expect(decodeJwt(await prover.proof('POST', 'https://idp.test/token')).nonce).toBe('abc');
     expect(decodeJwt(await prover.proof('POST', 'https://idp.test/token', { nonce: null })).nonce).toBeUndefined();
     expect(decodeJwt(await prover.proof('POST', 'https://idp.test/token')).iat).toBe(5);
+  });
+
+  it('take their algorithm from the target file (default ES256); an algorithm outside RFC 9449\'s asymmetric set is refused', async () => {
+    const file = { name: 't', embedded: { transport: 'direct' }, profile: 'erp-net', login: { driver: 'mock' }, logout: { driver: 'mock' }, clock: { driver: 'mock' } };
+    expect((await parseTarget(file, 't.json')).dpop).toEqual({ alg: 'ES256' });
+    expect((await parseTarget({ ...file, dpop: { alg: 'EdDSA' } }, 't.json')).dpop).toEqual({ alg: 'EdDSA' });
+    await expect(parseTarget({ ...file, dpop: { alg: 'HS256' } }, 't.json')).rejects.toThrow(/dpop\.alg/);
   });
 });

@@ -19,7 +19,7 @@ export default defineConfig({
           // A test file, and the run, fail when a process a test started is still running after it.
           globalSetup: ['scripts/test-setup/leaked-processes.ts'],
           setupFiles: ['scripts/test-setup/test-file-leaks.ts'],
-          include: ['mock-idp/**/*.test.ts', 'suites/harness/**/*.test.ts', 'suites/runner/**/*.test.ts', 'scripts/**/*.test.ts', 'interop/**/*.test.ts'],
+          include: ['mock-idp/**/*.test.ts', 'suites/harness/**/*.test.ts', 'suites/runner/**/*.test.ts', 'suites/observe/**/*.test.ts', 'scripts/**/*.test.ts', 'interop/**/*.test.ts'],
         },
       },
       ...conformanceTargets.map(({ profile, transport }) => ({

@@ -1,8 +1,8 @@
 /**
  * Citations: where a rule is written down, as tokens both sides share. A check cites the rules it
- * enforces, a mock rule (rules.ts) the rules it implements, a profile the seed sections it encodes;
- * one table (SPECS, SEEDS) turns every token into text and links, so reports never rebuild links
- * from free text. Neutral ground: the mock and the suites both import this module. Pure.
+ * enforces, a mock rule (rules.ts) the rules it implements, a profile the seed sections and
+ * documentation pages it encodes; one table (SPECS, SEEDS) turns every token into text and links
+ * (a documentation page is its own link), so reports never rebuild links from free text. Neutral ground: the mock and the suites both import this module. Pure.
  */
 
 /** A published specification: its title, its page, and how a section number becomes an anchor there. */
@@ -66,17 +66,20 @@ export const SEEDS: Readonly<Record<string, string>> = {
 
 /**
  * One place a rule is written: a section of a spec (section "6", "10.10", "A.17"; none for an
- * advisory), a section (heading) of a seed document, or a field of the profile (a provider's
+ * advisory), a section (heading) of a seed document, a page of a vendor's public documentation
+ * (an https URL, optionally with its section heading), or a field of the profile (a provider's
  * documented choice, or a choice the profile's notes explain). `note` is a short gloss or a quote.
  */
 export type Citation =
   | { spec: SpecId; section?: string; note?: string }
   | { seed: string; section: string; note?: string }
+  | { doc: string; section?: string; note?: string }
   | { profileField: string; value?: string | number | boolean; note?: string };
 
 export const cite = {
   spec: (spec: SpecId, section?: string, note?: string): Citation => ({ spec, ...(section !== undefined && { section }), ...(note !== undefined && { note }) }),
   seed: (seed: string, section: string, note?: string): Citation => ({ seed, section, ...(note !== undefined && { note }) }),
+  doc: (doc: string, section?: string, note?: string): Citation => ({ doc, ...(section !== undefined && { section }), ...(note !== undefined && { note }) }),
   field: (profileField: string, value?: string | number | boolean, note?: string): Citation => ({
     profileField,
     ...(value !== undefined && { value }),
@@ -88,9 +91,25 @@ function isAppendix(section: string): boolean {
   return /^[A-Z](\.\d+)*$/.test(section);
 }
 
-/** The document a citation points into (spec id, seed file, or "profile"), for collapsing. */
+/** The document a citation points into (spec id, seed file, documentation page, or "profile"), for collapsing. */
 function documentOf(c: Citation): string {
-  return 'spec' in c ? `spec:${c.spec}` : 'seed' in c ? `seed:${c.seed}` : 'profile';
+  return 'spec' in c ? `spec:${c.spec}` : 'seed' in c ? `seed:${c.seed}` : 'doc' in c ? `doc:${c.doc}` : 'profile';
+}
+
+/** The head of a citation's text: the spec id, the seed file, the page's URL, or "profile". */
+function headOf(c: Citation): string {
+  return 'spec' in c ? c.spec : 'seed' in c ? c.seed : 'doc' in c ? c.doc : 'profile';
+}
+
+/** A key naming the rule a citation points at, notes and values aside (for de-duplicating). */
+export function citationKey(c: Citation): string {
+  return JSON.stringify('profileField' in c ? ['profile', c.profileField] : [documentOf(c), c.section ?? null]);
+}
+
+/** A documentation URL as the profile's `source` lists it: without its fragment (`#anchor`). */
+export function docPage(url: string): string {
+  const hash = url.indexOf('#');
+  return hash === -1 ? url : url.slice(0, hash);
 }
 
 /** "§6", "Appendix A.17", "§TelenorID+ Refresh policies". */
@@ -104,9 +123,12 @@ function withNote(text: string, c: Citation): string {
   return c.note !== undefined ? `${text} (${c.note})` : text;
 }
 
-/** One citation alone as text: `RFC 6749 §6 (note)`, `000_….txt §Section`, `profile policies.Mobile.rotation=true`. */
+/**
+ * One citation alone as text: `RFC 6749 §6 (note)`, `000_….txt §Section`,
+ * `https://www.keycloak.org/docs/latest/server_admin/ §Session and token timeouts`, `profile policies.Mobile.rotation=true`.
+ */
 export function renderCitation(c: Citation): string {
-  const head = 'spec' in c ? c.spec : 'seed' in c ? c.seed : 'profile';
+  const head = headOf(c);
   const section = sectionText(c);
   return withNote(section ? `${head} ${section}` : head, c);
 }
@@ -129,7 +151,7 @@ export function renderCitations(citations: readonly Citation[]): string {
 
 /** A citation as the HTML report shows it: its text, its link (none for seeds and profile fields), a tooltip. */
 export interface CitationLink {
-  kind: 'spec' | 'seed' | 'profile';
+  kind: 'spec' | 'seed' | 'doc' | 'profile';
   /** `RFC 6749 §6`, without the note. */
   text: string;
   note?: string;
@@ -149,6 +171,10 @@ export function citationLink(c: Citation): CitationLink {
     const title = SEEDS[c.seed];
     return { kind: 'seed', text: `${c.seed} ${sectionText(c)}`, ...note, title: `${title ? `${title}: ` : ''}a seed document (${SEEDS_DIR}${c.seed}), not published` };
   }
+  if ('doc' in c) {
+    const text = c.section !== undefined ? `${c.doc} ${sectionText(c)}` : c.doc;
+    return { kind: 'doc', text, ...note, href: c.doc, title: `public documentation at ${new URL(c.doc).host}` };
+  }
   return { kind: 'profile', text: `profile ${sectionText(c)}`, ...note, title: `a field of the profile (fixtures/profiles/*.json); its notes give the reason for a choice` };
 }
 
@@ -160,6 +186,7 @@ export function citationLinks(citations: readonly Citation[]): CitationLink[] {
 export function sameToken(a: Citation, b: Citation): boolean {
   if ('spec' in a && 'spec' in b) return a.spec === b.spec && a.section === b.section;
   if ('seed' in a && 'seed' in b) return a.seed === b.seed && a.section === b.section;
+  if ('doc' in a && 'doc' in b) return a.doc === b.doc && a.section === b.section;
   if ('profileField' in a && 'profileField' in b) return fieldMatches(a.profileField, b.profileField);
   return false;
 }
@@ -181,6 +208,9 @@ const SPEC_IDS = (Object.keys(SPECS) as SpecId[]).sort((a, b) => b.length - a.le
 const SECTION = /^(?:§(?<sec>\d+(?:\.\d+)*)|Appendix (?<app>[A-Z](?:\.\d+)*))(?: \((?<note>.*)\))?$/s;
 const SEED_PART = /^(?<file>[\w.-]+\.(?:txt|md)) (?<rest>§.*)$/s;
 const SEED_SECTION = /^§(?<section>[^()]*[^()\s])(?: \((?<note>.*)\))?$/s;
+/** A documentation page: an https URL up to the first space, then an optional `§Heading` and `(note)`. */
+const DOC_PART = /^(?<url>https:\/\/\S+)(?: (?<rest>.*))?$/s;
+const DOC_REST = /^(?:§(?<section>[^()]*[^()\s]))?(?: ?\((?<note>.*)\))?$/s;
 const PROFILE_PART = /^profile (?<field>[A-Za-z*][\w*]*(?:\.[\w*]+)*)(?:=(?<value>[^\s()]+))?(?: \((?<note>.*)\))?$/s;
 
 /** Splits at `sep` outside parentheses and quotes. */
@@ -231,6 +261,8 @@ function parsePiece(piece: string, previous: Citation | undefined): Citation {
   if (profile) return cite.field(profile.groups!.field!, profile.groups!.value, profile.groups!.note);
   const seed = SEED_PART.exec(piece);
   if (seed) return seedSection(seed.groups!.file!, seed.groups!.rest!, piece);
+  const doc = DOC_PART.exec(piece);
+  if (doc) return docSection(doc.groups!.url!, doc.groups!.rest ?? '', piece);
   const spec = SPEC_IDS.find((id) => piece === id || piece.startsWith(`${id} `));
   if (spec) {
     const rest = piece.slice(spec.length).trim();
@@ -240,10 +272,11 @@ function parsePiece(piece: string, previous: Citation | undefined): Citation {
   if (piece.startsWith('§') || piece.startsWith('Appendix ')) {
     if (previous && 'spec' in previous) return specSection(previous.spec, piece, piece);
     if (previous && 'seed' in previous) return seedSection(previous.seed, piece, piece);
-    throw new CitationSyntaxError(`"${piece}": a section with no spec or seed file before it`);
+    if (previous && 'doc' in previous && piece.startsWith('§')) return docSection(previous.doc, piece, piece);
+    throw new CitationSyntaxError(`"${piece}": a section with no spec, seed file or documentation page before it`);
   }
   throw new CitationSyntaxError(
-    `"${piece}": not a citation; write "<spec> §<section>" (specs: ${Object.keys(SPECS).join(', ')}), "<seed file>.txt §<heading>" or "profile <field>"`,
+    `"${piece}": not a citation; write "<spec> §<section>" (specs: ${Object.keys(SPECS).join(', ')}), "<seed file>.txt §<heading>", "<https URL> §<heading>" or "profile <field>"`,
   );
 }
 
@@ -251,6 +284,15 @@ function specSection(spec: SpecId, rest: string, piece: string): Citation {
   const m = SECTION.exec(rest);
   if (!m) throw new CitationSyntaxError(`"${piece}": expected "§<number>" or "Appendix <letter>" after ${spec}`);
   return cite.spec(spec, m.groups!.sec ?? m.groups!.app, m.groups!.note);
+}
+
+function docSection(url: string, rest: string, piece: string): Citation {
+  if (!URL.canParse(url)) throw new CitationSyntaxError(`"${piece}": ${url} is not a URL`);
+  const m = DOC_REST.exec(rest);
+  if (!m || (rest !== '' && m.groups!.section === undefined && m.groups!.note === undefined)) {
+    throw new CitationSyntaxError(`"${piece}": expected "§<heading>" and/or "(note)" after ${url}`);
+  }
+  return cite.doc(url, m.groups!.section, m.groups!.note);
 }
 
 function seedSection(file: string, rest: string, piece: string): Citation {

@@ -72,6 +72,8 @@ export function authenticateClient(
       throw invalidClient('confidential client must authenticate', usedHeader);
     }
     if (!constantTimeEqual(p.secret, client.secret ?? '')) throw invalidClient('client authentication failed', usedHeader);
+    // A client registered for one method must use it (OIDC Registration §2, token_endpoint_auth_method).
+    if (client.authMethod !== undefined && p.method !== client.authMethod) throw invalidClient(`this client must authenticate with ${client.authMethod}`, usedHeader);
     return { client, method: p.method, authenticated: true };
   }
   if (p.secret !== undefined) throw invalidClient('public client has no secret; send only client_id', usedHeader);

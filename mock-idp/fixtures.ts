@@ -16,6 +16,11 @@ export interface MockClient {
   redirectUris: string[];
   postLogoutRedirectUris: string[];
   /**
+   * The one way a confidential client may authenticate (a registration's token_endpoint_auth_method);
+   * any of client_secret_basic and client_secret_post when omitted.
+   */
+  authMethod?: 'client_secret_basic' | 'client_secret_post';
+  /**
    * A resource server may introspect tokens issued to other clients; any other client learns only
    * about its own tokens (RFC 7662 §4).
    */
@@ -26,11 +31,14 @@ export interface MockUser {
   sub: string;
   username: string;
   password: string;
-  name: string;
-  given_name: string;
-  family_name: string;
-  email: string;
-  phone_number: string;
+  /** Standard claims (OIDC Core §5.1); one left out is not sent. */
+  name?: string;
+  given_name?: string;
+  family_name?: string;
+  email?: string;
+  phone_number?: string;
+  /** More UserInfo claims (e.g. roles), sent whatever the scope; never sub. */
+  claims?: Record<string, unknown>;
 }
 
 export const FIXTURE_SEED = 20261123;

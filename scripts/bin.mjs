@@ -1,6 +1,7 @@
 #!/usr/bin/env node
-// `npx refresh-conformance ...`, from a checkout or an install: the CLI is TypeScript, run without a
-// build step through tsx's ESM loader (tsx and vitest are runtime dependencies).
+// `refresh-conformance` from a checkout: the TypeScript CLI run without a build step through tsx's
+// ESM loader (a dev dependency). The installed package's command is bin/refresh-conformance.mjs,
+// the compiled CLI (npm run build).
 import { register } from 'tsx/esm/api';
 
 register();

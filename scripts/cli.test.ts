@@ -11,7 +11,7 @@ import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { serveMockIdp, type RunningMockIdp } from '../mock-idp/adapters/node-http.ts';
 import { createClock, loadProfile, type MockIdp } from '../mock-idp/index.ts';
-import { EXIT, exitCodeOf, groupsToRun, parseCli, unknownCheckIds, useColor, UsageError } from './cli/options.ts';
+import { EXIT, exitCodeOf, groupsToRun, ignoredFlags, parseCli, unknownCheckIds, useColor, UsageError } from './cli/options.ts';
 import type { Report, ReportSummary } from '../suites/harness/report/index.ts';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
@@ -76,7 +76,7 @@ describe('commands', { timeout: 60_000 }, () => {
   it('--help lists the commands, the options and the exit codes', async () => {
     const r = await cli(['--help']);
     expect(r.code).toBe(0);
-    for (const text of ['--self-test', '--version', '--target FILE', '--only GROUP', '--check ID', '--report-dir DIR', '--json FILE', '--junit FILE', '--html FILE', 'NO_COLOR']) {
+    for (const text of ['--self-test', '--list-profiles', '--version', '--target FILE', '--only GROUP', '--check ID', '--report-dir DIR', '--json FILE', '--junit FILE', '--html FILE', 'NO_COLOR']) {
       expect(r.stdout).toContain(text);
     }
     expect(r.stdout).toMatch(/Exit codes:\n {2}0 {2}no check failed and none errored.*\n {2}1 {2}a check failed.*\n {2}2 {2}setup problem[^]*\n {2}3 {2}a check errored, and none failed\n/);
@@ -95,6 +95,24 @@ describe('commands', { timeout: 60_000 }, () => {
     expect(rotation[1]).toBe('rotation');
     expect(rotation[3]).toContain('RFC 6749 §6');
     expect(rotation[4]).toMatch(/^(MUST|SHOULD|MAY)( \| (MUST|SHOULD|MAY))*$/);
+  });
+
+  it('--list-profiles prints one line per built-in profile (name, title, policies) and exits 0', async () => {
+    const r = await cli(['--list-profiles']);
+    expect(r.code).toBe(0);
+    const { BUILTIN_PROFILES, loadProfile } = await import('../mock-idp/profile/index.ts');
+    const rows = r.stdout.trimEnd().split('\n').map((l) => l.split('\t'));
+    expect(rows.map((row) => row[0])).toEqual([...BUILTIN_PROFILES]);
+    for (const [name, title, policies] of rows) {
+      const profile = await loadProfile(name!);
+      expect([title, policies]).toEqual([profile.title, Object.keys(profile.policies).join(', ')]);
+    }
+  });
+
+  it('warns of every option a command ignores, one line each, and still answers', async () => {
+    const r = await cli(['--version', '--only', 'rotation', '--strict']);
+    expect(r.code).toBe(0);
+    expect(r.stderr).toBe('refresh-conformance: warning: --only is ignored with --version\nrefresh-conformance: warning: --strict is ignored with --version\n');
   });
 
   it('--version prints the package version', async () => {
@@ -266,14 +284,19 @@ describe('runs', () => {
     it('exits 1, names the failing checks, and the report shows them', { timeout: 120_000 }, async () => {
       const target = await targetFor(mock, 'defective', { driver: 'mock' });
       const out = path.join(dir, 'defect');
-      const r = await cli(['--target', target, '--check', 'rotation.new-token-each-refresh', '--report-dir', out], { NO_COLOR: '1', FORCE_COLOR: '1' });
+      const r = await cli(['--target', target, '--check', 'rotation.new-token-each-refresh', '--report-dir', out, '--transport', 'http'], { NO_COLOR: '1', FORCE_COLOR: '1' });
       expect(r.code).toBe(1);
+      // --transport re-targets the embedded mock only: said, not silently dropped.
+      expect(r.stderr).toContain(`refresh-conformance: warning: --transport is ignored: it re-targets the embedded mock, and ${target} is a remote target`);
       expect(r.stdout).toMatch(/^✗ rotation\.new-token-each-refresh \[mobile\]$/m);
       expect(r.stdout).toContain('expected: refresh #1 (rotation declared on): a refresh_token in the token response');
       expect(r.stdout).toMatch(/\n0 passed, 3 failed, 0 warnings, 0 errored, \d+ skipped, 0 inconclusive, 0 expected failures \(/);
       expect(r.stdout).not.toContain('\x1b['); // NO_COLOR wins over FORCE_COLOR
-      const json = JSON.parse(await readFile(path.join(out, 'report.json'), 'utf8')) as { summary: { failed: number } };
+      const json = JSON.parse(await readFile(path.join(out, 'report.json'), 'utf8')) as Report;
       expect(json.summary.failed).toBe(3); // mobile, public-web, web
+      // What ran, against what, from which command line.
+      expect(json).toMatchObject({ schemaVersion: 1, issuer: mock.url, node: process.version, defects: [] });
+      expect(json.argv).toEqual(['--target', target, '--check', 'rotation.new-token-each-refresh', '--report-dir', out, '--transport', 'http']);
       const junit = await readFile(path.join(out, 'junit.xml'), 'utf8');
       expect(junit).toMatch(/<testsuites [^>]*failures="3"/);
       const html = await readFile(path.join(out, 'report.html'), 'utf8');
@@ -346,8 +369,25 @@ describe('options', () => {
   it('parses --strict, --concurrency and --list-checks', () => {
     expect(parseCli([])).toMatchObject({ strict: false, listChecks: false });
     expect(parseCli([]).concurrency).toBeUndefined();
-    expect(parseCli(['--strict', '--concurrency', '3', '--list-checks'])).toMatchObject({ strict: true, concurrency: 3, listChecks: true });
+    expect(parseCli(['--strict', '--concurrency', '3', '--list-checks'])).toMatchObject({ strict: true, concurrency: 3, listChecks: true, listProfiles: false });
+    expect(parseCli(['--list-profiles'])).toMatchObject({ listChecks: false, listProfiles: true });
     for (const bad of ['0', '-1', '1.5', 'two', '']) expect(() => parseCli(['--concurrency', bad]), bad).toThrow(UsageError);
+  });
+
+  it('names each ignored option: those a command does not read, and the embedded mock\'s with a remote target', () => {
+    expect(ignoredFlags(parseCli(['--list-checks', '--profile', 'erp-net', '--only', 'sso', '--json', 'x.json']))).toEqual([
+      '--only is ignored with --list-checks',
+      '--json is ignored with --list-checks',
+    ]);
+    expect(ignoredFlags(parseCli(['-h', '--version']))).toEqual(['--version is ignored with --help']);
+    expect(ignoredFlags(parseCli(['--self-test', '--verbose']))).toEqual(['--verbose is ignored with --self-test']);
+    const run = parseCli(['--target', 't.json', '--transport', 'http', '--profile', 'erp-net', '--strict']);
+    expect(ignoredFlags(run, { kind: 'embedded', origin: 't.json' })).toEqual([]);
+    expect(ignoredFlags(run, { kind: 'remote', origin: 't.json' })).toEqual([
+      '--transport is ignored: it re-targets the embedded mock, and t.json is a remote target (its profile and issuer come from the file)',
+      '--profile is ignored: it re-targets the embedded mock, and t.json is a remote target (its profile and issuer come from the file)',
+    ]);
+    expect(ignoredFlags(parseCli(['--profile', 'erp-net', '--transport', 'http']))).toEqual([]);
   });
 
   it('names the --check ids that are no check', () => {

@@ -9,7 +9,8 @@ import { mkdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { availableParallelism } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { DEFAULT_TARGET, EXIT, exitCodeOf, groupsToRun, HELP, parseCli, unknownCheckIds, UsageError, useColor, type CliOptions } from './cli/options.ts';
+import { CODE_EXTENSION, packageInfo } from './cli/package-info.ts';
+import { DEFAULT_TARGET, EXIT, exitCodeOf, groupsToRun, HELP, ignoredFlags, parseCli, unknownCheckIds, UsageError, useColor, type CliOptions } from './cli/options.ts';
 import type { Report } from '../suites/harness/report/index.ts';
 import { safeText } from '../suites/harness/safe-text.ts';
 import type { HtmlOptions } from '../suites/harness/report/html.ts';
@@ -21,7 +22,7 @@ import type { CheckInstance } from '../suites/runner/plan.ts';
 // The harness loads only when there is something to run (--help and --version answer at once),
 // vitest only once the target passed the preflight (a setup problem is reported sooner).
 async function engine() {
-  const [browser, errors, report, html, config, run, pipeline, profile, plan, checks, expected] = await Promise.all([
+  const [browser, errors, report, html, config, run, pipeline, profile, plan, checks, expected, record, target] = await Promise.all([
     import('../suites/harness/drivers/login/browser.ts'),
     import('../suites/harness/errors.ts'),
     import('../suites/harness/report/index.ts'),
@@ -33,11 +34,16 @@ async function engine() {
     import('../suites/runner/plan.ts'),
     import('../suites/checks/index.ts'),
     import('../suites/runner/expected.ts'),
+    import('../suites/harness/record.ts'),
+    import('../suites/harness/target.ts'),
   ]);
   return {
     checkBrowser: browser.checkBrowser,
     HarnessError: errors.HarnessError,
     buildReport: report.buildReport,
+    redactArgv: report.redactArgv,
+    Recorder: record.Recorder,
+    targetSecrets: target.targetSecrets,
     writeReports: report.writeReports,
     reportToJson: report.reportToJson,
     reportToJUnit: report.reportToJUnit,
@@ -56,6 +62,11 @@ async function engine() {
 type Engine = Awaited<ReturnType<typeof engine>>;
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
+
+/** One line on stderr per option that will have no effect (cli/options.ts ignoredFlags). */
+function warnIgnored(options: CliOptions, target?: Target): void {
+  for (const w of ignoredFlags(options, target)) process.stderr.write(`refresh-conformance: warning: ${safeText(w)}\n`);
+}
 
 function setupFailure(message: string): never {
   process.stderr.write(`refresh-conformance: ${safeText(message.split('\n').join(' '))}\n`);
@@ -199,6 +210,18 @@ async function listChecks(options: CliOptions): Promise<number> {
   return EXIT.ok;
 }
 
+/** --list-profiles: one tab-separated line per built-in profile (name, title, policies). */
+async function listProfiles(): Promise<number> {
+  const { listProfiles, ProfileError } = await import('../mock-idp/profile/index.ts');
+  try {
+    process.stdout.write(await listProfiles());
+  } catch (err) {
+    if (err instanceof ProfileError) setupFailure(err.message);
+    throw err;
+  }
+  return EXIT.ok;
+}
+
 async function runSuites(options: CliOptions, version: string): Promise<number> {
   const e = await engine();
   const known = new Set(e.CHECKS.map((c) => c.id));
@@ -222,11 +245,19 @@ async function runSuites(options: CliOptions, version: string): Promise<number> 
     ...(extraExpected && { expectedFailures: extraExpected }),
   };
   const started = new Date();
+  // What report.json keeps of the run besides its checks; the command line with the target's secrets hidden.
+  const metaOf = (target: Target) => ({
+    issuer: target.kind === 'remote' ? target.issuer : null,
+    argv: e.redactArgv(process.argv.slice(2), (text) => e.Recorder.of(e.targetSecrets(target)).redact(text)),
+    defects: config.defects ?? [],
+    tool: { name: 'refresh-conformance', version },
+  });
   const { target, planned } = await preflight(config, e, async (target, reason) => {
-    const report = e.buildReport({ target: target.name, profile: target.profile.name, startedAt: started, durationMs: Date.now() - started.getTime(), checks: [], setupError: reason });
+    const report = e.buildReport({ target: target.name, profile: target.profile.name, startedAt: started, durationMs: Date.now() - started.getTime(), checks: [], setupError: reason, ...metaOf(target) });
     await e.writeReports(path.resolve(options.reportDir), report);
     await writeOutputs(e, options, target, report, [], version);
   });
+  warnIgnored(options, target);
   // The run's one deadline, which every group file's pipeline shares. Any planned instance left without
   // a result (a group file that failed to load) is reported errored by the reporter.
   config.deadlineMs = Date.now() + target.timeouts.runMs;
@@ -252,9 +283,10 @@ async function runSuites(options: CliOptions, version: string): Promise<number> 
     color,
     strict: options.strict,
     planned,
+    meta: metaOf(target),
     extraOutputs: (report, results) => writeOutputs(e, options, target, report, results, version),
   });
-  const groupFiles = groups.map((g) => `suites/${g}.test.ts`);
+  const groupFiles = groups.map((g) => `suites/${g}.test${CODE_EXTENSION}`);
   const checkMs = e.checkTimeoutMs(target);
   // A person answers the manual driver's prompts one at a time: one check at a time.
   const oneAtATime = target.login.driver === 'manual';
@@ -299,6 +331,10 @@ async function runSuites(options: CliOptions, version: string): Promise<number> 
 }
 
 async function main(): Promise<number> {
+  if (process.argv[2] === 'observe') {
+    const { observeMain } = await import('./observe.ts');
+    return observeMain(process.argv.slice(3));
+  }
   let options: CliOptions;
   try {
     options = parseCli(process.argv.slice(2));
@@ -309,16 +345,18 @@ async function main(): Promise<number> {
     }
     throw e;
   }
+  warnIgnored(options);
   if (options.help) {
     process.stdout.write(HELP);
     return EXIT.ok;
   }
-  const pkg = JSON.parse(await readFile(path.join(ROOT, 'package.json'), 'utf8')) as { version: string };
+  const pkg = await packageInfo();
   if (options.version) {
     process.stdout.write(`refresh-conformance ${pkg.version}\n`);
     return EXIT.ok;
   }
   if (options.listChecks) return listChecks(options);
+  if (options.listProfiles) return listProfiles();
   if (options.selfTest) {
     const { runSelfTest } = await import('./self-test.ts');
     return runSelfTest(options);

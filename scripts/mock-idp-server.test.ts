@@ -11,6 +11,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, test } from 'vitest';
 import { liveGroupMembers } from './test-setup/leaked-processes.ts';
+import { BUILTIN_PROFILES, SEED_PROFILES, loadProfile } from '../mock-idp/profile/index.ts';
 
 // One process, as `npm run mock-idp` runs it (node --import tsx): Ctrl-C reaches the server itself, with no
 // wrapper in between that may give up on a busy machine and exit 130 on its own.
@@ -194,4 +195,46 @@ describe('npm run mock-idp + npm run conformance (form login, end-session logout
     expect(r.stderr.trim().split('\n')).toHaveLength(1);
     expect(r.stderr).toMatch(/unknown defect\(s\) no-such-defect; known: no-rotation/);
   });
+});
+
+describe('npm run mock-idp: the profile library', () => {
+  test('--list-profiles prints one tab-separated line per built-in profile (name, title, policies) and exits 0', async () => {
+    const r = await run(NODE, [...TSX_ARGS, 'scripts/mock-idp.ts', '--list-profiles'], {}, 20_000);
+    expect(r.code, r.stderr).toBe(0);
+    const rows = r.stdout.trimEnd().split('\n').map((l) => l.split('\t'));
+    expect(rows.map((row) => row[0])).toEqual([...BUILTIN_PROFILES]);
+    const keycloak = await loadProfile('keycloak');
+    expect(rows.find((row) => row[0] === 'keycloak')).toEqual(['keycloak', keycloak.title, Object.keys(keycloak.policies).join(', ')]);
+  });
+
+  const seeds: readonly string[] = SEED_PROFILES;
+  test.each(BUILTIN_PROFILES.filter((n) => !seeds.includes(n)))('--profile %s: served (discovery, one client per policy, RFC-shaped refusals), Ctrl-C stops it', async (name) => {
+    const profile = await loadProfile(name);
+    const server = spawnGroup(NODE, [...TSX_ARGS, 'scripts/mock-idp.ts', '--profile', name, '--port', '0'], { env: { ...process.env, NO_COLOR: '1' } });
+    try {
+      const banner = await waitForOutput(server, /Ctrl-C stops the server/, 20_000);
+      expect(banner).toContain(`mock-idp serving profile "${name}" (${profile.title})`);
+      const issuer = /^issuer: +(http:\/\/127\.0\.0\.1:\d+)$/m.exec(banner)![1]!;
+      const meta = await (await fetch(`${issuer}/.well-known/openid-configuration`)).json();
+      expect(meta.issuer).toBe(issuer);
+      expect(meta.scopes_supported).toEqual(expect.arrayContaining([profile.offlineAccessScope, ...profile.scopes]));
+      const clients = [...banner.matchAll(/^ {2}(\S+) +policy (\S+) +(?:secret (\S+)|public)/gm)].map((m) => ({ id: m[1]!, policy: m[2]!, secret: m[3] }));
+      expect(clients.map((c) => c.policy).sort()).toEqual(Object.keys(profile.policies).sort());
+      // A confidential client refreshing an unknown token: a JSON invalid_grant, never a 500.
+      const confidential = clients.find((c) => c.secret !== undefined && profile.policies[c.policy]!.refresh)!;
+      const refused = await fetch(`${issuer}/token`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/x-www-form-urlencoded', authorization: `Basic ${Buffer.from(`${confidential.id}:${confidential.secret}`).toString('base64')}` },
+        body: new URLSearchParams({ grant_type: 'refresh_token', refresh_token: 'not-a-token' }),
+      });
+      expect(refused.status).toBeLessThan(500);
+      expect((await refused.json()).error).toBe('invalid_grant');
+      const exited = new Promise<number | null>((resolve) => server.once('exit', (code) => resolve(code)));
+      signalGroup(server, 'SIGINT');
+      expect(await exited).toBe(0);
+    } finally {
+      signalGroup(server, 'SIGKILL');
+      await groupGone(server, 10_000);
+    }
+  }, 60_000);
 });

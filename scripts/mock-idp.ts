@@ -1,25 +1,55 @@
 /**
- * npm run mock-idp -- --profile telenorid-plus --port 4455
- * Starts the mock IdP on 127.0.0.1, prints the issuer, clients, test users and how to log in.
+ * refresh-conformance-mock / npm run mock-idp -- --profile telenorid-plus --port 4455
+ * The mock IdP as a service: on 127.0.0.1 by default; clients and users from --config FILE and
+ * flags; HTTPS with your certificate or a generated one. Prints the issuer, clients, users and how to log in.
  */
 import { parseArgs } from 'node:util';
-import { writeFile } from 'node:fs/promises';
+import { readFile, writeFile } from 'node:fs/promises';
+import path from 'node:path';
 import { serveMockIdp } from '../mock-idp/adapters/node-http.ts';
-import { createClock, DEFECTS, isDefect, loadProfile, ProfileError } from '../mock-idp/index.ts';
+import { createClock, DEFECTS, isDefect, listProfiles, loadProfile, ProfileError } from '../mock-idp/index.ts';
+import { randomToken } from '../mock-idp/crypto.ts';
+import { checkBind, isLoopback } from '../mock-idp/service/bind.ts';
+import {
+  parseClientFlag,
+  parseServiceConfig,
+  parseUserFlag,
+  resolveClients,
+  resolveUsers,
+  ServiceConfigError,
+  type ServiceConfig,
+} from '../mock-idp/service/config.ts';
 
-const HELP = `Usage: npm run mock-idp -- [options]
+const HELP = `Usage: refresh-conformance-mock [options]
+       npm run mock-idp -- [options]
 
-  --profile NAME|FILE   profile to serve (telenorid-plus, erp-net, or a profile file) [telenorid-plus]
-  --port N              port on 127.0.0.1; 0 picks a free one                            [4455]
-  --host ADDR           loopback address to bind                                          [127.0.0.1]
+  --profile NAME|FILE   profile to serve: a name from --list-profiles, or a profile file
+                        [the config's "profile", else telenorid-plus]
+  --config FILE         clients and users to serve (JSON; see the README, "The mock as a service")
+  --client ID:POLICY:REDIRECT_URI
+                        also serve this client (repeatable); a confidential policy's secret is
+                        MOCK_IDP_CLIENT_SECRET_<ID> from the environment, else generated and printed
+  --user NAME:PASSWORD  also serve this user (repeatable)
+  --port N              port; 0 picks a free one                                          [4455]
+  --host ADDR           address to bind                                                   [127.0.0.1]
+  --allow-remote        allow a --host other than loopback (0.0.0.0, a LAN address); test mode
+                        then needs --admin-token (or MOCK_IDP_ADMIN_TOKEN), 16 characters or more
+  --issuer URL          the issuer clients use, if not scheme://host:port (needed with --host
+                        0.0.0.0); {port} in it is replaced by the port bound
   --allow-host HOST     also answer requests for HOST (name or name:port; repeatable); any
                         Host but the issuer's and these gets 421 (DNS rebinding)
+  --https               serve HTTPS: with --cert and --key, or a generated certificate whose CA is
+                        printed (and written with --write-ca) for clients to trust
+  --cert FILE           certificate chain (PEM) for --https
+  --key FILE            private key (PEM) for --https
+  --write-ca FILE       write the generated CA certificate to FILE (e.g. for NODE_EXTRA_CA_CERTS)
   --no-test-mode        disable the login_hint shortcut and the /__control API
-  --admin-token TOKEN   admin token for /__control (default: random per run; env MOCK_IDP_ADMIN_TOKEN)
+  --admin-token TOKEN   admin token for /__control (default on loopback: random per run; env MOCK_IDP_ADMIN_TOKEN)
   --signing-alg ALG     ES256 | RS256 | EdDSA                                             [ES256]
   --write-target FILE   write a target file for this server (form login, end-session logout)
   --defect NAME         deviate from the profile in one seeded way (repeatable); see --list-defects
-  --list-defects        print the defect names and exit
+  --list-defects        print each defect's name and what it breaks, and exit
+  --list-profiles       print the built-in profiles (name, title, policies; tab-separated) and exit
   -h, --help            this text
 `;
 
@@ -28,34 +58,55 @@ function fail(message: string): never {
   process.exit(2);
 }
 
-let args;
-try {
-  args = parseArgs({
-    options: {
-      profile: { type: 'string', default: 'telenorid-plus' },
-      port: { type: 'string', default: '4455' },
-      host: { type: 'string', default: '127.0.0.1' },
-      'allow-host': { type: 'string', multiple: true, default: [] },
-      'test-mode': { type: 'boolean', default: true },
-      'no-test-mode': { type: 'boolean', default: false },
-      'admin-token': { type: 'string' },
-      'signing-alg': { type: 'string', default: 'ES256' },
-      'write-target': { type: 'string' },
-      defect: { type: 'string', multiple: true, default: [] },
-      'list-defects': { type: 'boolean', default: false },
-      help: { type: 'boolean', short: 'h', default: false },
-    },
-    strict: true,
-  }).values;
-} catch (e) {
-  fail(`${(e as Error).message}\n\n${HELP}`);
+function parseCommandLine() {
+  try {
+    return parseArgs({
+      options: {
+        profile: { type: 'string' },
+        config: { type: 'string' },
+        client: { type: 'string', multiple: true, default: [] },
+        user: { type: 'string', multiple: true, default: [] },
+        port: { type: 'string', default: '4455' },
+        host: { type: 'string', default: '127.0.0.1' },
+        'allow-remote': { type: 'boolean', default: false },
+        issuer: { type: 'string' },
+        'allow-host': { type: 'string', multiple: true, default: [] },
+        https: { type: 'boolean', default: false },
+        cert: { type: 'string' },
+        key: { type: 'string' },
+        'write-ca': { type: 'string' },
+        'test-mode': { type: 'boolean', default: true },
+        'no-test-mode': { type: 'boolean', default: false },
+        'admin-token': { type: 'string' },
+        'signing-alg': { type: 'string', default: 'ES256' },
+        'write-target': { type: 'string' },
+        defect: { type: 'string', multiple: true, default: [] },
+        'list-defects': { type: 'boolean', default: false },
+        'list-profiles': { type: 'boolean', default: false },
+        help: { type: 'boolean', short: 'h', default: false },
+      },
+      strict: true,
+    }).values;
+  } catch (e) {
+    fail(`${(e as Error).message}\n\n${HELP}`);
+  }
 }
+const args = parseCommandLine();
 if (args.help) {
   process.stdout.write(HELP);
   process.exit(0);
 }
 if (args['list-defects']) {
-  process.stdout.write(`${DEFECTS.join('\n')}\n`);
+  const { defectDescriptions, formatDefectList } = await import('../mock-idp/defect-list.ts');
+  process.stdout.write(formatDefectList(await defectDescriptions()));
+  process.exit(0);
+}
+if (args['list-profiles']) {
+  try {
+    process.stdout.write(await listProfiles());
+  } catch (e) {
+    fail(e instanceof ProfileError ? e.message.split('\n').join(' ') : String(e));
+  }
   process.exit(0);
 }
 const unknownDefects = args.defect.filter((d) => !isDefect(d));
@@ -63,18 +114,92 @@ if (unknownDefects.length) fail(`unknown defect(s) ${unknownDefects.join(', ')};
 const defects = args.defect.filter(isDefect);
 const port = Number(args.port);
 if (!Number.isInteger(port) || port < 0 || port > 65535) fail(`--port must be 0..65535, got ${args.port}`);
-if (!/^(127\.\d+\.\d+\.\d+|localhost|::1)$/.test(args.host)) fail('--host must be a loopback address: the mock is for tests');
 const badHost = args['allow-host'].find((h) => !/^(\[[0-9a-fA-F:.]+\]|[A-Za-z0-9.-]+)(:\d{1,5})?$/.test(h));
 if (badHost !== undefined) fail(`--allow-host must be a host name or name:port, got ${JSON.stringify(badHost)}`);
 const alg = args['signing-alg'];
 if (alg !== 'ES256' && alg !== 'RS256' && alg !== 'EdDSA') fail(`--signing-alg must be ES256, RS256 or EdDSA`);
 const testMode = args['test-mode'] && !args['no-test-mode'];
+// An empty MOCK_IDP_ADMIN_TOKEN (a CI variable left blank) is no token.
+const adminToken = args['admin-token'] ?? (process.env.MOCK_IDP_ADMIN_TOKEN || undefined);
+if ((args.cert === undefined) !== (args.key === undefined)) fail('--cert and --key go together');
+if (args.cert !== undefined && !args.https) fail('--cert and --key serve HTTPS: add --https');
+if (args['write-ca'] !== undefined && (!args.https || args.cert !== undefined)) fail('--write-ca writes the generated CA: it needs --https without --cert/--key');
+try {
+  checkBind({ host: args.host, allowRemote: args['allow-remote'], testMode, adminToken, issuer: args.issuer, https: args.https });
+} catch (e) {
+  fail(e instanceof ServiceConfigError ? e.message : String(e));
+}
+
+/** The environment variable that holds a client's secret: MOCK_IDP_CLIENT_SECRET_<ID>. */
+function secretEnv(id: string): string {
+  return `MOCK_IDP_CLIENT_SECRET_${id.toUpperCase().replace(/[^A-Z0-9]/g, '_')}`;
+}
+
+async function readConfig(file: string): Promise<ServiceConfig> {
+  let json: unknown;
+  try {
+    json = JSON.parse(await readFile(file, 'utf8'));
+  } catch (e) {
+    throw new ServiceConfigError('CONFIG_UNREADABLE', `--config ${file}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
+  }
+  return parseServiceConfig(json, file);
+}
 
 let profile;
+let clients;
+let users;
 try {
-  profile = await loadProfile(args.profile);
+  const config = args.config !== undefined ? await readConfig(args.config) : parseServiceConfig({}, 'defaults');
+  // A profile file named in the config is relative to it.
+  const fromConfig = config.profile && !/^[a-z0-9-]+$/.test(config.profile) ? path.resolve(path.dirname(args.config!), config.profile) : config.profile;
+  profile = await loadProfile(args.profile ?? fromConfig ?? 'telenorid-plus');
+  const secretOf = (id: string) => process.env[secretEnv(id)] || randomToken(24);
+  clients = resolveClients(
+    profile,
+    [
+      ...config.clients.map((client, i) => ({ client, at: `${args.config} clients[${i}]` })),
+      ...args.client.map((flag, i) => {
+        const client = parseClientFlag(flag);
+        return { client, at: `--client #${i + 1} (${client.id})`, generatedSecret: secretOf(client.id) };
+      }),
+    ],
+    config.fixtureClients,
+  );
+  users = resolveUsers(
+    [...config.users.map((user, i) => ({ user, at: `${args.config} users[${i}]` })), ...args.user.map((flag, i) => ({ user: parseUserFlag(flag), at: `--user #${i + 1}` }))],
+    config.fixtureUsers,
+  );
+  if (users.length === 0) fail('no users to log in with: the config turns the fixture users off and names none');
 } catch (e) {
-  fail(e instanceof ProfileError ? e.message : String(e));
+  fail(e instanceof ProfileError || e instanceof ServiceConfigError ? e.message : String(e));
+}
+
+/** The names a generated certificate must cover: the issuer's host, the bind address, the allowed hosts, loopback. */
+function certificateHosts(args: { issuer?: string | undefined; host: string; 'allow-host': string[] }): string[] {
+  const names = ['localhost', '127.0.0.1', '::1'];
+  if (args.issuer) names.unshift(new URL(args.issuer.replace('{port}', '1')).hostname.replace(/^\[|\]$/g, ''));
+  if (!isLoopback(args.host) && args.host !== '0.0.0.0' && args.host !== '::') names.push(args.host);
+  for (const h of args['allow-host']) names.push(h.replace(/:\d+$/, '').replace(/^\[|\]$/g, ''));
+  return [...new Set(names)];
+}
+
+let tls: { cert: string; key: string } | undefined;
+let generatedCa: string | undefined;
+if (args.https) {
+  if (args.cert !== undefined) {
+    try {
+      tls = { cert: await readFile(args.cert, 'utf8'), key: await readFile(args.key!, 'utf8') };
+    } catch (e) {
+      fail(`cannot read --cert/--key: ${(e as Error).message}`);
+    }
+  } else {
+    // node-forge loads only for a generated certificate.
+    const { generateTls } = await import('../mock-idp/service/tls.ts');
+    const generated = generateTls(certificateHosts(args));
+    tls = { cert: generated.cert, key: generated.key };
+    generatedCa = generated.ca;
+    if (args['write-ca']) await writeFile(args['write-ca'], generated.ca);
+  }
 }
 
 let running;
@@ -86,11 +211,13 @@ try {
       signingAlg: alg,
       clock: createClock({ mode: 'running' }),
       defects,
+      clients,
+      users,
       allowedHosts: args['allow-host'],
-      ...((args['admin-token'] ?? process.env.MOCK_IDP_ADMIN_TOKEN) && { adminToken: args['admin-token'] ?? process.env.MOCK_IDP_ADMIN_TOKEN }),
+      ...(adminToken && { adminToken }),
       onError: (error, request) => process.stderr.write(`mock-idp: unexpected error on ${request.method} ${new URL(request.url).pathname}: ${String(error)}\n`),
     },
-    { host: args.host, port },
+    { host: args.host, port, ...(tls && { tls }), ...(args.issuer && { issuer: args.issuer }) },
   );
 } catch (e) {
   fail(`cannot listen on ${args.host}:${port}: ${(e as Error).message}`);
@@ -103,13 +230,23 @@ const lines = [
   `issuer:     ${url}`,
   ...(args['allow-host'].length ? [`also answers for: ${args['allow-host'].join(', ')} (other Host headers get 421)`] : []),
   `discovery:  ${url}/.well-known/openid-configuration`,
+  ...(isLoopback(args.host) ? [] : [`listening on ${args.host}:${running.port}: other machines can reach it (--allow-remote)${testMode ? '; test mode: login_hint logs in any user without a password' : ''}`]),
+  ...(tls && !generatedCa ? [`https:      with the certificate of ${args.cert}`] : []),
+  ...(generatedCa
+    ? [
+        '',
+        `https: a certificate generated for this run; clients must trust this CA${args['write-ca'] ? ` (written to ${args['write-ca']}; e.g. NODE_EXTRA_CA_CERTS=${args['write-ca']})` : ' (--write-ca FILE writes it)'}:`,
+        generatedCa.trimEnd(),
+      ]
+    : []),
   '',
-  'clients (fixture credentials):',
+  'clients:',
   ...idp.clients.map(
     (c) =>
-      `  ${c.id.padEnd(20)} policy ${c.policy.padEnd(18)} ${c.confidential ? `secret ${c.secret}` : 'public (PKCE, no secret)'}` +
+      `  ${c.id.padEnd(20)} policy ${c.policy.padEnd(18)} ${c.confidential ? `secret ${c.secret}${c.authMethod ? ` (${c.authMethod} only)` : ''}` : 'public (PKCE, no secret)'}` +
       `${c.resourceServer ? ' · resource server (may introspect any client\'s tokens)' : ''}\n` +
-      `  ${''.padEnd(20)} redirect_uri ${c.redirectUris[0]}`,
+      `  ${''.padEnd(20)} redirect_uri ${c.redirectUris.join(' ')}` +
+      (c.postLogoutRedirectUris.length ? `\n  ${''.padEnd(20)} post_logout_redirect_uri ${c.postLogoutRedirectUris.join(' ')}` : ''),
   ),
   '',
   'test users (username / password):',
@@ -138,8 +275,8 @@ if (args['write-target']) {
       .filter((c) => c.grantTypes.includes('authorization_code'))
       .map((c) => ({
         id: c.id,
-        ...(c.secret !== undefined && { secret: '${MOCK_IDP_CLIENT_SECRET_' + c.id.toUpperCase().replace(/-/g, '_') + '}' }),
-        auth: c.confidential ? 'client_secret_basic' : 'none',
+        ...(c.secret !== undefined && { secret: '${' + secretEnv(c.id) + '}' }),
+        auth: c.authMethod ?? (c.confidential ? 'client_secret_basic' : 'none'),
         redirectUri: c.redirectUris[0],
         policy: c.policy,
       })),
@@ -151,7 +288,7 @@ if (args['write-target']) {
   await writeFile(args['write-target'], JSON.stringify(target, null, 2) + '\n');
   lines.push('', `wrote target file ${args['write-target']}; set these environment variables to use it:`);
   for (const c of idp.clients.filter((c) => c.secret !== undefined)) {
-    lines.push(`  MOCK_IDP_CLIENT_SECRET_${c.id.toUpperCase().replace(/-/g, '_')}=${c.secret}`);
+    lines.push(`  ${secretEnv(c.id)}=${c.secret}`);
   }
   lines.push(`  MOCK_IDP_PASSWORD=${idp.users[0]!.password}`, ...(testMode ? [`  MOCK_IDP_ADMIN_TOKEN=${idp.adminToken}`] : []));
 }

@@ -4,6 +4,7 @@
  * core's PlainResponse straight to the socket: no Request, Response or web stream on this path.
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { createServer as createTlsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { invalidRequest } from '../errors.ts';
 import { createMockIdp, type MockIdp, type MockIdpOptions } from '../idp.ts';
@@ -28,10 +29,25 @@ export interface RunningMockIdp {
   close(): Promise<void>;
 }
 
+export interface ListenOptions {
+  /** Address to bind (default 127.0.0.1). */
+  host?: string;
+  /** 0 (default) picks a free one. */
+  port?: number;
+  limits?: ServerLimits;
+  /** Serve HTTPS with this certificate (chain) and key, both PEM. */
+  tls?: { cert: string; key: string };
+  /**
+   * The issuer clients use, when it is not `scheme://host:port` (a wildcard bind, a name in DNS);
+   * its host is answered, others get 421. `{port}` in it is replaced by the port bound.
+   */
+  issuer?: string;
+}
+
 /** Listens first so the issuer can name the real port, then mounts the IdP. */
 export async function serveMockIdp(
   options: Omit<MockIdpOptions, 'issuer'> & { issuerPath?: string },
-  listen: { host?: string; port?: number; limits?: ServerLimits } = {},
+  listen: ListenOptions = {},
 ): Promise<RunningMockIdp> {
   const host = listen.host ?? '127.0.0.1';
   const requestTimeoutMs = listen.limits?.requestTimeoutMs ?? 30_000;
@@ -43,28 +59,30 @@ export async function serveMockIdp(
   let idp: MockIdp | undefined;
   let make!: (made: Promise<MockIdp>) => void;
   const ready = new Promise<MockIdp>((resolve) => (make = resolve));
-  const listener = (req: IncomingMessage, res: ServerResponse): void => {
+  const listener = (req: IncomingMessage, res: ServerResponse, scheme: 'http' | 'https'): void => {
     // A request that arrives while the IdP is still being made (it needs the port) waits for it.
-    const answer = idp ? answerWith(idp, req, res) : ready.then((made) => answerWith(made, req, res));
+    const answer = idp ? answerWith(idp, req, res, scheme) : ready.then((made) => answerWith(made, req, res, scheme));
     answer.catch(() => res.destroy());
   };
-  const server: Server = createServer(
-    {
-      requestTimeout: limits.requestTimeoutMs,
-      headersTimeout: limits.headersTimeoutMs,
-      keepAliveTimeout: limits.keepAliveTimeoutMs,
-      // Node looks for requests over their limits only this often (30 s by default, so a 30 s
-      // requestTimeout cut slow bodies after up to ~90 s); checking every second keeps each limit.
-      connectionsCheckingInterval: Math.min(CONNECTION_CHECK_INTERVAL_MS, limits.headersTimeoutMs),
-    },
-    listener,
-  );
+  const scheme = listen.tls ? 'https' : 'http';
+  const serverOptions = {
+    requestTimeout: limits.requestTimeoutMs,
+    headersTimeout: limits.headersTimeoutMs,
+    keepAliveTimeout: limits.keepAliveTimeoutMs,
+    // Node looks for requests over their limits only this often (30 s by default, so a 30 s
+    // requestTimeout cut slow bodies after up to ~90 s); checking every second keeps each limit.
+    connectionsCheckingInterval: Math.min(CONNECTION_CHECK_INTERVAL_MS, limits.headersTimeoutMs),
+  };
+  const server: Server = listen.tls
+    ? createTlsServer({ ...serverOptions, cert: listen.tls.cert, key: listen.tls.key }, (req, res) => listener(req, res, scheme))
+    : createServer(serverOptions, (req, res) => listener(req, res, scheme));
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(listen.port ?? 0, host, () => resolve());
   });
   const { port } = server.address() as AddressInfo;
-  const url = `http://${host}:${port}${options.issuerPath ?? ''}`;
+  const bracketed = host.includes(':') ? `[${host}]` : host;
+  const url = listen.issuer?.replace('{port}', String(port)).replace(/\/$/, '') ?? `${scheme}://${bracketed}:${port}${options.issuerPath ?? ''}`;
   const close = () =>
     new Promise<void>((resolve) => {
       server.close(() => resolve());
@@ -86,9 +104,9 @@ export async function serveMockIdp(
   };
 }
 
-async function answerWith(idp: MockIdp, req: IncomingMessage, res: ServerResponse): Promise<void> {
+async function answerWith(idp: MockIdp, req: IncomingMessage, res: ServerResponse, scheme: 'http' | 'https'): Promise<void> {
   const headers = new RawHeaders(req.rawHeaders);
-  const url = requestUrl(req, headers);
+  const url = requestUrl(req, headers, scheme);
   let body: Promise<Uint8Array> | undefined;
   const plain =
     url === undefined
@@ -104,11 +122,11 @@ const HOST = /^(?:[A-Za-z0-9._~-]+|\[[0-9A-Fa-f:.]+\])(?::\d{1,5})?$/;
  * The URL a request was sent to: origin-form with its one Host header, or absolute-form (RFC 9112
  * §3.2.1, §3.2.2); the core then answers only for its own hosts. Undefined for anything else.
  */
-function requestUrl(req: IncomingMessage, headers: RequestHeaders): string | undefined {
+function requestUrl(req: IncomingMessage, headers: RequestHeaders, scheme: 'http' | 'https'): string | undefined {
   const target = req.url ?? '';
   if (target.startsWith('/')) {
     const host = headers.get('host'); // two Host headers read as "a, b" and are refused (RFC 9112 §3.2)
-    return host !== null && HOST.test(host) ? `http://${host}${target}` : undefined;
+    return host !== null && HOST.test(host) ? `${scheme}://${host}${target}` : undefined;
   }
   return /^https?:\/\//i.test(target) ? target : undefined;
 }

@@ -55,9 +55,15 @@ export async function userinfo(ctx: IdpContext, request: IdpRequest, url: URL): 
   if (!record.scope.includes('openid')) throw bearerError('insufficient_scope', 'the openid scope is required', 403);
   const user = ctx.users.find((u) => u.sub === record.sub);
   if (!user) throw bearerError('invalid_token', 'the user no longer exists', 401);
-  const claims: Record<string, unknown> = { sub: user.sub };
-  if (record.scope.includes('profile')) Object.assign(claims, { name: user.name, given_name: user.given_name, family_name: user.family_name, preferred_username: user.username });
-  if (record.scope.includes('email')) Object.assign(claims, { email: user.email, email_verified: true });
-  if (record.scope.includes('phone')) Object.assign(claims, { phone_number: user.phone_number });
+  // A configured user's own claims first: the standard ones and sub are the mock's to say.
+  const claims: Record<string, unknown> = { ...user.claims, sub: user.sub };
+  if (record.scope.includes('profile')) Object.assign(claims, present({ name: user.name, given_name: user.given_name, family_name: user.family_name, preferred_username: user.username }));
+  if (record.scope.includes('email') && user.email !== undefined) Object.assign(claims, { email: user.email, email_verified: true });
+  if (record.scope.includes('phone')) Object.assign(claims, present({ phone_number: user.phone_number }));
   return json(claims, 200, { 'cache-control': 'no-store' });
+}
+
+/** The claims that have a value: one a configured user left out is not sent at all (OIDC Core §5.3.2). */
+function present(claims: Record<string, string | undefined>): Record<string, string> {
+  return Object.fromEntries(Object.entries(claims).filter((e): e is [string, string] => e[1] !== undefined));
 }

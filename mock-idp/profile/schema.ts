@@ -4,7 +4,7 @@
  * so the two cannot drift. See fixtures/profiles/*.json and README "Profiles".
  */
 import { z } from 'zod';
-import { CitationSyntaxError, SPECS, parseCitations, type Citation as CitationValue, type SpecId } from '../citations.ts';
+import { CitationSyntaxError, SPECS, docPage, parseCitations, type Citation as CitationValue, type SpecId } from '../citations.ts';
 
 const seconds = z.number().int().nonnegative();
 const positiveSeconds = z.number().int().positive();
@@ -12,6 +12,7 @@ const positiveSeconds = z.number().int().positive();
 const CitationToken = z.union([
   z.object({ spec: z.enum(Object.keys(SPECS) as [SpecId, ...SpecId[]]), section: z.string().min(1).optional(), note: z.string().min(1).optional() }).strict(),
   z.object({ seed: z.string().min(1), section: z.string().min(1), note: z.string().min(1).optional() }).strict(),
+  z.object({ doc: z.url({ protocol: /^https$/ }), section: z.string().min(1).optional(), note: z.string().min(1).optional() }).strict(),
   z.object({ profileField: z.string().min(1), value: z.union([z.string(), z.number(), z.boolean()]).optional(), note: z.string().min(1).optional() }).strict(),
 ]);
 
@@ -24,7 +25,10 @@ export const Citation = z
   .union([z.string(), z.array(CitationToken).min(1)], {
     error: 'expected a citation: text ("RFC 6749 §6; 000_….txt §Heading (note); profile field") or a list of citation tokens',
   })
-  .meta({ id: 'Citation', description: 'Where a rule is written: text, parts separated by "; " (a spec section, a seed file section, or "profile <field>"), or the same as tokens' })
+  .meta({
+    id: 'Citation',
+    description: 'Where a rule is written: text, parts separated by "; " (a spec section, a seed file section, "<https URL of a documentation page> §<heading>", or "profile <field>"), or the same as tokens',
+  })
   .transform((value, ctx): CitationValue[] => {
     if (typeof value !== 'string') return value;
     try {
@@ -131,8 +135,18 @@ const profileV1Fields = {
   $schema: z.string().optional(),
   name: z.string().regex(/^[a-z0-9][a-z0-9-]*$/, 'lower-case letters, digits and dashes'),
   title: z.string().min(1),
-  /** Seed files (../shared/seeds/...) this profile encodes. */
-  source: z.array(z.string().min(1)).min(1),
+  /**
+   * The documents this profile encodes: seed files (../shared/seeds/...) and pages of the vendor's
+   * public documentation (https URLs). Every seed or documentation citation names one of them.
+   */
+  source: z
+    .array(
+      z
+        .string()
+        .min(1)
+        .refine((s) => !/^[a-z][a-z0-9+.-]*:/i.test(s) || /^https:\/\/[^\s#]+$/.test(s), 'a documentation page is an https URL without a fragment or spaces'),
+    )
+    .min(1),
   /** The scope that asks for a refresh token (OIDC Core §11). */
   offlineAccessScope: z.string().min(1),
   /** Extra scopes the provider supports besides openid and the offline-access scope. */
@@ -185,7 +199,8 @@ type ProfileCommon = {
 
 /** Rules every version of a profile obeys. */
 function refineProfile(p: ProfileCommon, ctx: z.RefinementCtx): void {
-  // A profile cites the documents it encodes: a seed citation names a file of its `source`.
+  // A profile cites the documents it encodes: a seed citation names a file of its `source`, a
+  // documentation citation a page of it (its URL, an #anchor aside).
   const cited: [(string | number)[], CitationValue[]][] = [
     ...Object.entries(p.citations).map(([k, v]): [(string | number)[], CitationValue[]] => [['citations', k], v]),
     ...Object.entries(p.policies).map(([k, v]): [(string | number)[], CitationValue[]] => [['policies', k, 'source'], v.source]),
@@ -194,6 +209,9 @@ function refineProfile(p: ProfileCommon, ctx: z.RefinementCtx): void {
     for (const c of citations) {
       if ('seed' in c && !p.source.includes(c.seed)) {
         ctx.addIssue({ code: 'custom', path, message: `cites ${c.seed}, which is not in the profile's source (${p.source.join(', ')})` });
+      }
+      if ('doc' in c && !p.source.includes(docPage(c.doc))) {
+        ctx.addIssue({ code: 'custom', path, message: `cites ${docPage(c.doc)}, which is not in the profile's source (${p.source.join(', ')})` });
       }
     }
   }

@@ -8,10 +8,10 @@
  * count above 1 and a 403 refusal status. test/variants.test.ts walks the schema and fails when a value
  * (or an optional number) is covered by no variant.
  */
-import { BUILTIN_PROFILES, loadProfile, parseProfile } from './load.ts';
+import { SEED_PROFILES, loadProfile, parseProfile, type SeedProfile } from './load.ts';
 import type { Policy, Profile } from './schema.ts';
 
-export type Seeds = Record<(typeof BUILTIN_PROFILES)[number], Profile>;
+export type Seeds = Record<SeedProfile, Profile>;
 
 /** A variant of a seed, validated like a profile file; `name` is the seed's name + suffix. */
 export function variantOf(base: Profile, suffix: string, change: Partial<Profile>, why: string): Profile {
@@ -125,6 +125,6 @@ export function deriveVariants(seeds: Seeds): Profile[] {
 }
 
 export async function loadVariants(): Promise<Profile[]> {
-  const [telenor, erp] = await Promise.all(BUILTIN_PROFILES.map((name) => loadProfile(name)));
+  const [telenor, erp] = await Promise.all(SEED_PROFILES.map((name) => loadProfile(name)));
   return deriveVariants({ 'telenorid-plus': telenor!, 'erp-net': erp! });
 }

@@ -7,7 +7,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { decodeJwt } from 'jose';
 import type { MockIdp, MockIdpOptions } from '../idp.ts';
-import { BUILTIN_PROFILES, isRefreshPolicy, loadProfile, type Policy, type Profile, type RefreshPolicy } from '../profile/index.ts';
+import { SEED_PROFILES, isRefreshPolicy, loadProfile, type Policy, type Profile, type RefreshPolicy } from '../profile/index.ts';
 import { Browser, IdpClient, basic, parseForms, pkce, type AuthMethod, type Fetch, type Reply, type Tokens } from './client.ts';
 import { fixtureClients, type MockClient } from '../fixtures.ts';
 import { loadVariants } from '../profile/variants.ts';
@@ -28,7 +28,7 @@ export interface Transport {
 
 type Start = (profile: Profile, extra?: Partial<StartOptions>) => Promise<IdpClient>;
 
-const PROFILES: Profile[] = await Promise.all(BUILTIN_PROFILES.map((name) => loadProfile(name)));
+const PROFILES: Profile[] = await Promise.all(SEED_PROFILES.map((name) => loadProfile(name)));
 /** The covering set of profile variants (profile/variants.ts): the seeds and the variants derived from them. */
 const VARIANTS: Profile[] = await loadVariants();
 

@@ -27,14 +27,17 @@ and friends, described by a target file). Without --target it starts the embedde
 mock IdP and runs against it.
 
 Commands (default: run the suites):
+  observe [options]          infer the refresh policy the target implements (observe --help)
   --self-test                run every seeded mock defect and print the detection matrix
   --list-checks              list the checks: id, group, title, clause, level (tab-separated)
+  --list-profiles            list the built-in profiles: name, title, policies (tab-separated)
   --version                  print the version
   -h, --help                 this text
 
 Options:
   --target FILE              target file (JSON; \${ENV_VAR} substituted)   [the embedded mock]
-  --profile NAME|FILE        embedded mock only: profile to serve and check (telenorid-plus, erp-net)
+  --profile NAME|FILE        embedded mock only: profile to serve and check (a name from
+                             --list-profiles, or a profile file)
   --transport msw|http       embedded mock only: in-process (msw) or a loopback HTTP server
   --only GROUP,...           run only these groups: ${GROUPS.join(', ')}
   --check ID,...             run only these check ids (an unknown id is a setup problem)
@@ -84,10 +87,13 @@ export interface CliOptions {
   strict: boolean;
   concurrency?: number;
   listChecks: boolean;
+  listProfiles: boolean;
   selfTest: boolean;
   verbose: boolean;
   help: boolean;
   version: boolean;
+  /** The options the command line named (long names, in order, each once): what ignoredFlags judges. */
+  given: string[];
 }
 
 export class UsageError extends Error {
@@ -96,9 +102,11 @@ export class UsageError extends Error {
 
 export function parseCli(argv: string[]): CliOptions {
   let values;
+  let tokens;
   try {
-    ({ values } = parseArgs({
+    ({ values, tokens } = parseArgs({
       args: argv,
+      tokens: true,
       options: {
         target: { type: 'string' },
         profile: { type: 'string' },
@@ -113,6 +121,7 @@ export function parseCli(argv: string[]): CliOptions {
         strict: { type: 'boolean', default: false },
         concurrency: { type: 'string' },
         'list-checks': { type: 'boolean', default: false },
+        'list-profiles': { type: 'boolean', default: false },
         'self-test': { type: 'boolean', default: false },
         verbose: { type: 'boolean', default: false },
         version: { type: 'boolean', default: false },
@@ -149,11 +158,40 @@ export function parseCli(argv: string[]): CliOptions {
     strict: values.strict,
     ...(concurrency !== undefined && { concurrency }),
     listChecks: values['list-checks'],
+    listProfiles: values['list-profiles'],
     selfTest: values['self-test'],
     verbose: values.verbose,
     help: values.help,
     version: values.version,
+    given: [...new Set(tokens.flatMap((t) => (t.kind === 'option' ? [t.name] : [])))],
   };
+}
+
+/** The options each command reads (besides its own flag); every other option given is ignored. */
+const READS: Record<'help' | 'version' | 'list-checks' | 'self-test', readonly string[]> = {
+  help: [],
+  version: [],
+  'list-checks': ['target', 'profile'],
+  'self-test': [],
+};
+
+/**
+ * A warning for each option the command line gave that will have no effect, saying why: the options
+ * a command does not read (--only with --list-checks), and the embedded mock's options with a target
+ * file that is not the embedded mock (--transport, --profile with a remote target). Pure.
+ */
+export function ignoredFlags(options: CliOptions, target?: { kind: 'embedded' | 'remote'; origin: string }): string[] {
+  const command = options.help ? 'help' : options.version ? 'version' : options.listChecks ? 'list-checks' : options.selfTest ? 'self-test' : undefined;
+  const flag = (name: string) => (name === 'help' ? '--help' : `--${name}`);
+  if (command) {
+    const reads = new Set([command, ...READS[command]]);
+    // --help wins over every other command, --version over the rest, and so on down.
+    return options.given.filter((n) => !reads.has(n)).map((n) => `${flag(n)} is ignored with ${flag(command)}`);
+  }
+  if (target?.kind !== 'remote') return [];
+  return (['transport', 'profile'] as const)
+    .filter((n) => options.given.includes(n))
+    .map((n) => `--${n} is ignored: it re-targets the embedded mock, and ${target.origin} is a remote target (its profile and issuer come from the file)`);
 }
 
 /**

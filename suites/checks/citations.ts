@@ -3,7 +3,7 @@
  * fields a check judges, with the value this client's policy declares, so a report names the very
  * field (`profile policies.Mobile.rotation=true`) and the mock rule observing it matches the token.
  */
-import { cite, type Citation } from '../../mock-idp/citations.ts';
+import { cite, citationKey, type Citation } from '../../mock-idp/citations.ts';
 import type { Policy, Profile } from '../../mock-idp/profile/index.ts';
 import type { ApplicabilityInput, Check } from './types.ts';
 
@@ -31,7 +31,7 @@ export function citationsOf(check: Pick<Check, 'clause'>, input: ApplicabilityIn
   const out: Citation[] = [];
   const at = new Map<string, number>();
   for (const c of all) {
-    const key = JSON.stringify('spec' in c ? [c.spec, c.section] : 'seed' in c ? [c.seed, c.section] : [c.profileField]);
+    const key = citationKey(c);
     const i = at.get(key);
     if (i === undefined) {
       at.set(key, out.push(c) - 1);

@@ -152,5 +152,10 @@ export interface Check {
   waits?(input: ApplicabilityInput): number;
   /** Capabilities of the target it cannot run without (a logout driver and an IdP that can log out, ...). */
   needs?: readonly Need[];
+  /**
+   * An observe probe (suites/observe), not a check: its answers come back as they are; the declared
+   * profile's timing never turns a refusal inconclusive (observe does not trust the declaration).
+   */
+  observes?: boolean;
   run(t: CheckContext): Promise<void>;
 }

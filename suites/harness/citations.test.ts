@@ -12,6 +12,16 @@ describe('renderCitations', () => {
     expect(renderCitations([cite.spec('Keycloak GHSA-m2w5-7xhv-w6fh', undefined, 'non-atomic rotation')])).toBe('Keycloak GHSA-m2w5-7xhv-w6fh (non-atomic rotation)');
   });
 
+  it('writes documentation pages as their URL, and collapses consecutive sections of one page', () => {
+    expect(
+      renderCitations([
+        cite.doc('https://www.keycloak.org/docs/latest/server_admin/', 'Session and token timeouts', 'SSO Session Idle'),
+        cite.doc('https://www.keycloak.org/docs/latest/server_admin/', 'Offline access'),
+        cite.doc('https://auth0.com/docs/x'),
+      ]),
+    ).toBe('https://www.keycloak.org/docs/latest/server_admin/ §Session and token timeouts (SSO Session Idle), §Offline access; https://auth0.com/docs/x');
+  });
+
   it('writes seed sections and profile fields with their values', () => {
     expect(
       renderCitations([
@@ -31,6 +41,9 @@ describe('parseCitations', () => {
     "002_e32d96fc439dbedc.txt §Refresh Tokens in Interactive Apps (NOTE: 'not issued for the Client Credentials flow'); RFC 6749 §4.4.3",
     'profile reuseOfRotatedToken (the seeds are silent: see its note); RFC 9700 §4.14.2',
     'OIDC Core §3.1.3.7 (9: exp in the future; 10: iat not in the future), §12.2',
+    'https://www.keycloak.org/docs/latest/server_admin/ §Session and token timeouts (SSO Session Idle: 30 minutes)',
+    'https://auth0.com/docs/secure/tokens/refresh-tokens/refresh-token-rotation (reuse revokes the family); RFC 9700 §4.14.2',
+    'https://www.ory.sh/docs/hydra/reference/configuration §Refresh token rotation, §TTL',
   ])('reads back what renderCitations writes: %s', (text) => {
     expect(renderCitations(parseCitations(text))).toBe(text);
   });
@@ -47,10 +60,24 @@ describe('parseCitations', () => {
     ]);
   });
 
+  it('reads documentation pages: a URL, then an optional §heading and (note); a § part continues the page', () => {
+    expect(parseCitations('https://www.keycloak.org/docs/latest/server_admin/#_timeouts §Session and token timeouts (SSO Session Max); §Offline access')).toEqual([
+      { doc: 'https://www.keycloak.org/docs/latest/server_admin/#_timeouts', section: 'Session and token timeouts', note: 'SSO Session Max' },
+      { doc: 'https://www.keycloak.org/docs/latest/server_admin/#_timeouts', section: 'Offline access' },
+    ]);
+    expect(parseCitations('https://developer.okta.com/docs/guides/refresh-tokens/main/ (leeway 30 s)')).toEqual([
+      { doc: 'https://developer.okta.com/docs/guides/refresh-tokens/main/', note: 'leeway 30 s' },
+    ]);
+    expect(parseCitations('https://auth0.com/docs/x; profile invalidGrantStatus=403')).toEqual([{ doc: 'https://auth0.com/docs/x' }, { profileField: 'invalidGrantStatus', value: '403' }]);
+  });
+
   it.each([
     ['RFC 6750 §2', /"RFC 6750 §2": not a citation.*specs: .*RFC 6749/],
+    ['http://www.keycloak.org/docs/ §Timeouts', /not a citation; .*"<https URL> §<heading>"/],
+    ['https://www.keycloak.org/docs/ Timeouts', /expected "§<heading>" and\/or "\(note\)" after https:\/\/www.keycloak.org\/docs\//],
+    ['https://[bad §Timeouts', /https:\/\/\[bad is not a URL/],
     ['RFC 6749 section 6', /expected "§<number>" or "Appendix <letter>" after RFC 6749/],
-    ['§6', /a section with no spec or seed file before it/],
+    ['§6', /a section with no spec, seed file or documentation page before it/],
     ['RFC 6749 §6;', /empty citation/],
     ['000_a8c14fb60ecbbef3.txt Refresh policies', /not a citation/],
   ])('refuses %s with a clear error', (text, message) => {
@@ -71,6 +98,18 @@ describe('citationLinks', () => {
     expect(links[0]!.title).toBe('RFC 9700: Best Current Practice for OAuth 2.0 Security');
   });
 
+  it('links a documentation page to its URL, with its host as tooltip; its text is the URL and the section', () => {
+    const [link] = citationLinks([cite.doc('https://www.keycloak.org/docs/latest/server_admin/#_timeouts', 'Session and token timeouts', 'SSO Session Idle')]);
+    expect(link).toEqual({
+      kind: 'doc',
+      text: 'https://www.keycloak.org/docs/latest/server_admin/#_timeouts §Session and token timeouts',
+      note: 'SSO Session Idle',
+      href: 'https://www.keycloak.org/docs/latest/server_admin/#_timeouts',
+      title: 'public documentation at www.keycloak.org',
+    });
+    expect(citationLinks([cite.doc('https://auth0.com/docs/secure/tokens')])[0]).toMatchObject({ text: 'https://auth0.com/docs/secure/tokens', href: 'https://auth0.com/docs/secure/tokens' });
+  });
+
   it('every spec of the table has an https page', () => {
     for (const spec of Object.values(SPECS)) expect(spec.url).toMatch(/^https:\/\//);
   });
@@ -83,6 +122,9 @@ describe('sameToken', () => {
     expect(sameToken(cite.field('policies.*.rotation'), cite.field('policies.Mobile.rotation', true))).toBe(true);
     expect(sameToken(cite.field('policies.*.rotation'), cite.field('policies.Mobile.expiry'))).toBe(false);
     expect(sameToken(cite.field('rotation'), cite.spec('RFC 6749', '6'))).toBe(false);
+    expect(sameToken(cite.doc('https://a.example/d', 'X', 'n'), cite.doc('https://a.example/d', 'X'))).toBe(true);
+    expect(sameToken(cite.doc('https://a.example/d', 'X'), cite.doc('https://a.example/d', 'Y'))).toBe(false);
+    expect(sameToken(cite.doc('https://a.example/d'), cite.seed('https://a.example/d', 'X'))).toBe(false);
   });
 });
 

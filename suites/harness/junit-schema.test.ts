@@ -47,7 +47,25 @@ describe('junit.xml', () => {
     expect(count(/<failure /g)).toBe(report.summary.failed);
     expect(count(/<skipped /g)).toBe(report.summary.skipped + report.summary.inconclusive + report.summary.expectedFailures);
     expect(xml).toMatch(new RegExp(`<testsuites [^>]*tests="${checks.length}"[^>]*failures="${report.summary.failed}"`));
-  });
+    // The root totals include the skipped (skipped, inconclusive and expected failures, as in each suite).
+    const skipped = report.summary.skipped + report.summary.inconclusive + report.summary.expectedFailures;
+    expect(xml).toMatch(new RegExp(`<testsuites [^>]*skipped="${skipped}"`));
+
+    // A failure's message is one line, expected and seen; its body holds every exchange of the check.
+    const failure = /<testcase name="rotation\.concurrent-single-winner \[mobile\]"[^>]*>\s*<failure message="([^"]*)"[^>]*>([^<]*)<\/failure>/.exec(xml);
+    expect(failure, 'a failure of rotation.concurrent-single-winner').not.toBeNull();
+    const failed = report.checks.find((c) => c.id === 'rotation.concurrent-single-winner' && c.client === 'mobile')!;
+    expect(failure![1]).toBe(`expected ${failed.expected}; seen ${failed.seen}`.replace(/&/g, '&amp;').replace(/"/g, '&quot;').replace(/</g, '&lt;').replace(/>/g, '&gt;'));
+    expect(failure![1]).not.toContain('&#10;');
+    expect(failure![2]).toContain(`expected: ${failed.expected}`);
+    expect((failure![2]!.match(/^#\d+( \*)?$/gm) ?? []).length).toBe(failed.exchanges!.length);
+    expect(failure![2]).toMatch(/^#\d+ \*$/m); // the cited exchanges are marked
+
+    // An expected failure says so once, with the target's reason, then expected and seen.
+    const skippedXf = /<testcase name="rotation\.new-token-each-refresh \[mobile\]"[^>]*>\s*<skipped message="([^"]*)"/.exec(xml);
+    expect(skippedXf![1]).toMatch(/^expected failure \(known: &lt;no rotation&gt; &amp; &quot;old&quot; tokens live\): expected /);
+    expect(skippedXf![1]).not.toMatch(/expected failure.*expected failure/);
+  }, 120_000);
 
   test('validates with every status (warnings plain and under --strict) and for a setup failure, and the counts agree', async () => {
     const statuses = ['passed', 'failed', 'warning', 'errored', 'skipped', 'inconclusive', 'expected-failure'] as const;

@@ -30,6 +30,12 @@ export interface Exchange {
   durationMs: number;
   /** Why the exchange did not complete (an HttpError's code and message). */
   error?: { code: string; message: string };
+  /**
+   * A step that is no HTTP exchange, recorded so a check's evidence shows its logout and clock steps
+   * whatever the transport: `in-process`, a call of the embedded mock's control, as the control API
+   * request it stands for; `real-clock`, a wait on the real clock (method WAIT, the seconds and why).
+   */
+  via?: 'in-process' | 'real-clock';
 }
 
 /**
@@ -48,6 +54,8 @@ export class Recorder {
   /** The secrets this recorder registered: its earlier exchanges are redacted again for each new one. */
   readonly #own = new Set<string>();
   readonly #exchanges: Exchange[] = [];
+  /** What `record` returned for each exchange: a check's answers hold these (see indexOf). */
+  readonly #returned: Exchange[] = [];
 
   /** Exchanges in the order they were recorded, redacted. */
   get exchanges(): readonly Exchange[] {
@@ -95,7 +103,17 @@ export class Recorder {
     }
     const stored = mapStrings(redactExchange(raw, RUN_SECRETS).exchange, safeText);
     this.#exchanges.push(stored);
+    this.#returned.push(stored);
     return stored;
+  }
+
+  /**
+   * Where an exchange (as `record` returned it, or as `exchanges` holds it now) stands among this
+   * recorder's exchanges; -1 when it is not one of them. A verdict cites exchanges by this index.
+   */
+  indexOf(ex: Exchange): number {
+    const i = this.#returned.indexOf(ex);
+    return i >= 0 ? i : this.#exchanges.indexOf(ex);
   }
 }
 
@@ -182,13 +200,17 @@ export interface FormatOptions {
  */
 export function formatExchange(ex: Exchange, options: FormatOptions = {}): string {
   const max = options.maxBodyChars ?? 4000;
-  const lines: string[] = [`> ${ex.method} ${ex.url}`];
+  const lines: string[] = [`> ${ex.method} ${ex.url}${ex.via === 'in-process' ? " (in-process: the embedded mock's control, no HTTP)" : ex.via === 'real-clock' ? ' (real clock: the harness waited, no HTTP)' : ''}`];
   for (const [n, v] of ex.requestHeaders) lines.push(`> ${n}: ${v}`);
   if (ex.requestBody) lines.push('>', ...prefixLines('> ', cut(ex.requestBody, max)));
   if (ex.status !== undefined) {
     lines.push(`< HTTP ${ex.status}${ex.statusText ? ` ${ex.statusText}` : ''} (${ex.durationMs} ms)`);
     for (const [n, v] of ex.responseHeaders ?? []) lines.push(`< ${n}: ${v}`);
     if (ex.responseBody) lines.push('<', ...prefixLines('< ', cut(ex.responseBody, max)));
+  }
+  else if (ex.via !== undefined && !ex.error) {
+    lines.push(`< ${ex.via === 'real-clock' ? 'waited' : 'done'} (${ex.durationMs} ms)`);
+    if (ex.responseBody) lines.push(...prefixLines('< ', cut(ex.responseBody, max)));
   }
   if (ex.error) lines.push(`! ${ex.error.code}: ${ex.error.message} (${ex.durationMs} ms)`);
   return lines.join('\n');

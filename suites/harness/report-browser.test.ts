@@ -16,6 +16,7 @@ import { buildReport } from './report/json.ts';
 import { loadTarget, type Target } from './target.ts';
 import { runCatalogue } from '../runner/pipeline.ts';
 import type { Defect } from '../../mock-idp/index.ts';
+import type { Group } from '../checks/types.ts';
 
 const SCREENSHOTS = path.resolve('reports/screenshots');
 
@@ -23,11 +24,11 @@ let dir: string;
 let profileDir: string;
 let context: BrowserContext;
 let target: Target;
-const reports: Record<'ok' | 'defect', { file: string; report: HtmlReport }> = {} as never;
+const reports: Record<'ok' | 'defect' | 'logout', { file: string; report: HtmlReport }> = {} as never;
 
-async function runReport(defects: Defect[], file: string): Promise<{ file: string; report: HtmlReport }> {
+async function runReport(defects: Defect[], file: string, groups?: Group[]): Promise<{ file: string; report: HtmlReport }> {
   const started = new Date();
-  const { results } = await runCatalogue(target, { defects });
+  const { results } = await runCatalogue(target, { defects, ...(groups && { groups }) });
   const built = buildReport({ target: target.name, profile: target.profile.name, startedAt: started, durationMs: Date.now() - started.getTime(), checks: results });
   const report: HtmlReport = { ...built, checks: built.checks.map((c, i) => ({ ...c, timeline: results[i]!.timeline })) };
   await writeHtmlReport(file, report, { profile: target.profile, generator: 'report-browser.test.ts' });
@@ -43,6 +44,7 @@ beforeAll(async () => {
   dir = await mkdtemp(path.join(tmpdir(), 'report-html-'));
   reports.ok = await runReport([], path.join(dir, 'ok', 'report.html'));
   reports.defect = await runReport(['no-rotation'], path.join(dir, 'defect', 'report.html'));
+  reports.logout = await runReport(['ignores-sso-logout', 'old-token-still-valid'], path.join(dir, 'logout', 'report.html'), ['rotation', 'sso']);
   profileDir = await mkdtemp(path.join(tmpdir(), 'report-chromium-'));
   context = await chromium.launchPersistentContext(profileDir, {
     executablePath: DEFAULT_CHROMIUM,
@@ -53,7 +55,7 @@ beforeAll(async () => {
   });
   context.setDefaultTimeout(5_000);
   await mkdir(SCREENSHOTS, { recursive: true });
-}, 60_000);
+}, 120_000);
 
 afterAll(async () => {
   await context?.close();
@@ -62,7 +64,7 @@ afterAll(async () => {
 });
 
 /** Opens a report; every request the page makes is collected (a self-contained page makes none but itself). */
-async function open(which: 'ok' | 'defect'): Promise<{ page: Page; requests: string[] }> {
+async function open(which: 'ok' | 'defect' | 'logout'): Promise<{ page: Page; requests: string[] }> {
   const page = await context.newPage();
   const requests: string[] = [];
   page.on('request', (r) => requests.push(r.url()));
@@ -130,14 +132,26 @@ describe('report.html in Chromium', () => {
       expect(await row.getAttribute('data-status')).toBe('failed');
       const detail = page.locator('[id="check-rotation.new-token-each-refresh--mobile-detail"]');
       expect(await detail.locator('pre.message').textContent()).toContain('expected: refresh #1 (rotation declared on): a refresh_token in the token response');
-      const evidence = detail.locator('.exchanges.evidence figure.exchange pre').first();
+      const evidence = detail.locator('.exchanges.evidence figure.exchange.cited pre').first();
       expect(await evidence.isVisible()).toBe(true);
       const text = (await evidence.textContent())!;
       expect(text).toContain('> POST ');
       expect(text).toContain('grant_type=refresh_token');
       expect(text).toMatch(/\[redacted:refresh_token#[0-9a-f]{6}\]/);
-      // The full log is there, folded.
-      expect(await detail.locator('details.all-exchanges figure.exchange').count()).toBe(failed.exchanges!.length);
+      // Every exchange and step of the check is there, the ones the verdict cites marked.
+      expect(await detail.locator('.exchanges.evidence figure.exchange').count()).toBe(failed.exchanges!.length);
+      expect(await detail.locator('.exchanges.evidence figure.exchange.cited').count()).toBe(failed.evidence!.length);
+      // The detail sits right under its own row, and the failures list says expected and seen.
+      expect(await row.locator('xpath=following-sibling::tr[1]').getAttribute('data-detail-of')).toBe('check-rotation.new-token-each-refresh--mobile');
+      const item = page.locator('.failure-list li', { has: page.locator('a[href="#check-rotation.new-token-each-refresh--mobile"]') });
+      expect(await item.locator('.expected-seen').textContent()).toBe(`expected ${failed.expected} seen ${failed.seen}`);
+      expect(await item.locator('.expected-seen').isVisible()).toBe(true);
+      // Skipped rows are folded away until asked for.
+      const fold = page.locator('section#group-rotation details.skipped-rows');
+      expect(await fold.evaluate((d) => (d as HTMLDetailsElement).open)).toBe(false);
+      expect(await fold.locator('tr.status-skipped').first().isVisible()).toBe(false);
+      await fold.locator('summary').click();
+      expect(await fold.locator('tr.status-skipped').first().isVisible()).toBe(true);
       // The link from the failure list lands on the row.
       await page.locator('.failure-list a[href="#check-rotation.new-token-each-refresh--mobile"]').click();
       expect(page.url()).toMatch(/#check-rotation\.new-token-each-refresh--mobile$/);
@@ -149,6 +163,36 @@ describe('report.html in Chromium', () => {
       await page.locator('.summary').screenshot({ path: path.join(SCREENSHOTS, 'report-defect-summary.png') });
       await detail.screenshot({ path: path.join(SCREENSHOTS, 'report-defect-failure.png') });
       await page.locator('figure.timeline[data-client="mobile"]').screenshot({ path: path.join(SCREENSHOTS, 'timeline-mobile-defect.png') });
+    } finally {
+      await page.close();
+    }
+  });
+
+  it('shows the logout step in the evidence, labels the marks the check expected otherwise, and breaks the axis of a 90-day lifetime', { timeout: 30_000 }, async () => {
+    const { page } = await open('logout');
+    try {
+      const { report } = reports.logout;
+      const failed = report.checks.find((c) => c.status === 'failed' && c.id === 'sso.refresh-after-logout' && c.client === 'mobile')!;
+      expect(failed, 'sso.refresh-after-logout [mobile] failed under ignores-sso-logout').toBeDefined();
+      const detail = page.locator('[id="check-sso.refresh-after-logout--mobile-detail"]');
+      const logout = detail.locator('.exchanges.evidence figure.exchange', { hasText: '/__control/sso/end' });
+      expect(await logout.count()).toBe(1);
+      expect(await logout.isVisible()).toBe(true);
+      expect(await logout.locator('figcaption').textContent()).toMatch(/^#\d+ POST \/__control\/sso\/end · in-process step$/);
+
+      // A refresh the check expected to be rejected is ringed and labelled on the timeline, readable without hovering.
+      const label = page.locator('figure.timeline[data-client="mobile"] g.timeline-block[data-check="rotation.old-token-rejected"] .mismatch-label').first();
+      expect(await label.isVisible()).toBe(true);
+      expect(await label.textContent()).toBe('✗ expected rejected');
+      expect((await label.boundingBox())!.width).toBeGreaterThan(40);
+
+      // Mobile tokens live 90 days: the long wait is a labelled break, and what happens around it stays readable.
+      const mobile = page.locator('figure.timeline[data-client="mobile"]');
+      const brk = mobile.locator('g.axis-break').first();
+      expect(await brk.isVisible()).toBe(true);
+      expect(await brk.locator('text').textContent()).toMatch(/^\+\d+ d/);
+      await mobile.screenshot({ path: path.join(SCREENSHOTS, 'timeline-mobile-logout.png') });
+      await detail.screenshot({ path: path.join(SCREENSHOTS, 'report-logout-evidence.png') });
     } finally {
       await page.close();
     }

@@ -5,6 +5,7 @@ import type { Exchange } from './record.ts';
 import { cite, renderCitations, type Citation } from '../../mock-idp/citations.ts';
 import { citationsToHtml, reportToHtml, type HtmlCheck } from './report/html.ts';
 import { buildReport } from './report/json.ts';
+import { brokenAxis, timelineSvg } from './report/timeline-svg.ts';
 
 /** Every `<a href>` of a fragment, with its text. */
 function links(html: string): Array<[string, string]> {
@@ -65,6 +66,13 @@ describe('clause links', () => {
     expect(out).toContain('<span class="ref profile" title="a field of the profile (fixtures/profiles/*.json); its notes give the reason for a choice">profile policies.Mobile.rotation=true</span>');
     expect(links(out)).toEqual([['Keycloak GHSA-m2w5-7xhv-w6fh', 'https://github.com/advisories/GHSA-m2w5-7xhv-w6fh']]);
     expect(out).not.toContain('<b>');
+  });
+
+  it('links a documentation page to its URL, with the section in the link text and the note beside it', () => {
+    const out = html([cite.doc('https://www.keycloak.org/docs/latest/server_admin/#_timeouts', 'Session and token timeouts', 'SSO Session Idle <30 min>')]);
+    expect(links(out)).toEqual([['https://www.keycloak.org/docs/latest/server_admin/#_timeouts §Session and token timeouts', 'https://www.keycloak.org/docs/latest/server_admin/#_timeouts']]);
+    expect(out).toContain('<span class="ref doc" title="public documentation at www.keycloak.org">');
+    expect(out).toContain('<span class="note">(SSO Session Idle &lt;30 min&gt;)</span>');
   });
 
   it('shows the clause text, escaped and unlinked, for a result without citations', () => {
@@ -142,9 +150,9 @@ describe('reportToHtml', () => {
     expect(html).toMatch(/data-count="1"><b>1<\/b> failed/);
     expect(html).toContain('id="group-rotation"');
     expect(html).toContain('id="group-offline-access"');
-    expect(html).toContain('<div class="exchanges evidence"><figure class="exchange"><figcaption>#1</figcaption>');
+    expect(html).toContain('<div class="exchanges evidence"><figure class="exchange"><figcaption>#1 POST /token · 400</figcaption>');
     expect(html).toContain('<span class="req">&gt; POST https://idp.test/token</span>');
-    expect(html).toContain('All 1 recorded exchange of this check');
+    expect(html).toContain('Evidence: every exchange and step of the check (1)');
     expect(html).toContain('grant_type=refresh_token&amp;refresh_token=[redacted:refresh_token#3fa2c1]');
     expect(html).toContain('policy NoRefresh does not issue refresh tokens');
   });
@@ -208,5 +216,95 @@ describe('reportToHtml: every status, the level, the verdict', () => {
     const html = page([], { setupError: 'issuer https://idp.example unreachable: <refused>' });
     expect(html).toMatch(/data-verdict="setup">Setup failed: nothing was checked</);
     expect(html).toContain('<pre class="message setup-error">issuer https://idp.example unreachable: &lt;refused&gt;</pre>');
+  });
+});
+
+describe('reportToHtml: where a failure is, and why', () => {
+  const step: Exchange = { ...exchange, url: 'https://idp.test/__control/sso/end', requestBody: '{"username":"u"}', status: undefined, responseHeaders: undefined, responseBody: '{"ended":1}', via: 'in-process' };
+  const ok: Exchange = { ...exchange, status: 200, responseBody: '{"access_token":"[redacted:access_token#111111]"}' };
+  const base = { group: 'sso', title: 'After logout', clause: 'RFC 6749 §6', level: 'MUST' as const, durationMs: 1 };
+  const checks: HtmlCheck[] = [
+    {
+      ...base,
+      id: 'sso.refresh-after-logout',
+      client: 'mobile',
+      policy: 'Mobile',
+      status: 'failed',
+      message: 'After logout (RFC 6749 §6)\nexpected: the refresh after logout to be refused\nseen: HTTP 200 access_token=<present>',
+      expected: 'the refresh after logout to be refused',
+      seen: 'HTTP 200 access_token=<present>',
+      evidence: [2],
+      exchanges: [exchange, step, ok],
+      timeline: [
+        { at: 0, kind: 'login', token: { id: 'bbbbbb', issuedAt: 0, expiresAt: 600, expiry: 'sliding' } },
+        { at: 0, kind: 'logout' },
+        { at: 0, kind: 'rotation', presented: 'bbbbbb', token: { id: 'cccccc', issuedAt: 0, expiresAt: 600, expiry: 'sliding' }, noted: 'rejected' },
+      ],
+    },
+    { ...base, id: 'sso.refresh-after-logout', client: 'web', policy: 'Web', status: 'passed', message: null },
+    { ...base, id: 'sso.refresh-after-logout', client: 'no-refresh', policy: 'NoRefresh', status: 'skipped', message: 'no refresh tokens for this policy' },
+  ];
+  const report = buildReport({ target: 't', profile: 'p', startedAt: '2026-01-01T00:00:00.000Z', durationMs: 1, checks });
+  const html = reportToHtml({ ...report, checks: report.checks.map((c, i) => ({ ...c, timeline: checks[i]!.timeline ?? [] })) });
+  const rows = [...html.matchAll(/<tr class="([^"]*)"[^>]*?(?:data-client="([^"]*)"|data-detail-of="([^"]*)")/g)].map((m) => (m[2] !== undefined ? `row ${m[2]}` : `detail ${m[3]}`));
+
+  it("puts each failure's detail directly under its own row, not under the check's other clients", () => {
+    expect(rows.slice(0, 3)).toEqual(['row mobile', 'detail check-sso.refresh-after-logout--mobile', 'row web']);
+    // The check's cell spans its two rows and the detail between them.
+    expect(html).toContain('<td class="check" rowspan="3"><code>sso.refresh-after-logout</code>');
+  });
+
+  it('says expected and seen in the failures list', () => {
+    const list = html.slice(html.indexOf('<div class="failure-list">'), html.indexOf('</header>'));
+    expect(list).toContain('<span class="k">expected</span> the refresh after logout to be refused <span class="k">seen</span> HTTP 200 access_token=&lt;present&gt;');
+  });
+
+  it('shows every exchange and step of the check as evidence, the logout step included, the cited one marked', () => {
+    const detail = html.slice(html.indexOf('id="check-sso.refresh-after-logout--mobile-detail"'));
+    expect(detail).toContain('Evidence: every exchange and step of the check (3); the verdict cites #3');
+    expect(detail).toContain('<figcaption>#2 POST /__control/sso/end · in-process step</figcaption>');
+    expect(detail).toContain("&gt; POST https://idp.test/__control/sso/end (in-process: the embedded mock&apos;s control, no HTTP)");
+    expect(detail).toContain('<figure class="exchange cited"><figcaption>#3 POST /token · 200 · cited</figcaption>');
+  });
+
+  it('says the issuer, Node and any seeded defects at the top', () => {
+    const page = reportToHtml(buildReport({ target: 't', profile: 'p', startedAt: '2026-01-01T00:00:00.000Z', durationMs: 1, checks, issuer: 'https://idp.example', defects: ['no-rotation'], node: 'v20.20.0' }));
+    expect(page).toContain('<div><dt>Issuer</dt><dd>https://idp.example</dd></div>');
+    expect(page).toContain('<div><dt>Node</dt><dd>v20.20.0</dd></div>');
+    expect(page).toContain('<div class="defects"><dt>Seeded defects</dt><dd>no-rotation</dd></div>');
+    expect(html).not.toContain('Seeded defects');
+  });
+
+  it('folds the skipped rows away by default, with their count and reasons', () => {
+    const folded = /<details class="skipped-rows" data-count="1"><summary>1 skipped[^<]*<\/summary>([^]*?)<\/details>/.exec(html);
+    expect(folded).not.toBeNull();
+    expect(folded![1]).toContain('data-client="no-refresh"');
+    expect(folded![1]).toContain('no refresh tokens for this policy');
+    expect(html.indexOf('data-client="no-refresh"')).toBeGreaterThan(html.indexOf('<details class="skipped-rows"'));
+  });
+
+  it('labels a timeline mark where the check expected something else, visibly, not only on hover', () => {
+    expect(html).toMatch(/<g class="ev ev-rotation mismatch" data-expected="rejected">.*<text class="mismatch-label"[^>]*>✗ expected rejected<\/text>/);
+  });
+});
+
+describe('the timeline axis', () => {
+  it('keeps events a minute apart readable on a 90-day lifetime: the long gap is broken, and labelled', () => {
+    const day = 86400;
+    const axis = brokenAxis([0, 60, 120, 90 * day - 60, 90 * day, 90 * day + 60]);
+    expect(axis.segments).toHaveLength(2);
+    for (const [a, b] of [[0, 60], [60, 120], [90 * day - 60, 90 * day], [90 * day, 90 * day + 60]] as const) {
+      expect(axis.x(b) - axis.x(a), `${a}..${b}`).toBeGreaterThan(30);
+    }
+    expect(axis.x(45 * day)).toBeGreaterThan(axis.x(120));
+    expect(axis.x(45 * day)).toBeLessThan(axis.x(90 * day - 60));
+    const svg = timelineSvg([{ check: 'x', status: 'passed', timeline: [{ at: 0, kind: 'login', token: { id: 'aaaaaa', issuedAt: 0, expiresAt: 90 * day, expiry: 'fixed' } }, { at: 60, kind: 'refresh', presented: 'aaaaaa' }, { at: 90 * day + 1, kind: 'rejected', presented: 'aaaaaa', error: 'invalid_grant' }] }], { title: 't' });
+    expect(svg).toMatch(/<g class="axis-break" data-skips="\d+">.*>\+89 d 23 h 59 min<\/text><\/g>/);
+  });
+
+  it('stays one linear axis when nothing is far apart', () => {
+    const axis = brokenAxis([0, 300, 600, 900]);
+    expect(axis.segments).toHaveLength(1);
+    expect(axis.x(600) - axis.x(300)).toBeCloseTo(axis.x(900) - axis.x(600), 6);
   });
 });

@@ -84,7 +84,8 @@ describe('report.json', () => {
 
   it('serializes the documented shape', () => {
     const json = JSON.parse(reportToJson(report)) as Record<string, unknown>;
-    expect(Object.keys(json)).toEqual(['target', 'profile', 'startedAt', 'durationMs', 'summary', 'checks']);
+    expect(Object.keys(json)).toEqual(['schemaVersion', 'tool', 'target', 'profile', 'issuer', 'startedAt', 'finishedAt', 'durationMs', 'node', 'argv', 'defects', 'summary', 'checks']);
+    expect(json.finishedAt).toBe('2026-01-01T10:00:04.321Z');
     expect(json.startedAt).toBe('2026-01-01T10:00:00.000Z');
     expect(json.durationMs).toBe(4321);
     expect((json.checks as CheckResult[])[3]).toEqual({
@@ -197,6 +198,14 @@ describe('junit.xml', () => {
     expect(outcome('c-warning')).toMatchObject([{ name: 'system-out' }]);
     expect(outcome('c-warning')[0]!.text).toMatch(/^warning: A refresh returns a new refresh token \(RFC 9700 §4\.14\.2, SHOULD\)\nwhy warning/);
     expect(outcome('c-failed')).toMatchObject([{ name: 'failure' }]);
+  });
+
+  it('a failure citing a documentation page lists it once among the see: links, with its section', () => {
+    const doc = 'https://auth0.com/docs/secure/tokens/refresh-tokens/refresh-token-rotation';
+    const cited = check({ status: 'failed', message: 'expected the family revoked', citations: [{ doc, section: 'Automatic reuse detection' }, { spec: 'RFC 9700', section: '4.14.2' }] });
+    const root = parseXml(reportToJUnit(buildReport({ target: 't', profile: 'p', startedAt: '2026-01-01T10:00:00.000Z', durationMs: 1, checks: [cited] })).replace(/^<\?xml[^>]*\?>\n/, ''));
+    const text = root.children[0]!.children.find((c) => c.name === 'testcase')!.children[0]!.text;
+    expect(text).toContain(`\n\nsee: ${doc} §Automatic reuse detection\nsee: RFC 9700 §4.14.2 https://www.rfc-editor.org/rfc/rfc9700#section-4.14.2`);
   });
 
   it('under --strict a warning is a <failure>', () => {

@@ -80,6 +80,14 @@ describe('parseTarget', () => {
     expect(err.message).toBe('staging.json: environment variable CONF_SECRET (used at clients[0].secret) is not set');
   });
 
+  it('names every missing env var at once, each with where it is used', async () => {
+    const err = await setupError(() => parseTarget(remote(), 'staging.json', { QA_PASSWORD: '' }));
+    expect(err.code).toBe('ENV_MISSING');
+    expect(err.message).toBe(
+      'staging.json: 3 environment variables are missing: CONF_SECRET (used at clients[0].secret) is not set; QA_USER (used at login.username) is not set; QA_PASSWORD (used at login.password) is empty',
+    );
+  });
+
   it('treats an empty env var as missing (an unset CI secret)', async () => {
     const err = await setupError(() => parseTarget(remote(), 'staging.json', { ...env, QA_PASSWORD: '' }));
     expect(err.code).toBe('ENV_MISSING');

@@ -312,23 +312,37 @@ export function clientSecrets(client: { id: string; secret?: string | undefined 
 /**
  * Replaces `${NAME}` in every string value (not in keys). A missing or empty variable is an error
  * naming the variable and where it is used: an empty secret is nearly always an unset CI secret.
+ * Every missing variable is named at once, so one run tells a CI engineer all the secrets to set.
  */
 export function substituteEnv(value: unknown, env: Env, origin: string, at: Array<string | number> = []): unknown {
+  const missing = new Map<string, { empty: boolean; at: string[] }>();
+  const result = substitute(value, env, at, missing);
+  if (missing.size) {
+    const each = [...missing].map(([name, m]) => `${name} (used at ${m.at.join(', ')}) is ${m.empty ? 'empty' : 'not set'}`);
+    throw new SetupError(
+      'ENV_MISSING',
+      each.length === 1 ? `${origin}: environment variable ${each[0]}` : `${origin}: ${each.length} environment variables are missing: ${each.join('; ')}`,
+    );
+  }
+  return result;
+}
+
+function substitute(value: unknown, env: Env, at: Array<string | number>, missing: Map<string, { empty: boolean; at: string[] }>): unknown {
   if (typeof value === 'string') {
-    return value.replace(/\$\{([A-Za-z_][A-Za-z0-9_]*)\}/g, (_m, name: string) => {
+    return value.replace(/\$\{([A-Za-z_][A-Za-z0-9_]*)\}/g, (m, name: string) => {
       const v = env[name];
       if (v === undefined || v === '') {
-        throw new SetupError(
-          'ENV_MISSING',
-          `${origin}: environment variable ${name} (used at ${jsonPath(at)}) is ${v === undefined ? 'not set' : 'empty'}`,
-        );
+        const seen = missing.get(name) ?? { empty: v === '', at: [] };
+        if (!seen.at.includes(jsonPath(at))) seen.at.push(jsonPath(at));
+        missing.set(name, seen);
+        return m;
       }
       return v;
     });
   }
-  if (Array.isArray(value)) return value.map((v, i) => substituteEnv(v, env, origin, [...at, i]));
+  if (Array.isArray(value)) return value.map((v, i) => substitute(v, env, [...at, i], missing));
   if (typeof value === 'object' && value !== null) {
-    return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, substituteEnv(v, env, origin, [...at, k])]));
+    return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, substitute(v, env, [...at, k], missing)]));
   }
   return value;
 }

@@ -17,6 +17,7 @@ import { createTokenEndpointClient } from './token-endpoint.ts';
 import { createTokenLives } from './token-lives.ts';
 import { createDpopProver } from '../harness/dpop.ts';
 import { usesDpop } from '../../mock-idp/profile/model.ts';
+import { recordedControl, recordedWait } from './recorded-control.ts';
 
 export type { TimelineEntry } from './timeline.ts';
 
@@ -34,6 +35,8 @@ export interface ContextOptions {
   otherClients: TargetClient[];
   signal?: AbortSignal;
   onWait?: (progress: { why: string; totalSeconds: number; secondsLeft: number }) => void;
+  /** Judge refusals against the declared profile's timing on a real clock (token-lives.ts); default true. */
+  judgeLives?: boolean;
 }
 
 /** The recorder of one check, knowing every secret of the target (targetSecrets), of its clients and of the connection. */
@@ -49,7 +52,7 @@ export function createCheckRun(o: ContextOptions): CheckRun {
   const recorder = checkRecorder(target, [client, ...o.otherClients], conn);
   const http = o.http.withRecorder(recorder);
   const control: (ClockControl & SsoControl) | undefined =
-    conn.localControl ?? (conn.adminToken ? createControlClient({ http, issuer: conn.issuer, adminToken: conn.adminToken }) : undefined);
+    (conn.localControl && recordedControl(conn.localControl, recorder, conn.issuer)) ?? (conn.adminToken ? createControlClient({ http, issuer: conn.issuer, adminToken: conn.adminToken }) : undefined);
   const clock = createClock(target.clock, {
     ...(control && { control }),
     ...(o.signal && { signal: o.signal }),
@@ -80,6 +83,7 @@ export function createCheckRun(o: ContextOptions): CheckRun {
     client,
     otherClients: o.otherClients,
     clockKind: clock.kind,
+    judgeLives: o.judgeLives ?? true,
     now,
     timeline,
     lives,
@@ -104,7 +108,9 @@ export function createCheckRun(o: ContextOptions): CheckRun {
       async wait(seconds, why) {
         // The mock's clock moves in whole seconds: fractional waits add up, the mock moves by the seconds they cross.
         const by = clock.kind === 'mock' ? Math.floor(elapsed + seconds) - Math.floor(elapsed) : seconds;
-        await clock.wait(by, why, { ...signal });
+        // A mock clock's move is recorded as its control call; a real wait is recorded as a step of its own.
+        if (clock.kind === 'real') await recordedWait(recorder, conn.issuer, by, why, () => clock.wait(by, why, { ...signal }));
+        else await clock.wait(by, why, { ...signal });
         elapsed += seconds;
         timeline.record({ kind: 'wait', label: why, seconds });
       },

@@ -8,7 +8,7 @@ import { readFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import { z } from 'zod';
 import { DEFECTS, type Defect, type Profile } from '../../mock-idp/index.ts';
-import { BUILTIN_PROFILES } from '../../mock-idp/profile/load.ts';
+import { SEED_PROFILES } from '../../mock-idp/profile/load.ts';
 import { CHECKS } from '../checks/index.ts';
 import { HarnessError } from '../harness/errors.ts';
 
@@ -26,7 +26,7 @@ const entry = z.strictObject({ description: z.string().min(1), caughtBy: z.recor
 const tableSchema = z.strictObject({
   $comment: z.string().optional(),
   /** Variant name → the seed whose expectations it inherits. */
-  variants: z.record(z.string(), z.enum(BUILTIN_PROFILES)),
+  variants: z.record(z.string(), z.enum(SEED_PROFILES)),
   defects: z.record(z.string(), entry),
 });
 
@@ -48,15 +48,15 @@ export function parseDefectTable(json: unknown, profiles: readonly Profile[], fi
   const names = new Set(profiles.map((p) => p.name));
   for (const [variant, seed] of Object.entries(table.variants)) {
     if (!names.has(variant)) problems.push(`variants.${variant}: no such profile variant`);
-    if ((BUILTIN_PROFILES as readonly string[]).includes(variant)) problems.push(`variants.${variant}: a seed profile is not a variant (seed ${seed})`);
+    if ((SEED_PROFILES as readonly string[]).includes(variant)) problems.push(`variants.${variant}: a seed profile is not a variant (seed ${seed})`);
   }
   for (const p of profiles) {
-    if (!(BUILTIN_PROFILES as readonly string[]).includes(p.name) && !(p.name in table.variants)) problems.push(`variants: no seed named for variant ${p.name}`);
+    if (!(SEED_PROFILES as readonly string[]).includes(p.name) && !(p.name in table.variants)) problems.push(`variants: no seed named for variant ${p.name}`);
   }
   for (const d of DEFECTS) if (!table.defects[d]) problems.push(`defects.${d}: missing (every seeded defect needs its catchers)`);
   for (const [d, { caughtBy }] of Object.entries(table.defects)) {
     if (!(DEFECTS as readonly string[]).includes(d)) problems.push(`defects.${d}: no such defect in mock-idp/defects.ts`);
-    for (const seed of BUILTIN_PROFILES) if (!caughtBy[seed]) problems.push(`defects.${d}.caughtBy.${seed}: missing (seeds are mapped explicitly)`);
+    for (const seed of SEED_PROFILES) if (!caughtBy[seed]) problems.push(`defects.${d}.caughtBy.${seed}: missing (seeds are mapped explicitly)`);
     for (const [profile, expected] of Object.entries(caughtBy)) {
       if (!names.has(profile)) problems.push(`defects.${d}.caughtBy.${profile}: no such profile or variant`);
       if (Array.isArray(expected)) for (const id of expected) if (!ids.has(id)) problems.push(`defects.${d}.caughtBy.${profile}: ${id} is not a check of the catalogue`);

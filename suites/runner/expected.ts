@@ -12,7 +12,7 @@ export function applyExpectations(result: InstanceResult, expected: readonly Exp
   const entry = expected.find((e) => e.id === result.id && (e.client === undefined || e.client === result.client));
   if (!entry) return result;
   if (result.status === 'failed' || (strict && result.status === 'warning')) {
-    return { ...result, status: 'expected-failure', message: `expected failure: ${entry.reason}\n\n${result.message ?? ''}` };
+    return { ...result, status: 'expected-failure', expectedFailureReason: entry.reason, message: `expected failure: ${entry.reason}\n\n${result.message ?? ''}` };
   }
   if (result.status === 'passed') {
     return { ...result, message: `listed as an expected failure (${entry.reason}) but passed: remove it from expectedFailures` };

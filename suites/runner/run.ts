@@ -115,6 +115,7 @@ export async function runInstance(instance: CheckInstance, env: RunEnvironment):
       client: instance.client,
       otherClients: instance.otherClients,
       signal,
+      ...(instance.check.observes && { judgeLives: false }),
       ...(onWait && { onWait: (p) => onWait(instance.name, p) }),
     });
     const aborted = new Promise<never>((_, reject) => {
@@ -153,7 +154,10 @@ export async function runInstance(instance: CheckInstance, env: RunEnvironment):
     if (e instanceof CheckFailure || e instanceof CheckWarning) {
       const exchanges = e.exchanges.length ? e.exchanges : recorded.slice(-3);
       const status = e instanceof CheckFailure ? 'failed' : 'warning';
-      return done(status, failureMessage(instance, e.expected, e.seen, exchanges), { timeline, exchanges: [...recorded] });
+      // The verdict, structured as it was raised (expect.ts), beside the message that says it in words;
+      // `evidence` points at the exchanges it cites among all the check's exchanges and steps.
+      const evidence = [...new Set(exchanges.map((x) => run!.recorder.indexOf(x)).filter((i) => i >= 0))];
+      return done(status, failureMessage(instance, e.expected, e.seen, exchanges), { timeline, expected: e.expected, seen: e.seen, evidence, exchanges: [...recorded] });
     }
     const reason =
       env.signal?.reason instanceof RunTimeoutError

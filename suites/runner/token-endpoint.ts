@@ -47,6 +47,8 @@ export interface TokenEndpointOptions {
   otherClients: TargetClient[];
   /** The check's clock: mock time, or measured (monotonic) seconds on a real clock. */
   clockKind: 'mock' | 'real';
+  /** On a real clock, turn refusals the declared timing cannot judge inconclusive (token-lives.ts). */
+  judgeLives?: boolean;
   now: () => number;
   timeline: Pick<Timeline, 'record' | 'book'>;
   lives: ReturnType<typeof createTokenLives>;
@@ -135,8 +137,9 @@ export function createTokenEndpointClient(o: TokenEndpointOptions) {
     const t = strip(sentT);
     record(book.refreshed(rt, t, sentT.sent));
     // Time only moves when a check waits on the mock's clock: nothing there ends by accident.
-    const refusal = o.clockKind === 'real' ? lives.refusalUnjudgeable(rt, t) : undefined;
-    const sso = o.clockKind === 'real' ? lives.ssoUnjudgeable(rt, t) : undefined;
+    const judge = o.clockKind === 'real' && o.judgeLives !== false;
+    const refusal = judge ? lives.refusalUnjudgeable(rt, t) : undefined;
+    const sso = judge ? lives.ssoUnjudgeable(rt, t) : undefined;
     lives.refreshed(rt, t);
     if (refusal !== undefined) inconclusive(refusal);
     if (sso !== undefined) t.unjudgeable = sso;

@@ -7,7 +7,7 @@
 import path from 'node:path';
 import type { Reporter, TestCase, TestModule } from 'vitest/node';
 import { CHECKS, GROUPS } from '../checks/index.ts';
-import { buildReport, summaryLine, writeReports, type Report } from '../harness/report/index.ts';
+import { buildReport, summaryLine, writeReports, type BuildReportInput, type Report } from '../harness/report/index.ts';
 import { notReported, type InstanceResult } from './run.ts';
 import type { CheckInstance } from './plan.ts';
 import { safeText } from '../harness/safe-text.ts';
@@ -23,6 +23,8 @@ export interface ConformanceReporterOptions {
   /** The instances the run must report (computed by the CLI process); any missing is errored. */
   planned?: readonly CheckInstance[];
   out?: (line: string) => void;
+  /** What report.json says of the run besides its checks: issuer, redacted command line, defects, tool. */
+  meta?: Pick<BuildReportInput, 'issuer' | 'argv' | 'defects' | 'tool'>;
   /** Extra outputs (HTML), given the finished report. */
   extraOutputs?: (report: Report, results: InstanceResult[]) => Promise<string[]>;
 }
@@ -106,6 +108,7 @@ export class ConformanceReporter implements Reporter {
       startedAt: this.#started,
       durationMs: Date.now() - this.#started.getTime(),
       checks,
+      ...this.options.meta,
       ...(this.options.strict && { strict: true }),
     });
     this.report = report;

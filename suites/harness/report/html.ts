@@ -53,7 +53,12 @@ export function reportToHtml(report: HtmlReport, options: HtmlOptions = {}): str
   body.push(`<h1>Refresh-token conformance: <span class="target">${esc(report.target)}</span></h1>`);
   if (options.subtitle) body.push(`<p class="subtitle">${esc(options.subtitle)}</p>`);
   body.push(`<dl class="facts">`);
-  body.push(fact('Target', report.target), fact('Profile', report.profile), fact('Started', report.startedAt), fact('Duration', formatDuration(report.durationMs)));
+  body.push(fact('Target', report.target), fact('Profile', report.profile));
+  if (report.issuer) body.push(fact('Issuer', report.issuer));
+  body.push(fact('Started', report.startedAt), fact('Duration', formatDuration(report.durationMs)));
+  if (report.node) body.push(fact('Node', report.node));
+  // A run against deliberately broken behaviour is no verdict on an IdP: said at the top.
+  if (report.defects?.length) body.push(`<div class="defects"><dt>Seeded defects</dt><dd>${esc(report.defects.join(', '))}</dd></div>`);
   if (report.strict) body.push(fact('Mode', '--strict: warnings fail the run'));
   body.push(`</dl>`);
   body.push(`<p class="verdict verdict-${verdict}" data-verdict="${verdict}">${esc(verdictText(report, failed.length, errored.length))}</p>`);
@@ -73,7 +78,7 @@ export function reportToHtml(report: HtmlReport, options: HtmlOptions = {}): str
   for (const [heading, list] of [['Failures', failed], ['Errored (not a verdict on the IdP)', errored]] as const) {
     if (!list.length) continue;
     body.push(`<div class="failure-list"><h2>${esc(heading)}</h2><ul>`);
-    for (const c of list) body.push(`<li><a href="#${checkAnchor(c)}"><code>${esc(c.id)}</code> [${esc(c.client ?? '—')}]</a> ${esc(c.title)}</li>`);
+    for (const c of list) body.push(`<li><a href="#${checkAnchor(c)}"><code>${esc(c.id)}</code> [${esc(c.client ?? '—')}]</a> ${esc(c.title)}${verdictLine(c)}</li>`);
     body.push(`</ul></div>`);
   }
   body.push(`</header>`);
@@ -148,13 +153,30 @@ function groupSection(group: string, checks: readonly HtmlCheck[], clients: stri
       .filter(Boolean)
       .join(' · ')}</span></h2>`,
   );
-  out.push(`<table class="checks"><thead><tr><th>Check</th><th>Client</th><th>Result</th><th>Clause</th><th class="num">Time</th></tr></thead><tbody>`);
+  // What was judged first; the checks that did not apply to a client folded away below (opened on demand,
+  // and by the browser when a link points into them).
+  const judged = checks.filter((x) => x.status !== 'skipped');
+  const skipped = checks.filter((x) => x.status === 'skipped');
+  if (judged.length) out.push(checksTable(judged, clients));
+  if (skipped.length) {
+    out.push(
+      `<details class="skipped-rows" data-count="${skipped.length}"><summary>${skipped.length} skipped (not applicable to the client): show them, with the reasons</summary>${checksTable(skipped, clients)}</details>`,
+    );
+  }
+  out.push(`</section>`);
+  return out.join('\n');
+}
+
+/** The rows of checks, one per client, each failure's detail right under its own row. */
+function checksTable(checks: readonly HtmlCheck[], clients: string[]): string {
+  const out: string[] = [`<table class="checks"><thead><tr><th>Check</th><th>Client</th><th>Result</th><th>Clause</th><th class="num">Time</th></tr></thead><tbody>`];
   const byId = groupBy(checks, (x) => x.id);
   for (const [, instances] of byId) {
     const sorted = [...instances].sort((a, b) => clients.indexOf(a.client ?? '') - clients.indexOf(b.client ?? ''));
+    // The check's cell spans its rows and the detail rows between them.
+    const rows = sorted.length + sorted.filter((x) => DETAILED.has(x.status)).length;
     sorted.forEach((check, i) => {
       const first = i === 0;
-      const rows = sorted.length;
       const cls = `status-${check.status}${first ? ' first' : ''}`;
       out.push(`<tr class="${cls}" id="${checkAnchor(check)}" data-check="${esc(check.id)}" data-client="${esc(check.client ?? '')}" data-status="${check.status}">`);
       if (first) out.push(`<td class="check" rowspan="${rows}"><code>${esc(check.id)}</code><div class="title">${esc(check.title)}</div></td>`);
@@ -165,13 +187,19 @@ function groupSection(group: string, checks: readonly HtmlCheck[], clients: stri
       out.push(`<td class="clause"><span class="level level-${check.level}" data-level="${check.level}">${check.level}</span> ${citationsToHtml(check)}</td>`);
       out.push(`<td class="num">${esc(formatDuration(check.durationMs))}</td>`);
       out.push(`</tr>`);
+      if (DETAILED.has(check.status)) {
+        out.push(`<tr class="detail status-${check.status}" data-detail-of="${esc(checkAnchor(check))}"><td colspan="4">${failureDetail(check)}</td></tr>`);
+      }
     });
-    for (const check of sorted.filter((x) => DETAILED.has(x.status))) {
-      out.push(`<tr class="detail status-${check.status}"><td colspan="5">${failureDetail(check)}</td></tr>`);
-    }
   }
-  out.push(`</tbody></table></section>`);
+  out.push(`</tbody></table>`);
   return out.join('\n');
+}
+
+/** Expected and seen, from the verdict (report.json's structured fields), for the failures list. */
+function verdictLine(c: HtmlCheck): string {
+  if (c.expected === undefined || c.seen === undefined) return '';
+  return `<div class="expected-seen"><span class="k">expected</span> ${esc(c.expected)} <span class="k">seen</span> ${esc(c.seen)}</div>`;
 }
 
 /** Statuses shown with their message and exchanges under the row. */
@@ -180,29 +208,48 @@ const DETAIL_HEADING: Partial<Record<CheckStatus, string>> = { failed: 'Failed',
 
 const EXCHANGES_HEADING = '\n\nHTTP exchanges (secrets redacted):\n';
 
-/** The failure message, the exchanges it cites as evidence, and every exchange the check recorded. */
+/**
+ * The failure message, then the evidence: every exchange and step the check made (its logout and the
+ * mock clock's moves included), in order, the ones the verdict cites marked. A report.json without the
+ * check's exchanges falls back to the exchanges its message cites.
+ */
 function failureDetail(check: HtmlCheck): string {
   const message = check.message ?? '';
   const cut = message.indexOf(EXCHANGES_HEADING);
   const text = cut >= 0 ? message.slice(0, cut) : message;
-  const evidence = cut >= 0 ? splitExchanges(message.slice(cut + EXCHANGES_HEADING.length)) : [];
   const out: string[] = [`<div class="failure" id="${checkAnchor(check)}-detail">`];
   out.push(`<h3>${esc(DETAIL_HEADING[check.status] ?? check.status)}: <code>${esc(check.id)}</code> [${esc(check.client ?? '—')}]</h3>`);
   out.push(`<pre class="message">${esc(text)}</pre>`);
-  if (evidence.length) {
-    out.push(`<h4>Evidence (${evidence.length} exchange${evidence.length === 1 ? '' : 's'})</h4>`);
-    out.push(`<div class="exchanges evidence">${evidence.map((e, i) => exchangeBlock(e, `#${i + 1}`)).join('\n')}</div>`);
-  }
   const all = check.exchanges ?? [];
   if (all.length) {
+    const cited = new Set(check.evidence ?? []);
+    const which = cited.size ? `; the verdict cites ${[...cited].sort((a, b) => a - b).map((i) => `#${i + 1}`).join(', ')}` : '';
+    out.push(`<h4>Evidence: every exchange and step of the check (${all.length})${which}</h4>`);
     out.push(
-      `<details class="all-exchanges"><summary>All ${all.length} recorded exchange${all.length === 1 ? '' : 's'} of this check</summary><div class="exchanges">${all
-        .map((e, i) => exchangeBlock(formatExchange(e), `#${i + 1} ${e.method} ${e.status ?? 'no response'}`))
-        .join('\n')}</div></details>`,
+      `<div class="exchanges evidence">${all
+        .map((e, i) =>
+          exchangeBlock(formatExchange(e), `#${i + 1} ${e.via === 'real-clock' ? 'real-clock wait' : `${e.method} ${pathOf(e.url)} · ${e.via === 'in-process' ? 'in-process step' : (e.status ?? 'no response')}`}${cited.has(i) ? ' · cited' : ''}`, cited.has(i)),
+        )
+        .join('\n')}</div>`,
     );
+  } else {
+    const evidence = cut >= 0 ? splitExchanges(message.slice(cut + EXCHANGES_HEADING.length)) : [];
+    if (evidence.length) {
+      out.push(`<h4>Evidence (${evidence.length} exchange${evidence.length === 1 ? '' : 's'})</h4>`);
+      out.push(`<div class="exchanges evidence">${evidence.map((e, i) => exchangeBlock(e, `#${i + 1}`, true)).join('\n')}</div>`);
+    }
   }
   out.push(`</div>`);
   return out.join('\n');
+}
+
+/** A URL's path (the origin is the target's, the same for every exchange); the URL itself when unparsable. */
+function pathOf(url: string): string {
+  try {
+    return new URL(url).pathname;
+  } catch {
+    return url;
+  }
 }
 
 /** `#1\n> ...\n\n#2\n> ...` (record.ts formatExchanges) back into one text per exchange. */
@@ -214,12 +261,12 @@ function splitExchanges(text: string): string[] {
 }
 
 /** One exchange, its request lines (`> `) and response lines (`< `) told apart. */
-function exchangeBlock(text: string, heading: string): string {
+function exchangeBlock(text: string, heading: string, cited = false): string {
   const lines = text.split('\n').map((line) => {
     const cls = line.startsWith('>') ? 'req' : line.startsWith('<') ? 'res' : line.startsWith('!') ? 'err' : 'other';
     return `<span class="${cls}">${esc(line)}</span>`;
   });
-  return `<figure class="exchange"><figcaption>${esc(heading)}</figcaption><pre>${lines.join('\n')}</pre></figure>`;
+  return `<figure class="exchange${cited ? ' cited' : ''}"><figcaption>${esc(heading)}</figcaption><pre>${lines.join('\n')}</pre></figure>`;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -344,6 +391,7 @@ h2{font-size:18px;margin:28px 0 10px}
 h3{font-size:15px;margin:6px 0}
 h4{font-size:13px;margin:12px 0 6px;color:var(--muted)}
 .subtitle{margin:0 0 8px;color:var(--muted)}
+dl.facts .defects dd{color:var(--bad)}
 dl.facts{display:flex;flex-wrap:wrap;gap:6px 28px;margin:6px 0 12px}
 dl.facts div{display:flex;gap:6px}
 dt{color:var(--muted)}dd{margin:0;font-weight:600}
@@ -386,7 +434,9 @@ figure.exchange{margin:6px 0;border:1px solid var(--line);border-radius:4px;back
 figure.exchange figcaption{font-size:12px;color:var(--muted);padding:3px 8px;border-bottom:1px solid var(--line);background:#f9fafb}
 figure.exchange pre{padding:6px 8px}
 .req{color:#1e3a8a}.res{color:#065f46}.err{color:var(--bad);font-weight:600}
-details.all-exchanges{margin-top:8px}details.all-exchanges summary{cursor:pointer;color:var(--muted)}
+figure.exchange.cited{border:2px solid var(--bad)}figure.exchange.cited figcaption{color:var(--bad);font-weight:600}
+.failure-list .expected-seen{font-size:12.5px;color:var(--fg);margin:1px 0 4px}.expected-seen .k{color:var(--muted);font-weight:600}
+details.skipped-rows{margin:8px 0 0}details.skipped-rows>summary{cursor:pointer;color:var(--muted);font-size:13px;padding:4px 0}
 section.timelines .hint{color:var(--muted);max-width:60rem}
 ul.legend{list-style:none;display:flex;flex-wrap:wrap;gap:6px 18px;padding:0;margin:8px 0 14px;font-size:12.5px}
 ul.legend li{display:flex;align-items:center;gap:6px}
@@ -394,5 +444,5 @@ figure.timeline{margin:0 0 22px;border:1px solid var(--line);border-radius:6px;p
 figure.timeline figcaption{font-weight:600;margin-bottom:4px}
 svg.timeline-svg{display:block;max-width:1100px}
 footer{padding:14px 28px;color:var(--muted);font-size:12px;border-top:1px solid var(--line)}
-@media print{details.all-exchanges{display:none}header.summary{background:none}}
+@media print{header.summary{background:none}}
 `;

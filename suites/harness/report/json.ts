@@ -1,5 +1,6 @@
-/** report.json: pure functions from check results to the report and its text. */
-import type { CheckResult, CheckStatus, Report, ReportSummary } from './types.ts';
+/** report.json: pure functions from check results to the report and its text (types.ts is its schema). */
+import { toolInfo } from './tool.ts';
+import { REPORT_SCHEMA_VERSION, type CheckResult, type CheckStatus, type Report, type ReportSummary } from './types.ts';
 
 export interface BuildReportInput {
   target: string;
@@ -11,6 +12,18 @@ export interface BuildReportInput {
   exchanges?: 'all' | 'failed' | 'none';
   strict?: boolean;
   setupError?: string;
+  /** The remote target's issuer; null (default) for the embedded mock. */
+  issuer?: string | null;
+  /** Default: startedAt + durationMs. */
+  finishedAt?: Date | string;
+  /** The command line's arguments, already redacted (redactArgv); default none. */
+  argv?: readonly string[];
+  /** Seeded defects the embedded mock served; default none. */
+  defects?: readonly string[];
+  /** Default: this package (tool.ts). */
+  tool?: { name: string; version: string };
+  /** Default: process.version. */
+  node?: string;
 }
 
 const SUMMARY_KEY: Record<CheckStatus, keyof ReportSummary> = {
@@ -47,16 +60,39 @@ export function buildReport(input: BuildReportInput): Report {
     const wanted = keep === 'all' || (keep === 'failed' && WITH_EXCHANGES.has(c.status));
     return wanted && exchanges?.length ? { ...rest, exchanges: [...exchanges] } : rest;
   });
+  const startedAt = typeof input.startedAt === 'string' ? input.startedAt : input.startedAt.toISOString();
+  const finished = input.finishedAt ?? new Date((Date.parse(startedAt) || Date.now()) + input.durationMs);
   return {
+    schemaVersion: REPORT_SCHEMA_VERSION,
+    tool: input.tool ?? toolInfo(),
     target: input.target,
     profile: input.profile,
-    startedAt: typeof input.startedAt === 'string' ? input.startedAt : input.startedAt.toISOString(),
+    issuer: input.issuer ?? null,
+    startedAt,
+    finishedAt: typeof finished === 'string' ? finished : finished.toISOString(),
     durationMs: Math.round(input.durationMs),
+    node: input.node ?? process.version,
+    argv: [...(input.argv ?? [])],
+    defects: [...(input.defects ?? [])],
     summary: summarize(checks),
     ...(input.strict && { strict: true }),
     ...(input.setupError !== undefined && { setupError: input.setupError }),
     checks,
   };
+}
+
+/**
+ * A command line as a report may keep it: a value following a flag whose name says secret (`--admin-token X`,
+ * `--password=X`), and every known secret anywhere, replaced by `redact` (the run's recorder, say).
+ */
+export function redactArgv(argv: readonly string[], redact: (text: string) => string = (t) => t): string[] {
+  const SECRET_FLAG = /^--?[\w-]*(token|secret|password|passwd|key|credential)[\w-]*$/i;
+  return argv.map((arg, i) => {
+    const eq = /^(--?[\w-]+)=/.exec(arg);
+    if (eq && SECRET_FLAG.test(eq[1]!)) return `${eq[1]}=[redacted]`;
+    if (i > 0 && SECRET_FLAG.test(argv[i - 1]!) && !arg.startsWith('-')) return '[redacted]';
+    return redact(arg);
+  });
 }
 
 /** The content of report.json. */

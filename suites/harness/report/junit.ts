@@ -4,10 +4,12 @@
  * failed → <failure>; errored → <error> (our side could not complete the check); skipped and
  * inconclusive → <skipped> with the reason; an expected failure → <skipped>, so it does not break the
  * build but stays visible; a warning passes, with the warning in <system-out> (under --strict it is a
- * <failure>). A setup failure (nothing checked) is one testcase "setup" with an <error>. Pure.
+ * <failure>). A setup failure (nothing checked) is one testcase "setup" with an <error>. Each outcome's
+ * `message` is one line (expected and seen, or the cause); its body holds the verdict and every exchange.
+ * The root counts tests, failures, errors and skipped like each suite. Pure.
  */
 import { citationLinks } from '../../../mock-idp/citations.ts';
-import { formatExchanges } from '../record.ts';
+import { formatExchange } from '../record.ts';
 import { safeText } from '../safe-text.ts';
 import type { CheckResult, Report } from './types.ts';
 
@@ -29,7 +31,7 @@ export function reportToJUnit(report: Report): string {
       tests: total.tests + setup,
       failures: total.failures,
       errors: total.errors + setup,
-      // no `skipped` here: the Jenkins junit-10 schema does not allow it on <testsuites>
+      skipped: total.skipped,
       time: seconds(report.durationMs),
     })}>`,
   );
@@ -68,37 +70,82 @@ export function reportToJUnit(report: Report): string {
 function testcase(check: CheckResult, strict: boolean): string[] {
   const name = check.client ? `${check.id} [${check.client}]` : check.id;
   const open = `    <testcase ${attrs({ name, classname: check.group, time: seconds(check.durationMs) })}`;
-  const message = check.message ?? '';
-  const detail = () => {
-    const lines = [`${check.title} (${check.clause}, ${check.level})`, message];
-    // CI shows this text, not report.html: the cited spec sections as links from the one table.
-    const links = citationLinks(check.citations ?? []).filter((l) => l.href);
-    if (links.length) lines.push('', ...links.map((l) => `see: ${l.text} ${l.href}`));
-    if (check.exchanges?.length) lines.push('', formatExchanges(check.exchanges));
-    return escapeXml(lines.join('\n'));
-  };
   const outcome = (element: 'failure' | 'error', type: string) => [
     `${open}>`,
-    `      <${element} ${attrs({ message: firstLine(message), type })}>${detail()}</${element}>`,
+    `      <${element} ${attrs({ message: headline(check), type })}>${escapeXml(detail(check))}</${element}>`,
     '    </testcase>',
   ];
   switch (check.status) {
     case 'passed':
       return [`${open}/>`];
     case 'skipped':
-      return [`${open}>`, `      <skipped ${attrs({ message })}/>`, '    </testcase>'];
+      return [`${open}>`, `      <skipped ${attrs({ message: check.message ?? '' })}/>`, '    </testcase>'];
     case 'inconclusive':
-      return [`${open}>`, `      <skipped ${attrs({ message: `inconclusive: ${message}` })}/>`, '    </testcase>'];
-    case 'expected-failure':
-      return [`${open}>`, `      <skipped ${attrs({ message: `expected failure: ${message}` })}/>`, '    </testcase>'];
+      return [`${open}>`, `      <skipped ${attrs({ message: `inconclusive: ${check.message ?? ''}` })}/>`, '    </testcase>'];
+    case 'expected-failure': {
+      const reason = check.expectedFailureReason;
+      // One prefix: a message from applyExpectations already starts with it.
+      const text = firstLine(check.message ?? '');
+      const message = reason !== undefined ? `expected failure (${reason}): ${headline(check)}` : text.startsWith('expected failure') ? text : `expected failure: ${text}`;
+      return [`${open}>`, `      <skipped ${attrs({ message: oneLine(message) })}>${escapeXml(detail(check))}</skipped>`, '    </testcase>'];
+    }
     case 'warning':
       if (strict) return outcome('failure', check.clause);
-      return [`${open}>`, `      <system-out>${escapeXml(`warning: `)}${detail()}</system-out>`, '    </testcase>'];
+      return [`${open}>`, `      <system-out>${escapeXml(`warning: ${detail(check)}`)}</system-out>`, '    </testcase>'];
     case 'errored':
       return outcome('error', 'errored');
     case 'failed':
       return outcome('failure', check.clause);
   }
+}
+
+/**
+ * The one line a CI shows first (the `message` attribute): what was expected and what was seen, from
+ * the verdict itself; for an errored check its cause; else the message's first line (older results).
+ */
+function headline(check: CheckResult): string {
+  if (check.expected !== undefined && check.seen !== undefined) return oneLine(`expected ${check.expected}; seen ${check.seen}`);
+  const lines = (check.message ?? '').split('\n');
+  return oneLine(lines.find((l) => l.startsWith('errored: ')) ?? lines[0] ?? '');
+}
+
+/**
+ * The body CI shows on opening a test case: the check and its clause, the verdict, the cited spec
+ * sections as links, and every exchange and step of the check, the ones the verdict cites marked.
+ */
+function detail(check: CheckResult): string {
+  const lines = [`${check.title} (${check.clause}, ${check.level})`];
+  if (check.expectedFailureReason !== undefined) lines.push(`expected failure: ${check.expectedFailureReason}`);
+  if (check.expected !== undefined && check.seen !== undefined) lines.push(`expected: ${check.expected}`, `seen: ${check.seen}`);
+  else lines.push(check.exchanges?.length ? stripExchanges(withoutTitle(check)) : withoutTitle(check));
+  // CI shows this text, not report.html: the cited spec sections as links from the one table.
+  const links = citationLinks(check.citations ?? []).filter((l) => l.href);
+  // A documentation page's text starts with its URL already.
+  if (links.length) lines.push('', ...links.map((l) => `see: ${l.text.startsWith(l.href!) ? l.text : `${l.text} ${l.href}`}`));
+  const exchanges = check.exchanges ?? [];
+  if (exchanges.length) {
+    const cited = new Set(check.evidence ?? []);
+    lines.push('', `HTTP exchanges and steps of the check (secrets redacted)${cited.size ? `; * marks the ${cited.size} the verdict cites` : ''}:`);
+    lines.push(exchanges.map((ex, i) => `#${i + 1}${cited.has(i) ? ' *' : ''}\n${formatExchange(ex)}`).join('\n\n'));
+  }
+  return lines.join('\n');
+}
+
+/** The message without its first line when that is the title line the body already starts with. */
+function withoutTitle(check: CheckResult): string {
+  const message = check.message ?? '';
+  return message.startsWith(`${check.title} (`) ? message.slice(message.indexOf('\n') + 1) : message;
+}
+
+/** A message's own rendering of exchanges is dropped when the check's exchanges follow in full. */
+function stripExchanges(message: string): string {
+  const at = message.indexOf('\n\nHTTP exchanges (secrets redacted):\n');
+  return at >= 0 ? message.slice(0, at) : message;
+}
+
+function oneLine(text: string): string {
+  const line = text.replace(/\s*\n\s*/g, ' ').trim();
+  return line.length > 500 ? `${line.slice(0, 500)}...` : line;
 }
 
 function counts(checks: readonly CheckResult[], strict: boolean): { tests: number; failures: number; errors: number; skipped: number } {

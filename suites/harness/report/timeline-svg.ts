@@ -7,7 +7,9 @@
  * token ○, rotation ◆ with an arrow to the new token's lane, revocation ■, a rejection ✕ with its error
  * code, and logout on the block's session row, its line running through the lanes. Events closer than
  * a few pixels are spread apart in the order they happened. The axis is the target's clock, in seconds
- * since each check started, shared by every block of the client. Pure: data in, SVG text out.
+ * since each check started, shared by every block of the client; it is broken where nothing happens for
+ * long (a 90-day wait), so events seconds or minutes apart stay apart on lifetimes of days. A mark where
+ * the check expected something else is ringed and labelled. Pure: data in, SVG text out.
  */
 import { escapeXmlAttribute as esc } from './junit.ts';
 import { formatSeconds, timelineLanes, type Lane, type LaneEvent, type TimelineRecord } from './timeline.ts';
@@ -25,7 +27,8 @@ const W = 1150;
 const LABEL_W = 250;
 const X0 = LABEL_W + 16;
 const X1 = W - 130;
-const AXIS_H = 30;
+/** Tick labels on the first row, the breaks' skipped times on the second. */
+const AXIS_H = 40;
 const HEAD_H = 22;
 const LANE_H = 22;
 const SESSION_H = 18;
@@ -66,8 +69,8 @@ export function timelineSvg(blocks: readonly TimelineBlock[], options: { title: 
   const drawn = blocks
     .map((b) => ({ block: b, model: timelineLanes(b.timeline) }))
     .filter((d) => d.model.lanes.length > 0 || d.model.session.length > 0);
-  const span = niceSpan(Math.max(0, ...drawn.map((d) => d.model.end)));
-  const x: Scale = (t) => X0 + (Math.max(0, t) / span) * (X1 - X0);
+  const axis = brokenAxis(drawn.flatMap((d) => timesOf(d.model.lanes, d.model.session)));
+  const x = axis.x;
 
   const body: string[] = [];
   let y = AXIS_H;
@@ -85,27 +88,111 @@ export function timelineSvg(blocks: readonly TimelineBlock[], options: { title: 
     `<svg xmlns="http://www.w3.org/2000/svg" class="timeline-svg" viewBox="0 0 ${W} ${height}" width="100%" role="img" aria-label="${esc(options.title)}" font-family="system-ui, -apple-system, 'Segoe UI', sans-serif">`,
     `<title>${esc(options.title)}</title>`,
     `<defs><marker id="tl-arrow" viewBox="0 0 10 10" refX="9" refY="5" markerWidth="7" markerHeight="7" orient="auto-start-reverse"><path d="M0,0 L10,5 L0,10 z" fill="${C.rotation}"/></marker></defs>`,
-    drawAxis(span, height, x),
+    drawAxis(axis, height),
     ...body,
     '</svg>',
   ].join('\n');
 }
 
-function niceSpan(end: number): number {
-  if (end <= 0) return 60;
-  const step = STEPS.find((s) => end / s <= 8) ?? STEPS.at(-1)!;
-  return Math.ceil((end * 1.03) / step) * step;
+/** Every time a block draws something at: events, issues and declared ends (so a bar's end is on the axis). */
+function timesOf(lanes: readonly Lane[], session: readonly LaneEvent[]): number[] {
+  return [...lanes.flatMap((l) => [l.issuedAt, ...l.expiries, ...l.events.map((e) => e.at)]), ...session.map((e) => e.at)];
 }
 
-function drawAxis(span: number, height: number, x: Scale): string {
-  const step = STEPS.find((s) => span / s <= 8) ?? STEPS.at(-1)!;
+/** A stretch of the axis drawn to scale: times `from`..`to` at pixels `x0`..`x1`. */
+export interface AxisSegment {
+  from: number;
+  to: number;
+  x0: number;
+  x1: number;
+}
+
+export interface Axis {
+  x: Scale;
+  /** In order; between two segments the axis is broken (the time between them is not to scale). */
+  segments: AxisSegment[];
+}
+
+/** Width of a break in the axis, and the least width of a stretch drawn to scale, in pixels. */
+const BREAK_W = 34;
+const MIN_SEGMENT_W = 70;
+/** Inner margin of a segment, so marks at its first and last time sit inside it. */
+const PAD = 10;
+
+/**
+ * The time axis: to scale where things happen, broken where nothing does for long. Times are grouped
+ * into stretches wherever the gap to the next is short (at most ten times the typical gap, or a minute);
+ * each longer gap becomes a fixed-width break labelled with the time it skips. Without long gaps it is
+ * one linear axis, as before. Pure.
+ */
+export function brokenAxis(times: readonly number[], left = X0, right = X1): Axis {
+  const ts = [...new Set([0, ...times.filter((t) => Number.isFinite(t)).map((t) => Math.max(0, t))])].sort((a, b) => a - b);
+  // Long: ten times the typical (lower median) gap, and over a minute, so seconds-apart retries and an even
+  // chain of refreshes stay to scale; only a wait that dwarfs what happens around it is broken.
+  const gaps = ts.slice(1).map((t, i) => t - ts[i]!).sort((a, b) => a - b);
+  const typical = gaps.length ? gaps[Math.floor((gaps.length - 1) / 2)]! : 0;
+  const longGap = Math.max(60, 10 * typical);
+  const groups: Array<[number, number]> = [];
+  for (const t of ts) {
+    const last = groups.at(-1);
+    if (last && t - last[1] <= longGap) last[1] = t;
+    else groups.push([t, t]);
+  }
+  if (groups.length === 1 && groups[0]![1] === groups[0]![0]) groups[0]![1] = groups[0]![0] + 60; // nothing happened: a minute
+  const usable = right - left - (groups.length - 1) * BREAK_W;
+  const total = groups.reduce((sum, [a, b]) => sum + (b - a), 0);
+  const free = Math.max(0, usable - groups.length * MIN_SEGMENT_W);
+  const segments: AxisSegment[] = [];
+  let at = left;
+  for (const [from, to] of groups) {
+    const w = MIN_SEGMENT_W + (total > 0 ? (free * (to - from)) / total : free / groups.length);
+    segments.push({ from, to, x0: at, x1: at + w });
+    at += w + BREAK_W;
+  }
+  const inside = (s: AxisSegment, t: number) => (s.to === s.from ? s.x0 + PAD : s.x0 + PAD + ((t - s.from) / (s.to - s.from)) * (s.x1 - s.x0 - 2 * PAD));
+  const x: Scale = (raw) => {
+    const t = Math.max(0, raw);
+    for (let i = 0; i < segments.length; i++) {
+      const s = segments[i]!;
+      if (t <= s.to) {
+        if (t >= s.from || i === 0) return inside(s, Math.max(t, s.from));
+        // In a break: across it, in proportion to the time it skips.
+        const prev = segments[i - 1]!;
+        const end = inside(prev, prev.to);
+        return end + ((t - prev.to) / (s.from - prev.to)) * (inside(s, s.from) - end);
+      }
+    }
+    return inside(segments.at(-1)!, segments.at(-1)!.to);
+  };
+  return { x, segments };
+}
+
+function drawAxis(axis: Axis, height: number): string {
   const out: string[] = [`<g class="axis" font-size="11" fill="${C.muted}">`];
   out.push(`<text x="${LABEL_W}" y="15" text-anchor="end">target clock →</text>`);
-  for (let t = 0; t <= span + 1e-9; t += step) {
-    const px = x(t).toFixed(1);
+  const tick = (t: number, anchor = 'middle') => {
+    const px = axis.x(t).toFixed(1);
     out.push(`<line x1="${px}" y1="${AXIS_H - 8}" x2="${px}" y2="${height - 2}" stroke="${C.grid}"/>`);
-    out.push(`<text x="${px}" y="15" text-anchor="middle">${esc(t === 0 ? '0' : formatSeconds(t))}</text>`);
-  }
+    out.push(`<text x="${px}" y="15" text-anchor="${anchor}">${esc(t === 0 ? '0' : formatSeconds(t))}</text>`);
+  };
+  axis.segments.forEach((s, i) => {
+    const width = s.x1 - s.x0;
+    // Ticks at round times inside a wide stretch; its ends where it is narrow.
+    const step = STEPS.find((st) => (s.to - s.from) / st <= Math.max(1, Math.floor(width / 90))) ?? STEPS.at(-1)!;
+    const first = Math.ceil(s.from / step) * step;
+    const ticks = s.to > s.from && width >= 180 ? Array.from({ length: Math.floor((s.to - first) / step + 1e-9) + 1 }, (_, k) => first + k * step) : [s.from];
+    for (const t of ticks) tick(t, ticks.length === 1 && i > 0 ? 'start' : 'middle');
+    const next = axis.segments[i + 1];
+    if (next) {
+      // The break: two slashes through the axis, and how much time it skips.
+      const bx = (s.x1 + next.x0) / 2;
+      out.push(
+        `<g class="axis-break" data-skips="${next.from - s.to}"><path d="M${(bx - 6).toFixed(1)},${AXIS_H + 2} l6,-9 M${bx.toFixed(1)},${AXIS_H + 2} l6,-9" stroke="${C.muted}" stroke-width="1.5"/>` +
+          `<line x1="${bx.toFixed(1)}" y1="${AXIS_H}" x2="${bx.toFixed(1)}" y2="${height - 2}" stroke="${C.muted}" stroke-width="1" stroke-dasharray="1 4"/>` +
+          `<text x="${bx.toFixed(1)}" y="${AXIS_H - 12}" font-size="9.5" text-anchor="middle" font-weight="600">+${esc(formatSeconds(next.from - s.to))}</text></g>`,
+      );
+    }
+  });
   out.push('</g>');
   return out.join('\n');
 }
@@ -268,7 +355,14 @@ function event(e: LaneEvent, px: number, cy: number, yOf: Map<string, number>, r
       parts.push(`<circle cx="${p}" cy="${cy}" r="3" fill="${C.muted}"/>`);
   }
   // The check expected something else here (a rejection that did not come, say): ring it.
-  if (e.noted && e.noted !== e.kind) parts.push(`<circle cx="${p}" cy="${cy}" r="9" fill="none" stroke="${C.rejected}" stroke-width="1.5" stroke-dasharray="3 2"/>`);
+  // Labelled where it is, not only in the tooltip: this is where the check's verdict came from.
+  if (e.noted && e.noted !== e.kind) {
+    parts[0] = `<g class="ev ev-${e.kind} mismatch" data-expected="${esc(e.noted)}"><title>${esc(e.text)}</title>`;
+    parts.push(`<circle cx="${p}" cy="${cy}" r="9" fill="none" stroke="${C.rejected}" stroke-width="1.5" stroke-dasharray="3 2"/>`);
+    parts.push(
+      `<text class="mismatch-label" x="${(px + 12).toFixed(1)}" y="${cy + 4}" font-size="10.5" font-weight="700" fill="${C.rejected}" paint-order="stroke" stroke="#fff" stroke-width="3">✗ expected ${esc(e.noted)}</text>`,
+    );
+  }
   parts.push('</g>');
   return parts.join('');
 }

@@ -7,6 +7,7 @@ import { loadTarget, type Env, type ExpectedFailure, type RemoteTarget } from '.
 import { applyExpectations } from '../suites/runner/expected.ts';
 import { runCatalogue } from '../suites/runner/pipeline.ts';
 import { concurrencyFor, type InstanceResult } from '../suites/runner/run.ts';
+import type { Group } from '../suites/checks/types.ts';
 import { longestWait } from './scale.ts';
 
 export interface InteropRun {
@@ -31,13 +32,13 @@ export async function runInterop(
   targetFile: string,
   env: Env,
   extraExpected: readonly ExpectedFailure[] = [],
-  options: { concurrency?: number } = {},
+  options: { concurrency?: number; groups?: readonly Group[] } = {},
 ): Promise<InteropRun> {
   const target = await loadTarget(targetFile, env);
   if (target.kind !== 'remote') throw new Error(`${targetFile}: expected a remote target`);
   const started = performance.now();
   const concurrency = options.concurrency ?? concurrencyFor(target);
-  const { plan, results: raw } = await runCatalogue(target, { concurrency });
+  const { plan, results: raw } = await runCatalogue(target, { concurrency, ...(options.groups && { groups: options.groups }) });
   const wallMs = Math.round(performance.now() - started);
   const expected = [...target.expectedFailures, ...extraExpected];
   let summed = 0;

@@ -7,6 +7,7 @@
 import type { Policy, Profile } from './profile/index.ts';
 import { correctRefreshRules, decideIssue, isAlive, type FamilyRecord, type IssueDecision, type RefreshRules, type TokenRecord } from './profile/model.ts';
 import type { OAuthErrorCode } from './errors.ts';
+import type { DpopProofChecks } from './dpop.ts';
 
 export type { RefreshGuard } from './profile/model.ts';
 
@@ -54,6 +55,8 @@ export interface Behaviour extends RefreshRules {
   refreshTokenBytes: number;
   /** The token endpoint's response as sent, from the correct one (its members and headers). */
   tokenResponse(response: TokenEndpointResponse): TokenEndpointResponse;
+  /** The RFC 9449 §4.3 checks DPoP proof validation makes (dpop.ts): all of them. */
+  dpopProofChecks: DpopProofChecks;
 }
 
 export function correctBehaviour(profile: Profile): Behaviour {
@@ -76,5 +79,6 @@ export function correctBehaviour(profile: Profile): Behaviour {
     metadata: (document) => document,
     refreshTokenBytes: 32,
     tokenResponse: (response) => response,
+    dpopProofChecks: { jti: true, htmHtu: true },
   };
 }

@@ -36,6 +36,7 @@ export const SPECS = {
   'RFC 7662': rfc(7662, 'OAuth 2.0 Token Introspection'),
   'RFC 8414': rfc(8414, 'OAuth 2.0 Authorization Server Metadata'),
   'RFC 9111': rfc(9111, 'HTTP Caching'),
+  'RFC 9449': rfc(9449, 'OAuth 2.0 Demonstrating Proof of Possession (DPoP)'),
   'RFC 9700': rfc(9700, 'Best Current Practice for OAuth 2.0 Security'),
   'OIDC Core': openid('openid-connect-core-1_0.html', 'OpenID Connect Core 1.0', {
     '3.1.2': 'AuthorizationEndpoint',

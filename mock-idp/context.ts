@@ -1,6 +1,7 @@
 /** Everything one IdP instance needs, passed explicitly: no module-level state. */
 import type { Behaviour } from './behaviour.ts';
 import type { Clock } from './clock.ts';
+import type { DpopState } from './dpop.ts';
 import type { MockClient, MockUser } from './fixtures.ts';
 import type { Keys } from './keys.ts';
 import type { MockStore } from './store.ts';
@@ -13,6 +14,8 @@ export interface IdpContext {
   store: MockStore;
   clock: Clock;
   keys: Keys;
+  /** DPoP proofs' jti replay cache and the server nonce (dpop.ts). */
+  dpop: DpopState;
   /** Secret key of this instance for derived refresh tokens (crypto.ts derivedToken); never leaves it. */
   tokenKey: Uint8Array;
   testMode: boolean;

@@ -4,6 +4,7 @@
  * The suites must catch every one (fixtures/defects.json maps each to the checks that do).
  */
 import type { Behaviour, RefreshGuard, TokenEndpointResponse } from './behaviour.ts';
+import type { GuardInput } from './profile/model.ts';
 import type { Policy, Profile } from './profile/index.ts';
 
 export const DEFECTS = [
@@ -49,6 +50,13 @@ export const DEFECTS = [
   'introspection-coverage-swapped',
   'id-token-on-refresh-swapped',
   'refresh-expires-in-of-access-token',
+  'dpop-proof-optional-at-refresh',
+  'dpop-any-key-at-refresh',
+  'dpop-binding-lost-on-rotation',
+  'dpop-binding-not-enforced',
+  'dpop-jti-not-checked',
+  'dpop-htm-htu-not-checked',
+  'dpop-nonce-not-required',
 ] as const;
 export type Defect = (typeof DEFECTS)[number];
 
@@ -62,6 +70,11 @@ function mapPolicies(profile: Profile, f: (p: Policy) => Policy): Profile {
 
 function withoutGuard(b: Behaviour, name: RefreshGuard['name']): readonly RefreshGuard[] {
   return b.refreshGuards.filter((g) => g.name !== name);
+}
+
+/** The sender-constraint guard (RFC 9449 §5) replaced: `skip(input)` true lets the presentation pass it. */
+function senderGuardUnless(b: Behaviour, skip: (input: GuardInput) => boolean): readonly RefreshGuard[] {
+  return b.refreshGuards.map((g) => (g.name === 'sender-constraint' ? { ...g, check: (input: GuardInput) => (skip(input) ? undefined : g.check(input)) } : g));
 }
 
 /** A change to the token endpoint's responses, after the correct behaviour shaped them. */
@@ -196,6 +209,18 @@ const apply: Record<Defect, (b: Behaviour) => Behaviour> = {
       return rest;
     },
   }),
+  // RFC 9449: a bound refresh token without a proof is accepted (a proof of another key is still refused).
+  'dpop-proof-optional-at-refresh': (b) => ({ ...b, refreshGuards: senderGuardUnless(b, (i) => i.proofJkt === undefined) }),
+  // Any valid proof is accepted for a bound token, whatever its key (no proof is still refused).
+  'dpop-any-key-at-refresh': (b) => ({ ...b, refreshGuards: senderGuardUnless(b, (i) => i.proofJkt !== undefined) }),
+  // The binding holds for the code exchange's token only: a rotated successor is unbound.
+  'dpop-binding-lost-on-rotation': (b) => ({ ...b, refreshGuards: senderGuardUnless(b, (i) => i.record.hash !== i.family.tokens[0]?.hash) }),
+  // Tokens are bound on issue but the binding is never checked at refresh.
+  'dpop-binding-not-enforced': (b) => ({ ...b, refreshGuards: withoutGuard(b, 'sender-constraint') }),
+  'dpop-jti-not-checked': (b) => ({ ...b, dpopProofChecks: { ...b.dpopProofChecks, jti: false } }),
+  'dpop-htm-htu-not-checked': (b) => ({ ...b, dpopProofChecks: { ...b.dpopProofChecks, htmHtu: false } }),
+  // The profile declares DPoP nonces; the IdP never demands one.
+  'dpop-nonce-not-required': (b) => ({ ...b, profile: { ...b.profile, dpopNonce: false } }),
 };
 
 /** The reuse guard, letting through a rotated-out token presented again in its rotation's second while its successor is unused. */

@@ -6,6 +6,7 @@
 import { correctBehaviour, type Behaviour } from './behaviour.ts';
 import { withDefects, type Defect } from './defects.ts';
 import { createClock, type Clock } from './clock.ts';
+import { createDpopState } from './dpop.ts';
 import { createControl, controlEndpoint, type MockIdpControl } from './control.ts';
 import { endpointsFor, PATHS, type IdpContext } from './context.ts';
 import { randomBytes } from 'node:crypto';
@@ -93,13 +94,15 @@ export async function createMockIdp(options: MockIdpOptions): Promise<MockIdp> {
   const clients = options.clients ?? fixtureClients(behaviour.profile);
   const users = options.users ?? fixtureUsers();
   const testMode = options.testMode ?? false;
+  const clock = options.clock ?? createClock();
   const ctx: IdpContext = {
     issuer,
     behaviour,
     clients: new Map(clients.map((c) => [c.id, c])),
     users,
     store: options.store ?? new Store(),
-    clock: options.clock ?? createClock(),
+    clock,
+    dpop: createDpopState(clock),
     keys: options.keys ?? (await createKeys(options.signingAlg)),
     tokenKey: randomBytes(32),
     testMode,

@@ -33,6 +33,13 @@ export const MOCK_RULES: readonly MockRule[] = [
     observedBy: ['token-endpoint.bound-to-client'],
   },
   {
+    name: 'refresh-guard.sender-constraint',
+    rule: "A refresh token bound to a DPoP key (a public client's, policies.*.senderConstraint) is refused without a proof of that key; with dpop-required every refresh needs a proof (invalid_dpop_proof).",
+    where: "Behaviour.refreshGuards 'sender-constraint'; senderBinding at the code exchange (profile/model.ts)",
+    citations: [cite.spec('RFC 9449', '5'), field('policies.*.senderConstraint')],
+    observedBy: ['sender-constraint.refused-without-proof', 'sender-constraint.refused-other-key', 'sender-constraint.same-key-accepted', 'rotation.public-refresh-protected'],
+  },
+  {
     name: 'refresh-guard.family-revoked',
     rule: 'A token of a revoked family (revocation, detected reuse) is refused.',
     where: "Behaviour.refreshGuards 'family-revoked' (profile/model.ts)",
@@ -51,6 +58,7 @@ export const MOCK_RULES: readonly MockRule[] = [
       'rotation.concurrent-single-winner',
       'rotation.grace-retry-within-window',
       'rotation.grace-window-ends',
+      'rotation.public-refresh-protected',
     ],
   },
   {
@@ -226,5 +234,19 @@ export const MOCK_RULES: readonly MockRule[] = [
     where: 'startSession / currentSession (sessions.ts)',
     citations: [field('ssoSessionLifetimeSeconds')],
     observedBy: ['sso.refresh-after-session-expiry', 'sso.new-token-while-session-active'],
+  },
+  {
+    name: 'dpop.proof-validation',
+    rule: 'A DPoP proof is checked in RFC 9449 §4.3 order: one JWT, typ dpop+jwt, an accepted alg, a public jwk that verifies it, htm and htu of the request, iat within 60 s, ath at a resource, a jti not seen before (invalid_dpop_proof otherwise).',
+    where: 'validateProof, Behaviour.dpopProofChecks (dpop.ts)',
+    citations: [cite.spec('RFC 9449', '4.3'), cite.spec('RFC 9449', '11.1'), field('dpopSigningAlgs')],
+    observedBy: ['sender-constraint.proof-replay-refused', 'sender-constraint.proof-htm-htu-checked'],
+  },
+  {
+    name: 'dpop.nonce',
+    rule: 'With dpopNonce a proof without the current (or previous) server nonce gets use_dpop_nonce and a DPoP-Nonce header; every token response to a DPoP client carries the nonce.',
+    where: 'createDpopState, useDpopNonce (dpop.ts); endpoints/token.ts',
+    citations: [cite.spec('RFC 9449', '8'), field('dpopNonce')],
+    observedBy: ['sender-constraint.nonce-required'],
   },
 ];

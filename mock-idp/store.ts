@@ -72,6 +72,8 @@ export interface AccessTokenRecord {
   readonly familyId?: string;
   readonly sid?: string;
   readonly revokedAt?: number;
+  /** RFC 9449 §6: the thumbprint of the DPoP key the access token is bound to (cnf.jkt); absent: a bearer token. */
+  readonly jkt?: string;
 }
 
 /** A refresh token as the guards of the refresh grant saw it: what a change is conditional on. */

@@ -6,13 +6,14 @@ import type { MockClient } from './fixtures.ts';
 
 export interface IssuedAccessToken {
   access_token: string;
-  token_type: 'Bearer';
+  /** DPoP for a token bound to a DPoP key (RFC 9449 §5), else Bearer. */
+  token_type: 'Bearer' | 'DPoP';
   expires_in: number;
 }
 
 export function issueAccessToken(
   ctx: IdpContext,
-  input: { client: MockClient; sub?: string; scope: string[]; familyId?: string; sid?: string },
+  input: { client: MockClient; sub?: string; scope: string[]; familyId?: string; sid?: string; jkt?: string | undefined },
 ): IssuedAccessToken {
   const now = ctx.clock.now();
   const lifetime = ctx.behaviour.accessTokenLifetime(ctx.behaviour.profile.accessTokenLifetimeSeconds);
@@ -26,8 +27,9 @@ export function issueAccessToken(
     ...(input.sub !== undefined && { sub: input.sub }),
     ...(input.familyId !== undefined && { familyId: input.familyId }),
     ...(input.sid !== undefined && { sid: input.sid }),
+    ...(input.jkt !== undefined && { jkt: input.jkt }),
   });
-  return { access_token: token, token_type: 'Bearer', expires_in: lifetime };
+  return { access_token: token, token_type: input.jkt !== undefined ? 'DPoP' : 'Bearer', expires_in: lifetime };
 }
 
 export function issueIdToken(
@@ -55,7 +57,7 @@ export function newRefreshToken(bytes = 32): { token: string; hash: string } {
 /** Starts a refresh-token family (one grant) on the terms the issue decision gives, and returns its first refresh token. */
 export function startFamily(
   ctx: IdpContext,
-  input: { client: MockClient; sub: string; sid: string; scope: string[]; authTime: number; issue: Extract<IssueDecision, { issue: true }> },
+  input: { client: MockClient; sub: string; sid: string; scope: string[]; authTime: number; issue: Extract<IssueDecision, { issue: true }>; jkt?: string },
 ): { token: string; familyId: string; expiresAt: number } {
   const now = ctx.clock.now();
   const familyId = randomToken(12);
@@ -72,6 +74,7 @@ export function startFamily(
     fixedExpiresAt: issue.fixedExpiresAt,
     ...(issue.maxExpiresAt !== undefined && { maxExpiresAt: issue.maxExpiresAt }),
     online: issue.online,
+    ...(input.jkt !== undefined && { jkt: input.jkt }),
     tokens: [],
     accessTokenHashes: [],
   });

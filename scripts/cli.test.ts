@@ -409,7 +409,7 @@ describe('options', () => {
 
   it('loads only the suite files a --check names', () => {
     expect(groupsToRun(parseCli(['--check', 'rotation.old-token-rejected,expiry.fixed-not-extended']))).toEqual(['rotation', 'expiry']);
-    expect(groupsToRun(parseCli(['--check', 'some-other-id']))).toEqual(['offline-access', 'rotation', 'expiry', 'sso', 'token-endpoint']);
+    expect(groupsToRun(parseCli(['--check', 'some-other-id']))).toEqual(['offline-access', 'rotation', 'expiry', 'sso', 'token-endpoint', 'sender-constraint']);
     expect(groupsToRun(parseCli(['--only', 'sso', '--check', 'rotation.x']))).toEqual(['sso']);
   });
 

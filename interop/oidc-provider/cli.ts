@@ -25,6 +25,8 @@ Serves node-oidc-provider 9 on 127.0.0.1, configured to implement the TelenorID+
   --defaults   instead: node-oidc-provider with its own defaults (no refresh configuration, nothing
                scaled) against the node-oidc-provider profile; checks needing more than
                ${DEFAULTS_MAX_WAIT_SECONDS} s of real time are skipped
+  --dpop       its DPoP feature on (RFC 9449): public clients' refresh tokens bound to their proof
+               key, nonces demanded; the profile declares it (senderConstraint dpop, dpopNonce)
   --port N     port on 127.0.0.1 (default 0: a free one)
   --dir DIR    where to write profile.json and target.json (default: a new temp dir)
   --run        run the suites against it (npm run conformance) with
@@ -38,13 +40,19 @@ Serves node-oidc-provider 9 on 127.0.0.1, configured to implement the TelenorID+
 let options;
 let lifetimes: number | undefined;
 let defaults = false;
+let dpop = false;
 try {
-  // --lifetimes and --defaults are this launcher's own; the rest are the shared launcher options.
+  // --lifetimes, --defaults and --dpop are this launcher's own; the rest are the shared launcher options.
   const argv = process.argv.slice(2);
   const d = argv.indexOf('--defaults');
   if (d >= 0) {
     defaults = true;
     argv.splice(d, 1);
+  }
+  const dpopAt = argv.indexOf('--dpop');
+  if (dpopAt >= 0) {
+    dpop = true;
+    argv.splice(dpopAt, 1);
   }
   const at = argv.indexOf('--lifetimes');
   if (at >= 0) {
@@ -55,6 +63,7 @@ try {
   options = parseLauncherArgs(argv);
   if (lifetimes !== undefined && options.scale !== undefined) throw new Error('--lifetimes and --scale exclude each other');
   if (defaults && (lifetimes !== undefined || options.scale !== undefined)) throw new Error('--defaults excludes --scale and --lifetimes (its lifetimes are its own)');
+  if (defaults && dpop) throw new Error('--defaults and --dpop exclude each other (--dpop configures DPoP on the served profile)');
 } catch (e) {
   process.stderr.write(`interop:oidc-provider: ${(e as Error).message}\n\n${HELP}`);
   process.exit(2);
@@ -69,6 +78,7 @@ const running = await startOidcProvider({
   ...(options.scale !== undefined && { scale: options.scale }),
   ...(lifetimes !== undefined && { lifetimes }),
   defaults,
+  dpop,
   onServerError: (e) => process.stderr.write(`interop:oidc-provider: server_error: ${e.stack ?? String(e)}\n`),
 });
 const dir = options.dir ?? (await mkdtemp(path.join(tmpdir(), 'interop-oidc-provider-')));

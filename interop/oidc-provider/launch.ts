@@ -37,6 +37,8 @@ import { CI_SCALE, scaleProfile, type TargetFileClient } from '../scale.ts';
 import { withLifetimesOf } from '../wall-clock-mock/profile.ts';
 import { createMemoryAdapter } from './adapter.ts';
 import { clientsForProfile, isNativeClientType } from '../clients.ts';
+import { usesDpop } from '../../mock-idp/profile/model.ts';
+import { withDpop } from './dpop-profile.ts';
 
 // The parts of oidc-provider's API this launcher touches (the package ships no types).
 interface ClientInstance {
@@ -77,6 +79,11 @@ export interface StartOidcProviderOptions {
    * configuration. Excludes `scale` and `lifetimes`.
    */
   defaults?: boolean;
+  /**
+   * Its DPoP feature on (features.dPoP, RFC 9449), serving the profile with every public refreshing
+   * policy DPoP-bound and nonces demanded (dpop-profile.ts withDpop).
+   */
+  dpop?: boolean;
   /** Called with each unexpected error oidc-provider reports (`server_error`); they are also collected. */
   onServerError?: (error: Error) => void;
 }
@@ -100,7 +107,8 @@ export async function startOidcProvider(options: StartOidcProviderOptions = {}):
   const host = options.host ?? '127.0.0.1';
   if (!/^(127\.\d+\.\d+\.\d+|localhost|::1)$/.test(host)) throw new Error(`host must be a loopback address, got ${host}`);
   if (options.defaults && (options.scale !== undefined || options.lifetimes !== undefined)) throw new Error('defaults excludes scale and lifetimes: its lifetimes are its own');
-  const base = options.profile ?? (await loadProfile(options.defaults ? 'node-oidc-provider' : 'telenorid-plus'));
+  const declared = options.profile ?? (await loadProfile(options.defaults ? 'node-oidc-provider' : 'telenorid-plus'));
+  const base = options.dpop ? withDpop(declared) : declared;
   const profile = options.defaults
     ? base
     : options.lifetimes !== undefined
@@ -117,7 +125,10 @@ export async function startOidcProvider(options: StartOidcProviderOptions = {}):
     grant_types: policyOf.get(c.id)!.grantTypes,
     response_types: ['code'],
     redirect_uris: [c.redirectUri],
+    // senderConstraint dpop-required: every token request of the client needs a proof.
+    ...(policyOf.get(c.id)!.senderConstraint === 'dpop-required' && { dpop_bound_access_tokens: true }),
   }));
+  const dpop = Object.values(profile.policies).some(usesDpop);
 
   const lifetimeOf = (clientId: string): number => {
     const p = policyOf.get(clientId);
@@ -154,7 +165,10 @@ export async function startOidcProvider(options: StartOidcProviderOptions = {}):
       introspection: { enabled: true },
       revocation: { enabled: true },
       rpInitiatedLogout: { enabled: true },
+      // RFC 9449 (--dpop); nonces (§8) where the profile declares them. Otherwise its default stays.
+      ...(dpop && { dPoP: { enabled: true, ...(profile.dpopNonce && { nonceSecret: randomBytes(32), requireNonce: () => true }) } }),
     },
+    ...(dpop && { enabledJWA: { dPoPSigningAlgValues: [...profile.dpopSigningAlgs] } }),
   };
 
   /** The profile's policies as configuration (the default mode): what `defaults` leaves out. */

@@ -7,6 +7,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { ExpectedFailure } from '../../suites/harness/target.ts';
+import type { Group } from '../../suites/checks/types.ts';
 import { spawnLauncher } from '../cli.ts';
 import { runInterop, type InteropRun } from '../run.ts';
 import type { TargetFileClient } from '../scale.ts';
@@ -34,10 +35,11 @@ export interface OidcProviderRun {
 }
 
 /**
- * Starts the provider with `launcherArgs` (e.g. `--lifetimes 4`, `--defaults`) and runs the catalogue
- * against it, with the expected failures of that mode (the defaults have their own list).
+ * Starts the provider with `launcherArgs` (e.g. `--lifetimes 4`, `--defaults`, `--dpop`) and runs the
+ * catalogue (or some of its groups) against it, with the expected failures of that mode (the defaults
+ * have their own list).
  */
-export async function runAgainstOidcProvider(launcherArgs: readonly string[] = []): Promise<OidcProviderRun> {
+export async function runAgainstOidcProvider(launcherArgs: readonly string[] = [], options: { groups?: readonly Group[] } = {}): Promise<OidcProviderRun> {
   const dir = await mkdtemp(path.join(tmpdir(), 'interop-oidc-provider-'));
   const close = async () => rm(dir, { recursive: true, force: true });
   try {
@@ -48,7 +50,7 @@ export async function runAgainstOidcProvider(launcherArgs: readonly string[] = [
       await close();
     };
     try {
-      const run = await runInterop(server.info.targetFile, { ...process.env, ...server.info.env }, expected, { concurrency: CONCURRENCY });
+      const run = await runInterop(server.info.targetFile, { ...process.env, ...server.info.env }, expected, { concurrency: CONCURRENCY, ...(options.groups && { groups: options.groups }) });
       return { run, expected, close: stop };
     } catch (e) {
       await stop();

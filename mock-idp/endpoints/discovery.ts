@@ -1,5 +1,6 @@
 /** OIDC Discovery 1.0 §3 and RFC 8414 §2 metadata (the same document at both well-known paths). */
 import type { IdpContext } from '../context.ts';
+import { usesDpop } from '../profile/model.ts';
 import { json, requireMethod, type IdpRequest, type PlainResponse } from '../http.ts';
 
 export function metadata(ctx: IdpContext): Record<string, unknown> {
@@ -28,6 +29,8 @@ export function metadata(ctx: IdpContext): Record<string, unknown> {
     claims_supported: ['sub', 'iss', 'aud', 'exp', 'iat', 'auth_time', 'nonce', 'sid', 'name', 'given_name', 'family_name', 'email', 'phone_number'],
     prompt_values_supported: ['none', 'login', 'consent'],
     authorization_response_iss_parameter_supported: true,
+    // RFC 9449 §5.1: advertised where some client uses DPoP.
+    ...(Object.values(profile.policies).some(usesDpop) && { dpop_signing_alg_values_supported: [...profile.dpopSigningAlgs] }),
     mock_idp_profile: profile.name,
   });
 }

@@ -3,6 +3,32 @@ import { hashToken } from '../crypto.ts';
 import { OAuthError } from '../errors.ts';
 import { json, requireMethod, type IdpRequest, type PlainResponse } from '../http.ts';
 import type { IdpContext } from '../context.ts';
+import { dpopChallenge, validateProof } from '../dpop.ts';
+
+/**
+ * RFC 9449 §7: a DPoP-bound access token comes with the DPoP scheme and a proof of its key, carrying
+ * the token's hash (ath); a bound token sent as Bearer, or a bearer token sent as DPoP, is refused.
+ */
+async function requireDpopBinding(ctx: IdpContext, request: IdpRequest, url: URL, token: string, scheme: string, jkt: string | undefined): Promise<void> {
+  const algs = ctx.behaviour.profile.dpopSigningAlgs;
+  const refuse = (description: string) =>
+    new OAuthError('invalid_token', description, 401, { 'www-authenticate': dpopChallenge('invalid_token', description, algs) });
+  if (jkt === undefined) throw refuse('the access token is not DPoP-bound: use the Bearer scheme');
+  if (scheme !== 'dpop') throw refuse('the access token is DPoP-bound: use the DPoP scheme with a proof');
+  const proof = await validateProof({
+    header: request.headers.get('dpop'),
+    method: request.method,
+    url: url.href,
+    profile: ctx.behaviour.profile,
+    state: ctx.dpop,
+    clock: ctx.clock,
+    checks: ctx.behaviour.dpopProofChecks,
+    nonce: false,
+    accessToken: token,
+  });
+  if (!proof) throw new OAuthError('invalid_dpop_proof', 'a DPoP proof is required', 401, { 'www-authenticate': dpopChallenge('invalid_dpop_proof', 'a DPoP proof is required', algs) });
+  if (proof.jkt !== jkt) throw refuse('the DPoP proof key is not the one the access token is bound to');
+}
 
 function bearerError(code: 'invalid_token' | 'insufficient_scope' | 'invalid_request', description: string, status: number): OAuthError {
   return new OAuthError(code, description, status, {
@@ -10,19 +36,22 @@ function bearerError(code: 'invalid_token' | 'insufficient_scope' | 'invalid_req
   });
 }
 
-export function userinfo(ctx: IdpContext, request: IdpRequest): PlainResponse {
+export async function userinfo(ctx: IdpContext, request: IdpRequest, url: URL): Promise<PlainResponse> {
   requireMethod(request, 'GET', 'POST');
-  const m = /^Bearer ([\x21-\x7e]+)$/i.exec(request.headers.get('authorization') ?? '');
+  const m = /^(Bearer|DPoP) ([\x21-\x7e]+)$/i.exec(request.headers.get('authorization') ?? '');
   if (!m) {
     return json({ error: 'invalid_token', error_description: 'bearer access token required' }, 401, {
       'www-authenticate': 'Bearer realm="mock-idp"',
     });
   }
-  const record = ctx.store.accessToken(hashToken(m[1]!));
+  const scheme = m[1]!.toLowerCase();
+  const token = m[2]!;
+  const record = ctx.store.accessToken(hashToken(token));
   const now = ctx.clock.now();
   if (!record || record.revokedAt !== undefined || now >= record.expiresAt || record.sub === undefined) {
     throw bearerError('invalid_token', 'access token is unknown, expired or revoked', 401);
   }
+  if (record.jkt !== undefined || scheme === 'dpop') await requireDpopBinding(ctx, request, url, token, scheme, record.jkt);
   if (!record.scope.includes('openid')) throw bearerError('insufficient_scope', 'the openid scope is required', 403);
   const user = ctx.users.find((u) => u.sub === record.sub);
   if (!user) throw bearerError('invalid_token', 'the user no longer exists', 401);

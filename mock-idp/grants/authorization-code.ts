@@ -1,6 +1,8 @@
 /** grant_type=authorization_code (RFC 6749 §4.1.3, RFC 7636 §4.6, OIDC Core §3.1.3). */
 import { hashToken, s256 } from '../crypto.ts';
-import { invalidGrant, invalidRequest } from '../errors.ts';
+import { OAuthError, invalidGrant, invalidRequest } from '../errors.ts';
+import type { ValidProof } from '../dpop.ts';
+import { senderBinding } from '../profile/model.ts';
 import type { IdpContext } from '../context.ts';
 import type { Params } from '../http.ts';
 import type { MockClient } from '../fixtures.ts';
@@ -8,7 +10,7 @@ import { issueAccessToken, issueIdToken, refreshExpiresIn, startFamily } from '.
 
 export const grantType = 'authorization_code';
 
-export async function handler(ctx: IdpContext, client: MockClient, params: Params): Promise<Record<string, unknown>> {
+export async function handler(ctx: IdpContext, client: MockClient, params: Params, proof?: ValidProof): Promise<Record<string, unknown>> {
   const code = params.get('code');
   if (!code) throw invalidRequest('code is required');
   const redirectUri = params.get('redirect_uri');
@@ -31,15 +33,19 @@ export async function handler(ctx: IdpContext, client: MockClient, params: Param
   } else if (verifier !== undefined) {
     throw invalidGrant('code_verifier sent but no code_challenge was given');
   }
+  const policy = ctx.behaviour.profile.policies[client.policy]!;
+  // RFC 9449 §5: the refresh model says whether the refresh token is bound to the proof's key (before
+  // the code is used up: a refused exchange may be retried with a proof).
+  const binding = senderBinding(policy, proof?.jkt);
+  if (binding.kind === 'refuse') throw new OAuthError(binding.error, binding.reason);
   if (!ctx.store.consumeCode(record.hash, now)) throw invalidGrant('authorization code was already used');
 
-  const policy = ctx.behaviour.profile.policies[client.policy]!;
   const response: Record<string, unknown> = {};
   let familyId: string | undefined;
   let refreshExpiresAt: number | undefined;
   const issue = ctx.behaviour.issuesRefreshToken({ policy, grantType, scope: record.scope, now });
   if (issue.issue) {
-    const family = startFamily(ctx, { client, sub: record.sub, sid: record.sid, scope: record.scope, authTime: record.authTime, issue });
+    const family = startFamily(ctx, { client, sub: record.sub, sid: record.sid, scope: record.scope, authTime: record.authTime, issue, ...(binding.kind === 'bound' && { jkt: binding.jkt }) });
     familyId = family.familyId;
     refreshExpiresAt = family.expiresAt;
     response.refresh_token = family.token;
@@ -50,6 +56,7 @@ export async function handler(ctx: IdpContext, client: MockClient, params: Param
     scope: record.scope,
     sid: record.sid,
     ...(familyId !== undefined && { familyId }),
+    jkt: proof?.jkt,
   });
   ctx.store.recordCodeIssue(record.hash, { ...(familyId !== undefined && { familyId }), accessTokenHash: hashToken(at.access_token) });
   Object.assign(response, at, { scope: record.scope.join(' ') }, refreshExpiresIn(ctx, refreshExpiresAt));

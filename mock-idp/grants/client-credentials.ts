@@ -3,11 +3,12 @@ import { invalidScope, unauthorizedClient } from '../errors.ts';
 import { scopeList, type Params } from '../http.ts';
 import type { IdpContext } from '../context.ts';
 import type { MockClient } from '../fixtures.ts';
+import type { ValidProof } from '../dpop.ts';
 import { issueAccessToken, startFamily } from '../tokens.ts';
 
 export const grantType = 'client_credentials';
 
-export async function handler(ctx: IdpContext, client: MockClient, params: Params): Promise<Record<string, unknown>> {
+export async function handler(ctx: IdpContext, client: MockClient, params: Params, proof?: ValidProof): Promise<Record<string, unknown>> {
   if (!client.confidential) throw unauthorizedClient('client_credentials requires a confidential client');
   const profile = ctx.behaviour.profile;
   const requested = scopeList(params.get('scope'));
@@ -17,7 +18,7 @@ export async function handler(ctx: IdpContext, client: MockClient, params: Param
   if (unknown.length) throw invalidScope(`unknown scope: ${unknown.join(' ')}`);
   const scope = requested.filter((s) => !userScopes.has(s));
   const policy = profile.policies[client.policy]!;
-  const response: Record<string, unknown> = { ...issueAccessToken(ctx, { client, scope }), scope: scope.join(' ') };
+  const response: Record<string, unknown> = { ...issueAccessToken(ctx, { client, scope, jkt: proof?.jkt }), scope: scope.join(' ') };
   const issue = ctx.behaviour.issuesRefreshToken({ policy, grantType, scope: requested, now: ctx.clock.now() });
   if (issue.issue) {
     const family = startFamily(ctx, { client, sub: `client:${client.id}`, sid: '', scope, authTime: ctx.clock.now(), issue });

@@ -14,11 +14,12 @@ import { decideRefresh, refreshIdToken, refusalStatus } from '../profile/model.t
 import { sessionActive, type RefreshTokenRecord, type SeenRefreshToken } from '../store.ts';
 import type { IdpContext } from '../context.ts';
 import type { MockClient } from '../fixtures.ts';
+import type { ValidProof } from '../dpop.ts';
 import { issueAccessToken, issueIdToken, refreshExpiresIn, successorToken } from '../tokens.ts';
 
 export const grantType = 'refresh_token';
 
-export async function handler(ctx: IdpContext, client: MockClient, params: Params): Promise<Record<string, unknown>> {
+export async function handler(ctx: IdpContext, client: MockClient, params: Params, proof?: ValidProof): Promise<Record<string, unknown>> {
   const token = params.get('refresh_token');
   if (!token) throw invalidRequest('refresh_token is required');
   const requestedScope = params.has('scope') ? scopeList(params.get('scope')) : undefined;
@@ -34,7 +35,7 @@ export async function handler(ctx: IdpContext, client: MockClient, params: Param
   const family = store.family(record.familyId)!;
   const decided = ctx.clock.now();
   const ssoActive = sessionActive(store.session(family.sid), decided);
-  const decision = decideRefresh({ profile, policy, clientId: client.id, record, family, now: decided, requestedScope, ssoActive }, behaviour);
+  const decision = decideRefresh({ profile, policy, clientId: client.id, record, family, now: decided, requestedScope, ssoActive, proofJkt: proof?.jkt }, behaviour);
   if (decision.kind === 'refuse') {
     // Reuse detection: the refusal revokes the family (and the grant's access tokens) here, visibly.
     if (decision.revokeFamily !== undefined) store.revokeFamily(family, decided, decision.revokeFamily);
@@ -86,7 +87,7 @@ export async function handler(ctx: IdpContext, client: MockClient, params: Param
   const scope = requestedScope ?? family.scope;
   Object.assign(
     response,
-    issueAccessToken(ctx, { client, sub: family.sub, scope, familyId: family.id, sid: family.sid }),
+    issueAccessToken(ctx, { client, sub: family.sub, scope, familyId: family.id, sid: family.sid, jkt: proof?.jkt }),
     { scope: scope.join(' ') },
     refreshExpiresIn(ctx, issued.expiresAt),
   );

@@ -21,7 +21,10 @@
  *      outcome, every token's state and expiry after it, and whether the family is revoked.
  *      Events: issue (a login and code exchange: starts a family and an SSO session), refresh
  *      (a reuse is a refresh of a rotated-out token), concurrent (n presentations at one instant),
- *      logout and ssoEnd (end the SSO session), revoke (RFC 7009: the token's family).
+ *      logout and ssoEnd (end the SSO session), revoke (RFC 7009: the token's family). Issue and
+ *      refresh events name the DPoP key their request proved (`key`, RFC 9449): a public client's
+ *      family is bound to the key of its code exchange (`senderBinding`, the family's `jkt`), and
+ *      the `sender-constraint` guard compares each refresh's key with it.
  *    - `expiryOf(steps, token, t?)`, `aliveAt(steps, token, t)`: a token's expiry and liveness.
  *    - Derived per policy, each computed by replaying a short history (never a copy of the rules):
  *      `refreshOutcomeAt(profile, policy, t)` (one refresh t seconds after login),
@@ -29,7 +32,9 @@
  *      token afterwards), `slidesUntil(profile, policy)` (latest time a refresh still slides the
  *      lifetime), `slidingChain(profile, policy, refreshAt?)` (is a sliding chain observable:
  *      the window between the first expiry and the renewed expiry in which the refreshed token
- *      must still work, given the SSO session's end).
+ *      must still work, given the SSO session's end), `bindingOutcome(profile, policy)` (is the
+ *      login's token DPoP-bound, and what a refresh without a proof, with another key, with the
+ *      same key, and of its successor with another key gets).
  * Times in derived queries are seconds after the login (the issue at 0).
  */
 import { isRefreshPolicy, type Policy, type Profile, type RefreshPolicy } from './schema.ts';
@@ -68,6 +73,11 @@ export interface FamilyRecord {
   readonly maxExpiresAt?: number;
   /** Issued without offline access (profile refreshTokenIssuance "always"): the online-token terms apply. */
   readonly online?: boolean;
+  /**
+   * The JWK SHA-256 thumbprint (RFC 7638) of the DPoP key the family's refresh tokens are bound to
+   * (RFC 9449 §5, the `jkt`); absent: not sender-constrained.
+   */
+  readonly jkt?: string;
   readonly revokedAt?: number;
   readonly revokedReason?: string;
   readonly tokens: readonly TokenRecord[];
@@ -127,12 +137,46 @@ export function decideIssue(profile: Profile, policy: Policy, scope: readonly st
   };
 }
 
+// ---------------------------------------------------------------- sender constraint (RFC 9449)
+
+/** What the code exchange does about DPoP: bind the refresh token to the proof's key, leave it unbound, or refuse. */
+export type SenderBinding =
+  | { kind: 'bound'; jkt: string }
+  | { kind: 'unbound'; reason: string }
+  | { kind: 'refuse'; error: 'invalid_dpop_proof'; reason: string };
+
+/** Does the policy need a DPoP proof on every token request (senderConstraint "dpop-required")? */
+export function proofRequired(policy: Policy): boolean {
+  return policy.senderConstraint === 'dpop-required';
+}
+
+/** Does a client of this policy send DPoP proofs (the policy declares a sender constraint)? */
+export function usesDpop(policy: Policy): boolean {
+  return policy.senderConstraint !== 'none';
+}
+
+/**
+ * The binding a refresh token gets at the code exchange, from the policy and the thumbprint of the
+ * validated DPoP proof's key (undefined: no proof). RFC 9449 §5: a public client's refresh token is
+ * bound to the key; a confidential client's is not (it is sender-constrained by its authentication).
+ */
+export function senderBinding(policy: Policy, proofJkt: string | undefined): SenderBinding {
+  if (!usesDpop(policy)) return { kind: 'unbound', reason: 'the policy declares no sender constraint' };
+  if (proofJkt === undefined) {
+    return proofRequired(policy)
+      ? { kind: 'refuse', error: 'invalid_dpop_proof', reason: 'a DPoP proof is required for this client' }
+      : { kind: 'unbound', reason: 'no DPoP proof was sent' };
+  }
+  if (policy.confidential) return { kind: 'unbound', reason: "a confidential client's refresh token is not bound (RFC 9449 §5)" };
+  return { kind: 'bound', jkt: proofJkt };
+}
+
 // ---------------------------------------------------------------- the step
 
-export type GuardName = 'client-binding' | 'family-revoked' | 'reuse' | 'state' | 'expiry' | 'scope';
+export type GuardName = 'client-binding' | 'sender-constraint' | 'family-revoked' | 'reuse' | 'state' | 'expiry' | 'scope';
 
 export interface Refusal {
-  error: 'invalid_grant' | 'invalid_scope';
+  error: 'invalid_grant' | 'invalid_scope' | 'invalid_dpop_proof';
   reason: string;
   /** The refusal also revokes the family, for this reason (RFC 9700 §4.14.2); the caller applies it. */
   revokeFamily?: string;
@@ -140,12 +184,15 @@ export interface Refusal {
 
 export interface GuardInput {
   profile: Profile;
+  policy: RefreshPolicy;
   /** The authenticated client presenting the token. */
   clientId: string;
   record: TokenRecord;
   family: FamilyRecord;
   now: number;
   requestedScope: string[] | undefined;
+  /** The RFC 7638 thumbprint of the key of the request's valid DPoP proof; undefined: no proof. */
+  proofJkt?: string | undefined;
 }
 
 /** One named precondition of the refresh grant: pure, returns the refusal or nothing. */
@@ -173,6 +220,17 @@ export const refreshGuards: readonly RefreshGuard[] = [
     // RFC 6749 §6 and §10.4: the refresh token is bound to the client it was issued to.
     name: 'client-binding',
     check: ({ record, clientId }) => (record.clientId !== clientId ? refused('refresh token was issued to another client') : undefined),
+  },
+  {
+    // RFC 9449 §5: a refresh token bound to a DPoP key is refused without a proof of possession of
+    // that key (before reuse detection: a thief without the key cannot revoke the family).
+    name: 'sender-constraint',
+    check: ({ policy, family, proofJkt }) => {
+      if (proofJkt === undefined && proofRequired(policy)) return { error: 'invalid_dpop_proof', reason: 'a DPoP proof is required for this client' };
+      if (family.jkt === undefined) return undefined;
+      if (proofJkt === undefined) return refused('refresh token is bound to a DPoP key: a DPoP proof is required');
+      return proofJkt !== family.jkt ? refused('the DPoP proof key does not match the refresh token binding') : undefined;
+    },
   },
   {
     name: 'family-revoked',
@@ -247,7 +305,6 @@ export const correctRefreshRules: RefreshRules = {
 };
 
 export interface StepInput extends GuardInput {
-  policy: RefreshPolicy;
   /** The SSO session of the family's login is active now. */
   ssoActive: boolean;
 }
@@ -346,11 +403,11 @@ export type ModelEvent =
    * A login and code exchange: a new family (and SSO session) whose first token is `token`. The
    * scope defaults to openid + the offline-access scope, or openid alone with `offline: false`.
    */
-  | { kind: 'issue'; at: number; token: string; offline?: boolean; scope?: string[] }
+  | { kind: 'issue'; at: number; token: string; offline?: boolean; scope?: string[]; key?: DpopKey }
   /** A refresh presenting `token`; a new token is named `as` (default `<first token>.<generation>`). */
-  | { kind: 'refresh'; at: number; token: string; as?: string; scope?: string[]; client?: string }
+  | { kind: 'refresh'; at: number; token: string; as?: string; scope?: string[]; client?: string; key?: DpopKey }
   /** n presentations of one token at one instant: a correct IdP serves them one after the other. */
-  | { kind: 'concurrent'; at: number; token: string; n: number }
+  | { kind: 'concurrent'; at: number; token: string; n: number; key?: DpopKey }
   /** RP-initiated logout: the SSO session ends. */
   | { kind: 'logout'; at: number }
   /** The SSO session ends otherwise (the control API, an admin); its lifetime ends it by itself. */
@@ -358,8 +415,18 @@ export type ModelEvent =
   /** RFC 7009 revocation of a refresh token: its whole family (§2.1). */
   | { kind: 'revoke'; at: number; token: string };
 
+/**
+ * The DPoP key an event's request proves possession of, by name (its thumbprint, for the harness): a
+ * string, or null for a request without a proof. Absent: the client's own key (CLIENT_KEY) where the
+ * policy declares a sender constraint (such a client sends proofs), else no proof.
+ */
+export type DpopKey = string | null;
+
+/** The name of the client's own DPoP key in histories that do not name one. */
+export const CLIENT_KEY = 'client-key';
+
 export type Outcome =
-  | { kind: 'issued'; token: string; expiresAt: number; online: boolean }
+  | { kind: 'issued'; token: string; expiresAt: number; online: boolean; jkt?: string }
   | { kind: 'no-refresh-token'; reason: string }
   | { kind: 'rotated'; token: string; expiresAt: number }
   /** The successor of an earlier rotation, again (concurrentRefresh "same-successor"). */
@@ -439,7 +506,8 @@ export function replay(profile: Profile, policyName: string, events: readonly Mo
   const push = (event: number, at: number, outcome: Outcome, family?: ModelFamily) =>
     steps.push({ event, at, outcome, tokens: snapshot(at), ...(family && { familyRevoked: family.revokedAt !== undefined }) });
 
-  const present = (index: number, at: number, id: string, as?: string, scope?: string[], client = CLIENT) => {
+  const keyOf = (key: DpopKey | undefined): string | undefined => (key === undefined ? (usesDpop(policy) ? CLIENT_KEY : undefined) : (key ?? undefined));
+  const present = (index: number, at: number, id: string, as?: string, scope?: string[], client = CLIENT, key?: DpopKey) => {
     const found = tokens.get(id);
     if (!found || !isRefreshPolicy(policy)) {
       push(index, at, { kind: 'refused', error: 'invalid_grant', reason: 'unknown refresh token', by: 'unknown', familyRevoked: false });
@@ -447,7 +515,7 @@ export function replay(profile: Profile, policyName: string, events: readonly Mo
     }
     const { record, family } = found;
     const ssoActive = !family.sessionEnded && at < family.sessionExpiresAt;
-    const decision = decideRefresh({ profile, policy, clientId: client, record, family, now: at, requestedScope: scope, ssoActive }, rules);
+    const decision = decideRefresh({ profile, policy, clientId: client, record, family, now: at, requestedScope: scope, ssoActive, proofJkt: keyOf(key) }, rules);
     if (decision.kind === 'refuse') {
       if (decision.revokeFamily !== undefined) revokeFamilyRecords(family, at, decision.revokeFamily);
       const familyRevoked = decision.revokeFamily !== undefined;
@@ -482,6 +550,11 @@ export function replay(profile: Profile, policyName: string, events: readonly Mo
         if (tokens.has(event.token)) throw new ModelError('MODEL_DUPLICATE_TOKEN', `token ${event.token} already exists`);
         const scope = event.scope ?? (event.offline === false ? ['openid'] : ['openid', profile.offlineAccessScope]);
         // OIDC Core §11 (or the profile's refreshTokenIssuance), and only for a refreshing policy.
+        const binding = senderBinding(policy, keyOf(event.key));
+        if (binding.kind === 'refuse') {
+          push(index, event.at, { kind: 'refused', error: binding.error, reason: binding.reason, by: 'sender-constraint', familyRevoked: false });
+          break;
+        }
         const issue = decideIssue(profile, policy, scope, event.at);
         if (!issue.issue) {
           push(index, event.at, { kind: 'no-refresh-token', reason: issue.reason === 'the policy does not refresh' ? `policy ${policyName} does not refresh` : issue.reason });
@@ -494,20 +567,21 @@ export function replay(profile: Profile, policyName: string, events: readonly Mo
           fixedExpiresAt: issue.fixedExpiresAt,
           ...(issue.maxExpiresAt !== undefined && { maxExpiresAt: issue.maxExpiresAt }),
           online: issue.online,
+          ...(binding.kind === 'bound' && { jkt: binding.jkt }),
           tokens: [record],
           sessionExpiresAt: event.at + profile.ssoSessionLifetimeSeconds,
           sessionEnded: false,
         };
         families.push(family);
         tokens.set(event.token, { record, family });
-        push(index, event.at, { kind: 'issued', token: event.token, expiresAt: issue.expiresAt, online: issue.online }, family);
+        push(index, event.at, { kind: 'issued', token: event.token, expiresAt: issue.expiresAt, online: issue.online, ...(binding.kind === 'bound' && { jkt: binding.jkt }) }, family);
         break;
       }
       case 'refresh':
-        present(index, event.at, event.token, event.as, event.scope, event.client);
+        present(index, event.at, event.token, event.as, event.scope, event.client, event.key);
         break;
       case 'concurrent':
-        for (let i = 0; i < event.n; i++) present(index, event.at, event.token);
+        for (let i = 0; i < event.n; i++) present(index, event.at, event.token, undefined, undefined, CLIENT, event.key);
         break;
       case 'logout':
       case 'ssoEnd':
@@ -568,6 +642,33 @@ export function refreshOutcomeAt(profile: Profile, policyName: string, t: number
     { kind: 'issue', at: 0, token: 't0' },
     { kind: 'refresh', at: t, token: 't0' },
   ]).at(-1)!.outcome;
+}
+
+export interface BindingOutcome {
+  /** The login's refresh token is bound to the client's DPoP key (its jkt). */
+  bound: boolean;
+  /** A refresh of it without a proof, with a proof of another key, with the client's key. */
+  withoutProof: Outcome;
+  otherKey: Outcome;
+  sameKey: Outcome;
+  /** After a refresh with the client's key: the token to present next (rotated or the same) with another key. */
+  successorOtherKey: Outcome;
+}
+
+/** What the profile declares for a DPoP-bound login's refresh token (RFC 9449 §5), each probe on a fresh history. */
+export function bindingOutcome(profile: Profile, policyName: string): BindingOutcome {
+  refreshPolicyOf(profile, policyName);
+  const issue: ModelEvent = { kind: 'issue', at: 0, token: 't0', key: CLIENT_KEY };
+  const probe = (key: DpopKey) => replay(profile, policyName, [issue, { kind: 'refresh', at: 0, token: 't0', as: 't1', key }]).at(-1)!.outcome;
+  const first = replay(profile, policyName, [issue])[0]!.outcome;
+  const sameKey = probe(CLIENT_KEY);
+  const next = sameKey.kind === 'rotated' ? 't1' : 't0';
+  const successorOtherKey = replay(profile, policyName, [
+    issue,
+    { kind: 'refresh', at: 0, token: 't0', as: 't1', key: CLIENT_KEY },
+    { kind: 'refresh', at: 0, token: next, as: 't2', key: 'other-key' },
+  ]).at(-1)!.outcome;
+  return { bound: first.kind === 'issued' && first.jkt !== undefined, withoutProof: probe(null), otherKey: probe('other-key'), sameKey, successorOtherKey };
 }
 
 export interface SsoEndOutcome {

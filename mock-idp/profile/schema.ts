@@ -101,6 +101,14 @@ export const Policy = z
      * Default: none (with rotation, every refresh rotates). Only with rotation true.
      */
     rotateAfterLifetimePercent: z.number().int().min(1).max(100).optional(),
+    /**
+     * Sender-constrained refresh tokens (RFC 9449): none (default: no DPoP, bearer tokens); dpop (a
+     * public client that sends a DPoP proof at the code exchange gets a refresh token bound to that
+     * key, §5); dpop-required (every token request of the client needs a proof: without one it is
+     * refused with invalid_dpop_proof, as Keycloak, Okta and Auth0 document "require DPoP").
+     * Confidential clients' refresh tokens are never bound (§5): they send proofs for their access tokens.
+     */
+    senderConstraint: z.enum(['none', 'dpop', 'dpop-required']).default('none'),
   })
   .strict()
   .superRefine((p, ctx) => {
@@ -125,6 +133,11 @@ export const Note = z
   })
   .strict();
 export type Note = z.infer<typeof Note>;
+
+/** Asymmetric JWS algorithms a DPoP proof may use (RFC 9449 §4.2: never none or a MAC). */
+export const DPOP_ALGS = ['ES256', 'ES384', 'PS256', 'RS256', 'EdDSA'] as const;
+const DpopAlg = z.enum(DPOP_ALGS);
+export type DpopAlg = z.infer<typeof DpopAlg>;
 
 const SsoEnd = z.enum(['new-refresh-token', 'no-new-refresh-token', 'invalid_grant']);
 
@@ -284,6 +297,14 @@ export const Profile = z
     idTokenOnRefresh: z.enum(['always', 'never', 'optional']).default('always'),
     /** Token responses carry refresh_expires_in, the refresh token's remaining lifetime in seconds (Keycloak). Default false. */
     refreshExpiresIn: z.boolean().default(false),
+    /**
+     * The token endpoint demands a server nonce in DPoP proofs (RFC 9449 §8): a proof without the
+     * current one gets use_dpop_nonce and a DPoP-Nonce header to retry with. Default false. Meaningful
+     * where a policy declares a senderConstraint.
+     */
+    dpopNonce: z.boolean().default(false),
+    /** JWS algorithms accepted in DPoP proofs (dpop_signing_alg_values_supported, RFC 9449 §5.1). */
+    dpopSigningAlgs: z.array(DpopAlg).min(1).default([...DPOP_ALGS]),
   })
   .strict()
   .superRefine((p, ctx) => {

@@ -106,6 +106,30 @@ export function deriveVariants(seeds: Seeds): Profile[] {
       },
       'Django OAuth Toolkit-like: a refresh token on every code exchange, none bound to the SSO session; same-successor concurrency where introspection sees refresh tokens; reuse only rejected',
     ),
+    variantOf(
+      erp,
+      'dpop',
+      {
+        dpopNonce: true,
+        dpopSigningAlgs: ['ES256', 'EdDSA'],
+        policies: {
+          ...erp.policies,
+          Interactive: { ...interactive, senderConstraint: 'dpop', description: 'confidential with DPoP: DPoP access tokens, an unbound refresh token (RFC 9449 §5)' } satisfies Policy,
+          InteractivePublic: {
+            ...erp.policies.InteractivePublic!,
+            senderConstraint: 'dpop',
+            rotation: false,
+            description: 'public, refresh tokens DPoP-bound instead of rotated (RFC 9700 §4.14.2 allows either)',
+          } satisfies Policy,
+          InteractivePublicRequired: {
+            ...erp.policies.InteractivePublic!,
+            senderConstraint: 'dpop-required',
+            description: 'public, DPoP required on every token request; rotated and bound',
+          } satisfies Policy,
+        },
+      },
+      'node-oidc-provider-like DPoP: nonces demanded, ES256 and EdDSA proofs; a public client bound instead of rotated, one required to use DPoP and rotated, a confidential one whose refresh token stays unbound',
+    ),
   ];
 }
 

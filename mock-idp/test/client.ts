@@ -11,6 +11,8 @@ import { createLocalJWKSet, jwtVerify, type JWTPayload } from 'jose';
 import { CookieJar } from 'tough-cookie';
 import type { MockIdp } from '../idp.ts';
 import type { MockClient, MockUser } from '../fixtures.ts';
+import { usesDpop } from '../profile/model.ts';
+import { createProof, generateDpopKey, type DpopKey } from '../../suites/harness/dpop.ts';
 
 export type Fetch = (url: string, init?: RequestInit) => Promise<Response>;
 
@@ -173,9 +175,28 @@ export class IdpClient {
     return this.form(path, a.params, a.headers);
   }
 
-  token(client: MockClient, params: Record<string, string>, o: AuthOptions = {}): Promise<Reply> {
-    return this.authed('/token', client, params, o);
+  /**
+   * A token request. A client whose policy declares a sender constraint (RFC 9449) sends a DPoP proof
+   * of this test client's key with each one, with the last nonce the mock gave, retrying once on
+   * use_dpop_nonce: the refresh rules then apply to it as to any client (the DPoP rules have their own tests).
+   */
+  async token(client: MockClient, params: Record<string, string>, o: AuthOptions = {}): Promise<Reply> {
+    const policy = this.idp.profile.policies[client.policy];
+    if (!policy || !usesDpop(policy)) return this.authed('/token', client, params, o);
+    const key = await (this.#dpopKey ??= generateDpopKey());
+    const send = async () => {
+      const a = clientAuth(client, params, o);
+      const proof = await createProof(key, { htm: 'POST', htu: this.url('/token'), iat: this.idp.clock.now(), ...(this.#dpopNonce !== undefined && { nonce: this.#dpopNonce }) });
+      const r = await this.form('/token', a.params, { ...a.headers, dpop: proof });
+      this.#dpopNonce = r.headers.get('dpop-nonce') ?? this.#dpopNonce;
+      return r;
+    };
+    const r = await send();
+    return r.status === 400 && r.body?.error === 'use_dpop_nonce' ? send() : r;
   }
+
+  #dpopKey: Promise<DpopKey> | undefined;
+  #dpopNonce: string | undefined;
 
   authorizeUrl(client: MockClient, o: AuthorizeOptions = {}, challenge?: Pkce): string {
     const u = new URL(this.url('/authorize'));

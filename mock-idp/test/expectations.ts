@@ -96,6 +96,8 @@ const AFTER_SSO_END: Record<string, Record<string, AfterSsoEnd>> = {
   'telenorid-plus-auth0-like': { Confidential: 'keep', Mobile: 'keep', PublicWeb: 'keep', Web: 'keep' },
   // always-unbound (erp-net base: new-refresh-token)
   'erp-net-always-unbound': { Interactive: 'rotate', InteractivePublic: 'rotate' },
+  // DPoP (erp-net base: new-refresh-token): InteractivePublic bound instead of rotated (sliding), the others rotate
+  'erp-net-dpop': { Interactive: 'rotate', InteractivePublic: 'extend', InteractivePublicRequired: 'rotate' },
 };
 
 /**
@@ -143,6 +145,8 @@ const V2_ORACLE: Record<string, V2Oracle> = {
   },
   // same successor; online tokens rotate after the SSO session like offline ones
   'erp-net-always-unbound': { ...V1_DEFAULTS, concurrent: 'same-successor', online: { afterSsoEnd: 'rotate' } },
+  // DPoP only (its own tests: dpop.test.ts); the v2 fields at their defaults
+  'erp-net-dpop': V1_DEFAULTS,
 };
 
 function v2(profile: Profile): V2Oracle {

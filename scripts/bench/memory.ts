@@ -10,6 +10,7 @@
  */
 import { createHash, randomBytes } from 'node:crypto';
 import { correctBehaviour } from '../../mock-idp/behaviour.ts';
+import { createDpopState } from '../../mock-idp/dpop.ts';
 import { createClock } from '../../mock-idp/clock.ts';
 import { endpointsFor, type IdpContext } from '../../mock-idp/context.ts';
 import { fixtureClients, fixtureUsers } from '../../mock-idp/fixtures.ts';
@@ -53,13 +54,15 @@ const t0 = performance.now();
 if (mode === 'store') {
   const clients = fixtureClients(profile);
   const users = fixtureUsers();
+  const clock = createClock();
   const ctx: IdpContext = {
     issuer,
     behaviour: correctBehaviour(profile),
     clients: new Map(clients.map((c) => [c.id, c])),
     users,
     store: new Store(),
-    clock: createClock(),
+    clock,
+    dpop: createDpopState(clock),
     keys: await createKeys(),
     tokenKey: randomBytes(32),
     testMode: true,

@@ -10,7 +10,7 @@ import type { ApplicabilityInput, Check } from './types.ts';
 export { cite, type Citation };
 
 /** A field of the client's policy, with its declared value: `policies.<name>.<field>=<value>`. */
-export function policyField(input: Pick<ApplicabilityInput, 'client' | 'policy'>, field: keyof Policy & ('refresh' | 'lifetimeSeconds' | 'expiry' | 'rotation' | 'grantTypes')): Citation {
+export function policyField(input: Pick<ApplicabilityInput, 'client' | 'policy'>, field: keyof Policy & ('refresh' | 'lifetimeSeconds' | 'expiry' | 'rotation' | 'grantTypes' | 'senderConstraint')): Citation {
   const value = input.policy[field];
   return cite.field(`policies.${input.client.policy}.${field}`, Array.isArray(value) ? value.join(' ') : value);
 }

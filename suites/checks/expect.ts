@@ -121,7 +121,7 @@ export function expectSuccess(a: Answer, what: string): void {
   if (a.status !== 200 || !a.body || typeof a.body.error === 'string') {
     fail(`${what} to succeed: HTTP 200 with an access_token (RFC 6749 §5.1)`, describe(a), a);
   }
-  const problem = tokenResponseProblem(a.body);
+  const problem = tokenResponseProblem(a.body, { ...(a.tokenType && { tokenType: a.tokenType }) });
   if (problem) fail(`${what} to succeed with a well-formed token response (RFC 6749 §5.1)`, `HTTP 200 but ${problem}`, a);
   asserted(`${what} succeeds`);
 }
@@ -163,7 +163,7 @@ export function refreshTokenOf(a: Answer, what: string): string {
  * and the strict parse in the checks that judge the code exchange fail for it.
  */
 export function givenRefreshToken(a: Answer, what: string): string {
-  const problem = a.status !== 200 || !a.body ? describe(a) : tokenResponseProblem(a.body);
+  const problem = a.status !== 200 || !a.body ? describe(a) : tokenResponseProblem(a.body, { ...(a.tokenType && { tokenType: a.tokenType }) });
   if (problem) inconclusive(`${what} did not succeed (${problem}): no refresh token to start from`);
   const rt = a.body?.refresh_token;
   if (typeof rt !== 'string' || rt === '') inconclusive(`${what} returned no refresh_token (${describe(a)}): nothing to start from`);

@@ -2,11 +2,12 @@
 import { expiryChecks } from './expiry.ts';
 import { offlineAccessChecks } from './offline-access.ts';
 import { rotationChecks } from './rotation.ts';
+import { publicRefreshProtected, senderConstraintChecks } from './dpop.ts';
 import { ssoChecks } from './sso.ts';
 import { tokenEndpointChecks } from './token-endpoint.ts';
 import type { Check } from './types.ts';
 
-export const CHECKS: readonly Check[] = [...offlineAccessChecks, ...rotationChecks, ...expiryChecks, ...ssoChecks, ...tokenEndpointChecks];
+export const CHECKS: readonly Check[] = [...offlineAccessChecks, ...rotationChecks, publicRefreshProtected, ...expiryChecks, ...ssoChecks, ...tokenEndpointChecks, ...senderConstraintChecks];
 
 const ids = new Set<string>();
 for (const c of CHECKS) {

@@ -7,8 +7,8 @@ import type { JWTPayload } from 'jose';
 import type { Policy, Profile } from '../../mock-idp/profile/index.ts';
 import type { Citation } from '../../mock-idp/citations.ts';
 
-export type Group = 'offline-access' | 'rotation' | 'expiry' | 'sso' | 'token-endpoint';
-export const GROUPS: readonly Group[] = ['offline-access', 'rotation', 'expiry', 'sso', 'token-endpoint'];
+export type Group = 'offline-access' | 'rotation' | 'expiry' | 'sso' | 'token-endpoint' | 'sender-constraint';
+export const GROUPS: readonly Group[] = ['offline-access', 'rotation', 'expiry', 'sso', 'token-endpoint', 'sender-constraint'];
 
 export interface CheckClient {
   id: string;
@@ -31,6 +31,8 @@ export interface Answer {
   /** Parsed JSON body, or undefined when the body was not JSON. */
   body: Record<string, unknown> | undefined;
   exchange: Exchange;
+  /** The token_type a success must carry: DPoP when the request carried a DPoP proof (RFC 9449 §5); default Bearer. */
+  tokenType?: 'DPoP';
 }
 
 export interface Tokens extends Answer {
@@ -47,7 +49,23 @@ export interface Tokens extends Answer {
   id_token?: string;
   expires_in?: number;
   scope?: string;
+  /** The DPoP proof the request carried (registered as a secret), for a check that replays it. */
+  dpopProof?: string;
 }
+
+/**
+ * How a refresh's DPoP proof departs from a correct one (RFC 9449 §4.3), for the checks that the IdP
+ * refuses it: none at all, another key, a proof sent before (same jti), another method or URI, or no
+ * nonce (and no retry with the one the server gives). Without an override the client's proof is
+ * sent, and a use_dpop_nonce answer is retried once with the nonce given (§8), as a client library does.
+ */
+export type DpopOverride =
+  | { proof: 'none' }
+  | { proof: 'other-key' }
+  | { proof: 'replay'; of: string }
+  | { proof: 'wrong-htm' }
+  | { proof: 'wrong-htu' }
+  | { proof: 'no-nonce' };
 
 export interface LoginSession {
   tokens: Tokens;
@@ -66,7 +84,9 @@ export interface CheckContext {
   clock: CheckClock;
   /** Interactive login through the target's login driver, then the code exchange. */
   login(options?: { offline?: boolean; scope?: string }): Promise<LoginSession>;
-  refresh(refreshToken: string, options?: { scope?: string; omitAuth?: boolean; wrongSecret?: boolean; as?: CheckClient }): Promise<Tokens>;
+  refresh(refreshToken: string, options?: { scope?: string; omitAuth?: boolean; wrongSecret?: boolean; as?: CheckClient; dpop?: DpopOverride }): Promise<Tokens>;
+  /** The client's DPoP key (alg, RFC 7638 thumbprint), when its policy declares a sender constraint (RFC 9449). */
+  dpopKey?: () => Promise<{ jkt: string; alg: string }>;
   clientCredentials(options?: { scope?: string }): Promise<Tokens>;
   /** The target's endpoints present? (revocation, introspection, endSession) */
   has(endpoint: 'revocation' | 'introspection' | 'endSession'): boolean;

@@ -119,7 +119,7 @@ export function redactText(text: string, secrets: Secrets = []): RedactResult {
 }
 
 /**
- * Redacts one header value. Credentials in Authorization, Cookie and Set-Cookie are hidden whole
+ * Redacts one header value. Credentials in Authorization, DPoP, Cookie and Set-Cookie are hidden whole
  * (the auth scheme and cookie names stay readable); other headers go through `redactText`.
  */
 export function redactHeader(name: string, value: string, secrets: Secrets = []): RedactResult {
@@ -136,6 +136,8 @@ export function redactHeader(name: string, value: string, secrets: Secrets = [])
     const label = /^(bearer|basic|dpop)$/i.test(scheme) ? scheme.toLowerCase() : 'authorization';
     return { text: `${scheme} ${hide(label, m[2]!)}`, found };
   }
+  // RFC 9449: a DPoP proof is a credential while its iat window lasts; hidden whole, by name.
+  if (lower === 'dpop') return { text: hide('dpop_proof', value), found };
   if (lower === 'cookie') {
     const text = value
       .split(';')

@@ -11,6 +11,7 @@ import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { z } from 'zod';
 import { loadProfile, ProfileError, BUILTIN_PROFILES, type Policy, type Profile } from '../../mock-idp/profile/index.ts';
+import { DPOP_ALGS, type DpopAlg } from './dpop.ts';
 import { SetupError } from './errors.ts';
 
 const httpUrl = z.url({ protocol: /^https?$/, error: 'must be an http(s) URL' });
@@ -142,6 +143,8 @@ const common = {
   /** At most this many checks work at once (--concurrency wins); default: the number of CPUs. */
   concurrency: z.number().int().positive().optional(),
   expectedFailures: z.array(ExpectedFailure).default([]),
+  /** DPoP (RFC 9449) for the clients whose policy declares a sender constraint: the proof keys' algorithm (default ES256). */
+  dpop: z.strictObject({ alg: z.enum(DPOP_ALGS).default('ES256') }).default({ alg: 'ES256' }),
 };
 
 const RemoteTargetFile = z.strictObject({
@@ -191,6 +194,8 @@ interface TargetCommon {
   timeouts: { requestMs: number; runMs: number };
   concurrency?: number;
   expectedFailures: ExpectedFailure[];
+  /** The DPoP proof keys' algorithm. */
+  dpop: { alg: DpopAlg };
   /** Where the target came from (file path), for messages. */
   origin: string;
 }
@@ -262,6 +267,7 @@ export async function parseTarget(json: unknown, origin: string, env: Env = proc
     timeouts: file.timeouts,
     ...(file.concurrency !== undefined && { concurrency: file.concurrency }),
     expectedFailures: file.expectedFailures,
+    dpop: file.dpop,
     origin,
   };
   if ('embedded' in file) return { ...common, kind: 'embedded', embedded: file.embedded };

@@ -15,6 +15,8 @@ import { createLoginFlow } from './login-flow.ts';
 import { createTimeline, type TimelineEntry } from './timeline.ts';
 import { createTokenEndpointClient } from './token-endpoint.ts';
 import { createTokenLives } from './token-lives.ts';
+import { createDpopProver } from '../harness/dpop.ts';
+import { usesDpop } from '../../mock-idp/profile/model.ts';
 import { recordedControl, recordedWait } from './recorded-control.ts';
 
 export type { TimelineEntry } from './timeline.ts';
@@ -60,6 +62,17 @@ export function createCheckRun(o: ContextOptions): CheckRun {
   // The check's clock: the mock's virtual time, or measured time (monotonic) on a real one.
   const origin = performance.now();
   const now = (): number => (clock.kind === 'mock' ? elapsed : (performance.now() - origin) / 1000);
+  /** The target's time: the mock's clock for a mock clock (it may run days ahead), the harness's for a real one. */
+  const targetTime = async (): Promise<number> => {
+    if (clock.kind === 'real' || !control) return Math.floor(Date.now() / 1000);
+    // Advancing by nothing reads the mock's clock through the one control both transports offer.
+    const r: unknown = await control.advance(0);
+    const now = typeof r === 'number' ? r : (r as { now?: unknown } | undefined)?.now;
+    if (typeof now !== 'number') throw new ControlError('CONTROL_FAILED', 'the mock clock did not report its time');
+    return now;
+  };
+  // RFC 9449: a client whose policy declares a sender constraint proves possession of its key on each token request.
+  const dpop = usesDpop(client.policyRules) ? createDpopProver({ alg: target.dpop?.alg ?? 'ES256', secrets: recorder, iat: targetTime }) : undefined;
   const timeline = createTimeline(target, client, () => elapsed);
   const lives = createTokenLives(target.profile, client.policyRules, now);
   const signal = o.signal && { signal: o.signal };
@@ -74,6 +87,7 @@ export function createCheckRun(o: ContextOptions): CheckRun {
     now,
     timeline,
     lives,
+    ...(dpop && { dpop }),
     ...signal,
   });
   const loginFlow = createLoginFlow({ target, connection: conn, http, recorder, client, tokenEndpoint, timeline, lives, now, ...(control && { control }), ...signal });
@@ -100,14 +114,7 @@ export function createCheckRun(o: ContextOptions): CheckRun {
         elapsed += seconds;
         timeline.record({ kind: 'wait', label: why, seconds });
       },
-      async targetTime() {
-        if (clock.kind === 'real' || !control) return Math.floor(Date.now() / 1000);
-        // Advancing by nothing reads the mock's clock through the one control both transports offer.
-        const r: unknown = await control.advance(0);
-        const now = typeof r === 'number' ? r : (r as { now?: unknown } | undefined)?.now;
-        if (typeof now !== 'number') throw new ControlError('CONTROL_FAILED', 'the mock clock did not report its time');
-        return now;
-      },
+      targetTime,
     },
     ...loginFlow,
     ...tokenEndpoint.calls,
@@ -126,6 +133,7 @@ export function createCheckRun(o: ContextOptions): CheckRun {
     },
     metadata: () => conn.metadata,
     note: timeline.note,
+    ...(dpop && { dpopKey: async () => ({ jkt: (await dpop.key()).jkt, alg: dpop.alg }) }),
   };
   return { context, recorder, timeline: timeline.timeline };
 }

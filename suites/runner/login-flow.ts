@@ -72,8 +72,8 @@ export function createLoginFlow(o: LoginFlowOptions): Pick<CheckContext, 'login'
         ...(opt.offline && { prompt: 'consent' }),
       });
       const result = await loginDriver.login(http, { authorizationUrl, redirectUri, state, ...(o.signal && { signal: o.signal }) });
-      const t = await o.tokenEndpoint.exchangeCode(result.code, pkce.verifier);
-      record(book.loggedIn(t, opt.offline === true));
+      const { tokens: t, sent } = await o.tokenEndpoint.exchangeCode(result.code, pkce.verifier);
+      record(book.loggedIn(t, sent, opt.offline === true));
       lives.loggedIn(startedAt, t);
       const handle: SessionHandle = { cookieJar: result.cookieJar, ...(t.id_token !== undefined && { idToken: t.id_token }) };
       return { tokens: t, handle, startedAt };

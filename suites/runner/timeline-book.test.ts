@@ -64,7 +64,7 @@ describe('the token book draws the declared expiry of what happened', () => {
   test('an online token (erp-net-keycloak-like Interactive, login without offline_access): drawn with the online lifetime (1800 s), not the policy\'s', async () => {
     const variant = (await loadVariants()).find((p) => p.name === 'erp-net-keycloak-like')!;
     const { at, b } = await book(variant, 'Interactive');
-    const login = b.loggedIn(answer('rt-0'), false);
+    const login = b.loggedIn(answer('rt-0'), null, false);
     expect(login).toMatchObject({ label: 'online token', token: { id: fingerprint('rt-0'), expiresAt: 1800, expiry: 'sliding' } });
     at(1000);
     expect(b.refreshed('rt-0', answer('rt-1')).token).toMatchObject({ id: fingerprint('rt-1'), expiresAt: 2800 });

@@ -9,6 +9,7 @@ import type { TimelineDetails, TokenMark } from '../harness/report/timeline.ts';
 import type { Target, TargetClient } from '../harness/target.ts';
 import { isRefreshPolicy } from '../../mock-idp/profile/index.ts';
 import { expiryOf, replay, type ModelEvent, type Step } from '../../mock-idp/profile/model.ts';
+import type { ProofSent } from './token-endpoint.ts';
 
 /** A timeline event with what the harness saw: token fingerprints, declared expiries, error codes (report/timeline.ts). */
 export interface TimelineEntry extends TimelineEvent, TimelineDetails {
@@ -57,6 +58,8 @@ export function createTokenBook(target: Target, client: TargetClient, now: () =>
   const policy = isRefreshPolicy(client.policyRules) ? client.policyRules : undefined;
   const events: ModelEvent[] = [];
   const issuedAt = new Map<string, number>();
+  /** The DPoP key thumbprint each token is bound to, as the model declares it for the proofs sent (RFC 9449 §5). */
+  const boundTo = new Map<string, string>();
   let steps: Step[] = [];
 
   /** Adds an observed event and replays the history (a few events per check: cheap). */
@@ -67,28 +70,37 @@ export function createTokenBook(target: Target, client: TargetClient, now: () =>
   };
   const mark = (id: string): TokenMark => {
     const expiresAt = policy ? expiryOf(steps, id) : undefined;
-    return { id, issuedAt: issuedAt.get(id) ?? now(), ...(policy && expiresAt !== undefined && { expiry: policy.expiry, expiresAt }) };
+    const jkt = boundTo.get(id);
+    return { id, issuedAt: issuedAt.get(id) ?? now(), ...(policy && expiresAt !== undefined && { expiry: policy.expiry, expiresAt }), ...(jkt !== undefined && { jkt }) };
   };
+  /** The model's event key for a proof: the key's thumbprint, or null for none; an invalid proof is no event of the grant. */
+  const keyOf = (sent: ProofSent): { key: string | null } | undefined => (sent === 'invalid' ? undefined : { key: sent });
 
   return {
-    /** `offline`: the login asked for offline access; without it a token is an online one (refreshTokenIssuance "always"), on its own terms. */
-    loggedIn(t: Tokens, offline = true): Omit<TimelineEntry, 'at'> {
+    /** `sent`: the DPoP proof key the code exchange used; `offline`: the login asked for offline access (without it a token is an online one, refreshTokenIssuance "always", on its own terms). */
+    loggedIn(t: Tokens, sent: ProofSent = null, offline = true): Omit<TimelineEntry, 'at'> {
       if (!t.refresh_token) return { kind: 'login', label: 'no refresh token' };
       const id = fingerprint(t.refresh_token);
       if (!issuedAt.has(id)) {
         issuedAt.set(id, now());
-        observe({ kind: 'issue', at: now(), token: id, offline });
+        observe({ kind: 'issue', at: now(), token: id, offline, ...keyOf(sent) });
+        const issued = steps.at(-1)?.outcome;
+        if (issued?.kind === 'issued' && issued.token === id && issued.jkt !== undefined) boundTo.set(id, issued.jkt);
       }
       return { kind: 'login', token: mark(id), ...(!offline && { label: 'online token' }) };
     },
-    refreshed(presented: string, t: Tokens): Omit<TimelineEntry, 'at'> {
+    refreshed(presented: string, t: Tokens, sent: ProofSent = null): Omit<TimelineEntry, 'at'> {
       const id = fingerprint(presented);
       const fresh = t.status === 200 && t.refresh_token && t.refresh_token !== presented ? fingerprint(t.refresh_token) : undefined;
       const isNew = fresh !== undefined && !issuedAt.has(fresh);
       if (isNew) issuedAt.set(fresh, now());
+      // A rotation keeps the family, so its binding: the successor is bound to the same key.
+      const jkt = boundTo.get(id);
+      if (isNew && jkt !== undefined) boundTo.set(fresh, jkt);
       // What the IdP was asked; the model says what the profile declares it does (a refusal included:
-      // a refused reuse may revoke the family).
-      if (issuedAt.has(id)) observe({ kind: 'refresh', at: now(), token: id, ...(isNew && { as: fresh }) });
+      // a refused reuse may revoke the family). A request with an invalid DPoP proof never reached the grant.
+      const key = keyOf(sent);
+      if (issuedAt.has(id) && key) observe({ kind: 'refresh', at: now(), token: id, ...(isNew && { as: fresh }), ...key });
       if (t.status !== 200) {
         const error = typeof t.body?.error === 'string' ? t.body.error : undefined;
         return { kind: 'rejected', presented: id, status: t.status, ...(error !== undefined && { error }) };

@@ -4,7 +4,8 @@
  * check's clock), its tokens registered as secrets, and its effect on the token book recorded.
  */
 import { inconclusive } from '../checks/expect.ts';
-import type { Answer, CheckClient, CheckContext, Tokens } from '../checks/types.ts';
+import type { Answer, CheckClient, CheckContext, DpopOverride, Tokens } from '../checks/types.ts';
+import type { DpopProver } from '../harness/dpop.ts';
 import type { Endpoints } from '../harness/discovery.ts';
 import type { Http, HttpResult } from '../harness/http.ts';
 import * as oauth from '../harness/oauth.ts';
@@ -18,8 +19,9 @@ export function answer(r: HttpResult): Answer {
   return { status: r.response.status, headers: r.response.headers, body, exchange: r.exchange };
 }
 
-function tokens(r: HttpResult, sentAt: number, receivedAt: number): Tokens {
+function tokens(r: HttpResult, sentAt: number, receivedAt: number, proof?: string): Tokens {
   const a = answer(r);
+  if (proof !== undefined) a.tokenType = 'DPoP';
   const b = a.body ?? {};
   const str = (k: string) => (typeof b[k] === 'string' ? (b[k] as string) : undefined);
   const t: Tokens = { ...a, sentAt, receivedAt };
@@ -32,6 +34,7 @@ function tokens(r: HttpResult, sentAt: number, receivedAt: number): Tokens {
   if (id !== undefined) t.id_token = id;
   if (scope !== undefined) t.scope = scope;
   if (typeof b.expires_in === 'number') t.expires_in = b.expires_in;
+  if (proof !== undefined) t.dpopProof = proof;
   return t;
 }
 
@@ -49,8 +52,13 @@ export interface TokenEndpointOptions {
   now: () => number;
   timeline: Pick<Timeline, 'record' | 'book'>;
   lives: ReturnType<typeof createTokenLives>;
+  /** The client's DPoP prover, when its policy declares a sender constraint (RFC 9449). */
+  dpop?: DpopProver;
   signal?: AbortSignal;
 }
+
+/** What the book is told of a request's proof: the key it proved (its jkt), none (null), or an invalid proof (the grant never ran). */
+export type ProofSent = string | null | 'invalid';
 
 export type TokenEndpointClient = ReturnType<typeof createTokenEndpointClient>;
 
@@ -66,26 +74,68 @@ export function createTokenEndpointClient(o: TokenEndpointOptions) {
     recorder.addSecret(t.id_token, 'id_token');
     return t;
   };
+  const { dpop } = o;
+  /**
+   * A token request with the client's DPoP proof (none for a client without DPoP, or as `override`
+   * says), and once more with the server's nonce when it answers use_dpop_nonce (RFC 9449 §8).
+   */
+  const withProof = async (send: (headers: Record<string, string>) => Promise<HttpResult>, override?: DpopOverride): Promise<{ r: HttpResult; proof?: string; sent: ProofSent }> => {
+    if (!dpop || override?.proof === 'none') return { r: await send({}), sent: null };
+    const url = endpoints.token;
+    const make = async (): Promise<string> => {
+      switch (override?.proof) {
+        case 'replay':
+          return override.of;
+        case 'other-key':
+          return dpop.proof('POST', url, { key: await dpop.otherKey() });
+        case 'wrong-htm':
+          return dpop.proof('GET', url);
+        case 'wrong-htu':
+          // A proof made for another endpoint of the same server.
+          return dpop.proof('POST', endpoints.userinfo ?? new URL('/userinfo', url).href);
+        case 'no-nonce':
+          return dpop.proof('POST', url, { nonce: null });
+        default:
+          return dpop.proof('POST', url);
+      }
+    };
+    let proof = await make();
+    let r = await send({ dpop: proof });
+    const given = dpop.learnNonce(r.response.headers);
+    const error = (r.json as { error?: unknown } | undefined)?.error;
+    if (given !== undefined && r.response.status === 400 && error === 'use_dpop_nonce' && override?.proof !== 'no-nonce' && override?.proof !== 'replay') {
+      proof = await make();
+      r = await send({ dpop: proof });
+      dpop.learnNonce(r.response.headers);
+    }
+    const key = override?.proof === 'other-key' ? (await dpop.otherKey()).jkt : (await dpop.key()).jkt;
+    return { r, proof, sent: override === undefined || override.proof === 'other-key' ? key : 'invalid' };
+  };
   /** Sends a token request, noting when it left and when its answer came (the server issued in between). */
-  const timed = async (send: () => Promise<HttpResult>): Promise<Tokens> => {
+  const timed = async (send: (headers: Record<string, string>) => Promise<HttpResult>, override?: DpopOverride): Promise<Tokens & { sent: ProofSent }> => {
     const sentAt = now();
-    const r = await send();
+    const { r, proof, sent } = await withProof(send, override);
     const receivedAt = now();
     longestRoundTrip = Math.max(longestRoundTrip, receivedAt - sentAt);
-    return remember(tokens(r, sentAt, receivedAt));
+    return Object.assign(remember(tokens(r, sentAt, receivedAt, proof)), { sent });
   };
+  const strip = ({ sent: _sent, ...t }: Tokens & { sent: ProofSent }): Tokens => t;
 
   const refresh: CheckContext['refresh'] = async (rt, opt = {}) => {
     let c = resolve(opt.as);
     if (opt.wrongSecret) c = { ...c, secret: `${c.secret ?? ''}-wrong` };
-    const t = await timed(() =>
-      oauth.refresh(http, endpoints, c, rt, {
-        ...(opt.scope !== undefined && { scope: opt.scope }),
-        ...(opt.omitAuth && { auth: 'none' as const }),
-        ...(o.signal && { signal: o.signal }),
-      }),
+    const sentT = await timed(
+      (headers) =>
+        oauth.refresh(http, endpoints, c, rt, {
+          headers,
+          ...(opt.scope !== undefined && { scope: opt.scope }),
+          ...(opt.omitAuth && { auth: 'none' as const }),
+          ...(o.signal && { signal: o.signal }),
+        }),
+      opt.dpop,
     );
-    record(book.refreshed(rt, t));
+    const t = strip(sentT);
+    record(book.refreshed(rt, t, sentT.sent));
     // Time only moves when a check waits on the mock's clock: nothing there ends by accident.
     const judge = o.clockKind === 'real' && o.judgeLives !== false;
     const refusal = judge ? lives.refusalUnjudgeable(rt, t) : undefined;
@@ -99,7 +149,7 @@ export function createTokenEndpointClient(o: TokenEndpointOptions) {
   const endpointCalls: Pick<CheckContext, 'refresh' | 'refreshConcurrently' | 'clientCredentials' | 'revoke' | 'introspect'> = {
     refresh,
     refreshConcurrently: (rt, n) => Promise.all(Array.from({ length: n }, () => refresh(rt))),
-    clientCredentials: async (opt = {}) => timed(() => oauth.clientCredentials(http, endpoints, client, { ...(opt.scope !== undefined && { scope: opt.scope }) })),
+    clientCredentials: async (opt = {}) => strip(await timed((headers) => oauth.clientCredentials(http, endpoints, client, { headers, ...(opt.scope !== undefined && { scope: opt.scope }) }))),
     async revoke(token, hint) {
       const r = answer(await oauth.revoke(http, endpoints, client, token, hint));
       record(book.revoked(token, hint, r.status));
@@ -116,7 +166,10 @@ export function createTokenEndpointClient(o: TokenEndpointOptions) {
     /** What the CheckContext offers of the token, revocation and introspection endpoints. */
     calls: endpointCalls,
     /** The authorization code grant's exchange (RFC 7636 verifier), timed like any token request. */
-    exchangeCode: (code: string, codeVerifier: string): Promise<Tokens> => timed(() => oauth.exchangeCode(http, endpoints, client, { code, codeVerifier })),
+    exchangeCode: async (code: string, codeVerifier: string): Promise<{ tokens: Tokens; sent: ProofSent }> => {
+      const t = await timed((headers) => oauth.exchangeCode(http, endpoints, client, { code, codeVerifier }, { headers }));
+      return { tokens: strip(t), sent: t.sent };
+    },
     /** The longest token request so far (seconds): what a real-clock check must allow for. */
     longestRoundTrip: () => longestRoundTrip,
   };

@@ -22,6 +22,8 @@ export interface TokenMark {
    */
   expiresAt?: number;
   expiry?: 'sliding' | 'fixed';
+  /** The RFC 7638 thumbprint of the DPoP key the token is declared bound to (RFC 9449 §5); a public key's, not a secret. */
+  jkt?: string;
 }
 
 /** What the runner adds to the events a check notes. All optional: older reports have none of it. */
@@ -181,8 +183,9 @@ export function timelineLanes(records: readonly TimelineRecord[]): TimelineLanes
 export function describeRecord(r: TimelineRecord): string {
   const when = `at ${formatSeconds(r.at)}`;
   const tok = (id: string | undefined) => (id ? `rt#${id}` : 'a token');
+  const bound = (m: TokenMark) => (m.jkt !== undefined ? `, bound to DPoP key ${m.jkt.slice(0, 8)}` : '');
   const expiry = (m: TokenMark | undefined) =>
-    m?.expiresAt !== undefined ? `, declared to expire at ${formatSeconds(m.expiresAt)}${m.expiry ? ` (${m.expiry})` : ''}` : '';
+    m === undefined ? '' : `${m.expiresAt !== undefined ? `, declared to expire at ${formatSeconds(m.expiresAt)}${m.expiry ? ` (${m.expiry})` : ''}` : ''}${bound(m)}`;
   const label = r.label ? ` (${r.label})` : '';
   const noted = r.noted && r.noted !== r.kind ? `; the check expected ${r.noted}` : '';
   switch (r.kind) {

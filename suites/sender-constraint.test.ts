@@ -1,0 +1,3 @@
+import { registerGroup } from './runner/vitest-suite.ts';
+
+await registerGroup('sender-constraint');

@@ -35,6 +35,19 @@ const BREAKS: Record<string, { profile?: string; fields: string[] }> = {
   'non-atomic-rotation': { fields: ['concurrentRefresh'] },
   // Breaks only a profile field telenorid-plus does not declare (reuse only rejected): erp-net's variant does.
   'reuse-revokes-family-though-rejected': { profile: 'erp-net-reject-grace-mixed', fields: ['reuseOfRotatedToken'] },
+  'late-rotation-rotates-early': { profile: 'erp-net-reject-grace-mixed', fields: ['policies.InteractiveLateRotation.rotateAfterLifetimePercent'] },
+  // The schema-v2 fields, on the variants that declare them.
+  'no-online-token': { profile: 'erp-net-keycloak-like', fields: ['refreshTokenIssuance'] },
+  'online-token-survives-logout': { profile: 'erp-net-keycloak-like', fields: ['onlineTokens.refreshAfterSsoEnd'] },
+  'offline-token-ends-with-logout': { profile: 'erp-net-keycloak-like', fields: ['refreshAfterSsoEnd'] },
+  'sliding-ignores-maximum': { profile: 'erp-net-keycloak-like', fields: ['policies.Interactive.maxLifetimeSeconds'] },
+  'grace-reuse-count-ignored': { profile: 'erp-net-keycloak-like', fields: ['graceReuseCount'] },
+  'grace-window-too-short': { profile: 'erp-net-keycloak-like', fields: ['graceWindowSeconds'] },
+  // New successors for same-second retries: unlimited same-second retries as well as several winners.
+  'concurrent-refreshes-new-successors': { profile: 'telenorid-plus-auth0-like', fields: ['concurrentRefresh', 'graceReuseCount'] },
+  'invalid-grant-status-swapped': { profile: 'telenorid-plus-auth0-like', fields: ['invalidGrantStatus'] },
+  'introspection-coverage-swapped': { profile: 'telenorid-plus-auth0-like', fields: ['introspection'] },
+  'id-token-on-refresh-swapped': { profile: 'telenorid-plus-auth0-like', fields: ['idTokenOnRefresh'] },
 };
 
 /** Defects that change no profile field: headers, error codes and shapes, claims, revocation, introspection after revocation, client binding, scope. */
@@ -55,6 +68,22 @@ const NO_PROFILE_FIELD = new Set([
   'short-refresh-token',
   'scope-narrowing-claims-more',
   'metadata-without-grant-types',
+  // The value of refresh_expires_in, not its presence (observe reads the presence).
+  'refresh-expires-in-of-access-token',
+]);
+
+/**
+ * Defects of sender constraints (DPoP, RFC 9449): observe does not probe proofs and key binding (the
+ * sender-constraint checks do), so they change nothing it reports.
+ */
+const NOT_PROBED = new Set([
+  'dpop-proof-optional-at-refresh',
+  'dpop-any-key-at-refresh',
+  'dpop-binding-lost-on-rotation',
+  'dpop-binding-not-enforced',
+  'dpop-jti-not-checked',
+  'dpop-htm-htu-not-checked',
+  'dpop-nonce-not-required',
 ]);
 
 const base = await loadTarget('fixtures/targets/mock.json');
@@ -64,10 +93,10 @@ const profileNamed = async (name: string) => variants.find((v) => v.name === nam
 
 describe('observe --against names the fields a defect breaks', () => {
   test('every defect is pinned here', () => {
-    expect(DEFECTS.filter((d) => !(d in BREAKS) && !NO_PROFILE_FIELD.has(d))).toEqual([]);
+    expect(DEFECTS.filter((d) => !(d in BREAKS) && !NO_PROFILE_FIELD.has(d) && !NOT_PROBED.has(d))).toEqual([]);
   });
 
-  test.each(DEFECTS.map((d: Defect) => ({ defect: d })))('$defect', async ({ defect }) => {
+  test.each(DEFECTS.filter((d) => !NOT_PROBED.has(d)).map((d: Defect) => ({ defect: d })))('$defect', async ({ defect }) => {
     const profile = await profileNamed(BREAKS[defect]?.profile ?? 'telenorid-plus');
     const target = { ...base, profile, profileRef: profile.name, embedded: { transport: 'direct' } } as Target;
     const r = await observeTarget(target, { defects: [defect] });

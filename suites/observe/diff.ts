@@ -40,7 +40,12 @@ const show = (v: FieldValue | undefined): string => (v === undefined ? '—' : v
 
 export function observedText(o: Observation): string {
   if (o.confidence === 'unobservable') return 'unobservable';
-  if (o.confidence === 'bounded') return `${o.value === undefined ? '?' : show(o.value)} in [${o.low}, ${o.high === null || o.high === undefined ? '∞' : o.high}]`;
+  if (o.confidence === 'bounded') {
+    const open = o.high === null || o.high === undefined;
+    // A maximum not seen: none at all, or one beyond what was seen.
+    if (o.value === null && open) return `none, or ≥ ${o.low}`;
+    return `${o.value === undefined ? '?' : show(o.value)} in [${o.low}, ${open ? '∞' : o.high}]`;
+  }
   return show(o.value);
 }
 

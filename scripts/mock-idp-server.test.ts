@@ -125,7 +125,8 @@ describe('npm run mock-idp + npm run conformance (form login, end-session logout
       expect(r.code).toBe(1);
       const report = JSON.parse(await readFile(path.join(reports, 'report.json'), 'utf8'));
       const failed = [...new Set(report.checks.filter((c: { status: string }) => c.status === 'failed').map((c: { id: string }) => c.id))].sort();
-      expect(failed).toEqual(['rotation.concurrent-single-winner', 'rotation.new-token-each-refresh']);
+      // public-refresh-protected: public clients' tokens neither rotated nor sender-constrained (RFC 9700 §4.14.2).
+      expect(failed).toEqual(['rotation.concurrent-single-winner', 'rotation.new-token-each-refresh', 'rotation.public-refresh-protected']);
       // Without rotation there is no rotated-out token to present: those checks observed nothing.
       const inconclusive = [...new Set(report.checks.filter((c: { status: string }) => c.status === 'inconclusive').map((c: { id: string }) => c.id))].sort();
       expect(inconclusive).toEqual(['rotation.old-token-rejected', 'rotation.reuse-revokes-family']);

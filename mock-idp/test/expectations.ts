@@ -78,7 +78,7 @@ function offline(profile: Profile): string {
  * - keep: no new token, the presented one works until its own expiry; consume: it is used up;
  * - invalid_grant: the refresh is refused.
  */
-type AfterSsoEnd = 'rotate' | 'extend' | 'keep' | 'consume' | 'invalid_grant';
+type AfterSsoEnd = 'rotate' | 'extend' | 'keep' | 'consume' | 'invalid_grant' | 'late-rotate';
 const AFTER_SSO_END: Record<string, Record<string, AfterSsoEnd>> = {
   // no-new-refresh-token, usable-until-expiry
   'telenorid-plus': { Confidential: 'keep', Mobile: 'keep', PublicWeb: 'keep', Web: 'keep' },
@@ -89,7 +89,9 @@ const AFTER_SSO_END: Record<string, Record<string, AfterSsoEnd>> = {
   // no-new-refresh-token, consumed
   'telenorid-plus-sso-consumed-grace': { Confidential: 'consume', Mobile: 'consume', PublicWeb: 'consume', Web: 'consume' },
   // new-refresh-token: Interactive sliding without rotation, InteractiveFixed fixed with rotation
-  'erp-net-reject-grace-mixed': { Interactive: 'extend', InteractivePublic: 'rotate', InteractiveFixed: 'rotate' },
+  // InteractiveLateRotation rotates only from 70 % of its lifetime: right after the session ended a refresh keeps
+  // the token; near its expiry one rotates (new-refresh-token: the session's end does not stop it).
+  'erp-net-reject-grace-mixed': { Interactive: 'extend', InteractivePublic: 'rotate', InteractiveFixed: 'rotate', InteractiveLateRotation: 'late-rotate' },
   // Keycloak-like (erp-net base: new-refresh-token), rotation on both policies
   'erp-net-keycloak-like': { Interactive: 'rotate', InteractivePublic: 'rotate' },
   // Auth0-like (telenorid-plus base: no-new-refresh-token, usable-until-expiry)
@@ -167,7 +169,7 @@ function afterSsoEnd(profile: Profile, policyName: string): AfterSsoEnd {
 }
 
 /** Does a refresh after the SSO session's end still give a new lifetime (a new token, or an extended one)? */
-const renewsAfterSsoEnd = (o: AfterSsoEnd) => o === 'rotate' || o === 'extend';
+const renewsAfterSsoEnd = (o: AfterSsoEnd) => o === 'rotate' || o === 'extend' || o === 'late-rotate';
 
 // ---------------------------------------------------------------- entry point
 
@@ -880,6 +882,7 @@ function sso(start: Start, profile: Profile): void {
           keep: 'an access token but no refresh token; the presented one works until its own expiry',
           consume: 'an access token but no refresh token; the presented one is used up',
           invalid_grant: 'invalid_grant',
+          'late-rotate': 'no refresh token at once (the token is kept), a new one once 70 % of its lifetime has passed',
         }[outcome];
         it(`${name}: after ${ending.name}: ${says}`, async () => {
           const c = await start(profile);
@@ -910,6 +913,15 @@ function sso(start: Start, profile: Profile): void {
               expect(r.body).not.toHaveProperty('refresh_token');
               expectRefused(await c.refresh(client, rt), profile);
               break;
+            case 'late-rotate': {
+              expect(ok(r)).not.toHaveProperty('refresh_token');
+              const { exp } = (await c.refreshState(rt));
+              c.idp.control.advance(exp - 1 - c.idp.control.now());
+              const next = ok(await c.refresh(client, rt)).refresh_token;
+              expect(next).toBeTruthy();
+              expect(next).not.toBe(rt);
+              break;
+            }
             case 'keep': {
               expect(ok(r).access_token).toBeTruthy();
               expect(r.body).not.toHaveProperty('refresh_token');

@@ -1,14 +1,16 @@
 /**
- * fixtures/defects.json, validated: each seeded defect, and per profile (a seed or a variant) the
- * check ids that must catch it. A variant inherits its seed's expectations (`variants`: variant →
- * seed) unless it has its own entry, so the data says only where a variant differs.
- * Unknown keys, defects, profiles and check ids are errors that name the offending path.
+ * fixtures/defects.json, validated: each seeded defect, and per profile (a seed, a variant or a
+ * library profile) the check ids that must catch it. A variant inherits its seed's expectations
+ * (`variants`: variant → seed) unless it has its own entry, so the data says only where a variant
+ * differs; the seeds and the library profiles (fixtures/profiles/) are mapped explicitly, each defect
+ * for each one. Unknown keys, defects, profiles and check ids are errors that name the offending path.
  */
 import { readFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import { z } from 'zod';
 import { DEFECTS, type Defect, type Profile } from '../../mock-idp/index.ts';
-import { SEED_PROFILES } from '../../mock-idp/profile/load.ts';
+import { BUILTIN_PROFILES, SEED_PROFILES, loadProfile } from '../../mock-idp/profile/load.ts';
+import { loadVariants } from '../../mock-idp/profile/variants.ts';
 import { CHECKS } from '../checks/index.ts';
 import { HarnessError } from '../harness/errors.ts';
 
@@ -18,7 +20,13 @@ export class DefectTableError extends HarnessError<'DEFECT_TABLE_INVALID'> {
   override readonly name = 'DefectTableError';
 }
 
-const expectation = z.union([z.array(z.string()), z.strictObject({ notApplicable: z.string().min(1) })]);
+/**
+ * The checks that catch the defect (never none); or notApplicable: the defect changes nothing
+ * observable under the profile; or gap: it does change what the profile declares, but no check of
+ * the catalogue observes it (the reason names the missing check). A gap is pinned (nothing may
+ * fail, so a check that starts catching it shows) and counted as missed, never as caught.
+ */
+const expectation = z.union([z.array(z.string()).min(1), z.strictObject({ notApplicable: z.string().min(1) }), z.strictObject({ gap: z.string().min(1) })]);
 export type Expectation = z.infer<typeof expectation>;
 
 const entry = z.strictObject({ description: z.string().min(1), caughtBy: z.record(z.string(), expectation) });
@@ -46,7 +54,16 @@ export interface DefectTable {
   defects: Record<Defect, z.infer<typeof entry>>;
 }
 
-/** Validates the parsed table against the defects, the catalogue and the profiles (seeds and variants). */
+/** The library: every built-in profile beyond the seeds (discovered, so a new file needs its entries here). */
+export const LIBRARY_PROFILES: readonly string[] = BUILTIN_PROFILES.filter((name) => !(SEED_PROFILES as readonly string[]).includes(name));
+
+/** The profiles the self-test runs: the seeds and their variants, then the library profiles. */
+export async function loadMatrixProfiles(): Promise<Profile[]> {
+  const [variants, library] = await Promise.all([loadVariants(), Promise.all(LIBRARY_PROFILES.map((name) => loadProfile(name)))]);
+  return [...variants, ...library];
+}
+
+/** Validates the parsed table against the defects, the catalogue and the profiles (seeds, variants and the library). */
 export function parseDefectTable(json: unknown, profiles: readonly Profile[], file = DEFECT_TABLE): DefectTable {
   const parsed = tableSchema.safeParse(json);
   if (!parsed.success) {
@@ -61,8 +78,12 @@ export function parseDefectTable(json: unknown, profiles: readonly Profile[], fi
     if (!names.has(variant)) problems.push(`variants.${variant}: no such profile variant`);
     if ((SEED_PROFILES as readonly string[]).includes(variant)) problems.push(`variants.${variant}: a seed profile is not a variant (seed ${seed})`);
   }
+  const explicit: readonly string[] = [...SEED_PROFILES, ...LIBRARY_PROFILES];
   for (const p of profiles) {
-    if (!(SEED_PROFILES as readonly string[]).includes(p.name) && !(p.name in table.variants)) problems.push(`variants: no seed named for variant ${p.name}`);
+    if (!explicit.includes(p.name) && !(p.name in table.variants)) problems.push(`variants: no seed named for variant ${p.name}`);
+  }
+  for (const variant of Object.keys(table.variants)) {
+    if (LIBRARY_PROFILES.includes(variant)) problems.push(`variants.${variant}: a library profile is not a variant (it is mapped explicitly)`);
   }
   for (const [profile, { checks }] of Object.entries(table.deviations ?? {})) {
     if (!names.has(profile)) problems.push(`deviations.${profile}: no such profile or variant`);
@@ -72,6 +93,9 @@ export function parseDefectTable(json: unknown, profiles: readonly Profile[], fi
   for (const [d, { caughtBy }] of Object.entries(table.defects)) {
     if (!(DEFECTS as readonly string[]).includes(d)) problems.push(`defects.${d}: no such defect in mock-idp/defects.ts`);
     for (const seed of SEED_PROFILES) if (!caughtBy[seed]) problems.push(`defects.${d}.caughtBy.${seed}: missing (seeds are mapped explicitly)`);
+    for (const name of LIBRARY_PROFILES) {
+      if (!caughtBy[name]) problems.push(`defects.${d}.caughtBy.${name}: missing (library profiles are mapped explicitly)`);
+    }
     for (const [profile, expected] of Object.entries(caughtBy)) {
       if (!names.has(profile)) problems.push(`defects.${d}.caughtBy.${profile}: no such profile or variant`);
       if (Array.isArray(expected)) for (const id of expected) if (!ids.has(id)) problems.push(`defects.${d}.caughtBy.${profile}: ${id} is not a check of the catalogue`);

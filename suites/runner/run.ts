@@ -98,6 +98,9 @@ export async function runInstance(instance: CheckInstance, env: RunEnvironment):
   const timeout = new AbortController();
   const timer = setTimeout(() => timeout.abort(new Error('check timed out')), checkTimeoutMs(env.target));
   const signal = env.signal ? AbortSignal.any([env.signal, timeout.signal]) : timeout.signal;
+  // Removed when the check ends: a listener left on a signal of AbortSignal.any keeps the signal, and
+  // through it the check's run and mock instance, alive as long as its sources (the whole run).
+  let onAbort: (() => void) | undefined;
   try {
     connection =
       env.shared ??
@@ -120,7 +123,8 @@ export async function runInstance(instance: CheckInstance, env: RunEnvironment):
     });
     const aborted = new Promise<never>((_, reject) => {
       if (signal.aborted) reject(signal.reason);
-      signal.addEventListener('abort', () => reject(signal.reason), { once: true });
+      onAbort = () => reject(signal.reason);
+      signal.addEventListener('abort', onAbort, { once: true });
     });
     const limiter = env.limiter;
     const context =
@@ -170,6 +174,7 @@ export async function runInstance(instance: CheckInstance, env: RunEnvironment):
     return done('errored', erroredMessage(instance, run ? run.recorder.redact(reason) : reason, recorded.slice(-3)), { timeline, exchanges: [...recorded] });
   } finally {
     clearTimeout(timer);
+    if (onAbort) signal.removeEventListener('abort', onAbort);
     if (connection && !env.shared) await connection.close();
     release?.();
   }

@@ -1,22 +1,22 @@
-/** Registers the defect matrix for one profile or variant as vitest tests (shared by the per-profile test files). */
+/** Registers the defect matrix for one profile (a seed, a variant or a library profile) as vitest tests (shared by the per-profile test files). */
 import { describe, expect, test } from 'vitest';
 import { DEFECTS, type Defect } from '../../mock-idp/index.ts';
-import { loadVariants } from '../../mock-idp/profile/variants.ts';
 import { loadTarget } from '../harness/target.ts';
-import { deviationsOf, expectationFor } from './defect-table.ts';
+import { deviationsOf, expectationFor, loadMatrixProfiles } from './defect-table.ts';
 import { loadDefectTable, matrixRow } from './self-test.ts';
 
 export function defineDefectMatrix(profileName: string): void {
   describe(`defect matrix · ${profileName}`, async () => {
-    const variants = await loadVariants();
-    const table = await loadDefectTable(variants);
-    const profile = variants.find((p) => p.name === profileName);
-    if (!profile) throw new Error(`no profile or variant ${profileName}`);
+    const profiles = await loadMatrixProfiles();
+    const table = await loadDefectTable(profiles);
+    const profile = profiles.find((p) => p.name === profileName);
+    if (!profile) throw new Error(`no profile, variant or library profile ${profileName}`);
     const base = await loadTarget('fixtures/targets/mock.json');
     const cases: (Defect | undefined)[] = [undefined, ...DEFECTS];
     test.each(cases.map((defect) => {
       const entry = defect ? expectationFor(table, defect, profileName) : [];
-      const label = defect ? `${defect} → ${Array.isArray(entry) ? entry.join(', ') : 'not applicable: nothing may fail'}` : 'correct mock → nothing fails';
+      const expected = Array.isArray(entry) ? entry.join(', ') : 'gap' in entry ? 'a known gap, nothing catches it: nothing may fail' : 'not applicable: nothing may fail';
+      const label = defect ? `${defect} → ${expected}` : 'correct mock → nothing fails';
       return { label, defect };
     }))('$label', async ({ defect }) => {
       const row = await matrixRow(base, table, profile, defect);

@@ -1,0 +1,3 @@
+import { defineDefectMatrix } from './self-test-cases.ts';
+
+defineDefectMatrix('node-oidc-provider');

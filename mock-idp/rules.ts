@@ -205,7 +205,7 @@ export const MOCK_RULES: readonly MockRule[] = [
     rule: 'Revoking a refresh token (RFC 7009) revokes its family; the answer is 200 for any token.',
     where: 'Behaviour.revokedByRevocation (endpoints/revocation.ts); store.revokeFamily (store.ts)',
     citations: [cite.spec('RFC 7009', '2.1'), cite.spec('RFC 7009', '2.2')],
-    observedBy: ['token-endpoint.revocation-kills-refresh-token', 'token-endpoint.introspection-after-revocation'],
+    observedBy: ['token-endpoint.revocation-kills-refresh-token', 'token-endpoint.introspection-after-revocation', 'token-endpoint.revocation-ends-access-tokens'],
   },
   {
     name: 'introspection.active',

@@ -451,6 +451,33 @@ export const tokenEndpointChecks: Check[] = [
     },
   },
   {
+    id: 'token-endpoint.revocation-ends-access-tokens',
+    group: 'token-endpoint',
+    level: 'SHOULD',
+    title: 'Revoking a refresh token also ends the access tokens of its grant (introspected inactive)',
+    clause: ({ profile }) => [cite.spec('RFC 7009', '2.1', 'SHOULD also invalidate all access tokens based on the same authorization grant'), cite.spec('RFC 7662', '2.2', 'active'), profileField(profile, 'introspection')],
+    // Access tokens are introspected whatever the profile's coverage (RFC 7662 §2.1: the ones any server knows).
+    applies: whenRefresh(),
+    needs: ['introspection', 'revocation'],
+    async run(t) {
+      if (!t.has('introspection') || !t.has('revocation')) skip('the target lacks a revocation or introspection endpoint');
+      const { rt, tokens } = await freshRefreshToken(t);
+      if (typeof tokens.access_token !== 'string') inconclusive(`the code exchange returned no access_token (${describe(tokens)}): nothing to introspect`);
+      const before = await t.introspect(tokens.access_token, 'access_token');
+      if (!before) skip('the target has no confidential client to introspect with');
+      // A live access token introspected active is introspection-coverage's condition: here a precondition.
+      if (!(before.status === 200 && before.body?.active === true)) inconclusive(`a live access token did not introspect as active (${describe(before)}): nothing to see end`);
+      const rev = await t.revoke(rt, 'refresh_token');
+      expectThat(rev.status === 200, 'HTTP 200 from the revocation endpoint', () => describe(rev), rev);
+      t.note({ kind: 'revocation' });
+      const after = (await t.introspect(tokens.access_token, 'access_token'))!;
+      if (!(after.status === 200 && after.body?.active === false)) {
+        warn('active=false for the access token of a grant whose refresh token was revoked (RFC 7009 §2.1: SHOULD)', describe(after), rev, after);
+      }
+      asserted('the access token of the revoked grant is inactive');
+    },
+  },
+  {
     id: 'token-endpoint.introspection-coverage',
     group: 'token-endpoint',
     level: 'MUST',

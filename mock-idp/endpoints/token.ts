@@ -1,7 +1,8 @@
 /** The token endpoint (RFC 6749 §3.2): named steps, then the grant's handler. */
 import { authenticateClient } from '../client-auth.ts';
 import { OAuthError, invalidRequest, unauthorizedClient } from '../errors.ts';
-import { validateProof, type ValidProof } from '../dpop.ts';
+import type { ValidProof } from '../dpop.ts';
+import { requestProof } from './request-proof.ts';
 import { json, readForm, requireMethod, type IdpRequest, type Params, type PlainResponse } from '../http.ts';
 import { usesDpop } from '../profile/model.ts';
 import type { IdpContext } from '../context.ts';
@@ -32,16 +33,7 @@ export async function token(ctx: IdpContext, request: IdpRequest, url: URL): Pro
   const dpop = usesDpop(policy);
   const demandNonce = dpop && ctx.behaviour.profile.dpopNonce;
   const proof = dpop
-    ? await validateProof({
-        header: request.headers.get('dpop'),
-        method: request.method,
-        url: url.href,
-        profile: ctx.behaviour.profile,
-        state: ctx.dpop,
-        clock: ctx.clock,
-        checks: ctx.behaviour.dpopProofChecks,
-        nonce: demandNonce,
-      })
+    ? await requestProof(ctx, request, url, { nonce: demandNonce })
     : undefined;
   const body = await handler(ctx, auth.client, params, proof);
   const headers: Record<string, string> = ctx.behaviour.noStore ? { 'cache-control': 'no-store', pragma: 'no-cache' } : {};

@@ -3,7 +3,8 @@ import { hashToken } from '../crypto.ts';
 import { OAuthError } from '../errors.ts';
 import { json, requireMethod, type IdpRequest, type PlainResponse } from '../http.ts';
 import type { IdpContext } from '../context.ts';
-import { dpopChallenge, validateProof } from '../dpop.ts';
+import { dpopChallenge } from '../dpop.ts';
+import { requestProof } from './request-proof.ts';
 
 /**
  * RFC 9449 §7: a DPoP-bound access token comes with the DPoP scheme and a proof of its key, carrying
@@ -15,17 +16,7 @@ async function requireDpopBinding(ctx: IdpContext, request: IdpRequest, url: URL
     new OAuthError('invalid_token', description, 401, { 'www-authenticate': dpopChallenge('invalid_token', description, algs) });
   if (jkt === undefined) throw refuse('the access token is not DPoP-bound: use the Bearer scheme');
   if (scheme !== 'dpop') throw refuse('the access token is DPoP-bound: use the DPoP scheme with a proof');
-  const proof = await validateProof({
-    header: request.headers.get('dpop'),
-    method: request.method,
-    url: url.href,
-    profile: ctx.behaviour.profile,
-    state: ctx.dpop,
-    clock: ctx.clock,
-    checks: ctx.behaviour.dpopProofChecks,
-    nonce: false,
-    accessToken: token,
-  });
+  const proof = await requestProof(ctx, request, url, { nonce: false, accessToken: token });
   if (!proof) throw new OAuthError('invalid_dpop_proof', 'a DPoP proof is required', 401, { 'www-authenticate': dpopChallenge('invalid_dpop_proof', 'a DPoP proof is required', algs) });
   if (proof.jkt !== jkt) throw refuse('the DPoP proof key is not the one the access token is bound to');
 }

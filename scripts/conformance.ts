@@ -4,6 +4,7 @@
  * the suites with the conformance reporter, which prints results and writes the reports:
  * report.json, junit.xml and report.html in --report-dir, plus any --json/--junit/--html copies.
  */
+import { randomBytes } from 'node:crypto';
 import { openSync, closeSync } from 'node:fs';
 import { mkdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { availableParallelism } from 'node:os';
@@ -22,7 +23,7 @@ import type { CheckInstance } from '../suites/runner/plan.ts';
 // The harness loads only when there is something to run (--help and --version answer at once),
 // vitest only once the target passed the preflight (a setup problem is reported sooner).
 async function engine() {
-  const [browser, errors, report, html, config, run, pipeline, profile, plan, checks, expected, record, target] = await Promise.all([
+  const [browser, errors, report, html, config, run, pipeline, profile, plan, checks, expected, record, target, redact] = await Promise.all([
     import('../suites/harness/drivers/login/browser.ts'),
     import('../suites/harness/errors.ts'),
     import('../suites/harness/report/index.ts'),
@@ -36,6 +37,7 @@ async function engine() {
     import('../suites/runner/expected.ts'),
     import('../suites/harness/record.ts'),
     import('../suites/harness/target.ts'),
+    import('../suites/harness/redact.ts'),
   ]);
   return {
     checkBrowser: browser.checkBrowser,
@@ -44,6 +46,7 @@ async function engine() {
     redactArgv: report.redactArgv,
     Recorder: record.Recorder,
     targetSecrets: target.targetSecrets,
+    useFingerprintKey: redact.useFingerprintKey,
     writeReports: report.writeReports,
     reportToJson: report.reportToJson,
     reportToJUnit: report.reportToJUnit,
@@ -224,6 +227,9 @@ async function listProfiles(): Promise<number> {
 
 async function runSuites(options: CliOptions, version: string): Promise<number> {
   const e = await engine();
+  // The run's key of fingerprints, the workers' too (config.secrets): one marker per value in the whole run.
+  const fingerprintKey = randomBytes(32);
+  e.useFingerprintKey(fingerprintKey);
   const known = new Set(e.CHECKS.map((c) => c.id));
   const unknown = unknownCheckIds(options.checks ?? [], known);
   if (unknown.length) setupFailure(`--check: unknown check id(s) ${unknown.join(', ')}; --list-checks lists the ids`);
@@ -261,10 +267,11 @@ async function runSuites(options: CliOptions, version: string): Promise<number> 
   // The run's one deadline, which every group file's pipeline shares. Any planned instance left without
   // a result (a group file that failed to load) is reported errored by the reporter.
   config.deadlineMs = Date.now() + target.timeouts.runMs;
-  const [{ startVitest }, { ConformanceReporter }, { serveLimiter }] = await Promise.all([
+  const [{ startVitest }, { ConformanceReporter }, { serveLimiter }, { serveSecretChannel }] = await Promise.all([
     import('vitest/node'),
     import('../suites/runner/vitest-reporter.ts'),
     import('../suites/runner/limiter.ts'),
+    import('../suites/runner/secret-channel.ts'),
   ]);
   // One cap on the checks working at once, across every worker process (limiter.ts); a check
   // waiting on the real clock holds no slot, so waits overlap whatever the cap.
@@ -284,8 +291,12 @@ async function runSuites(options: CliOptions, version: string): Promise<number> 
     strict: options.strict,
     planned,
     meta: metaOf(target),
+    secrets: e.targetSecrets(target),
     extraOutputs: (report, results) => writeOutputs(e, options, target, report, results, version),
   });
+  // Every worker sends the secrets it learns to the reporter, which seals what is printed and written.
+  const secretChannel = await serveSecretChannel((value, label) => reporter.learn(value, label));
+  config.secrets = { port: secretChannel.port, token: secretChannel.token, fingerprintKey: fingerprintKey.toString('base64url') };
   const groupFiles = groups.map((g) => `suites/${g}.test${CODE_EXTENSION}`);
   const checkMs = e.checkTimeoutMs(target);
   // A person answers the manual driver's prompts one at a time: one check at a time.
@@ -323,7 +334,7 @@ async function runSuites(options: CliOptions, version: string): Promise<number> 
     );
     await vitest.close();
   } finally {
-    await slots.close();
+    await Promise.all([slots.close(), secretChannel.close()]);
   }
   const summary = reporter.report?.summary;
   if (!summary) return EXIT.errored;

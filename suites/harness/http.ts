@@ -10,8 +10,8 @@
  * - is sent again, once, only when the first attempt cannot have had an effect (see `mayRetry`).
  */
 import { Agent, setGlobalDispatcher } from 'undici';
-import { HttpError, type HttpErrorCode } from './errors.ts';
-import { Recorder, redactExchange, type Exchange, type HeaderList } from './record.ts';
+import { HarnessError, HttpError, type HttpErrorCode } from './errors.ts';
+import { Recorder, redactExchange, secretsShared, type Exchange, type HeaderList } from './record.ts';
 import { redact } from './redact.ts';
 
 export const DEFAULT_MAX_BODY_BYTES = 1024 * 1024;
@@ -104,6 +104,7 @@ async function send(ctx: SendContext, method: HttpMethod, url: string, req: Requ
     startedAt: startedAt.toISOString(),
     durationMs: 0,
   };
+  await shareSecretsFirst(ctx, method, url, signal, req.signal);
   let response: Response | undefined;
   let retried = false;
   try {
@@ -210,6 +211,21 @@ function toHttpError(e: unknown, timedOut: boolean, gotHeaders: boolean, ctx: Se
   const kind: HttpErrorCode = code && TIMEOUT_CAUSES.has(code) ? 'HTTP_TIMEOUT' : 'HTTP_NETWORK';
   const reason = code ?? (typeof cause?.message === 'string' ? cause.message : e instanceof Error ? e.message : String(e));
   return new HttpError(kind, `${what} failed${during}: ${reason}`, { cause: e });
+}
+
+/**
+ * Every secret this process learnt reaches the CLI's sealing before the target is sent anything, so an echo
+ * of one in another worker's answer arrives after it (secret-channel.ts). Nothing is sent when that fails:
+ * the channel's own error (ours, the check errors), or the request's time running out while waiting.
+ */
+async function shareSecretsFirst(ctx: SendContext, method: string, url: string, signal: AbortSignal, callerSignal: AbortSignal | undefined): Promise<void> {
+  try {
+    await untilAborted(secretsShared(), signal);
+  } catch (e) {
+    if (callerSignal?.aborted) throw callerSignal.reason;
+    if (e instanceof HarnessError) throw e;
+    throw new HttpError('HTTP_TIMEOUT', `${describe(ctx, method, url)} was not sent: the run's secret channel did not answer within ${ctx.requestTimeoutMs} ms`, { cause: e });
+  }
 }
 
 /** Rejects with the signal's reason as soon as it aborts, whatever `promise` does. */

@@ -50,6 +50,31 @@ const MIN_LEARNT_SECRET_LENGTH = 8;
  */
 const RUN_SECRETS = new SecretIndex();
 
+/**
+ * Where this process sends each secret it learns, besides its own index: the CLI process, which prints and
+ * writes what a run's worker processes found (suites/runner/secret-channel.ts). None in a single process.
+ */
+export interface SecretSink {
+  share(value: string, label: string): void;
+  /** Resolves once every secret shared so far is known where the output is sealed. */
+  flushed(): Promise<void>;
+}
+
+let sink: SecretSink | undefined;
+
+/** Sends this process's secrets, from now on, to `target` (the CLI's secret channel). */
+export function shareSecretsWith(target: SecretSink | undefined): void {
+  sink = target;
+}
+
+/**
+ * Resolves when every secret this process learnt is known where the output is sealed. The HTTP client
+ * awaits it before it sends the target anything: an echo of a secret then always arrives after it.
+ */
+export function secretsShared(): Promise<void> {
+  return sink ? sink.flushed() : Promise.resolve();
+}
+
 export class Recorder {
   /** The secrets this recorder registered: its earlier exchanges are redacted again for each new one. */
   readonly #own = new Set<string>();
@@ -69,7 +94,7 @@ export class Recorder {
   addSecret(value: string | undefined | null, label = 'secret'): void {
     if (!value || this.#own.has(value)) return;
     this.#own.add(value);
-    RUN_SECRETS.add(value, label);
+    if (RUN_SECRETS.add(value, label)) sink?.share(value, label);
     // Earlier exchanges may hold the value outside any sensitive field: hide it there too.
     const added = [{ value, label: RUN_SECRETS.labelOf(value) ?? label }];
     for (let i = 0; i < this.#exchanges.length; i++) {

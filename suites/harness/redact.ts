@@ -47,14 +47,26 @@ export interface Secret {
 const fingerprints = new Map<string, string>();
 
 /**
- * The key of fingerprints: random per process and never written anywhere. A plain hash of a short
+ * The key of fingerprints: random per run and never written anywhere. A plain hash of a short
  * password in a pasted report would let anyone find the password by trying candidates against it.
+ * Random per process until `useFingerprintKey` gives the run's (the CLI hands its workers one).
  */
-const FINGERPRINT_KEY = randomBytes(32);
+let FINGERPRINT_KEY: Uint8Array = randomBytes(32);
 
 /**
- * First 6 hex digits of HMAC-SHA256(process key, value): equal values get equal fingerprints within a
- * process (a check, its exchanges and its timeline), and a fingerprint tells nothing about the value.
+ * Makes `key` (32 bytes or more) the key of fingerprints, so that a value has one fingerprint across the
+ * processes of a run: a refresh token seen by checks in two worker processes gets one marker.
+ */
+export function useFingerprintKey(key: Uint8Array): void {
+  if (key.length < 32) throw new RangeError('a fingerprint key has at least 32 bytes');
+  if (Buffer.from(key).equals(Buffer.from(FINGERPRINT_KEY))) return;
+  FINGERPRINT_KEY = Uint8Array.from(key);
+  fingerprints.clear();
+}
+
+/**
+ * First 6 hex digits of HMAC-SHA256(run key, value): equal values get equal fingerprints within a
+ * run (a check, its exchanges and its timeline, every check), and a fingerprint tells nothing about the value.
  * Memoized: the same tokens are redacted in every exchange.
  */
 export function fingerprint(value: string): string {

@@ -22,6 +22,11 @@ export interface ConformanceConfig {
   concurrency?: number;
   /** The CLI's slot server (limiter.ts): one cap across all worker processes; wins over `concurrency`. */
   limiterPort?: number;
+  /**
+   * The CLI's secret channel (secret-channel.ts) and the run's fingerprint key (base64url): every worker
+   * sends the CLI the secrets it learns, and a value gets one fingerprint in every worker.
+   */
+  secrets?: { port: number; token: string; fingerprintKey: string };
   /** Extra expected failures (from --expected-failures). */
   expectedFailures?: { id: string; reason: string; client?: string }[];
 }

@@ -59,6 +59,17 @@ function encodings(s: string): string[] {
 const headerSafe = (list: string[]) => list.filter((e) => /^[\x20-\x7e\u00a0-\u00ff]*$/.test(e));
 
 let server: Server;
+/** Two of the checks below log in (one per group, so one per worker process); every code_verifier the IdP was given. */
+const LOGINS = 2;
+const verifiers = new Set<string>();
+let release: () => void = () => undefined;
+const allLoggedIn = new Promise<void>((resolve) => {
+  release = resolve;
+  // Bounded: a harness that logs in less often still gets its answers.
+  setTimeout(resolve, 15_000).unref();
+});
+const isLogin = (req: IncomingMessage, body: string) =>
+  !req.url?.startsWith('/token') || new URLSearchParams(body).get('grant_type') === 'authorization_code';
 let issuer: string;
 let dir: string;
 /** What the IdP was given: the code_verifier and the Authorization header. */
@@ -79,7 +90,7 @@ function secrets(): Map<string, string> {
     [ACCESS_TOKEN, 'access token'],
     [CODE, 'code'],
   ]);
-  if (given.verifier) out.set(given.verifier, 'code_verifier');
+  for (const v of verifiers) out.set(v, 'code_verifier');
   return out;
 }
 
@@ -130,6 +141,8 @@ function handle(req: IncomingMessage, body: string, res: ServerResponse): void {
     res.end();
   } else if (url.pathname === '/token' && form.get('grant_type') === 'authorization_code') {
     given.verifier = form.get('code_verifier') ?? '';
+    verifiers.add(given.verifier);
+    if (verifiers.size >= LOGINS) release();
     given.authorization = req.headers.authorization ?? '';
     for (const v of [CODE, given.verifier]) known.add(v);
     res.writeHead(200, { 'content-type': 'application/json', 'cache-control': 'no-store' });
@@ -148,7 +161,9 @@ beforeAll(async () => {
   server = createServer((req, res) => {
     let body = '';
     req.setEncoding('utf8').on('data', (d: string) => (body += d));
-    req.on('end', () => handle(req, body, res));
+    // Echoing answers wait until every check has logged in: each echo then holds every check's
+    // code_verifier, those of checks in other worker processes too (the CLI runs each group in its own).
+    req.on('end', () => void (isLogin(req, body) ? Promise.resolve() : allLoggedIn).then(() => handle(req, body, res)));
   });
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
   issuer = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
@@ -174,7 +189,8 @@ describe('a hostile target echoing secrets and terminal escapes', () => {
         login: { driver: 'form', username: USERNAME, password: PASSWORD },
         logout: { driver: 'end-session' },
         clock: { driver: 'real', maxWaitSeconds: 0 },
-        timeouts: { requestMs: 5_000, runMs: 60_000 },
+        // Answers wait for both logins (allLoggedIn): the request timeout leaves room for that.
+        timeouts: { requestMs: 20_000, runMs: 60_000 },
       }),
     );
     const reportDir = path.join(dir, 'reports');
@@ -190,10 +206,16 @@ describe('a hostile target echoing secrets and terminal escapes', () => {
     };
     // The echoes arrived and were judged: the checks failed with the target's answers in their messages.
     const report = JSON.parse(files['report.json']) as { checks: Array<{ id: string; status: string; message: string | null }> };
-    for (const id of checks) expect(report.checks.find((c) => c.id === id)?.status, id).toMatch(/failed|errored/);
+    for (const id of checks) expect(report.checks.find((c) => c.id === id)?.status, id).toBe('failed');
     expect(stdout).toContain('seen: HTTP 400 error=invalid_grant (');
     expect(stdout).toContain('\\x1b]0;pwned\\x07');
     expect(given.verifier).not.toBe('');
+    // Every check logged in, so the echoes held the code_verifiers of checks run in other worker processes.
+    expect(verifiers.size).toBe(LOGINS);
+    // One fingerprint per value across the run's processes: the same refresh token has one marker.
+    const echoed = [...stdout.matchAll(/HTTP 400 Bad \[redacted:refresh_token#([0-9a-f]{6})\]/g)].map((m) => m[1]);
+    expect(echoed.length).toBeGreaterThanOrEqual(2);
+    expect(new Set(echoed).size).toBe(1);
     expect([...known]).toEqual(expect.arrayContaining([REFRESH_TOKEN, ACCESS_TOKEN, CODE, given.verifier]));
 
     const hits: string[] = [];

@@ -8,11 +8,12 @@ import { loadVariants } from '../../mock-idp/profile/variants.ts';
 import type { Profile } from '../../mock-idp/index.ts';
 import { loadTarget, type Target } from '../harness/target.ts';
 import type { InstanceResult } from './run.ts';
-import { deviationsOf, loadDefectTable } from './defect-table.ts';
+import { deviationsOf, loadDefectTable, loadMatrixProfiles } from './defect-table.ts';
 import { catalogueResults } from './self-test.ts';
 
 const variants = await loadVariants();
-const table = await loadDefectTable(variants);
+// The table names every profile the self-test runs (seeds, variants, library); it is validated against all of them.
+const table = await loadDefectTable(await loadMatrixProfiles());
 const results = new Map<string, InstanceResult[]>();
 let base: Target;
 

@@ -11,6 +11,7 @@ import { buildReport, summaryLine, writeReports, type BuildReportInput, type Rep
 import { notReported, type InstanceResult } from './run.ts';
 import type { CheckInstance } from './plan.ts';
 import { safeText } from '../harness/safe-text.ts';
+import { Recorder, sealResult } from '../harness/record.ts';
 
 export interface ConformanceReporterOptions {
   reportDir: string;
@@ -25,6 +26,8 @@ export interface ConformanceReporterOptions {
   out?: (line: string) => void;
   /** What report.json says of the run besides its checks: issuer, redacted command line, defects, tool. */
   meta?: Pick<BuildReportInput, 'issuer' | 'argv' | 'defects' | 'tool'>;
+  /** The secrets the CLI process knows from the start (the target's); the workers send theirs (`learn`). */
+  secrets?: Iterable<{ value: string; label: string }>;
   /** Extra outputs (HTML), given the finished report. */
   extraOutputs?: (report: Report, results: InstanceResult[]) => Promise<string[]>;
 }
@@ -40,8 +43,20 @@ export class ConformanceReporter implements Reporter {
   /** Tests that ended without a result (vitest's own error, e.g. its test timeout), by test name. */
   readonly #noResult = new Map<string, string>();
 
+  /**
+   * Seals every result again before it is printed or written: a worker seals with the secrets it knows, and
+   * a target may echo in one worker's answer a value another worker handled (secret-channel.ts).
+   */
+  readonly #sealer: Recorder;
+
   constructor(private readonly options: ConformanceReporterOptions) {
     this.#out = options.out ?? ((line) => process.stdout.write(`${line}\n`));
+    this.#sealer = Recorder.of(options.secrets ?? []);
+  }
+
+  /** A secret a worker learnt (the secret channel's `learn`). */
+  learn(value: string, label: string): void {
+    this.#sealer.addSecret(value, label);
   }
 
   #paint(code: number, text: string): string {
@@ -53,7 +68,7 @@ export class ConformanceReporter implements Reporter {
     if (!r) {
       const result = testCase.result();
       if (result.state === 'failed') {
-        const message = result.errors?.[0]?.message ?? 'failed';
+        const message = this.#sealer.seal(result.errors?.[0]?.message ?? 'failed');
         this.#noResult.set(testCase.name, message);
         this.problems.push(`${testCase.fullName}: ${message}`);
       }
@@ -62,7 +77,8 @@ export class ConformanceReporter implements Reporter {
     this.#print(r);
   }
 
-  #print(r: InstanceResult): void {
+  #print(given: InstanceResult): void {
+    const r = sealResult(given, this.#sealer);
     this.results.push(r);
     const name = `${r.id} [${r.client}]`;
     const level = r.level === 'MUST' ? '' : `  (${r.level})`;
@@ -97,9 +113,10 @@ export class ConformanceReporter implements Reporter {
   }
 
   async onTestRunEnd(modules: ReadonlyArray<TestModule>, errors: ReadonlyArray<{ message?: string }>): Promise<void> {
-    for (const e of errors) this.problems.push(e.message ?? 'unhandled error');
+    for (const e of errors) this.problems.push(this.#sealer.seal(e.message ?? 'unhandled error'));
     this.#missing(modules);
-    const checks = [...this.results].sort(
+    // Sealed again with every secret of the run: one a worker learnt late may be in a result printed earlier.
+    const checks = this.results.map((r) => sealResult(r, this.#sealer)).sort(
       (a, b) => (order.get(a.id) ?? 0) - (order.get(b.id) ?? 0) || (a.client ?? '').localeCompare(b.client ?? ''),
     );
     const report = buildReport({

@@ -12,6 +12,9 @@ import { stopEmbeddedMsw } from './embedded.ts';
 import { applyExpectations } from './expected.ts';
 import { connectLimiter, createLimiter, type Limiter } from './limiter.ts';
 import { prepareRun } from './pipeline.ts';
+import { connectSecretChannel } from './secret-channel.ts';
+import { shareSecretsWith } from '../harness/record.ts';
+import { useFingerprintKey } from '../harness/redact.ts';
 import type { InstanceResult } from './run.ts';
 
 declare module 'vitest' {
@@ -21,6 +24,7 @@ declare module 'vitest' {
 }
 
 let dispatcherInstalled: unknown;
+let secretsShared = false;
 /** One per process: the group files of a worker share it (and, through the CLI's slot server, the workers too). */
 let limiter: Limiter | undefined;
 
@@ -33,6 +37,12 @@ export const LOAD_FAILURE_ENV = 'REFRESH_CONFORMANCE_TEST_LOAD_FAILURE';
 export async function registerGroup(group: Group): Promise<void> {
   if (process.env[LOAD_FAILURE_ENV]?.split(',').includes(group)) throw new Error(`${group}: load failure injected through ${LOAD_FAILURE_ENV}`);
   const config = inject('conformance');
+  // Once per process, before any check learns a secret: the run's fingerprints, and its secrets sent to the CLI.
+  if (config.secrets && !secretsShared) {
+    useFingerprintKey(Buffer.from(config.secrets.fingerprintKey, 'base64url'));
+    shareSecretsWith(connectSecretChannel(config.secrets.port, config.secrets.token));
+    secretsShared = true;
+  }
   // globalThis.fetch stays the one injectable fetch (msw sees it); undici's Agent under it adds
   // connect/header/body timeouts for real targets.
   // Once per process: the group files share a worker (isolate: false), and one Agent serves them all.

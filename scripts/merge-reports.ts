@@ -32,10 +32,13 @@ an error of its own) and none failed; 2 the reports cannot be merged (unreadable
 reports, not the parts of one run, a part missing or given twice) or not written.
 `;
 
-function fail(message: string): number {
-  process.stderr.write(`refresh-conformance merge-reports: ${safeText(message.split('\n').join(' '))}\n`);
-  return EXIT.setup;
+/** Where merge-reports writes: the merged verdict on stdout, what went wrong on stderr. */
+export interface MergeOutput {
+  out: (text: string) => void;
+  err: (text: string) => void;
 }
+
+const STDIO: MergeOutput = { out: (t) => process.stdout.write(t), err: (t) => process.stderr.write(t) };
 
 /** A report.json, or the report.json in a directory. */
 async function reportFile(arg: string): Promise<string> {
@@ -43,7 +46,12 @@ async function reportFile(arg: string): Promise<string> {
   return (await stat(file).catch(() => undefined))?.isDirectory() ? path.join(file, 'report.json') : file;
 }
 
-export async function mergeReportsMain(argv: string[], write: (text: string) => void = (t) => process.stdout.write(t)): Promise<number> {
+export async function mergeReportsMain(argv: string[], io: MergeOutput = STDIO): Promise<number> {
+  const write = io.out;
+  const fail = (message: string): number => {
+    io.err(`refresh-conformance merge-reports: ${safeText(message.split('\n').join(' '))}\n`);
+    return EXIT.setup;
+  };
   let values;
   let positionals;
   try {
@@ -95,8 +103,8 @@ export async function mergeReportsMain(argv: string[], write: (text: string) => 
 
   const merged = mergeReports(inputs, { compare: catalogueOrder, argv: redactArgv(['merge-reports', ...argv]) });
   if (!merged.ok) {
-    process.stderr.write(`refresh-conformance merge-reports: cannot merge ${inputs.length} report(s):\n`);
-    for (const p of merged.problems) process.stderr.write(`  ${p.code}: ${safeText(p.message)}\n`);
+    io.err(`refresh-conformance merge-reports: cannot merge ${inputs.length} report(s):\n`);
+    for (const p of merged.problems) io.err(`  ${p.code}: ${safeText(p.message)}\n`);
     return EXIT.setup;
   }
   const { report } = merged;

@@ -21,7 +21,7 @@ same planned instances, every part 1..N once and no check instance twice; otherw
 it says what does not fit and writes nothing.
 
 Options:
-  --out DIR              where the merged reports go                      [reports]
+  --out DIR              where the merged reports go (not a shard's own)  [reports]
   --profile NAME|FILE    the profile whose policies the HTML report describes
                          [the built-in profile of the reports' profile name, if any]
   -h, --help             this text
@@ -123,6 +123,9 @@ export async function mergeReportsMain(argv: string[], io: MergeOutput = STDIO):
   }
 
   const out = path.resolve(values.out);
+  // Writing over a part's own report would lose it: the merge is checked against the parts.
+  const overwritten = inputs.find((i) => path.dirname(i.source) === out);
+  if (overwritten) return fail(`--out ${out} holds ${overwritten.source}, one of the reports merged; choose another directory`);
   let written;
   try {
     written = await writeReports(out, report);

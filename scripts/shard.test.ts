@@ -239,4 +239,12 @@ describe('merge-reports (in process)', () => {
     expect(await merge([])).toEqual(says("no report given: name the shards' report directories or report.json files; run with --help for usage"));
     expect(await merge(['--out', '', bad])).toEqual(says('--out needs a directory name'));
   });
+
+  it('refuses to write over a shard\'s own report', async () => {
+    const dirs = await shardsOf('overwrite', [check('rotation.a', 'mobile', 'passed'), check('rotation.a', 'web', 'passed')]);
+    const before = await readFile(path.join(dirs[0]!, 'report.json'), 'utf8');
+    const r = await merge(['--out', dirs[0]!, ...dirs]);
+    expect(r).toEqual({ code: EXIT.setup, out: '', err: `refresh-conformance merge-reports: --out ${dirs[0]} holds ${path.join(dirs[0]!, 'report.json')}, one of the reports merged; choose another directory\n` });
+    expect(await readFile(path.join(dirs[0]!, 'report.json'), 'utf8')).toBe(before);
+  });
 });

@@ -12,7 +12,7 @@
  * failure: .ci/run installs it (Debian package redis-server).
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { access, mkdtemp, rm } from 'node:fs/promises';
+import { access, mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { createConnection, createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -34,7 +34,7 @@ export interface RunningRedis {
   readonly pid: number;
   /** Ends the server's process group; resolves once it is gone. Idempotent. */
   stop(): Promise<void>;
-  /** stop(), then a new server on the same port, with empty data. */
+  /** Ends the server if it runs, then starts a new one on the same port, with empty data. */
   restart(): Promise<void>;
   /** SIGSTOP: the server holds its connections and answers nothing until resume(). */
   pause(): void;
@@ -62,7 +62,7 @@ export async function startRedis(options: { timeoutMs?: number } = {}): Promise<
   try {
     // redis-server has no "port 0": a free port is found first; another process may take it in between, so try again.
     for (let attempt = 1; !server; attempt++) {
-      port = await freePort();
+      port = await freePortForTest();
       try {
         server = await spawnRedis(port, dir, timeoutMs);
       } catch (e) {
@@ -91,6 +91,7 @@ export async function startRedis(options: { timeoutMs?: number } = {}): Promise<
     },
     async restart() {
       await stop();
+      await mkdir(dir, { recursive: true }); // stop() removed it
       current = await spawnRedis(port, dir, timeoutMs);
     },
     pause() {
@@ -149,7 +150,8 @@ function signalGroup(pid: number, signal: NodeJS.Signals): void {
   }
 }
 
-function freePort(): Promise<number> {
+/** A loopback port nothing listens on (as this moment sees it). */
+export function freePortForTest(): Promise<number> {
   return new Promise((resolve, reject) => {
     const s = createServer();
     s.once('error', reject);

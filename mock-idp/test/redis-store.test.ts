@@ -8,9 +8,13 @@
 import { randomUUID } from 'node:crypto';
 import { createClient } from 'redis';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { createClock } from '../clock.ts';
+import { createMockIdp } from '../idp.ts';
+import { loadProfile } from '../profile/index.ts';
 import { correctRefreshRules } from '../profile/model.ts';
 import { createRedisStore, redisPrefixFor, type RedisStore, type RedisStoreOptions } from '../redis-store.ts';
 import { StoreUnavailableError, type Family, type RefreshTokenRecord, type SeenRefreshToken } from '../store.ts';
+import { IdpClient } from './client.ts';
 import { freePortForTest, redisSkipReason, startRedis, type RunningRedis } from './redis-server.ts';
 
 const skip = await redisSkipReason();
@@ -214,6 +218,35 @@ describe.skipIf(skip !== undefined)('RedisStore on a real redis-server', () => {
       await own.stop();
     }
   }, 60_000);
+
+  it('two mock IdPs on one RedisStore (replicas): one key set, a login at one and a refresh at the other, a replay at the first revokes the family for both, the clock moved through one is the other\'s', async () => {
+    const prefix = `t:${randomUUID()}:`;
+    const [sa, sb] = [await open({ prefix, now: undefined }), await open({ prefix, now: undefined })];
+    const profile = await loadProfile('telenorid-plus');
+    const issuer = 'https://replicas.test';
+    const start = Math.floor(Date.now() / 1000);
+    const a = await createMockIdp({ profile, issuer, testMode: true, store: sa, clock: createClock({ start }) });
+    const b = await createMockIdp({ profile, issuer, testMode: true, store: sb, clock: createClock({ start }), clients: a.clients, users: a.users });
+    const ca = new IdpClient(a, (url, init) => a.fetch(new Request(url, init)));
+    const cb = new IdpClient(b, (url, init) => b.fetch(new Request(url, init)));
+    const jwks = (await ca.get('/jwks')).body;
+    expect(jwks.keys).toHaveLength(1);
+    expect((await cb.get('/jwks')).body).toEqual(jwks);
+
+    const t = await ca.tokens(ca.client('Mobile'));
+    const refreshed = await cb.refresh(cb.client('Mobile'), t.refresh_token!);
+    expect(refreshed.status).toBe(200);
+    expect((await ca.refresh(ca.client('Mobile'), t.refresh_token!)).status).toBe(400); // a replay: the family is revoked
+    expect((await cb.refresh(cb.client('Mobile'), refreshed.body.refresh_token)).status).toBe(400);
+    expect((await sb.families()).map((f) => f.revokedReason)).toEqual(['rotated-out refresh token was reused']);
+
+    await a.control.advance(3600);
+    expect(await sb.clockOffset()).toBe(3600);
+    await b.control.reset();
+    expect(await sa.clockOffset()).toBe(0);
+    expect(await sa.families()).toEqual([]);
+    expect([...ca.violations, ...cb.violations]).toEqual([]);
+  });
 
   it('Redis unreachable at start: createRedisStore rejects with StoreUnavailableError within its bound, the password not shown', async () => {
     const port = await freePortForTest();

@@ -321,6 +321,36 @@ describe.skipIf(skip !== undefined)('RedisStore when Redis goes away and comes b
     }
   }, 30_000);
 
+  it('a mock on a RedisStore answers 503 temporarily_unavailable (JSON, no-store) while Redis is down, and serves again once it is back', async () => {
+    const store = await createRedisStore({ url: redis.url, prefix: `mock:${randomUUID()}:`, commandTimeoutMs: 1000 });
+    try {
+      const idp = await createMockIdp({ profile: await loadProfile('telenorid-plus'), issuer: 'https://outage.test', testMode: true, store });
+      const c = new IdpClient(idp, (url, init) => idp.fetch(new Request(url, init)));
+      const mobile = c.client('Mobile');
+      const t = await c.tokens(mobile);
+      await redis.stop();
+      const down = await c.refresh(mobile, t.refresh_token!);
+      expect(down.status).toBe(503);
+      expect(down.body.error).toBe('temporarily_unavailable');
+      expect(down.headers.get('cache-control')).toContain('no-store');
+      await redis.restart(); // empty: the mock's state is gone with it
+      const deadline = Date.now() + 10_000;
+      let again = await c.refresh(mobile, t.refresh_token!);
+      while (again.status === 503 && Date.now() < deadline) {
+        await new Promise((r) => setTimeout(r, 100));
+        again = await c.refresh(mobile, t.refresh_token!);
+      }
+      expect(again.status).toBe(400); // served again: a token it no longer knows
+      expect(again.body.error).toBe('invalid_grant');
+      expect((await c.tokens(mobile)).refresh_token).toBeTypeOf('string');
+      // The client flags every 5xx; the 503s of the outage are the answer wanted here, and the only ones.
+      expect(c.violations.length).toBeGreaterThan(0);
+      expect(c.violations.filter((v) => !v.startsWith('503 /token: server error {"error":"temporarily_unavailable"'))).toEqual([]);
+    } finally {
+      await store.close();
+    }
+  }, 30_000);
+
   it('frozen mid-load: each rotation settles within the bound, and afterwards each family either rotated fully or not at all', async () => {
     const prefix = `frozen:${randomUUID()}:`;
     const store = await createRedisStore({ url: redis.url, prefix, now: () => NOW, commandTimeoutMs: 500 });

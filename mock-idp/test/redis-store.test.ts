@@ -146,8 +146,9 @@ describe.skipIf(skip !== undefined)('RedisStore on a real redis-server', () => {
         'pending:~seq': seconds(600 + 100),
         'code:c1': seconds(60 + 3600 - 10 + 100),
         'family:f': seconds(5000 - 10 + 100),
-        'rt:rt0': seconds(5000 - 10 + 100),
-        'rt:rt1': seconds(5000 - 10 + 100),
+        // A family's rt keys: twice its TTL, renewed together when the oldest has less than the family left.
+        'rt:rt0': seconds(2 * (5000 - 10 + 100)),
+        'rt:rt1': seconds(2 * (5000 - 10 + 100)),
         'at:at0': seconds(300 - 10 + 100),
       };
       for (const [k, [lo, hi]] of Object.entries(expected)) {
@@ -165,6 +166,29 @@ describe.skipIf(skip !== undefined)('RedisStore on a real redis-server', () => {
       const left: string[] = [];
       for await (const batch of client.scanIterator({ MATCH: `${prefix}*` })) left.push(...batch);
       expect(left.sort()).toEqual([`${prefix}clock`, `${prefix}shared:k`]);
+    } finally {
+      client.destroy();
+    }
+  });
+
+  it('a long family costs no PEXPIRE per token: its rt keys are renewed together only when the oldest would expire before the family', async () => {
+    const store = await open();
+    const client = await raw();
+    const pexpires = async () => Number(/cmdstat_pexpire:calls=(\d+)/.exec(await client.info('commandstats'))?.[1] ?? 0);
+    try {
+      // Fixed expiry: the family's end never moves, so 40 rotations renew nothing.
+      await store.addFamily({ ...family('fixed', NOW + 600), tokens: [token('fixed', 'x0', 0)] });
+      const before = await pexpires();
+      for (let i = 0; i < 40; i++) expect(await store.rotateRefreshToken(`x${i}`, activeUnused, token('fixed', `x${i + 1}`, i + 1), NOW + i, correctRefreshRules)).toBe(true);
+      expect(await pexpires()).toBe(before);
+      // Sliding far past it: the old keys are renewed with the family, once (then they outlive it again).
+      const ttl = await client.pTTL(`${store.prefix}family:fixed`);
+      expect(await store.rotateRefreshToken('x40', activeUnused, token('fixed', 'x41', 41, NOW + 100_000), NOW + 40, correctRefreshRules)).toBe(true);
+      expect(await pexpires()).toBe(before + 41);
+      expect(await client.pTTL(`${store.prefix}rt:x0`)).toBeGreaterThan(2 * 99_000_000);
+      expect(await store.rotateRefreshToken('x41', activeUnused, token('fixed', 'x42', 42, NOW + 100_001), NOW + 41, correctRefreshRules)).toBe(true);
+      expect(await pexpires()).toBe(before + 41);
+      expect(ttl).toBeLessThan(4_300_000);
     } finally {
       client.destroy();
     }

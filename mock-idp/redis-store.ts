@@ -64,7 +64,9 @@ export interface RedisStoreOptions {
   issuer?: string;
   /**
    * The virtual now (epoch s) for the TTLs of creates, which are given no `now`; default: the wall
-   * clock plus the offset this store last read or wrote (clockOffset, advanceClock, resetClock).
+   * clock plus the offset this store last read or wrote (clockOffset, advanceClock, resetClock),
+   * which is a running Clock's now. A mock on a frozen Clock passes its clock's now. A record that
+   * carries its own creation time (issuedAt, createdAt, authTime) is timed from it when earlier.
    */
   now?: () => number;
   /** Added to every record's TTL (s); default 3600. */
@@ -188,7 +190,7 @@ export class RedisStore implements MockStore {
   // ------------------------------------------------------------------ creates
 
   async addSession(session: SsoSession): Promise<void> {
-    await this.#set(this.#key('session:', session.id), session, session.expiresAt, this.#now());
+    await this.#set(this.#key('session:', session.id), session, session.expiresAt, Math.min(this.#now(), session.authTime));
   }
   async addPendingLogin(pending: PendingAuthorization, max: number): Promise<void> {
     const ttl = this.#ttlMs(pending.expiresAt, this.#now());
@@ -201,7 +203,7 @@ export class RedisStore implements MockStore {
     await this.#set(this.#key('code:', code.hash), code, code.expiresAt + CODE_KEPT_SECONDS, this.#now());
   }
   async addFamily(family: Family): Promise<void> {
-    const now = this.#now();
+    const now = Math.min(this.#now(), family.createdAt);
     const ttl = this.#ttlMs(lastExpiry(family), now);
     await this.#cas([
       { key: this.#key('family:', family.id), expect: '*', value: `=${JSON.stringify(family)}`, ttlMs: ttl },
@@ -209,7 +211,7 @@ export class RedisStore implements MockStore {
     ]);
   }
   async addRefreshToken(record: RefreshTokenRecord): Promise<void> {
-    const now = this.#now();
+    const now = Math.min(this.#now(), record.issuedAt);
     const added = await this.#changeFamily(record.familyId, (family) => {
       family.tokens.push(record);
       return [{ key: this.#key('rt:', record.hash), expect: '*', value: `=${record.familyId}` }];
@@ -218,7 +220,7 @@ export class RedisStore implements MockStore {
     if (!added) await this.#cas([{ key: this.#key('rt:', record.hash), expect: '*', value: `=${record.familyId}`, ttlMs: this.#ttlMs(record.expiresAt, now) }]);
   }
   async addAccessToken(record: AccessTokenRecord): Promise<void> {
-    const now = this.#now();
+    const now = Math.min(this.#now(), record.issuedAt);
     const write = (held: AccessTokenRecord): Write => ({ key: this.#key('at:', held.hash), expect: '*', value: `=${JSON.stringify(held)}`, ttlMs: this.#ttlMs(held.expiresAt, now) });
     // With its family in one CAS: a family revoked in between is seen, and the token held revoked (accessTokenAsAdded).
     const added =

@@ -400,8 +400,9 @@ export class RedisStore implements MockStore {
   }
 
   /**
-   * Changes a family and writes it with the keys `change` returns (its rt keys: those without a TTL
-   * of their own), all in one CAS. False when there is no such family.
+   * Changes a family and writes it with the keys `change` returns, all in one CAS; those without a
+   * TTL of their own (a new rt key, the access-token list) live twice the family's. False when there
+   * is no such family.
    */
   async #changeFamily(id: string, change: (family: HeldFamily) => Write[], now: number): Promise<boolean> {
     const key = this.#key('family:', id);

@@ -163,7 +163,7 @@ export async function createMockIdp(options: MockIdpOptions): Promise<MockIdp> {
       requireAllowedHost(ctx.hosts, url);
       // Once per request, before routing (the authorization endpoint does it itself, to redirect when the store is down).
       if (store.replicated && !STATELESS.has(path) && path !== PATHS.authorization) await syncClock(ctx);
-      if (--untilSweep <= 0) await sweep();
+      if (!store.selfExpiring && --untilSweep <= 0) await sweep();
       if (path === PATHS.control || path.startsWith(PATHS.control + '/')) {
         return await controlEndpoint(ctx, control, request, path.slice(PATHS.control.length), url);
       }

@@ -129,6 +129,7 @@ type Write = { key: string; expect: string; value: string; ttlMs?: number };
 export class RedisStore implements MockStore {
   /** Other mock processes share it: each request reads the clock offset from it. */
   readonly replicated = true;
+  readonly selfExpiring = true;
   readonly prefix: string;
   readonly #client: RedisClientType;
   readonly #margin: number;

@@ -126,6 +126,8 @@ export interface MockStore {
    * of one mock leaves it unset and the mock's own Clock is the time.
    */
   readonly replicated?: boolean;
+  /** The store drops expired state by itself (Redis key TTLs): the core never sweeps it (a sweep would walk the shared keyspace). */
+  readonly selfExpiring?: boolean;
 
   // -- reads (plain read-only records; a remote store returns fresh copies)
   session(id: string): Awaitable<SsoSession | undefined>;
@@ -331,6 +333,8 @@ export interface StoreOptions {
  */
 export class Store implements MockStore {
   readonly replicated: boolean;
+  /** Swept by the core (idp.ts), every so many requests. */
+  readonly selfExpiring: boolean = false;
   readonly #sessions = new Map<string, Mutable<SsoSession>>();
   readonly #pending = new Map<string, PendingAuthorization>();
   readonly #codes = new Map<string, Mutable<AuthorizationCode>>();

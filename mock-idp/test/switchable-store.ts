@@ -7,7 +7,7 @@
  */
 import { Store, StoreUnavailableError, type MockStore, type StoreOptions } from '../store.ts';
 
-type Operations = Omit<MockStore, 'replicated' | 'close'>;
+type Operations = Omit<MockStore, 'replicated' | 'selfExpiring' | 'close'>;
 
 export interface SwitchableStore extends MockStore {
   readonly inner: Store;

@@ -15,14 +15,14 @@
  * count, so a burst of load from elsewhere on the machine hits all of them alike; each phase also
  * records the server's CPU time per request, a figure such bursts disturb much less than req/s.
  */
-import { execFileSync, fork, spawn, type ChildProcess } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import { readFileSync, writeFileSync, mkdirSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { LoadGenerator, combine, type LoadRequest, type LoadResult, type Slice } from './loadgen.ts';
-import type { MintedMessage, MintWhat, ReadyMessage, ServerKind, UsageMessage } from './server.ts';
+import { ServerProcess } from './server-process.ts';
 import type { SuiteRun } from './suites.ts';
 import type { MemoryResult } from './memory.ts';
 
@@ -51,6 +51,7 @@ if (args.help) {
   process.exit(0);
 }
 const quick = args.quick;
+const mockRoot = args['mock-root'] && path.resolve(args['mock-root']);
 const sections = new Set((args.only ?? 'http,suites,memory').split(','));
 const LEVELS = [1, 16, 64];
 const PHASE_MS = quick ? 750 : 4000;
@@ -75,68 +76,6 @@ function machine(): { nproc: number; model: string; node: string; load: string }
     // no nproc
   }
   return { nproc, model, node: process.version, load: loadavg().map((l) => l.toFixed(2)).join(' ') };
-}
-
-// ---------------------------------------------------------------- server processes
-
-class ServerProcess {
-  #next = 0;
-  readonly #waiting = new Map<number, { resolve: (m: MintedMessage | UsageMessage) => void; reject: (e: Error) => void }>();
-  private constructor(
-    readonly label: string,
-    readonly child: ChildProcess,
-    readonly ready: ReadyMessage,
-  ) {
-    child.on('message', (m: MintedMessage | UsageMessage) => {
-      this.#waiting.get(m.id)?.resolve(m);
-      this.#waiting.delete(m.id);
-    });
-    child.on('exit', (code) => {
-      for (const w of this.#waiting.values()) w.reject(new Error(`${label} server exited with ${code}`));
-      this.#waiting.clear();
-    });
-  }
-
-  static async start(label: string, kind: ServerKind, alg: 'ES256' | 'RS256' = 'ES256'): Promise<ServerProcess> {
-    const child = fork(`${HERE}server.ts`, [kind, alg], {
-      execArgv: ['--import', 'tsx', '--expose-gc'],
-      stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
-      env: { ...process.env, ...(args['mock-root'] && { BENCH_MOCK_ROOT: path.resolve(args['mock-root']) }) },
-    });
-    const ready = await new Promise<ReadyMessage>((resolve, reject) => {
-      child.once('message', (m: ReadyMessage) => resolve(m));
-      child.once('exit', (code) => reject(new Error(`${label} server exited with ${code} before it was ready`)));
-    });
-    return new ServerProcess(label, child, ready);
-  }
-
-  get origin(): string {
-    return `http://127.0.0.1:${this.ready.port}`;
-  }
-
-  #ask<T extends MintedMessage | UsageMessage>(message: Record<string, unknown>): Promise<T> {
-    const id = ++this.#next;
-    return new Promise<T>((resolve, reject) => {
-      this.#waiting.set(id, { resolve: resolve as (m: MintedMessage | UsageMessage) => void, reject });
-      this.child.send({ ...message, id });
-    });
-  }
-
-  mint(what: MintWhat, n: number): Promise<MintedMessage> {
-    return this.#ask({ type: 'mint', what, n });
-  }
-
-  usage(): Promise<UsageMessage> {
-    return this.#ask({ type: 'usage' });
-  }
-
-  profile(on: boolean, file?: string): Promise<UsageMessage> {
-    return this.#ask({ type: 'profile', on, file });
-  }
-
-  close(): void {
-    this.child.disconnect();
-  }
 }
 
 // ---------------------------------------------------------------- http section
@@ -215,11 +154,11 @@ interface HttpFigures {
 async function httpSection(beforeMeasuring: () => Promise<unknown>): Promise<HttpFigures> {
   const full = !quick;
   const [bare, sign, mock, op, opRs] = await Promise.all([
-    ServerProcess.start('bare node:http', 'bare'),
-    ServerProcess.start('signing floor', 'sign', 'ES256'),
-    ServerProcess.start('mock', 'mock', 'ES256'),
-    ServerProcess.start('oidc-provider', 'oidc-provider', 'ES256'),
-    full ? ServerProcess.start('oidc-provider RS256', 'oidc-provider', 'RS256') : Promise.resolve(undefined),
+    ServerProcess.start('bare node:http', 'bare', { mockRoot }),
+    ServerProcess.start('signing floor', 'sign', { alg: 'ES256', mockRoot }),
+    ServerProcess.start('mock', 'mock', { alg: 'ES256', mockRoot }),
+    ServerProcess.start('oidc-provider', 'oidc-provider', { alg: 'ES256', mockRoot }),
+    full ? ServerProcess.start('oidc-provider RS256', 'oidc-provider', { alg: 'RS256', mockRoot }) : Promise.resolve(undefined),
   ]);
   const all = [bare, sign, mock, op, ...(opRs ? [opRs] : [])];
   try {

@@ -9,6 +9,6 @@ import type { StoreOption } from './store-option.ts';
 
 export async function openStore(option: StoreOption, issuer: string): Promise<MockStore> {
   if (option.kind === 'memory') return new Store();
-  const { connectRedisStore } = await import('../redis-store.ts');
-  return connectRedisStore({ url: option.url, issuer });
+  const { createRedisStore } = await import('../redis-store.ts');
+  return createRedisStore({ url: option.url, issuer });
 }

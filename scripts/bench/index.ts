@@ -1,11 +1,13 @@
 /**
- * npm run bench [-- --quick] [--only http,suites,memory] [--json FILE] [--profile DIR] [--mock-root DIR]
+ * npm run bench [-- --quick] [--only http,replicas,suites,memory] [--json FILE] [--profile DIR] [--mock-root DIR]
  *
  * Measured speed of the mock, each figure next to a baseline measured in the same run:
  *   http    the token endpoint over loopback HTTP at 1, 16 and 64 connections: the refresh grant
  *           (rotation + signed id_token), the authorization_code exchange and introspection, against
  *           a bare node:http server (fixed JSON), a node:http server that only signs one id_token
  *           per request (the signing floor) and node-oidc-provider's refresh grant;
+ *   replicas  the refresh grant on 1, 2 and 4 mock replicas sharing one Redis store, as ratios to
+ *           the single in-memory process (replicas.ts; needs /usr/bin/redis-server);
  *   suites  wall time of the whole catalogue against the embedded mock (direct, msw, http);
  *   memory  resident size with 100 000 live token families (child process, --expose-gc).
  *
@@ -16,7 +18,7 @@
  * records the server's CPU time per request, a figure such bursts disturb much less than req/s.
  */
 import { execFileSync, spawn } from 'node:child_process';
-import { readFileSync, writeFileSync, mkdirSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync, mkdirSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -25,6 +27,7 @@ import { LoadGenerator, combine, type LoadRequest, type LoadResult, type Slice }
 import { ServerProcess } from './server-process.ts';
 import type { SuiteRun } from './suites.ts';
 import type { MemoryResult } from './memory.ts';
+import type { ReplicaFigures } from './replicas.ts';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 const HERE = fileURLToPath(new URL('.', import.meta.url));
@@ -41,9 +44,9 @@ const { values: args } = parseArgs({
 });
 if (args.help) {
   process.stdout.write(
-    'Usage: npm run bench -- [--quick] [--only http,suites,memory] [--json FILE] [--profile DIR] [--mock-root DIR]\n' +
+    'Usage: npm run bench -- [--quick] [--only http,replicas,suites,memory] [--json FILE] [--profile DIR] [--mock-root DIR]\n' +
       '  --quick         short phases (under a minute in all); default: full mode, about 3 minutes\n' +
-      '  --only LIST     sections to run: http, suites, memory\n' +
+      '  --only LIST     sections to run: http, replicas (needs redis-server), suites, memory\n' +
       '  --json FILE     also write every figure as JSON\n' +
       '  --profile DIR   write a CPU profile of each server during each measured HTTP phase\n' +
       '  --mock-root DIR benchmark the mock of another checkout (DIR/mock-idp), e.g. to compare before/after\n',
@@ -52,7 +55,7 @@ if (args.help) {
 }
 const quick = args.quick;
 const mockRoot = args['mock-root'] && path.resolve(args['mock-root']);
-const sections = new Set((args.only ?? 'http,suites,memory').split(','));
+const sections = new Set((args.only ?? 'http,replicas,suites,memory').split(','));
 const LEVELS = [1, 16, 64];
 const PHASE_MS = quick ? 750 : 4000;
 /** Each phase is measured in this many slices, interleaved with the other servers' (see loadgen.ts). */
@@ -349,6 +352,7 @@ out();
 const report: Record<string, unknown> = { mode: quick ? 'quick' : 'full', machine: m, startedAt: new Date().toISOString() };
 let http: HttpFigures | undefined;
 let suites: SuiteRun[] | undefined;
+let replicas: ReplicaFigures | undefined;
 let memory: MemoryFigures | undefined;
 
 // The memory children do not need a quiet machine: they run while the HTTP servers start and mint.
@@ -360,6 +364,21 @@ if (sections.has('http')) {
   http = await httpSection(async () => memoryRun?.catch(() => undefined));
   report.http = http;
   out(`  (${((performance.now() - t) / 1000).toFixed(1)} s, of which minting single-use tokens and codes ${(Math.max(...Object.values(http.mintMs)) / 1000).toFixed(1)} s)`);
+  out();
+}
+if (sections.has('replicas')) {
+  await memoryRun?.catch(() => undefined);
+  if (!existsSync('/usr/bin/redis-server')) {
+    out('replicas: skipped, /usr/bin/redis-server is not installed (apt-get install redis-server)');
+  } else {
+    out(`refresh grant on mock replicas sharing one Redis store, against the single in-memory process (${PHASE_MS / 1000} s per set-up in ${SLICES} interleaved slices, after ${WARMUP} warm-up requests; connections spread evenly over the replicas)`);
+    const t = performance.now();
+    const { replicasSection } = await import('./replicas.ts');
+    replicas = await replicasSection({ quick, phaseMs: PHASE_MS, slices: SLICES, warmup: WARMUP, mockRoot, out });
+    report.replicas = replicas;
+    out(`  ${replicas.notes}`);
+    out(`  (${((performance.now() - t) / 1000).toFixed(1)} s with start-up and minting)`);
+  }
   out();
 }
 if (sections.has('suites')) {
@@ -396,6 +415,17 @@ if (http) {
     `server CPU per request at 64 connections: mock refresh ${cpu('mock refresh grant').toFixed(0)} µs, oidc-provider refresh ${cpu('oidc-provider refresh grant').toFixed(0)} µs, signing floor ${cpu('signing floor').toFixed(0)} µs, bare ${cpu('bare node:http').toFixed(0)} µs`,
   );
   summary.push(`authorization_code: ${fmt(peak('mock authorization_code'))} req/s peak; introspection: ${fmt(peak('mock introspection'))} req/s peak`);
+}
+if (replicas) {
+  const top = Math.max(...replicas.results.map((r) => r.connections));
+  const at = replicas.results.filter((r) => r.connections === top);
+  const memory = at.find((r) => r.store === 'in-memory')!;
+  summary.push(
+    `replicas on Redis, refresh grant at ${top} connections: ${at
+      .filter((r) => r.store === 'redis')
+      .map((r) => `${r.replicas} replica${r.replicas > 1 ? 's' : ''} ${r.ratio.toFixed(2)}x (${fmt(r.rps)} req/s)`)
+      .join(', ')} of the single in-memory process (${fmt(memory.rps)} req/s) on ${m.nproc} CPUs`,
+  );
 }
 if (suites) {
   const worst = suites.reduce((a, b) => (b.ms > a.ms ? b : a));

@@ -4,9 +4,12 @@
  * replicas sharing one Redis store. Stopping one kills its whole group and waits until it is gone.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { liveGroupMembers } from '../../scripts/test-setup/leaked-processes.ts';
+import { startRedis, type RunningRedis } from './redis-server.ts';
+import { startRoundRobinProxy, type RoundRobinProxy } from './round-robin-proxy.ts';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 const MOCK = ['--import', 'tsx', path.join(ROOT, 'scripts/mock-idp.ts')];
@@ -102,4 +105,49 @@ export function runService(args: readonly string[], env: NodeJS.ProcessEnv = {},
       void stopReplica({ child }).then(() => resolve({ code, stdout, stderr }));
     });
   });
+}
+
+export interface Cluster {
+  redis: RunningRedis;
+  /** The round-robin proxy in front: its address is every replica's issuer. */
+  proxy: RoundRobinProxy;
+  replicas: Replica[];
+  adminToken: string;
+  /** Stops the replicas (whole groups), the proxy and Redis; safe to call twice. */
+  stop(): Promise<void>;
+}
+
+/**
+ * Redis, a round-robin proxy and `count` replicas of the service behind it: the same --store,
+ * --issuer (the proxy's address), --admin-token and `args`; each also answers for 127.0.0.1 on its
+ * own port, so a test can address one replica directly.
+ */
+export async function startCluster(options: { count: number; args?: readonly string[]; persist?: boolean; env?: NodeJS.ProcessEnv }): Promise<Cluster> {
+  const redis = await startRedis({ persist: options.persist ?? false });
+  const adminToken = randomBytes(24).toString('base64url');
+  let proxy: RoundRobinProxy | undefined;
+  const replicas: Replica[] = [];
+  let stopped = false;
+  const stop = async () => {
+    if (stopped) return;
+    stopped = true;
+    await Promise.all(replicas.map((r) => stopReplica(r)));
+    await proxy?.close();
+    await redis.stop();
+  };
+  try {
+    proxy = await startRoundRobinProxy();
+    const args = ['--port', '0', '--store', redis.url, '--issuer', proxy.url, '--allow-host', '127.0.0.1', '--admin-token', adminToken, ...(options.args ?? [])];
+    // One first, so the shared keys are made once; then the others, side by side.
+    replicas.push(await startReplica(args, options.env));
+    const rest = await Promise.allSettled(Array.from({ length: options.count - 1 }, () => startReplica(args, options.env)));
+    for (const r of rest) if (r.status === 'fulfilled') replicas.push(r.value);
+    const failed = rest.find((r) => r.status === 'rejected');
+    if (failed) throw (failed as PromiseRejectedResult).reason;
+    proxy.setUpstreams(replicas.map((r) => r.origin));
+    return { redis, proxy, replicas, adminToken, stop };
+  } catch (e) {
+    await stop();
+    throw e;
+  }
 }

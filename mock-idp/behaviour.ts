@@ -28,11 +28,11 @@ export interface Behaviour extends RefreshRules {
   issuesRefreshToken(input: { policy: Policy; grantType: 'authorization_code' | 'client_credentials'; scope: string[]; now: number }): IssueDecision;
   /**
    * Runs the refresh grant's state change, `change(seen)`: a compare-and-set of the store's that
-   * applies only while the presented token is as `seen`. Correct: at once, on the token as the
-   * decision saw it (`decided`), so the decision and the change are one step without yielding to
-   * the event loop and concurrent refreshes have one winner. `current` reads the token as it is now.
+   * applies only while the presented token is as `seen`. Correct: on the token as the decision saw
+   * it (`decided`), so a change that finds the token changed since is not applied (the grant then
+   * decides again) and concurrent refreshes have one winner. `current` reads the token as it is now.
    */
-  commitStep<S, T>(change: (seen: S) => T, decided: S, current: () => S): T | Promise<T>;
+  commitStep<S, T>(change: (seen: S) => T, decided: S, current: () => S | Promise<S>): T | Promise<T>;
   /** Must a confidential client authenticate for this grant? (RFC 6749 §3.2.1, §6: always.) */
   confidentialMustAuthenticate(grantType: string): boolean;
   /** The families an RFC 7009 revocation of one of the family's refresh tokens revokes (§2.1: its own). */

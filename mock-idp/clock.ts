@@ -11,6 +11,21 @@ export interface Clock {
   advance(seconds: number): number;
   /** Back to the time the clock started at (a frozen clock) / to real time (a running clock). */
   reset(): void;
+  /** Sets the offset to one several replicas agree on (MockStore.clockOffset). */
+  sync(offset: number): void;
+}
+
+/** The whole seconds an advance of `seconds` moves the clock; a RangeError when it is not a number from 0 to MAX_ADVANCE_SECONDS. */
+export function advanceSeconds(seconds: number): number {
+  if (!Number.isFinite(seconds) || seconds < 0 || seconds > MAX_ADVANCE_SECONDS) {
+    throw new RangeError(`advance: seconds must be a number from 0 to ${MAX_ADVANCE_SECONDS}`);
+  }
+  return Math.floor(seconds);
+}
+
+/** The RangeError of an advance that would take the clock past MAX_CLOCK_OFFSET_SECONDS. */
+export function offsetTooLarge(): RangeError {
+  return new RangeError(`advance: the clock may run at most ${MAX_CLOCK_OFFSET_SECONDS} seconds ahead of its start`);
 }
 
 export interface ClockOptions {
@@ -31,17 +46,16 @@ export function createClock(options: ClockOptions = {}): Clock {
   return {
     now: () => base() + offset,
     advance(seconds) {
-      if (!Number.isFinite(seconds) || seconds < 0 || seconds > MAX_ADVANCE_SECONDS) {
-        throw new RangeError(`advance: seconds must be a number from 0 to ${MAX_ADVANCE_SECONDS}`);
-      }
-      if (offset + Math.floor(seconds) > MAX_CLOCK_OFFSET_SECONDS) {
-        throw new RangeError(`advance: the clock may run at most ${MAX_CLOCK_OFFSET_SECONDS} seconds ahead of its start`);
-      }
-      offset += Math.floor(seconds);
+      const s = advanceSeconds(seconds);
+      if (offset + s > MAX_CLOCK_OFFSET_SECONDS) throw offsetTooLarge();
+      offset += s;
       return base() + offset;
     },
     reset() {
       offset = 0;
+    },
+    sync(to) {
+      offset = to;
     },
   };
 }

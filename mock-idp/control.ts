@@ -7,6 +7,7 @@ import { OAuthError, invalidRequest } from './errors.ts';
 import { json, readJson, requireMethod, type IdpRequest, type PlainResponse } from './http.ts';
 import type { IdpContext } from './context.ts';
 import { endSessions } from './sessions.ts';
+import { advanceClock, resetClock, syncClock } from './replicas.ts';
 import { MAX_ADVANCE_SECONDS, MAX_CONTROL_STRING_CHARS } from './limits.ts';
 
 export interface UserSelector {
@@ -44,18 +45,20 @@ export interface RefreshTokenView {
   online: boolean;
 }
 
+/** Every operation reads the store (and, with replicas, the clock they share), hence promises. */
 export interface MockIdpControl {
-  now(): number;
-  advance(seconds: number): number;
-  endSsoSession(user: UserSelector): number;
-  revokeGrants(user: UserSelector & { clientId?: string }): number;
-  families(user: UserSelector): FamilyView[];
+  now(): Promise<number>;
+  /** Moves the clock forward; rejects with a RangeError out of bounds (MAX_ADVANCE_SECONDS, MAX_CLOCK_OFFSET_SECONDS). */
+  advance(seconds: number): Promise<number>;
+  endSsoSession(user: UserSelector): Promise<number>;
+  revokeGrants(user: UserSelector & { clientId?: string }): Promise<number>;
+  families(user: UserSelector): Promise<FamilyView[]>;
   /**
    * The mock's record of a refresh token, whatever the profile's introspection covers (tests observe
    * refresh tokens of an "access-tokens" profile through it). In-process only, not over HTTP.
    */
-  refreshToken(token: string): RefreshTokenView | undefined;
-  reset(): void;
+  refreshToken(token: string): Promise<RefreshTokenView | undefined>;
+  reset(): Promise<void>;
 }
 
 function resolveSub(ctx: IdpContext, user: UserSelector): string {
@@ -66,26 +69,33 @@ function resolveSub(ctx: IdpContext, user: UserSelector): string {
 
 export function createControl(ctx: IdpContext): MockIdpControl {
   return {
-    now: () => ctx.clock.now(),
-    advance: (seconds) => ctx.clock.advance(seconds),
-    endSsoSession(user) {
+    async now() {
+      await syncClock(ctx);
+      return ctx.clock.now();
+    },
+    async advance(seconds) {
+      return advanceClock(ctx, seconds);
+    },
+    async endSsoSession(user) {
       const sub = resolveSub(ctx, user);
+      await syncClock(ctx);
       return endSessions(ctx, (s) => s.sub === sub);
     },
-    revokeGrants(user) {
+    async revokeGrants(user) {
       const sub = resolveSub(ctx, user);
+      await syncClock(ctx);
       let n = 0;
-      for (const f of [...ctx.store.families()]) {
+      for (const f of await ctx.store.families()) {
         if (f.sub === sub && f.revokedAt === undefined && (user.clientId === undefined || f.clientId === user.clientId)) {
-          ctx.store.revokeFamily(f, ctx.clock.now(), 'consent withdrawn');
+          await ctx.store.revokeFamily(f, ctx.clock.now(), 'consent withdrawn');
           n++;
         }
       }
       return n;
     },
-    families(user) {
+    async families(user) {
       const sub = resolveSub(ctx, user);
-      return [...ctx.store.families()]
+      return (await ctx.store.families())
         .filter((f) => f.sub === sub)
         .map((f) => ({
           id: f.id,
@@ -109,9 +119,10 @@ export function createControl(ctx: IdpContext): MockIdpControl {
           })),
         }));
     },
-    refreshToken(token) {
-      const record = ctx.store.refreshToken(hashToken(token));
-      const family = record && ctx.store.family(record.familyId);
+    async refreshToken(token) {
+      await syncClock(ctx);
+      const record = await ctx.store.refreshToken(hashToken(token));
+      const family = record && (await ctx.store.family(record.familyId));
       if (!record || !family) return undefined;
       const now = ctx.clock.now();
       return {
@@ -124,9 +135,9 @@ export function createControl(ctx: IdpContext): MockIdpControl {
         online: family.online === true,
       };
     },
-    reset() {
-      ctx.store.clear();
-      ctx.clock.reset();
+    async reset() {
+      await ctx.store.clear();
+      await resetClock(ctx);
     },
   };
 }
@@ -156,7 +167,7 @@ export async function controlEndpoint(ctx: IdpContext, control: MockIdpControl, 
   switch (path) {
     case '/clock':
       requireMethod(request, 'GET');
-      return json({ now: control.now() });
+      return json({ now: await control.now() });
     case '/clock/advance': {
       requireMethod(request, 'POST');
       const { seconds } = await readJson(request);
@@ -164,7 +175,7 @@ export async function controlEndpoint(ctx: IdpContext, control: MockIdpControl, 
         throw invalidRequest(`"seconds" must be a number from 0 to ${MAX_ADVANCE_SECONDS}`);
       }
       try {
-        return json({ now: control.advance(seconds) });
+        return json({ now: await control.advance(seconds) });
       } catch (e) {
         // The clock's total offset is bounded too.
         if (e instanceof RangeError) throw invalidRequest(e.message);
@@ -173,7 +184,7 @@ export async function controlEndpoint(ctx: IdpContext, control: MockIdpControl, 
     }
     case '/sso/end': {
       requireMethod(request, 'POST');
-      return json({ ended: control.endSsoSession(selector(await readJson(request))) });
+      return json({ ended: await control.endSsoSession(selector(await readJson(request))) });
     }
     case '/grants/revoke': {
       requireMethod(request, 'POST');
@@ -181,17 +192,17 @@ export async function controlEndpoint(ctx: IdpContext, control: MockIdpControl, 
       const clientId = body.clientId;
       if (clientId !== undefined && typeof clientId !== 'string') throw invalidRequest('"clientId" must be a string');
       const only = clientId !== undefined && { clientId: boundedString('clientId', clientId) };
-      return json({ revoked: control.revokeGrants({ ...selector(body), ...only }) });
+      return json({ revoked: await control.revokeGrants({ ...selector(body), ...only }) });
     }
     case '/families': {
       requireMethod(request, 'GET');
       const username = url.searchParams.get('username');
       const sub = url.searchParams.get('sub');
-      return json({ families: control.families(selector({ ...(username !== null && { username }), ...(sub !== null && { sub }) })) });
+      return json({ families: await control.families(selector({ ...(username !== null && { username }), ...(sub !== null && { sub }) })) });
     }
     case '/reset':
       requireMethod(request, 'POST');
-      control.reset();
+      await control.reset();
       return json({ ok: true });
     default:
       throw new OAuthError('not_found', 'no such control endpoint', 404);

@@ -132,7 +132,7 @@ const apply: Record<Defect, (b: Behaviour) => Behaviour> = {
     // pass the guards), then change the token as it is by then, not as the decision saw it.
     commitStep: async (change, _decided, current) => {
       await new Promise((r) => setTimeout(r, 0));
-      const now = current();
+      const now = await current();
       return b.commitStep(change, now, current);
     },
   }),

@@ -10,17 +10,16 @@
 import { createHash } from 'node:crypto';
 import { calculateJwkThumbprint, decodeProtectedHeader, EmbeddedJWK, jwtVerify, type JWK } from 'jose';
 import type { Clock } from './clock.ts';
-import { randomToken } from './crypto.ts';
+import { derivedToken } from './crypto.ts';
 import { OAuthError } from './errors.ts';
 import type { Profile } from './profile/index.ts';
+import type { Awaitable, MockStore } from './store.ts';
 
 /** Seconds a proof's iat may lie in the past (and, for clock skew, in the future). */
 export const PROOF_MAX_AGE_SECONDS = 60;
 export const PROOF_MAX_SKEW_SECONDS = 5;
-/** A nonce is replaced after this long; the previous one stays valid until the next rotation (§8.2). */
+/** A nonce is replaced after this long (windows of the clock); the previous one stays valid until the next rotation (§8.2). */
 export const NONCE_ROTATION_SECONDS = 300;
-/** The replay cache holds at most this many jti values (each at most PROOF_MAX_AGE_SECONDS + skew). */
-export const JTI_CACHE_MAX = 10_000;
 
 /** JWK members of private (or symmetric) keys: a proof's jwk must carry none (§4.2). */
 const PRIVATE_MEMBERS = ['d', 'p', 'q', 'dp', 'dq', 'qi', 'oth', 'k'] as const;
@@ -36,52 +35,40 @@ export interface ValidProof {
   jkt: string;
 }
 
-/** One IdP's DPoP state: the jti replay cache and the nonce. No module-level state. */
+/**
+ * One IdP's DPoP state: the server nonce and the jti replay cache. The nonce is stateless (an HMAC of
+ * the IdP's token key and the time window), so every replica sharing that key gives and accepts the
+ * same ones; the jti cache is the store's (MockStore.rememberJti), which replicas share.
+ */
 export interface DpopState {
   /** The nonce a proof must carry now (rotating on the mock's clock). */
   nonce(): string;
   /** Was the nonce issued by this IdP and still valid (the current one or the one before)? */
   nonceValid(nonce: string): boolean;
   /** Records a jti seen at `now`; false if it was seen within the window (a replay). */
-  remember(jti: string, now: number): boolean;
-  /** How many jti values are held (for tests of the bound). */
-  size(): number;
+  remember(jti: string, now: number): Awaitable<boolean>;
 }
 
-export function createDpopState(clock: Clock, maxEntries = JTI_CACHE_MAX): DpopState {
-  const seen = new Map<string, number>();
-  let current = { value: randomToken(16), since: clock.now() };
-  let previous: string | undefined;
-  const rotate = () => {
-    const now = clock.now();
-    if (now - current.since < NONCE_ROTATION_SECONDS) return;
-    previous = current.value;
-    current = { value: randomToken(16), since: now };
+export function createDpopState(clock: Clock, key: Uint8Array, store: Pick<MockStore, 'rememberJti'>): DpopState {
+  // The nonces of the last window asked for, so a burst of requests computes each HMAC once.
+  let cached = { window: Number.NaN, current: '', previous: '' };
+  const nonces = () => {
+    const window = Math.floor(clock.now() / NONCE_ROTATION_SECONDS);
+    if (window !== cached.window) {
+      const of = (w: number) => derivedToken(key, `dpop-nonce.${w}`, 16);
+      cached = { window, current: of(window), previous: cached.window === window - 1 ? cached.current : of(window - 1) };
+    }
+    return cached;
   };
   const horizon = PROOF_MAX_AGE_SECONDS + PROOF_MAX_SKEW_SECONDS;
   return {
-    nonce() {
-      rotate();
-      return current.value;
-    },
+    nonce: () => nonces().current,
     nonceValid(nonce) {
-      rotate();
-      return nonce === current.value || (previous !== undefined && nonce === previous);
+      const { current, previous } = nonces();
+      return nonce === current || nonce === previous;
     },
-    remember(jti, now) {
-      const until = seen.get(jti);
-      if (until !== undefined && now < until) return false;
-      // Bounded in time: entries older than the iat window can never match a proof still accepted.
-      // Bounded in size: the Map keeps insertion order, so the oldest go first.
-      for (const [k, v] of seen) {
-        if (v > now && seen.size < maxEntries) break;
-        seen.delete(k);
-      }
-      seen.delete(jti);
-      seen.set(jti, now + horizon);
-      return true;
-    },
-    size: () => seen.size,
+    // Entries older than the iat window can never match a proof still accepted.
+    remember: (jti, now) => store.rememberJti(jti, now, now + horizon),
   };
 }
 
@@ -176,6 +163,6 @@ export async function validateProof(input: ProofInput): Promise<ValidProof | und
   if (input.nonce && (typeof payload.nonce !== 'string' || !input.state.nonceValid(payload.nonce))) throw useDpopNonce(input.state.nonce(), resource);
   if (input.accessToken !== undefined && payload.ath !== accessTokenHash(input.accessToken)) throw bad('the DPoP proof ath does not match the access token');
   // Last, so a proof refused for another reason does not use up its jti.
-  if (input.checks.jti && !input.state.remember(payload.jti, now)) throw bad('the DPoP proof jti was already used (a replayed proof)');
+  if (input.checks.jti && !(await input.state.remember(payload.jti, now))) throw bad('the DPoP proof jti was already used (a replayed proof)');
   return { jkt: await calculateJwkThumbprint(jwk, 'sha256') };
 }

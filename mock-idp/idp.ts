@@ -9,14 +9,15 @@ import { createClock, type Clock } from './clock.ts';
 import { createDpopState } from './dpop.ts';
 import { createControl, controlEndpoint, type MockIdpControl } from './control.ts';
 import { endpointsFor, PATHS, type IdpContext } from './context.ts';
-import { randomBytes } from 'node:crypto';
 import { randomToken } from './crypto.ts';
 import { OAuthError, safeDescription } from './errors.ts';
 import { fixtureClients, fixtureUsers, type MockClient, type MockUser } from './fixtures.ts';
-import { errorResponse, json, readFetchBody, type IdpRequest, type PlainResponse } from './http.ts';
-import { createKeys, type Keys, type SigningAlg } from './keys.ts';
+import { errorResponse, html, json, jsonNoStore, readFetchBody, type IdpRequest, type PlainResponse } from './http.ts';
+import type { Keys, SigningAlg } from './keys.ts';
+import { unavailablePage } from './pages.ts';
+import { sharedKeys, sharedTokenKey, syncClock } from './replicas.ts';
 import type { Profile } from './profile/index.ts';
-import { Store, type MockStore } from './store.ts';
+import { Store, StoreUnavailableError, type MockStore } from './store.ts';
 import { allowedHosts, requireAllowedHost } from './origin.ts';
 import { authorize, login } from './endpoints/authorize.ts';
 import { discovery, jwks } from './endpoints/discovery.ts';
@@ -41,13 +42,17 @@ export interface MockIdpOptions {
   adminToken?: string;
   signingAlg?: SigningAlg;
   keys?: Keys;
-  /** Where the state is kept (store.ts); a new in-memory Store when omitted. */
+  /**
+   * Where the state is kept (store.ts); a new in-memory Store when omitted. Mock instances given one
+   * store (replicas) share the signing key, the token key, the DPoP state and, when the store is
+   * `replicated`, the clock.
+   */
   store?: MockStore;
   /** Deliberate deviations from the profile (defects.ts), for testing the suites' sensitivity. */
   defects?: readonly Defect[];
   /** Replaces the correct behaviour (applied after defects). */
   behaviour?: (correct: Behaviour) => Behaviour;
-  /** Called with unexpected exceptions (bugs); the client then gets a JSON server_error. */
+  /** Called with unexpected exceptions (bugs); the client then gets a JSON server_error. A StoreUnavailableError is not one: it is answered 503. */
   onError?: (error: unknown, request: { method: string; url: string }) => void;
 }
 
@@ -84,6 +89,21 @@ const routes = new Map<string, Route>([
 
 /** Endpoints whose responses are token-endpoint style (no-store JSON, RFC 6749 §5.1/§5.2). */
 const TOKEN_STYLE = new Set<string>([PATHS.token, PATHS.revocation, PATHS.introspection]);
+/** Endpoints that read no state: served without the store (a JWKS stays available while it is down). */
+const STATELESS = new Set<string>([PATHS.discovery, PATHS.metadata, PATHS.jwks]);
+/** Pages a browser is sent to: an unavailable store gets a page there, JSON elsewhere. */
+const BROWSER = new Set<string>([PATHS.authorization, PATHS.login, PATHS.endSession]);
+
+/**
+ * The answer while the store is unreachable: 503, never a 500. JSON temporarily_unavailable for the
+ * API endpoints (no-store, like every token-endpoint answer), a page for the browser's; the
+ * authorization endpoint redirects instead when it can (endpoints/authorize.ts, RFC 6749 §4.1.2.1).
+ */
+function unavailable(path: string): PlainResponse {
+  const headers = { 'retry-after': '1' };
+  if (BROWSER.has(path)) return html(unavailablePage(), 503, headers);
+  return jsonNoStore({ error: 'temporarily_unavailable', error_description: 'the IdP cannot reach its store; retry later' }, 503, headers);
+}
 
 export async function createMockIdp(options: MockIdpOptions): Promise<MockIdp> {
   const issuer = options.issuer.replace(/\/$/, '');
@@ -95,16 +115,20 @@ export async function createMockIdp(options: MockIdpOptions): Promise<MockIdp> {
   const users = options.users ?? fixtureUsers();
   const testMode = options.testMode ?? false;
   const clock = options.clock ?? createClock();
+  const store = options.store ?? new Store();
+  // Replicas agree on these through the store: the first to start stores them, the others read them.
+  const tokenKey = await sharedTokenKey(store);
+  if (store.replicated) await syncClock({ store, clock });
   const ctx: IdpContext = {
     issuer,
     behaviour,
     clients: new Map(clients.map((c) => [c.id, c])),
     users,
-    store: options.store ?? new Store(),
+    store,
     clock,
-    dpop: createDpopState(clock),
-    keys: options.keys ?? (await createKeys(options.signingAlg)),
-    tokenKey: randomBytes(32),
+    dpop: createDpopState(clock, tokenKey, store),
+    keys: options.keys ?? (await sharedKeys(store, options.signingAlg)),
+    tokenKey,
     testMode,
     hosts: allowedHosts(issuer, options.allowedHosts),
     ...(testMode && { adminToken: options.adminToken ?? randomToken() }),
@@ -121,13 +145,16 @@ export async function createMockIdp(options: MockIdpOptions): Promise<MockIdp> {
       return errorResponse(new OAuthError('invalid_request', 'malformed request URL'));
     }
     const path = url.pathname.startsWith(issuerPath) ? url.pathname.slice(issuerPath.length) || '/' : url.pathname;
-    if (--untilSweep === 0) {
-      ctx.store.sweep(ctx.clock.now());
-      // Every 1024 requests, or less often in a large store: a sweep walks it all, so its cost per request stays bounded.
-      untilSweep = Math.max(1024, ctx.store.size() >> 2);
-    }
     try {
       requireAllowedHost(ctx.hosts, url);
+      // Once per request, before routing (the authorization endpoint does it itself, to redirect when the store is down).
+      if (store.replicated && !STATELESS.has(path) && path !== PATHS.authorization) await syncClock(ctx);
+      if (--untilSweep <= 0) {
+        // Every 1024 requests, or less often in a large store: a sweep walks it all, so its cost per request stays bounded.
+        untilSweep = 1024;
+        await store.sweep(ctx.clock.now());
+        untilSweep = Math.max(1024, (await store.size()) >> 2);
+      }
       if (path === PATHS.control || path.startsWith(PATHS.control + '/')) {
         return await controlEndpoint(ctx, control, request, path.slice(PATHS.control.length), url);
       }
@@ -135,6 +162,7 @@ export async function createMockIdp(options: MockIdpOptions): Promise<MockIdp> {
       if (!route) throw new OAuthError('not_found', 'no such endpoint', 404);
       return await route(ctx, request, url);
     } catch (e) {
+      if (e instanceof StoreUnavailableError) return unavailable(path);
       if (e instanceof OAuthError) {
         if (!TOKEN_STYLE.has(path)) return errorResponse(e);
         const sent = new OAuthError(behaviour.errorCode(e.code), e.description, e.status, e.headers);

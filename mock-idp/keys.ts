@@ -25,14 +25,30 @@ function signer(alg: SigningAlg, key: KeyObject): (input: Buffer) => Promise<Buf
   return (input) => new Promise((resolve, reject) => cryptoSign(digest, input, options, (e, sig) => (e ? reject(e) : resolve(sig))));
 }
 
-export async function createKeys(alg: SigningAlg = 'ES256'): Promise<Keys> {
-  const { privateKey, publicKey } = await generateKeyPair(alg, { extractable: true });
-  const jwk = await exportJWK(publicKey);
+/** JWK members of a private key: the public JWK is the private one without them. */
+const PRIVATE_MEMBERS = new Set(['d', 'p', 'q', 'dp', 'dq', 'qi', 'oth']);
+const ALGS: readonly SigningAlg[] = ['ES256', 'RS256', 'EdDSA'];
+
+/**
+ * A new signing key, serialized: its private JWK with kid and alg, as JSON. What replicas share
+ * (MockStore.shared) so that an ID token of one verifies against the JWKS of another. A secret.
+ */
+export async function generateSigningKey(alg: SigningAlg = 'ES256'): Promise<string> {
+  const { privateKey } = await generateKeyPair(alg, { extractable: true });
   const kid = `mock-${alg.toLowerCase()}-${Math.random().toString(36).slice(2, 10)}`;
-  const publicJwk: JWK = { ...jwk, kid, alg, use: 'sig' };
+  return JSON.stringify({ ...(await exportJWK(privateKey)), kid, alg });
+}
+
+/** The Keys of a serialized signing key (generateSigningKey); a TypeError when it is not one. */
+export async function importKeys(serialized: string): Promise<Keys> {
+  const jwk = JSON.parse(serialized) as JWK;
+  const alg = jwk.alg as SigningAlg;
+  if (!ALGS.includes(alg) || typeof jwk.kid !== 'string' || typeof jwk.d !== 'string') throw new TypeError('not a serialized signing key');
+  const kid = jwk.kid;
+  const publicJwk: JWK = { ...Object.fromEntries(Object.entries(jwk).filter(([k]) => !PRIVATE_MEMBERS.has(k) && k !== 'kid' && k !== 'alg')), kid, alg, use: 'sig' };
   const jwks = { keys: [publicJwk] };
   const localSet = createLocalJWKSet(jwks);
-  const signature = signer(alg, createPrivateKey({ key: (await exportJWK(privateKey)) as never, format: 'jwk' }));
+  const signature = signer(alg, createPrivateKey({ key: jwk as never, format: 'jwk' }));
   const header = Buffer.from(JSON.stringify({ alg, kid, typ: 'JWT' })).toString('base64url');
   return {
     alg,
@@ -51,4 +67,8 @@ export async function createKeys(alg: SigningAlg = 'ES256'): Promise<Keys> {
       }
     },
   };
+}
+
+export async function createKeys(alg: SigningAlg = 'ES256'): Promise<Keys> {
+  return importKeys(await generateSigningKey(alg));
 }

@@ -44,3 +44,8 @@ ${hidden}
 export function signedOutPage(): string {
   return page('Signed out', '<h1>You are signed out</h1>');
 }
+
+/** The store behind the mock is unreachable (503): a browser gets a page, not a redirect, when the client is unknown. */
+export function unavailablePage(): string {
+  return page('Temporarily unavailable', '<h1>Temporarily unavailable</h1>\n<p>The sign-in service cannot reach its store. Try again shortly.</p>');
+}

@@ -5,7 +5,7 @@ import { parseCookies, type IdpRequest } from './http.ts';
 import { sessionActive, type SsoSession } from './store.ts';
 import type { MockUser } from './fixtures.ts';
 
-export function startSession(ctx: IdpContext, user: MockUser): SsoSession {
+export async function startSession(ctx: IdpContext, user: MockUser): Promise<SsoSession> {
   const now = ctx.clock.now();
   const session: SsoSession = {
     id: randomToken(18),
@@ -13,13 +13,13 @@ export function startSession(ctx: IdpContext, user: MockUser): SsoSession {
     authTime: now,
     expiresAt: now + ctx.behaviour.profile.ssoSessionLifetimeSeconds,
   };
-  ctx.store.addSession(session);
+  await ctx.store.addSession(session);
   return session;
 }
 
-export function currentSession(ctx: IdpContext, request: IdpRequest): SsoSession | undefined {
+export async function currentSession(ctx: IdpContext, request: IdpRequest): Promise<SsoSession | undefined> {
   const id = parseCookies(request).get(SSO_COOKIE);
-  const session = id ? ctx.store.session(id) : undefined;
+  const session = id ? await ctx.store.session(id) : undefined;
   return sessionActive(session, ctx.clock.now()) ? session : undefined;
 }
 
@@ -36,12 +36,14 @@ export function clearSessionCookie(ctx: IdpContext): string {
   return `${SSO_COOKIE}=; Max-Age=0; ${cookieAttributes(ctx)}`;
 }
 
-/** Ends sessions (logout, control API): later refreshes see the SSO session as inactive. */
-export function endSessions(ctx: IdpContext, match: (s: SsoSession) => boolean): number {
+/**
+ * Ends sessions (logout, control API): later refreshes see the SSO session as inactive. Counts the
+ * sessions this call ended: endSession is compare-and-set, so of two concurrent logouts of one
+ * session only one counts it.
+ */
+export async function endSessions(ctx: IdpContext, match: (s: SsoSession) => boolean): Promise<number> {
   const now = ctx.clock.now();
   let ended = 0;
-  // Collected first: ending one changes the store being walked.
-  const matching = [...ctx.store.sessions()].filter((s) => s.endedAt === undefined && match(s));
-  for (const s of matching) if (ctx.store.endSession(s.id, now)) ended++;
+  for (const s of await ctx.store.sessions()) if (s.endedAt === undefined && match(s) && (await ctx.store.endSession(s.id, now))) ended++;
   return ended;
 }

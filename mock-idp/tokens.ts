@@ -11,14 +11,14 @@ export interface IssuedAccessToken {
   expires_in: number;
 }
 
-export function issueAccessToken(
+export async function issueAccessToken(
   ctx: IdpContext,
   input: { client: MockClient; sub?: string; scope: string[]; familyId?: string; sid?: string; jkt?: string | undefined },
-): IssuedAccessToken {
+): Promise<IssuedAccessToken> {
   const now = ctx.clock.now();
   const lifetime = ctx.behaviour.accessTokenLifetime(ctx.behaviour.profile.accessTokenLifetimeSeconds);
   const token = randomToken();
-  ctx.store.addAccessToken({
+  await ctx.store.addAccessToken({
     hash: hashToken(token),
     clientId: input.client.id,
     scope: input.scope,
@@ -55,14 +55,14 @@ export function newRefreshToken(bytes = 32): { token: string; hash: string } {
 }
 
 /** Starts a refresh-token family (one grant) on the terms the issue decision gives, and returns its first refresh token. */
-export function startFamily(
+export async function startFamily(
   ctx: IdpContext,
   input: { client: MockClient; sub: string; sid: string; scope: string[]; authTime: number; issue: Extract<IssueDecision, { issue: true }>; jkt?: string },
-): { token: string; familyId: string; expiresAt: number } {
+): Promise<{ token: string; familyId: string; expiresAt: number }> {
   const now = ctx.clock.now();
   const familyId = randomToken(12);
   const { issue } = input;
-  ctx.store.addFamily({
+  await ctx.store.addFamily({
     id: familyId,
     clientId: input.client.id,
     policy: input.client.policy,
@@ -79,7 +79,7 @@ export function startFamily(
     accessTokenHashes: [],
   });
   const rt = newRefreshToken(ctx.behaviour.refreshTokenBytes);
-  ctx.store.addRefreshToken({
+  await ctx.store.addRefreshToken({
     hash: rt.hash,
     familyId,
     clientId: input.client.id,

@@ -11,7 +11,8 @@ import { refuseCrossSite } from '../origin.ts';
 import type { MockClient, MockUser } from '../fixtures.ts';
 import { loginPage } from '../pages.ts';
 import { cookieAttributes, currentSession, sessionCookie, startSession } from '../sessions.ts';
-import type { SsoSession } from '../store.ts';
+import { StoreUnavailableError, type SsoSession } from '../store.ts';
+import { syncClock } from '../replicas.ts';
 import { constantTimeEqual } from '../crypto.ts';
 
 const CODE_TTL = 60;
@@ -85,11 +86,11 @@ function validate(ctx: IdpContext, params: Params): AuthRequest | { redirect: Pl
 }
 
 /** Issues the code and redirects back (consent is automatic). */
-function complete(ctx: IdpContext, req: AuthRequest, session: SsoSession, setCookie?: string): PlainResponse {
+async function complete(ctx: IdpContext, req: AuthRequest, session: SsoSession, setCookie?: string): Promise<PlainResponse> {
   const code = randomToken();
   const now = ctx.clock.now();
   const hash = hashToken(code);
-  ctx.store.addCode({
+  await ctx.store.addCode({
     hash,
     clientId: req.client.id,
     redirectUri: req.redirectUri,
@@ -139,20 +140,32 @@ export async function authorize(ctx: IdpContext, request: IdpRequest, url: URL):
   requireBoundedSize(params);
   const req = validate(ctx, params);
   if ('redirect' in req) return req.redirect;
-  const session = req.prompt.includes('login') ? undefined : currentSession(ctx, request);
+  // The client and redirect_uri are configuration, valid without the store: an unreachable store is
+  // told to the client by redirect (RFC 6749 §4.1.2.1 temporarily_unavailable), not shown to the user.
+  try {
+    await syncClock(ctx);
+    return await authorizeValid(ctx, request, params, req);
+  } catch (e) {
+    if (e instanceof StoreUnavailableError) return errorRedirect(req, ctx, 'temporarily_unavailable', 'the authorization server cannot reach its store; retry later');
+    throw e;
+  }
+}
+
+async function authorizeValid(ctx: IdpContext, request: IdpRequest, params: Params, req: AuthRequest): Promise<PlainResponse> {
+  const session = req.prompt.includes('login') ? undefined : await currentSession(ctx, request);
   if (session) return complete(ctx, req, session);
   if (req.prompt.includes('none')) return errorRedirect(req, ctx, 'login_required', 'no active SSO session');
   // Test-mode shortcut: login_hint naming a test user signs in without the form.
   const hinted = ctx.testMode && req.loginHint ? ctx.users.find((u) => u.username === req.loginHint) : undefined;
   if (hinted) {
-    const s = startSession(ctx, hinted);
+    const s = await startSession(ctx, hinted);
     return complete(ctx, req, s, sessionCookie(ctx, s));
   }
   const tx = randomToken(18);
   const p = serialize(params);
   delete p.prompt; // once the form is submitted, the login it asked for has happened
   const browser = browserBinding(ctx, request);
-  ctx.store.addPendingLogin({ id: tx, params: p, browser: browser.id, expiresAt: ctx.clock.now() + LOGIN_TTL }, MAX_PENDING_LOGINS);
+  await ctx.store.addPendingLogin({ id: tx, params: p, browser: browser.id, expiresAt: ctx.clock.now() + LOGIN_TTL }, MAX_PENDING_LOGINS);
   const page = loginPage({ action: ctx.endpoints.login, tx, clientId: req.client.id, ...(req.loginHint && { username: req.loginHint }) });
   return html(page, 200, browser.setCookie ? { 'set-cookie': browser.setCookie } : {});
 }
@@ -169,7 +182,7 @@ export async function login(ctx: IdpContext, request: IdpRequest): Promise<Plain
   refuseCrossSite(ctx.issuer, ctx.hosts, request);
   const form = await readForm(request);
   const tx = form.get('tx');
-  const pending = tx ? ctx.store.pendingLogin(tx) : undefined;
+  const pending = tx ? await ctx.store.pendingLogin(tx) : undefined;
   // Only the browser that was shown the login page may complete it (login CSRF): it holds the cookie.
   const browser = parseCookies(request).get(LOGIN_COOKIE) ?? '';
   if (!pending || pending.expiresAt <= ctx.clock.now() || !constantTimeEqual(browser, pending.browser)) {
@@ -183,7 +196,8 @@ export async function login(ctx: IdpContext, request: IdpRequest): Promise<Plain
       loginPage({ action: ctx.endpoints.login, tx: pending.id, clientId: req.client.id, error: 'Invalid username or password.', username: form.get('username') ?? '' }),
     );
   }
-  ctx.store.removePendingLogin(pending.id);
-  const session = startSession(ctx, user);
+  // Once: of two submissions of one form (concurrent), the second finds it gone.
+  if (!(await ctx.store.removePendingLogin(pending.id))) throw new OAuthError('invalid_request', 'login request is unknown, expired or from another browser; start again at the authorization endpoint');
+  const session = await startSession(ctx, user);
   return complete(ctx, req, session, sessionCookie(ctx, session));
 }

@@ -23,7 +23,7 @@ export async function endSession(ctx: IdpContext, request: IdpRequest, url: URL)
     if (!client) throw invalidRequest('post_logout_redirect_uri needs id_token_hint or client_id');
     if (!client.postLogoutRedirectUris.includes(postLogout)) throw invalidRequest('post_logout_redirect_uri is not registered for this client');
   }
-  const cookieSession = currentSession(ctx, request);
+  const cookieSession = await currentSession(ctx, request);
   const hintSid = typeof claims?.sid === 'string' ? claims.sid : undefined;
 
   // Only the submitted confirmation form counts as the user's answer: a GET link carrying
@@ -36,7 +36,7 @@ export async function endSession(ctx: IdpContext, request: IdpRequest, url: URL)
   }
   // The session the hint names, and the browser's own (which the hint named, or the user confirmed).
   const ended = new Set([hintSid, cookieSession?.id].filter((id) => id !== undefined));
-  if (ended.size) endSessions(ctx, (s) => ended.has(s.id));
+  if (ended.size) await endSessions(ctx, (s) => ended.has(s.id));
   const headers = { 'set-cookie': clearSessionCookie(ctx) };
   if (postLogout !== undefined) {
     const target = new URL(postLogout);

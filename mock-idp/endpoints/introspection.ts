@@ -24,7 +24,7 @@ export async function introspection(ctx: IdpContext, request: IdpRequest): Promi
   const caller = auth.client;
   const mayKnow = (clientId: string) => clientId === caller.id || caller.resourceServer === true;
 
-  const at = ctx.store.accessToken(hash);
+  const at = await ctx.store.accessToken(hash);
   if (at && mayKnow(at.clientId) && ctx.behaviour.accessTokenActive(at) && now < at.expiresAt) {
     return jsonNoStore({
       active: true,
@@ -39,8 +39,8 @@ export async function introspection(ctx: IdpContext, request: IdpRequest): Promi
   }
   // RFC 7662 §2.2: a token type the endpoint does not cover (profile introspection "access-tokens") is answered inactive.
   if (!introspects(ctx.behaviour.profile, 'refresh_token')) return jsonNoStore({ active: false });
-  const rt = ctx.store.refreshToken(hash);
-  const family = rt ? ctx.store.family(rt.familyId) : undefined;
+  const rt = await ctx.store.refreshToken(hash);
+  const family = rt ? await ctx.store.family(rt.familyId) : undefined;
   if (rt && family && mayKnow(rt.clientId) && now < rt.expiresAt) {
     if (ctx.behaviour.refreshTokenActive(rt, family)) {
       return jsonNoStore({

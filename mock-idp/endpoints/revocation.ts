@@ -16,12 +16,12 @@ export async function revocation(ctx: IdpContext, request: IdpRequest): Promise<
   // The hint only orders the search (§2.1), so both kinds are looked up. A token of another client is
   // refused (§2.1: "If this validation fails, the request is refused"; RFC 6749 §5.2 invalid_grant:
   // "issued to another client"); an unknown or invalid token is answered 200 (§2.2).
-  const rt = ctx.store.refreshToken(hash);
-  const at = ctx.store.accessToken(hash);
+  const rt = await ctx.store.refreshToken(hash);
+  const at = await ctx.store.accessToken(hash);
   const owner = rt?.clientId ?? at?.clientId;
   if (owner !== undefined && owner !== client.id) throw invalidGrant('the token was issued to another client');
-  const family = rt && ctx.store.family(rt.familyId);
-  for (const f of family ? ctx.behaviour.revokedByRevocation(family) : []) ctx.store.revokeFamily(f, now, 'revoked by the client (RFC 7009)');
-  if (at) ctx.store.revokeAccessToken(at.hash, now);
+  const family = rt && (await ctx.store.family(rt.familyId));
+  for (const f of family ? ctx.behaviour.revokedByRevocation(family) : []) await ctx.store.revokeFamily(f, now, 'revoked by the client (RFC 7009)');
+  if (at) await ctx.store.revokeAccessToken(at.hash, now);
   return empty(200, { 'cache-control': 'no-store', pragma: 'no-cache' });
 }

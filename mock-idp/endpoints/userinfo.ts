@@ -37,7 +37,7 @@ export async function userinfo(ctx: IdpContext, request: IdpRequest, url: URL): 
   }
   const scheme = m[1]!.toLowerCase();
   const token = m[2]!;
-  const record = ctx.store.accessToken(hashToken(token));
+  const record = await ctx.store.accessToken(hashToken(token));
   const now = ctx.clock.now();
   if (!record || record.revokedAt !== undefined || now >= record.expiresAt || record.sub === undefined) {
     throw bearerError('invalid_token', 'access token is unknown, expired or revoked', 401);

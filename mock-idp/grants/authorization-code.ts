@@ -16,12 +16,12 @@ export async function handler(ctx: IdpContext, client: MockClient, params: Param
   const redirectUri = params.get('redirect_uri');
   const verifier = params.get('code_verifier');
   const now = ctx.clock.now();
-  const record = ctx.store.code(hashToken(code));
+  const record = await ctx.store.code(hashToken(code));
   if (!record) throw invalidGrant('unknown authorization code');
   if (record.clientId !== client.id) throw invalidGrant('authorization code was issued to another client');
   if (record.usedAt !== undefined) {
     // RFC 6749 §4.1.2: a code used twice revokes the tokens issued from it.
-    ctx.store.revokeCodeIssue(record.hash, now, 'authorization code was reused');
+    await ctx.store.revokeCodeIssue(record.hash, now, 'authorization code was reused');
     throw invalidGrant('authorization code was already used');
   }
   if (now >= record.expiresAt) throw invalidGrant('authorization code is expired');
@@ -38,19 +38,19 @@ export async function handler(ctx: IdpContext, client: MockClient, params: Param
   // the code is used up: a refused exchange may be retried with a proof).
   const binding = senderBinding(policy, proof?.jkt);
   if (binding.kind === 'refuse') throw new OAuthError(binding.error, binding.reason);
-  if (!ctx.store.consumeCode(record.hash, now)) throw invalidGrant('authorization code was already used');
+  if (!(await ctx.store.consumeCode(record.hash, now))) throw invalidGrant('authorization code was already used');
 
   const response: Record<string, unknown> = {};
   let familyId: string | undefined;
   let refreshExpiresAt: number | undefined;
   const issue = ctx.behaviour.issuesRefreshToken({ policy, grantType, scope: record.scope, now });
   if (issue.issue) {
-    const family = startFamily(ctx, { client, sub: record.sub, sid: record.sid, scope: record.scope, authTime: record.authTime, issue, ...(binding.kind === 'bound' && { jkt: binding.jkt }) });
+    const family = await startFamily(ctx, { client, sub: record.sub, sid: record.sid, scope: record.scope, authTime: record.authTime, issue, ...(binding.kind === 'bound' && { jkt: binding.jkt }) });
     familyId = family.familyId;
     refreshExpiresAt = family.expiresAt;
     response.refresh_token = family.token;
   }
-  const at = issueAccessToken(ctx, {
+  const at = await issueAccessToken(ctx, {
     client,
     sub: record.sub,
     scope: record.scope,
@@ -58,7 +58,8 @@ export async function handler(ctx: IdpContext, client: MockClient, params: Param
     ...(familyId !== undefined && { familyId }),
     jkt: proof?.jkt,
   });
-  ctx.store.recordCodeIssue(record.hash, { ...(familyId !== undefined && { familyId }), accessTokenHash: hashToken(at.access_token) });
+  // A reuse of the code since consumeCode finds what this records, or this finds its mark (store.ts).
+  await ctx.store.recordCodeIssue(record.hash, { ...(familyId !== undefined && { familyId }), accessTokenHash: hashToken(at.access_token) });
   Object.assign(response, at, { scope: record.scope.join(' ') }, refreshExpiresIn(ctx, refreshExpiresAt));
   if (record.scope.includes('openid')) {
     response.id_token = await issueIdToken(ctx, {

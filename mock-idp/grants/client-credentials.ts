@@ -18,10 +18,10 @@ export async function handler(ctx: IdpContext, client: MockClient, params: Param
   if (unknown.length) throw invalidScope(`unknown scope: ${unknown.join(' ')}`);
   const scope = requested.filter((s) => !userScopes.has(s));
   const policy = profile.policies[client.policy]!;
-  const response: Record<string, unknown> = { ...issueAccessToken(ctx, { client, scope, jkt: proof?.jkt }), scope: scope.join(' ') };
+  const response: Record<string, unknown> = { ...(await issueAccessToken(ctx, { client, scope, jkt: proof?.jkt })), scope: scope.join(' ') };
   const issue = ctx.behaviour.issuesRefreshToken({ policy, grantType, scope: requested, now: ctx.clock.now() });
   if (issue.issue) {
-    const family = startFamily(ctx, { client, sub: `client:${client.id}`, sid: '', scope, authTime: ctx.clock.now(), issue });
+    const family = await startFamily(ctx, { client, sub: `client:${client.id}`, sid: '', scope, authTime: ctx.clock.now(), issue });
     response.refresh_token = family.token;
   }
   return response;

@@ -2,22 +2,35 @@
  * grant_type=refresh_token (RFC 6749 §6), exactly per profile: the refresh model's step
  * (profile/model.ts) decides, with the behaviour's rules; this grant carries the decision out
  * through the store's named operations (store.ts): a family revocation the decision asks for, and
- * the accepted change as a compare-and-set on the token as the decision saw it, without yielding
- * between decision and change, so that of concurrent refreshes of one token exactly one wins (with
- * concurrentRefresh "same-successor", the others are repeats: the model's `repeat`, the same successor).
+ * the accepted change as a compare-and-set on the token as the decision saw it. Other requests run
+ * at every await (on a shared store, other processes too), so a change that finds the token changed
+ * since (a concurrent refresh won) is not applied: the token is read again and decided again, as if
+ * this request had come after the winner. Of concurrent refreshes of one token exactly one wins
+ * then; the others are what the profile says of a token presented after it (a reuse, a grace
+ * retry, or with concurrentRefresh "same-successor" a repeat: the model's `repeat`, the same successor).
  */
 import { hashToken } from '../crypto.ts';
 import { OAuthError, invalidRequest, unauthorizedClient, type OAuthErrorCode } from '../errors.ts';
 import { scopeList, type Params } from '../http.ts';
 import { isRefreshPolicy } from '../profile/index.ts';
-import { decideRefresh, refreshIdToken, refusalStatus } from '../profile/model.ts';
-import { sessionActive, type RefreshTokenRecord, type SeenRefreshToken } from '../store.ts';
+import { decideRefresh, refreshIdToken, refusalStatus, type Accepted } from '../profile/model.ts';
+import { sessionActive, type Family, type RefreshTokenRecord, type SeenRefreshToken } from '../store.ts';
 import type { IdpContext } from '../context.ts';
 import type { MockClient } from '../fixtures.ts';
 import type { ValidProof } from '../dpop.ts';
 import { issueAccessToken, issueIdToken, refreshExpiresIn, successorToken } from '../tokens.ts';
 
 export const grantType = 'refresh_token';
+
+/**
+ * How many times a refresh that lost its compare-and-set decides again before it is refused. Each
+ * loss means another refresh of the token won; after a win the token is rotated, consumed or kept,
+ * and what follows is decided in one or two more rounds (a grace retry racing others).
+ */
+const MAX_ROUNDS = 8;
+
+/** What a committed refresh sends: the refresh token (none when the presented one stays or is used up) and the expiry of the live one. */
+type Issued = { token?: string; expiresAt?: number };
 
 export async function handler(ctx: IdpContext, client: MockClient, params: Params, proof?: ValidProof): Promise<Record<string, unknown>> {
   const token = params.get('refresh_token');
@@ -29,65 +42,43 @@ export async function handler(ctx: IdpContext, client: MockClient, params: Param
   if (!isRefreshPolicy(policy)) throw unauthorizedClient(`policy ${client.policy} does not allow refresh`);
   /** A refusal of this grant: invalid_grant with the profile's status (invalidGrantStatus), the body RFC 6749 §5.2 JSON. */
   const refused = (error: OAuthErrorCode, reason: string) => new OAuthError(error, reason, refusalStatus(profile, error));
-
-  const record = store.refreshToken(hashToken(token));
-  if (!record) throw refused('invalid_grant', 'unknown refresh token');
-  const family = store.family(record.familyId)!;
-  const decided = ctx.clock.now();
-  const ssoActive = sessionActive(store.session(family.sid), decided);
-  const decision = decideRefresh({ profile, policy, clientId: client.id, record, family, now: decided, requestedScope, ssoActive, proofJkt: proof?.jkt }, behaviour);
-  if (decision.kind === 'refuse') {
-    // Reuse detection: the refusal revokes the family (and the grant's access tokens) here, visibly.
-    if (decision.revokeFamily !== undefined) store.revokeFamily(family, decided, decision.revokeFamily);
-    throw refused(decision.error, decision.reason);
-  }
-  // A repeat hands out the successor of the presented token's last rotation again: it was derived
-  // from this raw token and its place in the family (successorToken), so it is computed again, not stored.
-  let repeated: { token: string } | undefined;
-  if (decision.kind === 'repeat') {
-    const generation = store.refreshToken(decision.successor)?.generation;
-    const again = generation === undefined ? undefined : successorToken(ctx, token, generation);
-    if (again?.hash !== decision.successor) throw refused('invalid_grant', 'refresh token was already used');
-    repeated = again;
-  }
-
-  /** The change, conditional on the token still being as `seen`: the refresh token to send and its expiry, or false if it lost. */
-  const apply = (seen: SeenRefreshToken): { token?: string; expiresAt?: number } | false => {
-    const now = ctx.clock.now();
-    if (decision.kind === 'repeat') return store.useRefreshToken(record.hash, seen, decision, now) && { token: repeated!.token, expiresAt: decision.expiresAt };
-    if (decision.kind !== 'rotate') {
-      if (!store.useRefreshToken(record.hash, seen, decision, now)) return false;
-      // The presented token, as the change left it: still live (kept, extended) or used up.
-      const after = store.refreshToken(record.hash)!;
-      return after.state === 'active' ? { expiresAt: after.expiresAt } : {};
-    }
-    const generation = family.tokens.length;
-    const rt = successorToken(ctx, token, generation);
-    const successor: RefreshTokenRecord = {
-      hash: rt.hash,
-      familyId: family.id,
-      clientId: client.id,
-      generation,
-      issuedAt: now,
-      expiresAt: decision.expiresAt,
-      state: 'active',
-    };
-    return store.rotateRefreshToken(record.hash, seen, successor, now, behaviour) && { token: rt.token, expiresAt: decision.expiresAt };
+  const hash = hashToken(token);
+  /** The token as it is now (for a defect that changes it as it finds it rather than as decided). */
+  const current = async (): Promise<SeenRefreshToken> => {
+    const now = await store.refreshToken(hash);
+    return { state: now?.state ?? 'revoked', successor: now?.successor };
   };
-  const seen = (): SeenRefreshToken => ({ state: record.state, successor: record.successor });
-  // Correct behaviour runs apply at once, on the token as decided: the decision above, this change and
-  // the access token below are one synchronous step (no await: a concurrent reuse must find the new
-  // access token in the family), and the store's compare-and-set holds the change to that token.
-  const committed = behaviour.commitStep(apply, seen(), seen);
-  const issued = committed instanceof Promise ? await committed : committed;
-  if (issued === false) throw refused('invalid_grant', 'refresh token was already used');
+
+  let family: Family | undefined;
+  let issued: Issued | false = false;
+  for (let round = 1; issued === false; round++) {
+    if (round > MAX_ROUNDS) throw refused('invalid_grant', 'refresh token was already used');
+    const record = await store.refreshToken(hash);
+    if (!record) throw refused('invalid_grant', 'unknown refresh token');
+    family = await store.family(record.familyId);
+    if (!family) throw refused('invalid_grant', 'unknown refresh token');
+    const session = await store.session(family.sid);
+    // What the decision reads of the token, taken with it (no await in between): the change is conditional on it.
+    const seen: SeenRefreshToken = { state: record.state, successor: record.successor };
+    const decided = ctx.clock.now();
+    const ssoActive = sessionActive(session, decided);
+    const decision = decideRefresh({ profile, policy, clientId: client.id, record, family, now: decided, requestedScope, ssoActive, proofJkt: proof?.jkt }, behaviour);
+    if (decision.kind === 'refuse') {
+      // Reuse detection: the refusal revokes the family (and the grant's access tokens) here, visibly.
+      if (decision.revokeFamily !== undefined) await store.revokeFamily(family, decided, decision.revokeFamily);
+      throw refused(decision.error, decision.reason);
+    }
+    const apply = change(ctx, token, hash, client, record, family, decision);
+    issued = await behaviour.commitStep(apply, seen, current);
+  }
+  family = family!;
   const response: Record<string, unknown> = issued.token === undefined ? {} : { refresh_token: issued.token };
 
   // RFC 6749 §6: the access token may carry a narrower scope; the refresh token keeps the original.
   const scope = requestedScope ?? family.scope;
   Object.assign(
     response,
-    issueAccessToken(ctx, { client, sub: family.sub, scope, familyId: family.id, sid: family.sid, jkt: proof?.jkt }),
+    await issueAccessToken(ctx, { client, sub: family.sub, scope, familyId: family.id, sid: family.sid, jkt: proof?.jkt }),
     { scope: scope.join(' ') },
     refreshExpiresIn(ctx, issued.expiresAt),
   );
@@ -102,4 +93,53 @@ export async function handler(ctx: IdpContext, client: MockClient, params: Param
     });
   }
   return response;
+}
+
+/**
+ * The store change of an accepted decision, conditional on the token still being as `seen`: what to
+ * send, or false if it lost (the token changed since it was read, or its family was revoked).
+ */
+function change(
+  ctx: IdpContext,
+  token: string,
+  hash: string,
+  client: MockClient,
+  record: RefreshTokenRecord,
+  family: Family,
+  decision: Accepted,
+): (seen: SeenRefreshToken) => Promise<Issued | false> {
+  const { store } = ctx;
+  return async (seen) => {
+    const now = ctx.clock.now();
+    switch (decision.kind) {
+      case 'rotate': {
+        const generation = family.tokens.length;
+        const rt = successorToken(ctx, token, generation);
+        const successor: RefreshTokenRecord = {
+          hash: rt.hash,
+          familyId: family.id,
+          clientId: client.id,
+          generation,
+          issuedAt: now,
+          expiresAt: decision.expiresAt,
+          state: 'active',
+        };
+        return (await store.rotateRefreshToken(hash, seen, successor, now, ctx.behaviour)) && { token: rt.token, expiresAt: decision.expiresAt };
+      }
+      case 'repeat': {
+        // A repeat hands out the successor of the presented token's last rotation again: it was derived
+        // from this raw token and its place in the family (successorToken), so it is computed again, not stored.
+        const generation = family.tokens.find((t) => t.hash === decision.successor)?.generation;
+        const again = generation === undefined ? undefined : successorToken(ctx, token, generation);
+        if (again?.hash !== decision.successor) throw new OAuthError('invalid_grant', 'refresh token was already used', refusalStatus(ctx.behaviour.profile, 'invalid_grant'));
+        return (await store.useRefreshToken(hash, seen, decision, now)) && { token: again.token, expiresAt: decision.expiresAt };
+      }
+      default: {
+        if (!(await store.useRefreshToken(hash, seen, decision, now))) return false;
+        // The presented token as the change left it: still live (kept, extended: its state is unchanged) or used up.
+        if (decision.kind === 'consume' || seen.state !== 'active') return {};
+        return { expiresAt: decision.kind === 'extend' ? decision.expiresAt : record.expiresAt };
+      }
+    }
+  };
 }

@@ -287,7 +287,7 @@ export class IdpClient {
       if (r.status !== 200) throw new Error(`introspection failed: ${r.status} ${r.text}`);
       return r.body;
     }
-    const held = this.idp.control.refreshToken(token);
+    const held = (await this.idp.control.refreshToken(token));
     return held?.active ? { active: true, iat: held.iat, exp: held.exp } : { active: false };
   }
 
@@ -323,7 +323,7 @@ export class IdpClient {
     const { payload } = await jwtVerify(idToken, createLocalJWKSet(jwks.body), {
       issuer: this.idp.issuer,
       audience: client.id,
-      currentDate: new Date(this.idp.control.now() * 1000),
+      currentDate: new Date((await this.idp.control.now()) * 1000),
     });
     return payload;
   }

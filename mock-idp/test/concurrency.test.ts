@@ -77,8 +77,8 @@ function expectLosers(r: Race, count: number): void {
 }
 
 /** The one family of the user (the IdP is reset before each race). */
-function family(idp: MockIdp) {
-  const families = idp.control.families({ username: idp.users[0]!.username });
+async function family(idp: MockIdp) {
+  const families = (await idp.control.families({ username: idp.users[0]!.username }));
   expect(families).toHaveLength(1);
   return families[0]!;
 }
@@ -90,7 +90,7 @@ describe(`${RACERS} concurrent refreshes of one token, ${REPETITIONS} times`, ()
     expect(profile.graceWindowSeconds).toBe(0);
     const { idp, c } = await start(profile);
     for (let i = 0; i < REPETITIONS; i++) {
-      idp.control.reset();
+      await idp.control.reset();
       const r = await race(c, 'Mobile');
       expect(r.winners).toHaveLength(1);
       expectLosers(r, RACERS - 1);
@@ -98,7 +98,7 @@ describe(`${RACERS} concurrent refreshes of one token, ${REPETITIONS} times`, ()
       expect(won.refresh_token).toBeTruthy();
       expect(won.refresh_token).not.toBe(r.presented);
 
-      const f = family(idp);
+      const f = (await family(idp));
       expect(f.revokedAt).toBeDefined();
       expect(f.revokedReason).toMatch(/reused/);
       expect(f.tokens.map((t) => [t.generation, t.state])).toEqual([
@@ -121,13 +121,13 @@ describe(`${RACERS} concurrent refreshes of one token, ${REPETITIONS} times`, ()
     const profile: Profile = { ...(await loadProfile('telenorid-plus')), reuseOfRotatedToken: 'reject' };
     const { idp, c } = await start(profile);
     for (let i = 0; i < REPETITIONS; i++) {
-      idp.control.reset();
+      await idp.control.reset();
       const r = await race(c, 'PublicWeb');
       expect(r.winners).toHaveLength(1);
       expectLosers(r, RACERS - 1);
       const won = r.winners[0]!.body;
 
-      const f = family(idp);
+      const f = (await family(idp));
       expect(f.revokedAt).toBeUndefined();
       expect(f.tokens.map((t) => [t.generation, t.state])).toEqual([
         [0, 'rotated'],
@@ -149,11 +149,11 @@ describe(`${RACERS} concurrent refreshes of one token, ${REPETITIONS} times`, ()
     const rotating = Object.entries(profile.policies).filter(([, p]) => p.refresh && 'rotation' in p && p.rotation).map(([name]) => name);
     expect(rotating.length).toBeGreaterThan(0);
     for (let i = 0; i < 100; i++) {
-      idp.control.reset();
+      await idp.control.reset();
       const r = await race(c, rotating[i % rotating.length]!);
       expect(r.winners).toHaveLength(1);
       expectLosers(r, RACERS - 1);
-      expect(family(idp).tokens.every((t) => t.state === 'revoked')).toBe(true);
+      expect((await family(idp)).tokens.every((t) => t.state === 'revoked')).toBe(true);
     }
     expect(c.violations).toEqual([]);
   }, 20_000);
@@ -162,11 +162,11 @@ describe(`${RACERS} concurrent refreshes of one token, ${REPETITIONS} times`, ()
     const profile: Profile = { ...(await loadProfile('telenorid-plus')), reuseOfRotatedToken: 'reject', graceWindowSeconds: 60 };
     const { idp, c } = await start(profile);
     for (let i = 0; i < 100; i++) {
-      idp.control.reset();
+      await idp.control.reset();
       const r = await race(c, 'Mobile');
       expect(r.winners).toHaveLength(2);
       expectLosers(r, RACERS - 2);
-      const f = family(idp);
+      const f = (await family(idp));
       // The race winner's token (generation 1) was superseded by the retry's (generation 2).
       expect(f.tokens.map((t) => [t.generation, t.state])).toEqual([
         [0, 'rotated'],
@@ -186,19 +186,19 @@ describe(`${RACERS} concurrent refreshes of one token, ${REPETITIONS} times`, ()
     expect(profile.concurrentRefresh).toBe('same-successor');
     const { idp, c } = await start(profile);
     for (let i = 0; i < 100; i++) {
-      idp.control.reset();
+      await idp.control.reset();
       const r = await race(c, 'Mobile');
       expect(r.losers).toEqual([]);
       const successors = new Set(r.winners.map((w) => w.body.refresh_token));
       expect(successors.size).toBe(1);
       expect(new Set(r.winners.map((w) => w.body.access_token)).size).toBe(RACERS);
-      expect(family(idp).tokens.map((t) => [t.generation, t.state])).toEqual([
+      expect((await family(idp)).tokens.map((t) => [t.generation, t.state])).toEqual([
         [0, 'rotated'],
         [1, 'active'],
       ]);
       if (i % 20 === 0) {
         const [successor] = successors;
-        expect(idp.control.refreshToken(successor)).toMatchObject({ active: true, generation: 1 });
+        expect((await idp.control.refreshToken(successor))).toMatchObject({ active: true, generation: 1 });
         expect((await c.refresh(c.client('Mobile'), successor)).status).toBe(200);
       }
     }
@@ -209,7 +209,7 @@ describe(`${RACERS} concurrent refreshes of one token, ${REPETITIONS} times`, ()
     const { idp, c } = await start(await loadProfile('telenorid-plus'), ['non-atomic-rotation']);
     let most = 0;
     for (let i = 0; i < 5; i++) {
-      idp.control.reset();
+      await idp.control.reset();
       most = Math.max(most, (await race(c, 'Mobile')).winners.length);
     }
     expect(most).toBeGreaterThan(1);

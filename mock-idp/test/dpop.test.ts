@@ -3,11 +3,13 @@
  * refresh tokens at the code exchange and its check at refresh (§5, the refresh model's rule),
  * token_type DPoP, ath at userinfo with DPoP challenges (§7.1), and the bounded jti replay cache.
  */
+import { randomBytes } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { createProof, generateDpopKey, htuOf, type DpopKey } from '../../suites/harness/dpop.ts';
 import { createClock } from '../clock.ts';
 import { createDpopState, NONCE_ROTATION_SECONDS, normaliseHtu, PROOF_MAX_AGE_SECONDS } from '../dpop.ts';
 import { createMockIdp, type MockIdp } from '../idp.ts';
+import { Store } from '../store.ts';
 import { loadVariants } from '../profile/variants.ts';
 import { IdpClient } from './client.ts';
 
@@ -168,21 +170,22 @@ describe('mock DPoP (RFC 9449)', () => {
 });
 
 describe('DPoP state', () => {
-  it('keeps the jti replay cache bounded in size and in time', () => {
+  it('keeps the jti replay cache bounded in size and in time (the in-memory Store holds it)', async () => {
     const clock = createClock({ start: 1_000_000 });
-    const state = createDpopState(clock, 3);
-    for (const jti of ['a', 'b', 'c', 'd', 'e']) expect(state.remember(jti, clock.now())).toBe(true);
-    expect(state.size()).toBeLessThanOrEqual(3);
-    expect(state.remember('e', clock.now())).toBe(false);
+    const store = new Store({ maxJtis: 3 });
+    const state = createDpopState(clock, randomBytes(32), store);
+    for (const jti of ['a', 'b', 'c', 'd', 'e']) expect(await state.remember(jti, clock.now())).toBe(true);
+    expect(store.jtiCount()).toBeLessThanOrEqual(3);
+    expect(await state.remember('e', clock.now())).toBe(false);
     clock.advance(PROOF_MAX_AGE_SECONDS + 10);
-    expect(state.remember('f', clock.now())).toBe(true);
-    expect(state.size()).toBe(1);
-    expect(state.remember('e', clock.now())).toBe(true); // long past the window: no proof with it is accepted anyway
+    expect(await state.remember('f', clock.now())).toBe(true);
+    expect(store.jtiCount()).toBe(1);
+    expect(await state.remember('e', clock.now())).toBe(true); // long past the window: no proof with it is accepted anyway
   });
 
   it('rotates the nonce on the clock, accepting the previous one until the next rotation (§8.2)', () => {
     const clock = createClock({ start: 1_000_000 });
-    const state = createDpopState(clock);
+    const state = createDpopState(clock, randomBytes(32), new Store());
     const first = state.nonce();
     expect(state.nonceValid(first)).toBe(true);
     expect(state.nonceValid('made-up')).toBe(false);
@@ -193,5 +196,15 @@ describe('DPoP state', () => {
     clock.advance(NONCE_ROTATION_SECONDS);
     expect(state.nonceValid(first)).toBe(false);
     expect(state.nonceValid(second)).toBe(true);
+  });
+
+  it('nonces are an HMAC of the token key and the window: another key neither gives nor accepts them', () => {
+    const clock = createClock({ start: 1_000_000 });
+    const key = randomBytes(32);
+    const a = createDpopState(clock, key, new Store());
+    const b = createDpopState(clock, Buffer.from(key), new Store());
+    const other = createDpopState(clock, randomBytes(32), new Store());
+    expect(b.nonce()).toBe(a.nonce());
+    expect(other.nonceValid(a.nonce())).toBe(false);
   });
 });

@@ -63,7 +63,7 @@ async function disagreements(profile: Profile, name: string, lifetime: number, e
   const steps = replay(profile, name, events);
   const c = await start(profile, extra);
   const client = c.client(name);
-  const t0 = c.idp.control.now();
+  const t0 = (await c.idp.control.now());
   const real = new Map<string, string>();
   const out: string[] = [];
   let at = 0;
@@ -80,7 +80,7 @@ async function disagreements(profile: Profile, name: string, lifetime: number, e
     return r.status === status ? 'refused' : 'other';
   };
   for (const [i, event] of events.entries()) {
-    c.idp.control.advance(event.at - at);
+    await c.idp.control.advance(event.at - at);
     at = event.at;
     const mine = steps.filter((s) => s.event === i);
     const step = mine.at(-1)!;
@@ -90,7 +90,7 @@ async function disagreements(profile: Profile, name: string, lifetime: number, e
       const issued = mine[0]!.outcome.kind === 'issued';
       if (issued !== (t.refresh_token !== undefined)) out.push(`${where}: model ${mine[0]!.outcome.kind}, mock ${t.refresh_token ? 'a refresh token' : 'none'}`);
       if (t.refresh_token) real.set(event.token, t.refresh_token);
-    } else if (event.kind === 'ssoEnd') c.idp.control.endSsoSession({ username: c.user.username });
+    } else if (event.kind === 'ssoEnd') (await c.idp.control.endSsoSession({ username: c.user.username }));
     else if (event.kind === 'refresh' || event.kind === 'concurrent') {
       const token = real.get(event.token);
       const n = event.kind === 'concurrent' ? event.n : 1;

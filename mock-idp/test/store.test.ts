@@ -236,7 +236,7 @@ describe('createMockIdp keeps its state in the store it is given', () => {
     expect((await c.refresh(client, t.refresh_token!)).status).toBe(400); // a replay: the family is revoked
     expect(store.calls).toEqual(['consumeCode', 'rotateRefreshToken', 'revokeFamily']);
     expect([...store.families()].map((f) => f.revokedReason)).toEqual(['rotated-out refresh token was reused']);
-    expect(idp.control.endSsoSession({ username: idp.users[0]!.username })).toBe(1);
+    expect((await idp.control.endSsoSession({ username: idp.users[0]!.username }))).toBe(1);
     expect(store.calls.at(-1)).toBe('endSession');
     expect(c.violations).toEqual([]);
   });

@@ -29,8 +29,8 @@ describe('refresh_expires_in after the SSO session', () => {
     const client = c.client('Mobile');
     const t = await c.tokens(client);
     expect(t.refresh_expires_in).toBe(7776000);
-    c.idp.control.advance(1000);
-    c.idp.control.endSsoSession({ username: c.user.username });
+    await c.idp.control.advance(1000);
+    await c.idp.control.endSsoSession({ username: c.user.username });
     const r = await c.refresh(client, t.refresh_token!);
     expect(r.status, r.text).toBe(200);
     expect(r.body).not.toHaveProperty('refresh_token');
@@ -41,7 +41,7 @@ describe('refresh_expires_in after the SSO session', () => {
     const c = await start(variant({ refreshExpiresIn: true, presentedTokenAfterSsoEnd: 'consumed' }));
     const client = c.client('Mobile');
     const t = await c.tokens(client);
-    c.idp.control.endSsoSession({ username: c.user.username });
+    await c.idp.control.endSsoSession({ username: c.user.username });
     const r = await c.refresh(client, t.refresh_token!);
     expect(r.status, r.text).toBe(200);
     expect(r.body.access_token).toEqual(expect.any(String));
@@ -76,7 +76,7 @@ describe('same-successor repeats', () => {
     const client = c.client('Mobile');
     const t = await c.tokens(client);
     const first = await c.refresh(client, t.refresh_token!);
-    c.idp.control.advance(1);
+    await c.idp.control.advance(1);
     const late = await c.refresh(client, t.refresh_token!);
     expect({ status: late.status, error: late.body.error }).toEqual({ status: 400, error: 'invalid_grant' });
     // Successors are keyed per instance: another mock derives another token.
@@ -92,10 +92,10 @@ describe('same-successor repeats', () => {
     const t = await c.tokens(client);
     const [a, b] = await Promise.all([c.refresh(client, t.refresh_token!), c.refresh(client, t.refresh_token!)]);
     expect(b.body.refresh_token).toBe(a.body.refresh_token);
-    c.idp.control.advance(5);
+    await c.idp.control.advance(5);
     const retry = await c.refresh(client, t.refresh_token!);
     expect(retry.status, retry.text).toBe(200);
-    expect(c.idp.control.refreshToken(a.body.refresh_token)).toMatchObject({ active: false, state: 'rotated' });
+    expect((await c.idp.control.refreshToken(a.body.refresh_token))).toMatchObject({ active: false, state: 'rotated' });
     // A repeat belongs to the second the presented token was rotated in, not to its retries: in the
     // retry's second another presentation is the second grace retry, then the count is spent.
     const again = await c.refresh(client, t.refresh_token!);

@@ -55,16 +55,18 @@ if (mode === 'store') {
   const clients = fixtureClients(profile);
   const users = fixtureUsers();
   const clock = createClock();
+  const store = new Store();
+  const tokenKey = randomBytes(32);
   const ctx: IdpContext = {
     issuer,
     behaviour: correctBehaviour(profile),
     clients: new Map(clients.map((c) => [c.id, c])),
     users,
-    store: new Store(),
+    store,
     clock,
-    dpop: createDpopState(clock),
+    dpop: createDpopState(clock, tokenKey, store),
     keys: await createKeys(),
-    tokenKey: randomBytes(32),
+    tokenKey,
     testMode: true,
     hosts: allowedHosts(issuer),
     endpoints: endpointsFor(issuer),
@@ -75,12 +77,12 @@ if (mode === 'store') {
   const client = clients.find((c) => c.policy === 'Mobile')!;
   for (let i = 0; i < families; i++) {
     const user = users[i % users.length]!;
-    const session = startSession(ctx, user);
+    const session = await startSession(ctx, user);
     const scope = ['openid', 'profile', 'offline_access'];
     const issue = decideIssue(profile, profile.policies.Mobile!, scope, ctx.clock.now());
     if (!issue.issue) throw new Error(`the Mobile policy issues no refresh token: ${issue.reason}`);
-    const { familyId } = startFamily(ctx, { client, sub: user.sub, sid: session.id, scope, authTime: session.authTime, issue });
-    issueAccessToken(ctx, { client, sub: user.sub, scope, familyId, sid: session.id });
+    const { familyId } = await startFamily(ctx, { client, sub: user.sub, sid: session.id, scope, authTime: session.authTime, issue });
+    await issueAccessToken(ctx, { client, sub: user.sub, scope, familyId, sid: session.id });
   }
 } else {
   const idp = await createMockIdp({ profile, issuer, testMode: true });

@@ -122,7 +122,14 @@ export interface Cluster {
  * --issuer (the proxy's address), --admin-token and `args`; each also answers for 127.0.0.1 on its
  * own port, so a test can address one replica directly.
  */
-export async function startCluster(options: { count: number; args?: readonly string[]; persist?: boolean; env?: NodeJS.ProcessEnv }): Promise<Cluster> {
+export async function startCluster(options: {
+  count: number;
+  args?: readonly string[];
+  /** More flags for the first replica only (e.g. --write-target FILE). */
+  firstArgs?: readonly string[];
+  persist?: boolean;
+  env?: NodeJS.ProcessEnv;
+}): Promise<Cluster> {
   const redis = await startRedis({ persist: options.persist ?? false });
   const adminToken = randomBytes(24).toString('base64url');
   let proxy: RoundRobinProxy | undefined;
@@ -139,7 +146,7 @@ export async function startCluster(options: { count: number; args?: readonly str
     proxy = await startRoundRobinProxy();
     const args = ['--port', '0', '--store', redis.url, '--issuer', proxy.url, '--allow-host', '127.0.0.1', '--admin-token', adminToken, ...(options.args ?? [])];
     // One first, so the shared keys are made once; then the others, side by side.
-    replicas.push(await startReplica(args, options.env));
+    replicas.push(await startReplica([...args, ...(options.firstArgs ?? [])], options.env));
     const rest = await Promise.allSettled(Array.from({ length: options.count - 1 }, () => startReplica(args, options.env)));
     for (const r of rest) if (r.status === 'fulfilled') replicas.push(r.value);
     const failed = rest.find((r) => r.status === 'rejected');

@@ -397,7 +397,8 @@ export class RedisStore {
 
   /**
    * Changes a family and writes it with the keys `change` returns, all in one CAS; every rt key of
-   * the family gets the family's TTL (renewed together). False when there is no such family.
+   * the family gets the family's TTL (renewed together), as does a key returned without its own.
+   * False when there is no such family.
    */
   async #changeFamily(id: string, change: (family: HeldFamily) => Write[], now: number): Promise<boolean> {
     for (let round = 0; round < MAX_CAS_ROUNDS; round++) {
@@ -414,7 +415,7 @@ export class RedisStore {
     const added = new Set(extra.map((w) => w.key));
     return this.#cas([
       { key: this.#key('family:', family.id), expect: `=${held.json}`, value: `=${JSON.stringify(family)}`, ttlMs },
-      ...extra.map((w) => ({ ...w, ttlMs })),
+      ...extra.map((w) => ({ ...w, ttlMs: w.ttlMs ?? ttlMs })),
       ...family.tokens.map((t) => this.#key('rt:', t.hash)).filter((k) => !added.has(k)).map((key) => ({ key, expect: '*', value: '', ttlMs })),
     ]);
   }

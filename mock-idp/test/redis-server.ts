@@ -14,7 +14,7 @@
  * failure: .ci/run installs it (Debian package redis-server).
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { access, mkdtemp, rm } from 'node:fs/promises';
+import { access, mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { createConnection, createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -36,7 +36,7 @@ export interface RunningRedis {
   readonly pid: number;
   /** Ends the server's process group; resolves once it is gone. Idempotent. */
   stop(): Promise<void>;
-  /** stop(), then a new server on the same port, with empty data (with `persist`: the data it had). */
+  /** Ends the server if it runs, then starts a new one on the same port, with empty data (with `persist`: the data it had). */
   restart(): Promise<void>;
   /** The server stopped (SIGTERM, as an operator stops it), its data dir kept: restart()'s first half. */
   down(): Promise<void>;
@@ -69,7 +69,7 @@ export async function startRedis(options: { timeoutMs?: number; persist?: boolea
   try {
     // redis-server has no "port 0": a free port is found first; another process may take it in between, so try again.
     for (let attempt = 1; !server; attempt++) {
-      port = await freePort();
+      port = await freePortForTest();
       try {
         server = await spawnRedis(port, dir, timeoutMs, persist);
       } catch (e) {
@@ -98,6 +98,7 @@ export async function startRedis(options: { timeoutMs?: number; persist?: boolea
     },
     async restart() {
       await stop();
+      await mkdir(dir, { recursive: true }); // stop() removed it
       current = await spawnRedis(port, dir, timeoutMs, persist);
     },
     async down() {
@@ -163,7 +164,8 @@ function signalGroup(pid: number, signal: NodeJS.Signals): void {
   }
 }
 
-function freePort(): Promise<number> {
+/** A loopback port nothing listens on (as this moment sees it). */
+export function freePortForTest(): Promise<number> {
   return new Promise((resolve, reject) => {
     const s = createServer();
     s.once('error', reject);

@@ -10,7 +10,8 @@
 /**
  * Compare-and-set over several keys. For key i, ARGV[3i-2] is what it must hold: '*' anything,
  * '!' nothing, '=<value>' exactly that; ARGV[3i-1] what to do: '' nothing, '=<value>' SET, '-' DEL;
- * ARGV[3i] a TTL in ms ('' none), applied with the SET, or alone (PEXPIRE) when the value is kept.
+ * ARGV[3i] a TTL in ms, applied with the SET, or alone (PEXPIRE) when the value is kept; '': the
+ * key keeps the TTL it has (KEEPTTL: a SET alone would drop it).
  * Every comparison first, then every write: 1; or no write at all: 0.
  */
 export const CAS = `
@@ -28,7 +29,7 @@ end
 for i = 1, #KEYS do
   local v, t = ARGV[3*i-1], ARGV[3*i]
   if string.sub(v, 1, 1) == '=' then
-    if t ~= '' then redis.call('SET', KEYS[i], string.sub(v, 2), 'PX', t) else redis.call('SET', KEYS[i], string.sub(v, 2)) end
+    if t ~= '' then redis.call('SET', KEYS[i], string.sub(v, 2), 'PX', t) else redis.call('SET', KEYS[i], string.sub(v, 2), 'KEEPTTL') end
   elseif v == '-' then
     redis.call('DEL', KEYS[i])
   elseif t ~= '' then
@@ -72,11 +73,10 @@ redis.call('PEXPIRE', KEYS[2], ARGV[2])
 return 1
 `;
 
-/** KEYS[1] the index, KEYS[2] the login's key; ARGV[1] the login id. */
+/** KEYS[1] the index, KEYS[2] the login's key; ARGV[1] the login id. 1: removed; 0: it was gone already. */
 export const REMOVE_PENDING = `
 redis.call('ZREM', KEYS[1], ARGV[1])
-redis.call('DEL', KEYS[2])
-return 1
+return redis.call('DEL', KEYS[2])
 `;
 
 /** KEYS[1] a jti's key; ARGV[1] now, ARGV[2] until, ARGV[3] TTL (ms). 0: held and now < its until (a replay). */
@@ -85,14 +85,6 @@ local held = redis.call('GET', KEYS[1])
 if held and tonumber(ARGV[1]) < tonumber(held) then return 0 end
 redis.call('SET', KEYS[1], ARGV[2], 'PX', ARGV[3])
 return 1
-`;
-
-/** KEYS[1] the clock offset; ARGV[1] seconds, ARGV[2] the largest offset allowed. The new offset, or nil. */
-export const ADVANCE_CLOCK = `
-local offset = tonumber(redis.call('GET', KEYS[1]) or '0') + tonumber(ARGV[1])
-if offset > tonumber(ARGV[2]) then return false end
-redis.call('SET', KEYS[1], offset)
-return offset
 `;
 
 /** KEYS[1] a shared value's key; ARGV[1] the candidate: the value held, or the candidate now held (first writer wins). */

@@ -25,24 +25,33 @@
  */
 import { createHash } from 'node:crypto';
 import type { RedisClientType } from 'redis';
-import { commitRefresh, correctRefreshRules, type Mutable, type RefreshRules } from './profile/model.ts';
-import { ADD_PENDING, ADVANCE_CLOCK, CAS, READ_REFRESH, REMEMBER_JTI, REMOVE_PENDING, SHARED } from './redis-lua.ts';
-import type {
-  AccessTokenRecord,
-  AuthorizationCode,
-  Family,
-  PendingAuthorization,
-  RefreshTokenChange,
-  RefreshTokenRecord,
-  SeenRefreshToken,
-  SsoSession,
+import type { Mutable, RefreshRules } from './profile/model.ts';
+import { ADD_PENDING, CAS, READ_REFRESH, REMEMBER_JTI, REMOVE_PENDING, SHARED } from './redis-lua.ts';
+import {
+  accessTokenAsAdded,
+  advancedOffset,
+  CODE_KEPT_SECONDS,
+  consumeCodeRecord,
+  endSessionRecord,
+  recordCodeIssueRecord,
+  revokeAccessTokenRecord,
+  revokeCodeIssueRecord,
+  revokeFamilyRecords,
+  rotateRecords,
+  stillAsSeen,
+  StoreUnavailableError,
+  useRecords,
+  type AccessTokenRecord,
+  type AuthorizationCode,
+  type Family,
+  type HeldFamily,
+  type MockStore,
+  type PendingAuthorization,
+  type RefreshTokenChange,
+  type RefreshTokenRecord,
+  type SeenRefreshToken,
+  type SsoSession,
 } from './store.ts';
-
-/** A store operation failed because the backing service (Redis) is unreachable: answered 503 / temporarily_unavailable. */
-export class StoreUnavailableError extends Error {
-  override readonly name = 'StoreUnavailableError';
-  readonly code = 'STORE_UNAVAILABLE';
-}
 
 export interface RedisStoreOptions {
   /** redis://[user:password@]HOST:PORT[/DB] */
@@ -68,8 +77,6 @@ export function redisPrefixFor(issuer: string): string {
   return `rc:${createHash('sha256').update(issuer).digest('hex').slice(0, 16)}:`;
 }
 
-/** Seconds after a code's expiry it is kept for reuse detection (the in-memory sweep's hour). */
-const CODE_KEPT_SECONDS = 3600;
 /** A CAS that keeps losing to writes that do not decide it (e.g. access tokens added to the family) gives up after this many rounds. */
 const MAX_CAS_ROUNDS = 100;
 /** Keys per SCAN round trip and per MGET/UNLINK batch. */
@@ -109,9 +116,10 @@ export async function createRedisStore(options: RedisStoreOptions): Promise<Redi
 
 type Held<T> = { json: string; value: T };
 type Write = { key: string; expect: string; value: string; ttlMs?: number };
-type HeldFamily = Mutable<Omit<Family, 'tokens' | 'accessTokenHashes'>> & { tokens: Mutable<RefreshTokenRecord>[]; accessTokenHashes: string[] };
 
-export class RedisStore {
+export class RedisStore implements MockStore {
+  /** Other mock processes share it: each request reads the clock offset from it. */
+  readonly replicated = true;
   readonly prefix: string;
   readonly #client: RedisClientType;
   readonly #margin: number;
@@ -176,8 +184,8 @@ export class RedisStore {
     const ttl = this.#ttlMs(pending.expiresAt, this.#now());
     await this.#eval(ADD_PENDING, [`${this.prefix}pending:~index`, `${this.prefix}pending:~seq`, this.#key('pending:', pending.id)], [JSON.stringify(pending), String(ttl), String(Math.max(1, max)), `${this.prefix}pending:`, pending.id]);
   }
-  async removePendingLogin(id: string): Promise<void> {
-    await this.#eval(REMOVE_PENDING, [`${this.prefix}pending:~index`, this.#key('pending:', id)], [id]);
+  async removePendingLogin(id: string): Promise<boolean> {
+    return (await this.#eval(REMOVE_PENDING, [`${this.prefix}pending:~index`, this.#key('pending:', id)], [id])) === 1;
   }
   async addCode(code: AuthorizationCode): Promise<void> {
     await this.#set(this.#key('code:', code.hash), code, code.expiresAt + CODE_KEPT_SECONDS, this.#now());
@@ -201,62 +209,45 @@ export class RedisStore {
   }
   async addAccessToken(record: AccessTokenRecord): Promise<void> {
     const now = this.#now();
-    const write: Write = { key: this.#key('at:', record.hash), expect: '*', value: `=${JSON.stringify(record)}`, ttlMs: this.#ttlMs(record.expiresAt, now) };
+    const write = (held: AccessTokenRecord): Write => ({ key: this.#key('at:', held.hash), expect: '*', value: `=${JSON.stringify(held)}`, ttlMs: this.#ttlMs(held.expiresAt, now) });
+    // With its family in one CAS: a family revoked in between is seen, and the token held revoked (accessTokenAsAdded).
     const added =
       record.familyId !== undefined &&
       (await this.#changeFamily(record.familyId, (family) => {
         family.accessTokenHashes.push(record.hash);
-        return [write];
+        return [write(accessTokenAsAdded(record, family))];
       }, now));
-    if (!added) await this.#cas([write]);
+    if (!added) await this.#cas([write(record)]);
   }
 
   // ------------------------------------------------------------------ atomic operations
 
   async consumeCode(hash: string, now: number): Promise<boolean> {
-    return this.#update<Mutable<AuthorizationCode>>(this.#key('code:', hash), (code) => {
-      if (code.usedAt !== undefined) return false;
-      code.usedAt = now;
-      return true;
-    }, (code) => code.expiresAt + CODE_KEPT_SECONDS, now);
+    return this.#update<Mutable<AuthorizationCode>>(this.#key('code:', hash), (code) => consumeCodeRecord(code, now), (code) => code.expiresAt + CODE_KEPT_SECONDS, now);
   }
   async recordCodeIssue(hash: string, issued: { familyId?: string; accessTokenHash: string }): Promise<void> {
-    const now = this.#now();
-    await this.#update<Mutable<AuthorizationCode>>(this.#key('code:', hash), (code) => {
-      if (issued.familyId !== undefined) code.familyId = issued.familyId;
-      code.accessTokenHashes = [...code.accessTokenHashes, issued.accessTokenHash];
-      return true;
-    }, (code) => code.expiresAt + CODE_KEPT_SECONDS, now);
+    // One CAS: the code, and when its issue was revoked already, the revocation it is owed (its family, the access token).
+    await this.#changeCode(hash, this.#now(), (code) => {
+      const owed = recordCodeIssueRecord(code, issued);
+      return owed && { familyId: issued.familyId, accessTokenHashes: [issued.accessTokenHash], ...owed };
+    });
   }
   async revokeCodeIssue(hash: string, now: number, reason: string): Promise<void> {
-    // One script: the code as read, its family and every access token of both, revoked together.
-    for (let round = 0; round < MAX_CAS_ROUNDS; round++) {
-      const code = await this.#get<AuthorizationCode>(this.#key('code:', hash));
-      if (!code) return;
-      const writes: Write[] = [{ key: this.#key('code:', hash), expect: `=${code.json}`, value: '' }];
-      const family = code.value.familyId !== undefined ? await this.#get<HeldFamily>(this.#key('family:', code.value.familyId)) : undefined;
-      const atHashes = new Set(code.value.accessTokenHashes);
-      if (family) {
-        revokeFamilyRecord(family.value, now, reason);
-        writes.push({ key: this.#key('family:', family.value.id), expect: `=${family.json}`, value: `=${JSON.stringify(family.value)}` });
-        for (const h of family.value.accessTokenHashes) atHashes.add(h);
-      }
-      writes.push(...(await this.#revokedAccessTokens([...atHashes], now)));
-      if (await this.#cas(writes)) return;
-    }
-    throw contention('revokeCodeIssue');
+    // One CAS: the code marked, its family and every access token of both revoked together.
+    await this.#changeCode(hash, now, (code) => {
+      revokeCodeIssueRecord(code, now, reason);
+      return { familyId: code.familyId, accessTokenHashes: code.accessTokenHashes, at: now, reason };
+    });
   }
   async rotateRefreshToken(presented: string, seen: SeenRefreshToken, successor: RefreshTokenRecord, now: number, rules: Pick<RefreshRules, 'retiredByRotation'>): Promise<boolean> {
     return this.#refresh(presented, seen, now, (family, record) => {
-      commitRefresh(rules, family, record, { kind: 'rotate', expiresAt: successor.expiresAt }, now, successor.hash);
-      family.tokens.push(successor);
+      rotateRecords(family, record, successor, now, rules);
       return [{ key: this.#key('rt:', successor.hash), expect: '!', value: `=${family.id}` }];
     });
   }
   async useRefreshToken(presented: string, seen: SeenRefreshToken, change: RefreshTokenChange, now: number): Promise<boolean> {
     return this.#refresh(presented, seen, now, (family, record) => {
-      // A change that issues no token retires no other: the rules' rotation point is not consulted.
-      commitRefresh(correctRefreshRules, family, record, change, now);
+      useRecords(family, record, change, now);
       return [];
     });
   }
@@ -264,26 +255,18 @@ export class RedisStore {
     for (let round = 0; round < MAX_CAS_ROUNDS; round++) {
       const held = await this.#get<HeldFamily>(this.#key('family:', family.id));
       if (!held) return;
-      revokeFamilyRecord(held.value, now, reason);
-      const writes: Write[] = [{ key: this.#key('family:', family.id), expect: `=${held.json}`, value: `=${JSON.stringify(held.value)}` }];
+      revokeFamilyRecords(held.value, now, reason);
+      const writes: Write[] = [{ key: this.#key('family:', family.id), expect: `=${held.json}`, value: `=${JSON.stringify(held.value)}`, ttlMs: this.#ttlMs(lastExpiry(held.value), now) }];
       writes.push(...(await this.#revokedAccessTokens(held.value.accessTokenHashes, now)));
       if (await this.#cas(writes)) return;
     }
     throw contention('revokeFamily');
   }
   async revokeAccessToken(hash: string, now: number): Promise<void> {
-    await this.#update<Mutable<AccessTokenRecord>>(this.#key('at:', hash), (at) => {
-      if (at.revokedAt !== undefined) return false;
-      at.revokedAt = now;
-      return true;
-    }, (at) => at.expiresAt, now);
+    await this.#update<Mutable<AccessTokenRecord>>(this.#key('at:', hash), (at) => revokeAccessTokenRecord(at, now), (at) => at.expiresAt, now);
   }
   async endSession(id: string, now: number): Promise<boolean> {
-    return this.#update<Mutable<SsoSession>>(this.#key('session:', id), (session) => {
-      if (session.endedAt !== undefined) return false;
-      session.endedAt = now;
-      return true;
-    }, (session) => session.expiresAt, now);
+    return this.#update<Mutable<SsoSession>>(this.#key('session:', id), (session) => endSessionRecord(session, now), (session) => session.expiresAt, now);
   }
 
   // ------------------------------------------------------------------ shared state
@@ -293,9 +276,14 @@ export class RedisStore {
     return (this.#offset = held === null ? 0 : Number(held));
   }
   async advanceClock(seconds: number, max: number): Promise<number | undefined> {
-    const offset = await this.#eval(ADVANCE_CLOCK, [`${this.prefix}clock`], [String(Math.floor(seconds)), String(max)]);
-    if (offset === null) return undefined;
-    return (this.#offset = Number(offset));
+    const key = `${this.prefix}clock`;
+    for (let round = 0; round < MAX_CAS_ROUNDS; round++) {
+      const held = await this.#call(() => this.#client.get(key));
+      const offset = advancedOffset(held === null ? 0 : Number(held), seconds, max);
+      if (offset === undefined) return undefined;
+      if (await this.#cas([{ key, expect: held === null ? '!' : `=${held}`, value: `=${offset}` }])) return (this.#offset = offset);
+    }
+    throw contention('clock');
   }
   async resetClock(): Promise<void> {
     await this.#call(() => this.#client.set(`${this.prefix}clock`, '0'));
@@ -314,11 +302,12 @@ export class RedisStore {
 
   /** Nothing to do: every record key expires by its TTL. */
   sweep(_now: number): void {}
-  /** Every key of this mock (its prefix) goes, except the shared values (keys the running replicas hold and agree on). */
+  /** Every record and jti of this mock (its prefix) goes; the clock (resetClock's) and the shared values (the running replicas hold them) stay. */
   async clear(): Promise<void> {
-    const keep = `${this.prefix}shared:`;
+    const shared = `${this.prefix}shared:`;
+    const clock = `${this.prefix}clock`;
     await this.#scan(async (keys) => {
-      const gone = keys.filter((k) => !k.startsWith(keep));
+      const gone = keys.filter((k) => k !== clock && !k.startsWith(shared));
       if (gone.length) await this.#call(() => this.#client.unlink(gone));
     });
   }
@@ -420,6 +409,32 @@ export class RedisStore {
     ]);
   }
 
+  /**
+   * A code's change, with the revocation it asks for (`change` returns it: a family and access
+   * tokens to revoke at `at`), in one CAS over the code, the family and every access token.
+   */
+  async #changeCode(hash: string, now: number, change: (code: Mutable<AuthorizationCode>) => { familyId: string | undefined; accessTokenHashes: readonly string[]; at: number; reason: string } | undefined): Promise<void> {
+    const key = this.#key('code:', hash);
+    for (let round = 0; round < MAX_CAS_ROUNDS; round++) {
+      const code = await this.#get<Mutable<AuthorizationCode>>(key);
+      if (!code) return;
+      const revoke = change(code.value);
+      const writes: Write[] = [{ key, expect: `=${code.json}`, value: `=${JSON.stringify(code.value)}`, ttlMs: this.#ttlMs(code.value.expiresAt + CODE_KEPT_SECONDS, now) }];
+      if (revoke) {
+        const atHashes = new Set(revoke.accessTokenHashes);
+        const family = revoke.familyId !== undefined ? await this.#get<HeldFamily>(this.#key('family:', revoke.familyId)) : undefined;
+        if (family) {
+          revokeFamilyRecords(family.value, revoke.at, revoke.reason);
+          writes.push({ key: this.#key('family:', family.value.id), expect: `=${family.json}`, value: `=${JSON.stringify(family.value)}`, ttlMs: this.#ttlMs(lastExpiry(family.value), now) });
+          for (const h of family.value.accessTokenHashes) atHashes.add(h);
+        }
+        writes.push(...(await this.#revokedAccessTokens([...atHashes], revoke.at)));
+      }
+      if (await this.#cas(writes)) return;
+    }
+    throw contention('code');
+  }
+
   async #heldRefresh(hash: string): Promise<{ held: Held<HeldFamily>; record: Mutable<RefreshTokenRecord> } | undefined> {
     const json = (await this.#eval(READ_REFRESH, [this.#key('rt:', hash)], [`${this.prefix}family:`])) as string | null;
     if (json === null) return undefined;
@@ -434,7 +449,7 @@ export class RedisStore {
       const found = await this.#heldRefresh(presented);
       if (!found) return false;
       const { held, record } = found;
-      if (record.state !== seen.state || record.successor !== seen.successor || held.value.revokedAt !== undefined) return false;
+      if (!stillAsSeen(record, held.value, seen)) return false;
       if (await this.#writeFamily(held, change(held.value, record), now)) return true;
     }
     throw contention('refresh');
@@ -451,8 +466,7 @@ export class RedisStore {
       values.forEach((json, j) => {
         if (json === null) return;
         const at = JSON.parse(json) as Mutable<AccessTokenRecord>;
-        if (at.revokedAt !== undefined) return;
-        at.revokedAt = now;
+        if (!revokeAccessTokenRecord(at, now)) return;
         writes.push({ key: batch[j]!, expect: `=${json}`, value: `=${JSON.stringify(at)}`, ttlMs: this.#ttlMs(at.expiresAt, now) });
       });
     }
@@ -487,18 +501,6 @@ function lastExpiry(family: Family | HeldFamily): number {
   let last = Math.max(family.fixedExpiresAt, family.maxExpiresAt ?? 0);
   for (const t of family.tokens) if (t.expiresAt > last) last = t.expiresAt;
   return last;
-}
-
-/** What revokeFamily does to the family record (its access tokens aside). */
-function revokeFamilyRecord(family: HeldFamily, now: number, reason: string): void {
-  if (family.revokedAt === undefined) {
-    family.revokedAt = now;
-    family.revokedReason = reason;
-  }
-  for (const t of family.tokens) {
-    if (t.state === 'active') t.retiredAt = now;
-    t.state = 'revoked';
-  }
 }
 
 function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {

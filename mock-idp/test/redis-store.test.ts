@@ -9,8 +9,8 @@ import { randomUUID } from 'node:crypto';
 import { createClient } from 'redis';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { correctRefreshRules } from '../profile/model.ts';
-import { createRedisStore, redisPrefixFor, StoreUnavailableError, type RedisStore, type RedisStoreOptions } from '../redis-store.ts';
-import type { Family, RefreshTokenRecord, SeenRefreshToken } from '../store.ts';
+import { createRedisStore, redisPrefixFor, type RedisStore, type RedisStoreOptions } from '../redis-store.ts';
+import { StoreUnavailableError, type Family, type RefreshTokenRecord, type SeenRefreshToken } from '../store.ts';
 import { freePortForTest, redisSkipReason, startRedis, type RunningRedis } from './redis-server.ts';
 
 const skip = await redisSkipReason();
@@ -111,7 +111,7 @@ describe.skipIf(skip !== undefined)('RedisStore on a real redis-server', () => {
     expect(await a.rememberJti('j1', NOW + 61, NOW + 121)).toBe(false);
   });
 
-  it('every key it writes has a TTL of its record\'s last expiry − now + the margin (the clock and shared values excepted); clear keeps only the shared values', async () => {
+  it('every key it writes has a TTL of its record\'s last expiry − now + the margin (the clock and shared values excepted); clear keeps only the clock (resetClock\'s) and the shared values', async () => {
     const prefix = `t:${randomUUID()}:`;
     const store = await open({ prefix, ttlMarginSeconds: 100 });
     await store.addSession({ id: 's1', sub: 'u1', authTime: NOW, expiresAt: NOW + 1000 });
@@ -121,6 +121,10 @@ describe.skipIf(skip !== undefined)('RedisStore on a real redis-server', () => {
     await store.addAccessToken({ hash: 'at0', clientId: 'c1', scope: ['openid'], issuedAt: NOW, expiresAt: NOW + 300, familyId: 'f' });
     // A sliding rotation past the family's fixed end: the family and every rt key live to the new expiry.
     expect(await store.rotateRefreshToken('rt0', activeUnused, token('f', 'rt1', 1, NOW + 5000), NOW + 10, correctRefreshRules)).toBe(true);
+    // A revocation rewrites the family and its access token: their TTLs stay.
+    await store.revokeFamily({ id: 'f' }, NOW + 10, 'consent withdrawn');
+    await store.endSession('s1', NOW + 10);
+    expect(await store.consumeCode('c1', NOW + 10)).toBe(true);
     expect(await store.rememberJti('j', NOW, NOW + 60)).toBe(true);
     await store.advanceClock(5, 100);
     await store.shared('k', 'v');
@@ -132,15 +136,15 @@ describe.skipIf(skip !== undefined)('RedisStore on a real redis-server', () => {
       const ttl = Object.fromEntries(await Promise.all(keys.map(async (k) => [k.slice(prefix.length), await client.pTTL(k)] as const)));
       const seconds = (s: number) => [s * 1000 - 5000, s * 1000] as const; // written within the last 5 s
       const expected: Record<string, readonly [number, number]> = {
-        'session:s1': seconds(1000 + 100),
+        'session:s1': seconds(1000 - 10 + 100),
         'pending:p1': seconds(600 + 100),
         'pending:~index': seconds(600 + 100),
         'pending:~seq': seconds(600 + 100),
-        'code:c1': seconds(60 + 3600 + 100),
+        'code:c1': seconds(60 + 3600 - 10 + 100),
         'family:f': seconds(5000 - 10 + 100),
         'rt:rt0': seconds(5000 - 10 + 100),
         'rt:rt1': seconds(5000 - 10 + 100),
-        'at:at0': seconds(300 + 100),
+        'at:at0': seconds(300 - 10 + 100),
       };
       for (const [k, [lo, hi]] of Object.entries(expected)) {
         expect(ttl[k], k).toBeGreaterThan(lo);
@@ -156,7 +160,7 @@ describe.skipIf(skip !== undefined)('RedisStore on a real redis-server', () => {
       await store.clear();
       const left: string[] = [];
       for await (const batch of client.scanIterator({ MATCH: `${prefix}*` })) left.push(...batch);
-      expect(left).toEqual([`${prefix}shared:k`]);
+      expect(left.sort()).toEqual([`${prefix}clock`, `${prefix}shared:k`]);
     } finally {
       client.destroy();
     }

@@ -31,14 +31,11 @@ function token(hash: string, generation: number): RefreshTokenRecord {
   return { hash, familyId: 'f1', clientId: 'c1', generation, issuedAt: 0, expiresAt: 1000, state: 'active' };
 }
 
-/** What the contract tests call: the store's operations, each answered now or later. */
-type ContractStore = { [K in keyof Store]: Store[K] extends (...args: infer A) => infer R ? (...args: A) => R | Promise<R> : never };
-
 const redisSkip = await redisSkipReason();
 if (redisSkip) console.warn(`RedisStore contract tests skipped: ${redisSkip}`);
 
 /** Each store under test: a fresh, empty one per test. */
-const stores: { name: string; skip?: string; open: () => Promise<ContractStore> }[] = [
+const stores: { name: string; skip?: string; open: () => Promise<MockStore> }[] = [
   { name: 'the in-memory Store', open: async () => new Store() },
   { name: 'the RedisStore', skip: redisSkip, open: () => openRedisStore() },
 ];
@@ -59,7 +56,7 @@ afterAll(async () => {
   await redis?.stop();
 });
 
-async function storeWithFamily(open: () => Promise<ContractStore>): Promise<ContractStore> {
+async function storeWithFamily(open: () => Promise<MockStore>): Promise<MockStore> {
   const store = await open();
   await store.addFamily(family);
   await store.addRefreshToken(token('rt0', 0));
@@ -171,9 +168,46 @@ describe.each(stores)('$name keeps each atomic contract', ({ skip, open }) => {
     expect(await store.pendingLogin('p1')).toBeUndefined();
     expect((await store.pendingLogin('p2'))?.id).toBe('p2');
     expect((await store.pendingLogin('p3'))?.id).toBe('p3');
-    await store.removePendingLogin('p2');
+    expect(await store.removePendingLogin('p2')).toBe(true);
+    expect(await store.removePendingLogin('p2')).toBe(false); // a login form is completed once
     expect(await store.pendingLogin('p2')).toBeUndefined();
     expect(await store.size()).toBe(1);
+  });
+
+  it.skipIf(skip !== undefined)('an access token added to a family revoked already is held revoked (a reuse revocation racing a refresh)', async () => {
+    const store = await storeWithFamily(open);
+    await store.revokeFamily({ id: 'f1' }, 7, 'reuse');
+    await store.addAccessToken({ hash: 'at1', clientId: 'c1', scope: ['openid'], issuedAt: 8, expiresAt: 300, familyId: 'f1' });
+    expect((await store.accessToken('at1'))!.revokedAt).toBe(7);
+    expect((await store.family('f1'))!.accessTokenHashes).toEqual(['at0', 'at1']);
+  });
+
+  it.skipIf(skip !== undefined)('recordCodeIssue after revokeCodeIssue: what it records is revoked at once, with the reuse\'s time and reason', async () => {
+    const store = await storeWithFamily(open);
+    await store.addCode({ hash: 'c', clientId: 'c1', redirectUri: 'https://rp.test/cb', scope: [], sub: 'u1', sid: 's1', authTime: 0, expiresAt: 60, accessTokenHashes: [] });
+    await store.revokeCodeIssue('c', 4, 'code reused');
+    await store.recordCodeIssue('c', { familyId: 'f1', accessTokenHash: 'at0' });
+    expect(await store.family('f1')).toMatchObject({ revokedAt: 4, revokedReason: 'code reused' });
+    expect((await store.accessToken('at0'))!.revokedAt).toBe(4);
+    expect(await store.refreshToken('rt0')).toMatchObject({ state: 'revoked' });
+  });
+
+  it.skipIf(skip !== undefined)('the shared state: clock offset bounded by its maximum, first writer wins, a jti refused within its window', async () => {
+    const store = await open();
+    expect(await store.clockOffset()).toBe(0);
+    expect(await store.advanceClock(60, 100)).toBe(60);
+    expect(await store.advanceClock(41, 100)).toBeUndefined();
+    expect(await store.clockOffset()).toBe(60);
+    await store.resetClock();
+    expect(await store.clockOffset()).toBe(0);
+    expect(await store.shared('k', 'first')).toBe('first');
+    expect(await store.shared('k', 'second')).toBe('first');
+    expect(await store.rememberJti('j', 10, 70)).toBe(true);
+    expect(await store.rememberJti('j', 69, 129)).toBe(false);
+    expect(await store.rememberJti('j', 70, 130)).toBe(true);
+    await store.clear();
+    expect(await store.shared('k', 'third')).toBe('first'); // running replicas hold it: clear keeps it
+    expect(await store.rememberJti('j', 71, 131)).toBe(true); // jti values go with clear
   });
 
   it.skipIf(skip !== undefined)('clear leaves nothing', async () => {

@@ -22,7 +22,6 @@ export interface ReplicaOptions {
   phaseMs: number;
   slices: number;
   warmup: number;
-  mockRoot?: string | undefined;
   out: (line?: string) => void;
 }
 
@@ -41,6 +40,8 @@ export interface ReplicaResult extends LoadResult {
 export interface ReplicaFigures {
   results: ReplicaResult[];
   notes: string;
+  /** Time spent minting the single-use tokens (never timed in a phase). */
+  mintMs: number;
 }
 
 const FORM = { 'content-type': 'application/x-www-form-urlencoded' };
@@ -61,28 +62,46 @@ interface SetUp {
   clientId: string;
 }
 
-export async function replicasSection(options: ReplicaOptions): Promise<ReplicaFigures> {
+/** The servers of the section, started (they idle until measured, so they may start while another section measures). */
+export interface ReplicaServers {
+  redis: RunningRedis;
+  memory: ServerProcess;
+  replicas: ServerProcess[];
+  close(): Promise<void>;
+}
+
+export async function startReplicaServers(mockRoot?: string): Promise<ReplicaServers> {
+  const redis = await startRedis();
+  const started: ServerProcess[] = [];
+  const close = async () => {
+    for (const s of started) s.close();
+    await redis.stop();
+  };
+  // A name no one resolves: replicas answer for it (the issuer in their tokens) and for 127.0.0.1 (the generator's Host).
+  const issuer = 'http://mock-replicas.bench.test';
+  const settled = await Promise.allSettled([
+    ServerProcess.start('mock in-memory', 'mock', { mockRoot }),
+    ...Array.from({ length: Math.max(...COUNTS) }, (_, i) => ServerProcess.start(`mock replica ${i + 1}`, 'mock-redis', { mockRoot, extra: [redis.url, issuer] })),
+  ]);
+  for (const s of settled) if (s.status === 'fulfilled') started.push(s.value);
+  const failed = settled.find((s) => s.status === 'rejected');
+  if (failed) {
+    await close();
+    throw (failed as PromiseRejectedResult).reason;
+  }
+  const [memory, ...replicas] = started as [ServerProcess, ...ServerProcess[]];
+  return { redis, memory, replicas, close };
+}
+
+export async function replicasSection(servers: ReplicaServers, options: ReplicaOptions): Promise<ReplicaFigures> {
   const { quick, phaseMs, slices, warmup, out } = options;
   const levels = quick ? [32] : [16, 64];
   const ticks = Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).trim()) || 100;
-  let redis: RunningRedis | undefined;
-  const started: ServerProcess[] = [];
+  const { redis, memory, replicas } = servers;
   try {
-    redis = await startRedis();
-    // A name no one resolves: replicas answer for it (the issuer in their tokens) and for 127.0.0.1 (the generator's Host).
-    const issuer = 'http://mock-replicas.bench.test';
-    const starting = [
-      ServerProcess.start('mock in-memory', 'mock', { mockRoot: options.mockRoot }),
-      ...Array.from({ length: Math.max(...COUNTS) }, (_, i) => ServerProcess.start(`mock replica ${i + 1}`, 'mock-redis', { mockRoot: options.mockRoot, extra: [redis!.url, issuer] })),
-    ];
-    const settled = await Promise.allSettled(starting);
-    for (const s of settled) if (s.status === 'fulfilled') started.push(s.value);
-    const failed = settled.find((s) => s.status === 'rejected');
-    if (failed) throw (failed as PromiseRejectedResult).reason;
-    const [memory, ...replicas] = started as [ServerProcess, ...ServerProcess[]];
-
     const rate = new Map<string, number>();
     const results: ReplicaResult[] = [];
+    let mintMs = 0;
     for (const connections of levels) {
       // Single-use refresh tokens, minted (never timed) before each connection count: enough for the
       // phase at twice the rate measured at the previous count, at least at a quiet machine's rate.
@@ -91,10 +110,17 @@ export async function replicasSection(options: ReplicaOptions): Promise<ReplicaF
         const share = Math.ceil(n / servers.length);
         return (await Promise.all(servers.map((s) => s.mint('refresh', share)))).flatMap((m) => m.items);
       };
-      const setUps: SetUp[] = [{ store: 'in-memory', servers: [memory], pool: (await memory.mint('refresh', size('in-memory', quick ? 1500 : 2500))).items, clientId: memory.ready.info.publicClientId! }];
-      for (const k of COUNTS) {
-        setUps.push({ store: 'redis', servers: replicas.slice(0, k), pool: await mintOver(replicas, size(`redis ${k}`, quick ? 1200 : 2000)), clientId: replicas[0]!.ready.info.publicClientId! });
-      }
+      // The four pools side by side: the in-memory process mints its own, the replicas (all four) the others.
+      const mintStart = performance.now();
+      const [memoryPool, ...redisPools] = await Promise.all([
+        memory.mint('refresh', size('in-memory', quick ? 1200 : 2500)).then((m) => m.items),
+        ...COUNTS.map((k) => mintOver(replicas, size(`redis ${k}`, quick ? 700 : 2000))),
+      ]);
+      mintMs += performance.now() - mintStart;
+      const setUps: SetUp[] = [
+        { store: 'in-memory', servers: [memory], pool: memoryPool!, clientId: memory.ready.info.publicClientId! },
+        ...COUNTS.map((k, i): SetUp => ({ store: 'redis', servers: replicas.slice(0, k), pool: redisPools[i]!, clientId: replicas[0]!.ready.info.publicClientId! })),
+      ];
       const measured = await measure(setUps, connections, { phaseMs, slices, warmup }, redis, ticks);
       const base = measured[0]!.rps;
       for (const [i, r] of measured.entries()) {
@@ -110,10 +136,9 @@ export async function replicasSection(options: ReplicaOptions): Promise<ReplicaF
         );
       }
     }
-    return { results, notes: `${replicas[0]!.ready.info.notes ?? ''}; redis-server ${redisVersion()} on 127.0.0.1, no persistence` };
+    return { results, mintMs, notes: `${replicas[0]!.ready.info.notes ?? ''}; redis-server ${redisVersion()} on 127.0.0.1, no persistence` };
   } finally {
-    for (const s of started) s.close();
-    await redis?.stop();
+    await servers.close();
   }
 }
 

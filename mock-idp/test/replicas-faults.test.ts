@@ -4,7 +4,8 @@
  * before each answer, is kept) and started again on the same port.
  *
  * While it is down: the token endpoint answers 503 with a JSON temporarily_unavailable (no-store), the
- * authorization endpoint redirects with error=temporarily_unavailable (RFC 6749 §4.1.2.1), every
+ * authorization endpoint redirects with error=temporarily_unavailable (RFC 6749 §4.1.2.1), the control
+ * API answers 503 JSON, every
  * answer comes within a bound (no hang), no 500, no replica exits. Once it is back: every replica
  * serves again. And no refresh happened by halves: each token family, read afterwards, is a chain of
  * rotated tokens ending in one active token that the client holds; a family whose refresh answer was
@@ -141,6 +142,9 @@ describe.skipIf(skip !== undefined)('mock replicas losing their Redis store unde
       const t = await http.refresh(origin(i), families[0]!.token, mobile.id, ANSWER_WITHIN_MS);
       expect(t.status, `token endpoint at replica ${i}`).toBe(503);
       expect(t.json).toMatchObject({ error: 'temporarily_unavailable' });
+      const c = await http.control(origin(i), cluster.adminToken, 'GET', `/families?username=${USERS[0]!.username}`);
+      expect(c.status, `control API at replica ${i}`).toBe(503);
+      expect(c.json).toMatchObject({ error: 'temporarily_unavailable' });
     }
     const downMs = performance.now() - downAt;
 

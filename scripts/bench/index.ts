@@ -306,9 +306,11 @@ async function memorySection(): Promise<MemoryFigures> {
   const families = 100_000;
   const profile = `${ROOT}fixtures/profiles/telenorid-plus.json`;
   // As `npm run mock-idp` runs it (under the tsx loader), and bundled for plain node (no loader in the process).
-  const bundleDir = `${ROOT}node_modules/.cache/refresh-conformance-bench`;
+  // Two levels below the root, as mock-idp/profile/ is: in the bundle, import.meta.url stands for the
+  // sources', which find their data relative to themselves (load.ts reads ../../fixtures/profiles/ at start).
+  const bundleDir = `${ROOT}node_modules/.cache`;
   mkdirSync(bundleDir, { recursive: true });
-  const bundle = `${bundleDir}/memory.mjs`;
+  const bundle = `${bundleDir}/refresh-conformance-bench-memory.mjs`;
   await runChild(`${ROOT}node_modules/.bin/esbuild`, [
     `${HERE}memory.ts`, '--bundle', '--platform=node', '--format=esm', '--packages=external', '--target=node20', `--outfile=${bundle}`, '--log-level=warning',
   ]);

@@ -8,15 +8,18 @@
  */
 
 /**
- * Compare-and-set over several keys. For key i, ARGV[3i-2] is what it must hold: '*' anything,
- * '!' nothing, '=<value>' exactly that; ARGV[3i-1] what to do: '' nothing, '=<value>' SET, '-' DEL;
- * ARGV[3i] a TTL in ms, applied with the SET, or alone (PEXPIRE) when the value is kept; '': the
- * key keeps the TTL it has (KEEPTTL: a SET alone would drop it).
- * Every comparison first, then every write: 1; or no write at all: 0.
+ * Compare-and-set over several keys. ARGV[1] = n: KEYS[1..n] are compared and written. For key i,
+ * ARGV[3i+1] is what it must hold: '*' anything, '!' nothing, '=<value>' exactly that; ARGV[3i+2]
+ * what to do: '' nothing, '=<value>' SET, '-' DEL; ARGV[3i+3] a TTL in ms, applied with the SET, or
+ * alone (PEXPIRE) when the value is kept; '': the key keeps the TTL it has (KEEPTTL: a SET alone
+ * would drop it). Every comparison first, then every write: 1; or no write at all: 0.
+ * KEYS[n+1..] (a family's refresh-token keys, oldest first) are renewed together to ARGV[3] ms when
+ * the first has less than ARGV[2] ms left: one PTTL per write, not one PEXPIRE per token.
  */
 export const CAS = `
-for i = 1, #KEYS do
-  local e = ARGV[3*i-2]
+local n = tonumber(ARGV[1])
+for i = 1, n do
+  local e = ARGV[3*i+1]
   if e ~= '*' then
     local v = redis.call('GET', KEYS[i])
     if e == '!' then
@@ -26,8 +29,8 @@ for i = 1, #KEYS do
     end
   end
 end
-for i = 1, #KEYS do
-  local v, t = ARGV[3*i-1], ARGV[3*i]
+for i = 1, n do
+  local v, t = ARGV[3*i+2], ARGV[3*i+3]
   if string.sub(v, 1, 1) == '=' then
     if t ~= '' then redis.call('SET', KEYS[i], string.sub(v, 2), 'PX', t) else redis.call('SET', KEYS[i], string.sub(v, 2), 'KEEPTTL') end
   elseif v == '-' then
@@ -35,6 +38,9 @@ for i = 1, #KEYS do
   elseif t ~= '' then
     redis.call('PEXPIRE', KEYS[i], t)
   end
+end
+if #KEYS > n and redis.call('PTTL', KEYS[n+1]) < tonumber(ARGV[2]) then
+  for i = n + 1, #KEYS do redis.call('PEXPIRE', KEYS[i], ARGV[3]) end
 end
 return 1
 `;

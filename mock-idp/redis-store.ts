@@ -15,8 +15,10 @@
  * changed since `seen` gives false, as in memory.
  *
  * TTLs: each key expires with what it holds, (its last virtual expiry − virtual now) + a margin, so
- * the virtual clock running ahead changes nothing and memory stays bounded. A family's rt keys share
- * its TTL (renewed together), so a rotated-out token is recognised as long as its family lives.
+ * the virtual clock running ahead changes nothing and memory stays bounded. A family's rt keys live
+ * one to two times its TTL: written at twice it, renewed together to twice it when the oldest has
+ * less than the family left (a sliding family), so a rotated-out token is recognised as long as its
+ * family lives, and a write costs one PTTL rather than one PEXPIRE per token of the family.
  * The clock and shared values never expire (one small key each).
  *
  * Unreachable Redis: every operation rejects with StoreUnavailableError within commandTimeoutMs
@@ -79,6 +81,9 @@ export function redisPrefixFor(issuer: string): string {
 
 /** A CAS that keeps losing to writes that do not decide it (e.g. access tokens added to the family) gives up after this many rounds. */
 const MAX_CAS_ROUNDS = 100;
+/** How long (ms) and how many family JSONs are kept as the first guess of a compare-and-set (#recentFamily). */
+const RECENT_MS = 2000;
+const RECENT_MAX = 1024;
 /** Keys per SCAN round trip and per MGET/UNLINK batch. */
 const BATCH = 500;
 /** Errors Redis answers while it cannot serve (loading a dataset, a script running too long, ...): unavailable, not a bug. */
@@ -127,6 +132,10 @@ export class RedisStore implements MockStore {
   readonly #now: () => number;
   #offset = 0;
   readonly #sha = new Map<string, string>();
+  /** Family key → the JSON last read or written here, and when (#recentFamily); refresh token hash → its family id. */
+  readonly #recent = new Map<string, { json: string; at: number }>();
+  readonly #recentRt = new Map<string, string>();
+  readonly #familyKeys: string;
   readonly #isReply: (e: unknown) => boolean;
 
   /** Use createRedisStore (it connects first). `isReply`: an error Redis answered (vs. one of the connection). */
@@ -134,6 +143,7 @@ export class RedisStore implements MockStore {
     this.#client = client;
     this.#isReply = isReply;
     this.prefix = options.prefix ?? (options.issuer !== undefined ? redisPrefixFor(options.issuer) : 'rc:default:');
+    this.#familyKeys = `${this.prefix}family:`;
     this.#margin = options.ttlMarginSeconds ?? 3600;
     this.#timeout = options.commandTimeoutMs ?? 2000;
     this.#now = options.now ?? (() => Math.floor(Date.now() / 1000) + this.#offset);
@@ -195,7 +205,7 @@ export class RedisStore implements MockStore {
     const ttl = this.#ttlMs(lastExpiry(family), now);
     await this.#cas([
       { key: this.#key('family:', family.id), expect: '*', value: `=${JSON.stringify(family)}`, ttlMs: ttl },
-      ...family.tokens.map((t) => ({ key: this.#key('rt:', t.hash), expect: '*', value: `=${family.id}`, ttlMs: ttl })),
+      ...family.tokens.map((t) => ({ key: this.#key('rt:', t.hash), expect: '*', value: `=${family.id}`, ttlMs: 2 * ttl })),
     ]);
   }
   async addRefreshToken(record: RefreshTokenRecord): Promise<void> {
@@ -359,16 +369,19 @@ export class RedisStore implements MockStore {
 
   async #get<T>(key: string): Promise<Held<T> | undefined> {
     const json = await this.#call(() => this.#client.get(key));
-    return json === null ? undefined : { json, value: JSON.parse(json) as T };
+    if (json === null) return undefined;
+    if (key.startsWith(this.#familyKeys)) this.#remember(key, json);
+    return { json, value: JSON.parse(json) as T };
   }
 
   async #set(key: string, record: unknown, until: number, now: number): Promise<void> {
     await this.#cas([{ key, expect: '*', value: `=${JSON.stringify(record)}`, ttlMs: this.#ttlMs(until, now) }]);
   }
 
-  async #cas(writes: Write[]): Promise<boolean> {
-    const args = writes.flatMap((w) => [w.expect, w.value, w.ttlMs === undefined ? '' : String(w.ttlMs)]);
-    return (await this.#eval(CAS, writes.map((w) => w.key), args)) === 1;
+  /** One CAS script: `writes` compared and written, `renew` (keys, oldest first) renewed to `toMs` when the first has less than `belowMs` left. */
+  async #cas(writes: Write[], renew?: { keys: string[]; belowMs: number; toMs: number }): Promise<boolean> {
+    const args = [String(writes.length), String(renew?.belowMs ?? 0), String(renew?.toMs ?? 0), ...writes.flatMap((w) => [w.expect, w.value, w.ttlMs === undefined ? '' : String(w.ttlMs)])];
+    return (await this.#eval(CAS, [...writes.map((w) => w.key), ...(renew?.keys ?? [])], args)) === 1;
   }
 
   /**
@@ -385,13 +398,13 @@ export class RedisStore implements MockStore {
   }
 
   /**
-   * Changes a family and writes it with the keys `change` returns, all in one CAS; every rt key of
-   * the family gets the family's TTL (renewed together), as does a key returned without its own.
-   * False when there is no such family.
+   * Changes a family and writes it with the keys `change` returns (its rt keys: those without a TTL
+   * of their own), all in one CAS. False when there is no such family.
    */
   async #changeFamily(id: string, change: (family: HeldFamily) => Write[], now: number): Promise<boolean> {
+    const key = this.#key('family:', id);
     for (let round = 0; round < MAX_CAS_ROUNDS; round++) {
-      const held = await this.#get<HeldFamily>(this.#key('family:', id));
+      const held = (round === 0 && this.#recentFamily(key)) || (await this.#get<HeldFamily>(key));
       if (!held) return false;
       if (await this.#writeFamily(held, change(held.value), now)) return true;
     }
@@ -400,13 +413,34 @@ export class RedisStore implements MockStore {
 
   async #writeFamily(held: Held<HeldFamily>, extra: Write[], now: number): Promise<boolean> {
     const family = held.value;
+    const key = this.#key('family:', family.id);
+    const json = JSON.stringify(family);
     const ttlMs = this.#ttlMs(lastExpiry(family), now);
     const added = new Set(extra.map((w) => w.key));
-    return this.#cas([
-      { key: this.#key('family:', family.id), expect: `=${held.json}`, value: `=${JSON.stringify(family)}`, ttlMs },
-      ...extra.map((w) => ({ ...w, ttlMs: w.ttlMs ?? ttlMs })),
-      ...family.tokens.map((t) => this.#key('rt:', t.hash)).filter((k) => !added.has(k)).map((key) => ({ key, expect: '*', value: '', ttlMs })),
-    ]);
+    const written = await this.#cas(
+      [{ key, expect: `=${held.json}`, value: `=${json}`, ttlMs }, ...extra.map((w) => ({ ...w, ttlMs: w.ttlMs ?? 2 * ttlMs }))],
+      { keys: family.tokens.map((t) => this.#key('rt:', t.hash)).filter((k) => !added.has(k)), belowMs: ttlMs, toMs: 2 * ttlMs },
+    );
+    if (written) this.#remember(key, json);
+    else this.#recent.delete(key);
+    return written;
+  }
+
+  /**
+   * The family JSON this store read or wrote last, within RECENT_MS: the first compare-and-set of a
+   * change is tried against it instead of a read (the refresh grant reads the family just before it
+   * changes it). Safe at any age: the CAS compares it with what Redis holds, and a stale one costs a
+   * failed CAS and the read it saved. Never used to answer a read, nor to refuse a change.
+   */
+  #recentFamily(key: string): Held<HeldFamily> | undefined {
+    const held = this.#recent.get(key);
+    if (!held || performance.now() - held.at > RECENT_MS) return undefined;
+    return { json: held.json, value: JSON.parse(held.json) as HeldFamily };
+  }
+  #remember(key: string, json: string): void {
+    this.#recent.delete(key);
+    this.#recent.set(key, { json, at: performance.now() });
+    if (this.#recent.size > RECENT_MAX) this.#recent.delete(this.#recent.keys().next().value!);
   }
 
   /**
@@ -440,11 +474,20 @@ export class RedisStore implements MockStore {
     if (json === null) return undefined;
     const family = JSON.parse(json) as HeldFamily;
     const record = family.tokens.find((t) => t.hash === hash);
-    return record ? { held: { json, value: family }, record } : undefined;
+    if (!record) return undefined;
+    this.#remember(this.#key('family:', family.id), json);
+    this.#recentRt.set(hash, family.id);
+    if (this.#recentRt.size > RECENT_MAX) this.#recentRt.delete(this.#recentRt.keys().next().value!);
+    return { held: { json, value: family }, record };
   }
 
   /** The refresh operations: compare-and-set on the presented token as `seen`, in a family not revoked since. */
   async #refresh(presented: string, seen: SeenRefreshToken, now: number, change: (family: HeldFamily, record: Mutable<RefreshTokenRecord>) => Write[]): Promise<boolean> {
+    // First against the family as last seen here (no read), when the token is as `seen` in it; a refusal only from a read.
+    const familyId = this.#recentRt.get(presented);
+    const recent = familyId !== undefined ? this.#recentFamily(this.#key('family:', familyId)) : undefined;
+    const record = recent?.value.tokens.find((t) => t.hash === presented);
+    if (recent && record && stillAsSeen(record, recent.value, seen) && (await this.#writeFamily(recent, change(recent.value, record), now))) return true;
     for (let round = 0; round < MAX_CAS_ROUNDS; round++) {
       const found = await this.#heldRefresh(presented);
       if (!found) return false;

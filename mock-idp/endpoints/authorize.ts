@@ -143,7 +143,7 @@ export async function authorize(ctx: IdpContext, request: IdpRequest, url: URL):
   // The client and redirect_uri are configuration, valid without the store: an unreachable store is
   // told to the client by redirect (RFC 6749 §4.1.2.1 temporarily_unavailable), not shown to the user.
   try {
-    await syncClock(ctx);
+    if (ctx.store.replicated) await syncClock(ctx);
     return await authorizeValid(ctx, request, params, req);
   } catch (e) {
     if (e instanceof StoreUnavailableError) return errorRedirect(req, ctx, 'temporarily_unavailable', 'the authorization server cannot reach its store; retry later');

@@ -18,7 +18,7 @@ import { sessionActive, type Family, type RefreshTokenRecord, type SeenRefreshTo
 import type { IdpContext } from '../context.ts';
 import type { MockClient } from '../fixtures.ts';
 import type { ValidProof } from '../dpop.ts';
-import { issueAccessToken, issueIdToken, refreshExpiresIn, successorToken } from '../tokens.ts';
+import { issueAccessToken, issueIdToken, refreshExpiresIn, successorToken, type IssuedAccessToken } from '../tokens.ts';
 
 export const grantType = 'refresh_token';
 
@@ -51,37 +51,41 @@ export async function handler(ctx: IdpContext, client: MockClient, params: Param
 
   let family: Family | undefined;
   let issued: Issued | false = false;
-  for (let round = 1; issued === false; round++) {
-    if (round > MAX_ROUNDS) throw refused('invalid_grant', 'refresh token was already used');
-    const record = await store.refreshToken(hash);
-    if (!record) throw refused('invalid_grant', 'unknown refresh token');
-    family = await store.family(record.familyId);
-    if (!family) throw refused('invalid_grant', 'unknown refresh token');
-    const session = await store.session(family.sid);
-    // What the decision reads of the token, taken with it (no await in between): the change is conditional on it.
-    const seen: SeenRefreshToken = { state: record.state, successor: record.successor };
-    const decided = ctx.clock.now();
-    const ssoActive = sessionActive(session, decided);
-    const decision = decideRefresh({ profile, policy, clientId: client.id, record, family, now: decided, requestedScope, ssoActive, proofJkt: proof?.jkt }, behaviour);
-    if (decision.kind === 'refuse') {
-      // Reuse detection: the refusal revokes the family (and the grant's access tokens) here, visibly.
-      if (decision.revokeFamily !== undefined) await store.revokeFamily(family, decided, decision.revokeFamily);
-      throw refused(decision.error, decision.reason);
+  // Issued before the change, so that the change is the refresh's last write: a store lost before it
+  // leaves the presented token as it was (a refresh fully happens or not at all), and a reuse
+  // revocation racing the change finds the access token in the family. Unknown to anyone until sent.
+  let accessToken: IssuedAccessToken | undefined;
+  try {
+    for (let round = 1; issued === false; round++) {
+      if (round > MAX_ROUNDS) throw refused('invalid_grant', 'refresh token was already used');
+      const record = await store.refreshToken(hash);
+      if (!record) throw refused('invalid_grant', 'unknown refresh token');
+      family = await store.family(record.familyId);
+      if (!family) throw refused('invalid_grant', 'unknown refresh token');
+      const session = await store.session(family.sid);
+      // What the decision reads of the token, taken with it (no await in between): the change is conditional on it.
+      const seen: SeenRefreshToken = { state: record.state, successor: record.successor };
+      const decided = ctx.clock.now();
+      const ssoActive = sessionActive(session, decided);
+      const decision = decideRefresh({ profile, policy, clientId: client.id, record, family, now: decided, requestedScope, ssoActive, proofJkt: proof?.jkt }, behaviour);
+      if (decision.kind === 'refuse') {
+        // Reuse detection: the refusal revokes the family (and the grant's access tokens) here, visibly.
+        if (decision.revokeFamily !== undefined) await store.revokeFamily(family, decided, decision.revokeFamily);
+        throw refused(decision.error, decision.reason);
+      }
+      // RFC 6749 §6: the access token may carry a narrower scope; the refresh token keeps the original.
+      accessToken ??= await issueAccessToken(ctx, { client, sub: family.sub, scope: requestedScope ?? family.scope, familyId: family.id, sid: family.sid, jkt: proof?.jkt });
+      issued = await behaviour.commitStep(change(ctx, token, hash, client, record, family, decision), seen, current);
     }
-    const apply = change(ctx, token, hash, client, record, family, decision);
-    issued = await behaviour.commitStep(apply, seen, current);
+  } catch (e) {
+    // A refresh refused after a lost round: the access token issued for it is never sent.
+    if (accessToken && e instanceof OAuthError) await store.revokeAccessToken(hashToken(accessToken.access_token), ctx.clock.now());
+    throw e;
   }
   family = family!;
-  const response: Record<string, unknown> = issued.token === undefined ? {} : { refresh_token: issued.token };
-
-  // RFC 6749 §6: the access token may carry a narrower scope; the refresh token keeps the original.
   const scope = requestedScope ?? family.scope;
-  Object.assign(
-    response,
-    await issueAccessToken(ctx, { client, sub: family.sub, scope, familyId: family.id, sid: family.sid, jkt: proof?.jkt }),
-    { scope: scope.join(' ') },
-    refreshExpiresIn(ctx, issued.expiresAt),
-  );
+  const response: Record<string, unknown> = issued.token === undefined ? {} : { refresh_token: issued.token };
+  Object.assign(response, accessToken, { scope: scope.join(' ') }, refreshExpiresIn(ctx, issued.expiresAt));
   // OIDC Core §12.2: an ID token is optional on refresh; the profile's idTokenOnRefresh says whether this IdP sends one.
   if (refreshIdToken(profile, scope) !== 'absent') {
     // Same iss, sub, aud; new iat; auth_time of the original authentication; no nonce.

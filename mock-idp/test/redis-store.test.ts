@@ -8,9 +8,13 @@
 import { randomUUID } from 'node:crypto';
 import { createClient } from 'redis';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { createClock } from '../clock.ts';
+import { createMockIdp } from '../idp.ts';
+import { loadProfile } from '../profile/index.ts';
 import { correctRefreshRules } from '../profile/model.ts';
 import { createRedisStore, redisPrefixFor, type RedisStore, type RedisStoreOptions } from '../redis-store.ts';
 import { StoreUnavailableError, type Family, type RefreshTokenRecord, type SeenRefreshToken } from '../store.ts';
+import { IdpClient } from './client.ts';
 import { freePortForTest, redisSkipReason, startRedis, type RunningRedis } from './redis-server.ts';
 
 const skip = await redisSkipReason();
@@ -142,8 +146,9 @@ describe.skipIf(skip !== undefined)('RedisStore on a real redis-server', () => {
         'pending:~seq': seconds(600 + 100),
         'code:c1': seconds(60 + 3600 - 10 + 100),
         'family:f': seconds(5000 - 10 + 100),
-        'rt:rt0': seconds(5000 - 10 + 100),
-        'rt:rt1': seconds(5000 - 10 + 100),
+        // A family's rt keys: twice its TTL, renewed together when the oldest has less than the family left.
+        'rt:rt0': seconds(2 * (5000 - 10 + 100)),
+        'rt:rt1': seconds(2 * (5000 - 10 + 100)),
         'at:at0': seconds(300 - 10 + 100),
       };
       for (const [k, [lo, hi]] of Object.entries(expected)) {
@@ -161,6 +166,29 @@ describe.skipIf(skip !== undefined)('RedisStore on a real redis-server', () => {
       const left: string[] = [];
       for await (const batch of client.scanIterator({ MATCH: `${prefix}*` })) left.push(...batch);
       expect(left.sort()).toEqual([`${prefix}clock`, `${prefix}shared:k`]);
+    } finally {
+      client.destroy();
+    }
+  });
+
+  it('a long family costs no PEXPIRE per token: its rt keys are renewed together only when the oldest would expire before the family', async () => {
+    const store = await open();
+    const client = await raw();
+    const pexpires = async () => Number(/cmdstat_pexpire:calls=(\d+)/.exec(await client.info('commandstats'))?.[1] ?? 0);
+    try {
+      // Fixed expiry: the family's end never moves, so 40 rotations renew nothing.
+      await store.addFamily({ ...family('fixed', NOW + 600), tokens: [token('fixed', 'x0', 0)] });
+      const before = await pexpires();
+      for (let i = 0; i < 40; i++) expect(await store.rotateRefreshToken(`x${i}`, activeUnused, token('fixed', `x${i + 1}`, i + 1), NOW + i, correctRefreshRules)).toBe(true);
+      expect(await pexpires()).toBe(before);
+      // Sliding far past it: the old keys are renewed with the family, once (then they outlive it again).
+      const ttl = await client.pTTL(`${store.prefix}family:fixed`);
+      expect(await store.rotateRefreshToken('x40', activeUnused, token('fixed', 'x41', 41, NOW + 100_000), NOW + 40, correctRefreshRules)).toBe(true);
+      expect(await pexpires()).toBe(before + 41);
+      expect(await client.pTTL(`${store.prefix}rt:x0`)).toBeGreaterThan(2 * 99_000_000);
+      expect(await store.rotateRefreshToken('x41', activeUnused, token('fixed', 'x42', 42, NOW + 100_001), NOW + 41, correctRefreshRules)).toBe(true);
+      expect(await pexpires()).toBe(before + 41);
+      expect(ttl).toBeLessThan(4_300_000);
     } finally {
       client.destroy();
     }
@@ -214,6 +242,35 @@ describe.skipIf(skip !== undefined)('RedisStore on a real redis-server', () => {
       await own.stop();
     }
   }, 60_000);
+
+  it('two mock IdPs on one RedisStore (replicas): one key set, a login at one and a refresh at the other, a replay at the first revokes the family for both, the clock moved through one is the other\'s', async () => {
+    const prefix = `t:${randomUUID()}:`;
+    const [sa, sb] = [await open({ prefix, now: undefined }), await open({ prefix, now: undefined })];
+    const profile = await loadProfile('telenorid-plus');
+    const issuer = 'https://replicas.test';
+    const start = Math.floor(Date.now() / 1000);
+    const a = await createMockIdp({ profile, issuer, testMode: true, store: sa, clock: createClock({ start }) });
+    const b = await createMockIdp({ profile, issuer, testMode: true, store: sb, clock: createClock({ start }), clients: a.clients, users: a.users });
+    const ca = new IdpClient(a, (url, init) => a.fetch(new Request(url, init)));
+    const cb = new IdpClient(b, (url, init) => b.fetch(new Request(url, init)));
+    const jwks = (await ca.get('/jwks')).body;
+    expect(jwks.keys).toHaveLength(1);
+    expect((await cb.get('/jwks')).body).toEqual(jwks);
+
+    const t = await ca.tokens(ca.client('Mobile'));
+    const refreshed = await cb.refresh(cb.client('Mobile'), t.refresh_token!);
+    expect(refreshed.status).toBe(200);
+    expect((await ca.refresh(ca.client('Mobile'), t.refresh_token!)).status).toBe(400); // a replay: the family is revoked
+    expect((await cb.refresh(cb.client('Mobile'), refreshed.body.refresh_token)).status).toBe(400);
+    expect((await sb.families()).map((f) => f.revokedReason)).toEqual(['rotated-out refresh token was reused']);
+
+    await a.control.advance(3600);
+    expect(await sb.clockOffset()).toBe(3600);
+    await b.control.reset();
+    expect(await sa.clockOffset()).toBe(0);
+    expect(await sa.families()).toEqual([]);
+    expect([...ca.violations, ...cb.violations]).toEqual([]);
+  });
 
   it('Redis unreachable at start: createRedisStore rejects with StoreUnavailableError within its bound, the password not shown', async () => {
     const port = await freePortForTest();
@@ -283,6 +340,36 @@ describe.skipIf(skip !== undefined)('RedisStore when Redis goes away and comes b
       await store.addFamily({ ...family('g'), tokens: [token('g', 'rt0', 0)] });
       expect(await store.rotateRefreshToken('rt0', activeUnused, token('g', 'rt1', 1), NOW + 1, correctRefreshRules)).toBe(true);
       expect(await store.refreshToken('rt1')).toMatchObject({ state: 'active', familyId: 'g' });
+    } finally {
+      await store.close();
+    }
+  }, 30_000);
+
+  it('a mock on a RedisStore answers 503 temporarily_unavailable (JSON, no-store) while Redis is down, and serves again once it is back', async () => {
+    const store = await createRedisStore({ url: redis.url, prefix: `mock:${randomUUID()}:`, commandTimeoutMs: 1000 });
+    try {
+      const idp = await createMockIdp({ profile: await loadProfile('telenorid-plus'), issuer: 'https://outage.test', testMode: true, store });
+      const c = new IdpClient(idp, (url, init) => idp.fetch(new Request(url, init)));
+      const mobile = c.client('Mobile');
+      const t = await c.tokens(mobile);
+      await redis.stop();
+      const down = await c.refresh(mobile, t.refresh_token!);
+      expect(down.status).toBe(503);
+      expect(down.body.error).toBe('temporarily_unavailable');
+      expect(down.headers.get('cache-control')).toContain('no-store');
+      await redis.restart(); // empty: the mock's state is gone with it
+      const deadline = Date.now() + 10_000;
+      let again = await c.refresh(mobile, t.refresh_token!);
+      while (again.status === 503 && Date.now() < deadline) {
+        await new Promise((r) => setTimeout(r, 100));
+        again = await c.refresh(mobile, t.refresh_token!);
+      }
+      expect(again.status).toBe(400); // served again: a token it no longer knows
+      expect(again.body.error).toBe('invalid_grant');
+      expect((await c.tokens(mobile)).refresh_token).toBeTypeOf('string');
+      // The client flags every 5xx; the 503s of the outage are the answer wanted here, and the only ones.
+      expect(c.violations.length).toBeGreaterThan(0);
+      expect(c.violations.filter((v) => !v.startsWith('503 /token: server error {"error":"temporarily_unavailable"'))).toEqual([]);
     } finally {
       await store.close();
     }

@@ -27,7 +27,7 @@ export function derivedToken(key: Uint8Array, input: string, bytes = 32): string
   return createHmac('sha256', key).update(input, 'utf8').digest().toString('base64url', 0, Math.min(bytes, 32));
 }
 
-/** Synchronous on purpose: the refresh grant's check-and-rotate must not yield to the event loop. */
+/** Synchronous: one hash per request on the hot path, no thread-pool round trip. */
 export function hashToken(token: string): string {
   // The raw 32-byte digest as a Latin-1 ('binary') string: a lookup key only (never shown), 16 bytes
   // smaller than base64url per stored hash, which adds up over 100 000 families. crypto.hash (node

@@ -128,7 +128,7 @@ export const MOCK_RULES: readonly MockRule[] = [
   },
   {
     name: 'refresh.atomic',
-    rule: 'Check and rotation happen without yielding: concurrent refreshes of one token have one winner; with concurrentRefresh "same-successor" the others, in the second of the rotation and while the successor is unused, get that same successor (recomputed as an HMAC of the presented token, never stored raw).',
+    rule: 'Rotation is a compare-and-set on the token as the decision saw it (a loser reads again and decides again): concurrent refreshes of one token have one winner; with concurrentRefresh "same-successor" the others, in the second of the rotation and while the successor is unused, get that same successor (recomputed as an HMAC of the presented token, never stored raw).',
     where: "Behaviour.commitStep (grants/refresh-token.ts); compare-and-set in store.rotateRefreshToken / useRefreshToken (store.ts); decideRefresh 'repeat' (profile/model.ts), successorToken (tokens.ts)",
     citations: [cite.spec('RFC 9700', '4.14.2'), cite.spec('Keycloak GHSA-m2w5-7xhv-w6fh'), field('concurrentRefresh')],
     observedBy: ['rotation.concurrent-single-winner', 'rotation.concurrent-same-successor'],

@@ -15,7 +15,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { redisSkipReason } from './redis-server.ts';
-import { startCluster, stopReplica, type Cluster } from './replicas.ts';
+import { startCluster, stopReplica, type Cluster } from './replica-processes.ts';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 const skip = await redisSkipReason();

@@ -23,7 +23,7 @@ import { fixtureClients } from '../fixtures.ts';
 import { loadProfile } from '../profile/index.ts';
 import { redisSkipReason } from './redis-server.ts';
 import { ReplicaClient, type Answer } from './replica-client.ts';
-import { startCluster, type Cluster } from './replicas.ts';
+import { startCluster, type Cluster } from './replica-processes.ts';
 
 const skip = await redisSkipReason();
 if (skip) console.warn(`mock replicas losing Redis skipped: ${skip}`);

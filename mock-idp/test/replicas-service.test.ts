@@ -16,7 +16,7 @@ import { ServiceConfigError } from '../service/config.ts';
 import { parseServiceConfig } from '../service/config.ts';
 import { parseStoreOption } from '../service/store-option.ts';
 import { redisSkipReason, startRedis, type RunningRedis } from './redis-server.ts';
-import { runService, startReplica, stopReplica, terminateReplica, type Replica } from './replicas.ts';
+import { runService, startReplica, stopReplica, terminateReplica, type Replica } from './replica-processes.ts';
 
 const skip = await redisSkipReason();
 if (skip) console.warn(`--store redis service tests skipped: ${skip}`);

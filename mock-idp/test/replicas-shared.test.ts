@@ -14,7 +14,7 @@ import { fixtureClients, fixtureUsers } from '../fixtures.ts';
 import { loadProfile } from '../profile/index.ts';
 import { redisSkipReason } from './redis-server.ts';
 import { ReplicaClient } from './replica-client.ts';
-import { startCluster, type Cluster } from './replicas.ts';
+import { startCluster, type Cluster } from './replica-processes.ts';
 
 const skip = await redisSkipReason();
 if (skip) console.warn(`mock replicas on Redis skipped: ${skip}`);

@@ -332,9 +332,6 @@ if (args['write-target']) {
   }
   lines.push(`  MOCK_IDP_PASSWORD=${idp.users[0]!.password}`, ...(testMode ? [`  MOCK_IDP_ADMIN_TOKEN=${idp.adminToken}`] : []));
 }
-lines.push('', 'Ctrl-C stops the server.');
-process.stdout.write(lines.join('\n') + '\n');
-
 let stopping = false;
 async function stop(signal: string) {
   if (stopping) return;
@@ -344,5 +341,8 @@ async function stop(signal: string) {
   await store?.close?.();
   process.exit(0);
 }
+// Before the banner: whoever waits for it may stop the server the moment it reads it.
 process.on('SIGINT', () => void stop('SIGINT'));
 process.on('SIGTERM', () => void stop('SIGTERM'));
+lines.push('', 'Ctrl-C stops the server.');
+process.stdout.write(lines.join('\n') + '\n');

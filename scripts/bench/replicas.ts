@@ -113,8 +113,8 @@ export async function replicasSection(servers: ReplicaServers, options: ReplicaO
       // The four pools side by side: the in-memory process mints its own, the replicas (all four) the others.
       const mintStart = performance.now();
       const [memoryPool, ...redisPools] = await Promise.all([
-        memory.mint('refresh', size('in-memory', quick ? 1600 : 2500)).then((m) => m.items),
-        ...COUNTS.map((k) => mintOver(replicas, size(`redis ${k}`, quick ? 1000 : 2000))),
+        memory.mint('refresh', size('in-memory', quick ? 1600 : 6000)).then((m) => m.items),
+        ...COUNTS.map((k) => mintOver(replicas, size(`redis ${k}`, quick ? 1000 : 2500))),
       ]);
       mintMs += performance.now() - mintStart;
       const setUps: SetUp[] = [

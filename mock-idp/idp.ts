@@ -137,6 +137,20 @@ export async function createMockIdp(options: MockIdpOptions): Promise<MockIdp> {
   const control = createControl(ctx);
   let untilSweep = 1024;
 
+  /**
+   * Every 1024 requests, or less often in a large store: a sweep walks it all, so its cost per
+   * request stays bounded. Housekeeping: a store lost fails the sweep, never the request.
+   */
+  async function sweep(): Promise<void> {
+    untilSweep = 1024;
+    try {
+      await store.sweep(ctx.clock.now());
+      untilSweep = Math.max(1024, (await store.size()) >> 2);
+    } catch (e) {
+      if (!(e instanceof StoreUnavailableError)) throw e;
+    }
+  }
+
   async function handle(request: IdpRequest): Promise<PlainResponse> {
     let url: URL;
     try {
@@ -149,12 +163,7 @@ export async function createMockIdp(options: MockIdpOptions): Promise<MockIdp> {
       requireAllowedHost(ctx.hosts, url);
       // Once per request, before routing (the authorization endpoint does it itself, to redirect when the store is down).
       if (store.replicated && !STATELESS.has(path) && path !== PATHS.authorization) await syncClock(ctx);
-      if (--untilSweep <= 0) {
-        // Every 1024 requests, or less often in a large store: a sweep walks it all, so its cost per request stays bounded.
-        untilSweep = 1024;
-        await store.sweep(ctx.clock.now());
-        untilSweep = Math.max(1024, (await store.size()) >> 2);
-      }
+      if (--untilSweep <= 0) await sweep();
       if (path === PATHS.control || path.startsWith(PATHS.control + '/')) {
         return await controlEndpoint(ctx, control, request, path.slice(PATHS.control.length), url);
       }

@@ -5,6 +5,6 @@ export type { MockIdpControl, FamilyView, UserSelector } from './control.ts';
 export type { Behaviour } from './behaviour.ts';
 export * from './profile/index.ts';
 export { DEFECTS, isDefect, withDefects, type Defect } from './defects.ts';
-export { Store, StoreUnavailableError, type MockStore, type Awaitable, type SeenRefreshToken, type RefreshTokenChange } from './store.ts';
+export { Store, StoreUnavailableError, type MockStore, type StoreOptions, type Awaitable, type SeenRefreshToken, type RefreshTokenChange } from './store.ts';
 export { createRedisStore, redisPrefixFor, RedisStore, type RedisStoreOptions } from './redis-store.ts';
 export type { IdpRequest, PlainResponse, RequestHeaders } from './http.ts';

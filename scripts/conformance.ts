@@ -12,7 +12,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { CODE_EXTENSION, packageInfo } from './cli/package-info.ts';
 import { DEFAULT_TARGET, EXIT, exitCodeOf, groupsToRun, HELP, ignoredFlags, parseCli, unknownCheckIds, UsageError, useColor, type CliOptions } from './cli/options.ts';
-import type { Report } from '../suites/harness/report/index.ts';
+import type { Report, ReportShard } from '../suites/harness/report/index.ts';
 import { safeText } from '../suites/harness/safe-text.ts';
 import type { HtmlOptions } from '../suites/harness/report/html.ts';
 import type { ConformanceConfig } from '../suites/runner/config.ts';
@@ -23,7 +23,7 @@ import type { CheckInstance } from '../suites/runner/plan.ts';
 // The harness loads only when there is something to run (--help and --version answer at once),
 // vitest only once the target passed the preflight (a setup problem is reported sooner).
 async function engine() {
-  const [browser, errors, report, html, config, run, pipeline, profile, plan, checks, expected, record, target, redact] = await Promise.all([
+  const [browser, errors, report, html, config, run, pipeline, profile, plan, checks, expected, record, target, redact, shard] = await Promise.all([
     import('../suites/harness/drivers/login/browser.ts'),
     import('../suites/harness/errors.ts'),
     import('../suites/harness/report/index.ts'),
@@ -38,6 +38,7 @@ async function engine() {
     import('../suites/harness/record.ts'),
     import('../suites/harness/target.ts'),
     import('../suites/harness/redact.ts'),
+    import('../suites/runner/shard.ts'),
   ]);
   return {
     checkBrowser: browser.checkBrowser,
@@ -60,6 +61,7 @@ async function engine() {
     describeChecks: plan.describeChecks,
     CHECKS: checks.CHECKS,
     unknownExpectedIds: expected.unknownExpectedIds,
+    selectShard: shard.selectShard,
   };
 }
 type Engine = Awaited<ReturnType<typeof engine>>;
@@ -258,12 +260,29 @@ async function runSuites(options: CliOptions, version: string): Promise<number> 
     defects: config.defects ?? [],
     tool: { name: 'refresh-conformance', version },
   });
-  const { target, planned } = await preflight(config, e, async (target, reason) => {
-    const report = e.buildReport({ target: target.name, profile: target.profile.name, startedAt: started, durationMs: Date.now() - started.getTime(), checks: [], setupError: reason, ...metaOf(target) });
+  const writeSetupError = async (target: Target, reason: string, shard?: ReportShard) => {
+    const report = e.buildReport({ target: target.name, profile: target.profile.name, startedAt: started, durationMs: Date.now() - started.getTime(), checks: [], setupError: reason, ...metaOf(target), ...(shard && { shard }) });
     await e.writeReports(path.resolve(options.reportDir), report);
     await writeOutputs(e, options, target, report, [], version);
-  });
+  };
+  const preflighted = await preflight(config, e, writeSetupError);
+  const { target } = preflighted;
+  let planned = preflighted.planned;
   warnIgnored(options, target);
+  // --shard: this part's instances, dealt from the whole plan the same way on every machine (shard.ts);
+  // the workers run exactly these (config.instances). A part with nothing to run is no green run.
+  let shard: ReportShard | undefined;
+  if (options.shard) {
+    const part = e.selectShard(planned, options.shard);
+    shard = part.shard;
+    if (part.selected.length === 0) {
+      const reason = `--shard ${shard.index}/${shard.count}: the selection plans ${shard.planned} check instance(s), so part ${shard.index} of ${shard.count} gets none and would check nothing; use at most ${shard.planned} shard(s)`;
+      await writeSetupError(target, reason, shard);
+      setupFailure(reason);
+    }
+    planned = part.selected;
+    config.instances = planned.map((instance) => instance.name);
+  }
   // The run's one deadline, which every group file's pipeline shares. Any planned instance left without
   // a result (a group file that failed to load) is reported errored by the reporter.
   config.deadlineMs = Date.now() + target.timeouts.runMs;
@@ -280,7 +299,8 @@ async function runSuites(options: CliOptions, version: string): Promise<number> 
   config.limiterPort = slots.port;
   const color = useColor(process.env, Boolean(process.stdout.isTTY));
   process.stdout.write(
-    `refresh-conformance: ${target.name} (profile ${target.profile.name}${target.kind === 'embedded' ? `, embedded mock over ${target.embedded.transport}` : `, ${target.issuer}`})\n\n`,
+    `refresh-conformance: ${target.name} (profile ${target.profile.name}${target.kind === 'embedded' ? `, embedded mock over ${target.embedded.transport}` : `, ${target.issuer}`})\n` +
+      (shard ? `shard ${shard.index}/${shard.count}: ${shard.instances} of ${shard.planned} planned check instances\n\n` : '\n'),
   );
   const reporter = new ConformanceReporter({
     reportDir: path.resolve(options.reportDir),
@@ -290,14 +310,15 @@ async function runSuites(options: CliOptions, version: string): Promise<number> 
     color,
     strict: options.strict,
     planned,
-    meta: metaOf(target),
+    meta: { ...metaOf(target), ...(shard && { shard }) },
     secrets: e.targetSecrets(target),
     extraOutputs: (report, results) => writeOutputs(e, options, target, report, results, version),
   });
   // Every worker sends the secrets it learns to the reporter, which seals what is printed and written.
   const secretChannel = await serveSecretChannel((value, label) => reporter.learn(value, label));
   config.secrets = { port: secretChannel.port, token: secretChannel.token, fingerprintKey: fingerprintKey.toString('base64url') };
-  const groupFiles = groups.map((g) => `suites/${g}.test${CODE_EXTENSION}`);
+  // A shard starts only the group files it has instances in.
+  const groupFiles = groups.filter((g) => !shard || planned.some((i) => i.check.group === g)).map((g) => `suites/${g}.test${CODE_EXTENSION}`);
   const checkMs = e.checkTimeoutMs(target);
   // A person answers the manual driver's prompts one at a time: one check at a time.
   const oneAtATime = target.login.driver === 'manual';
@@ -345,6 +366,10 @@ async function main(): Promise<number> {
   if (process.argv[2] === 'observe') {
     const { observeMain } = await import('./observe.ts');
     return observeMain(process.argv.slice(3));
+  }
+  if (process.argv[2] === 'merge-reports') {
+    const { mergeReportsMain } = await import('./merge-reports.ts');
+    return mergeReportsMain(process.argv.slice(3));
   }
   let options: CliOptions;
   try {

@@ -104,6 +104,7 @@ describe('the packed tarball, installed into a fresh project', () => {
       'dist/mock-idp/adapters/node-http.js',
       'dist/scripts/conformance.js',
       'dist/scripts/mock-idp.js',
+      'dist/scripts/merge-reports.js',
       'dist/fixtures/profiles/telenorid-plus.json',
       'dist/fixtures/profiles/erp-net.json',
       'dist/fixtures/profiles/profile.schema.json',

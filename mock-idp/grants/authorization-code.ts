@@ -38,7 +38,12 @@ export async function handler(ctx: IdpContext, client: MockClient, params: Param
   // the code is used up: a refused exchange may be retried with a proof).
   const binding = senderBinding(policy, proof?.jkt);
   if (binding.kind === 'refuse') throw new OAuthError(binding.error, binding.reason);
-  if (!(await ctx.store.consumeCode(record.hash, now))) throw invalidGrant('authorization code was already used');
+  if (!(await ctx.store.consumeCode(record.hash, now))) {
+    // A concurrent exchange of the code won: this one is its second use (RFC 6749 §4.1.2), as above. What
+    // the winner has not recorded yet is revoked when it records it (store.ts recordCodeIssue).
+    await ctx.store.revokeCodeIssue(record.hash, now, 'authorization code was reused');
+    throw invalidGrant('authorization code was already used');
+  }
 
   const response: Record<string, unknown> = {};
   let familyId: string | undefined;

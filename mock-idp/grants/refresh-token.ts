@@ -45,8 +45,8 @@ export async function handler(ctx: IdpContext, client: MockClient, params: Param
   const hash = hashToken(token);
   /** The token as it is now (for a defect that changes it as it finds it rather than as decided). */
   const current = async (): Promise<SeenRefreshToken> => {
-    const now = await store.refreshToken(hash);
-    return { state: now?.state ?? 'revoked', successor: now?.successor };
+    const held = await store.refreshToken(hash);
+    return { state: held?.state ?? 'revoked', successor: held?.successor };
   };
 
   let family: Family | undefined;

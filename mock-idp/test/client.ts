@@ -356,9 +356,11 @@ export function parseForms(html: string, pageUrl: string): Form[] {
 
 /** A minimal browser: a tough-cookie jar, manual redirects, form submission. */
 export class Browser {
-  readonly jar = new CookieJar();
-
-  constructor(readonly c: IdpClient) {}
+  /** The jar may be another browser's: the same browser talking to another replica. */
+  constructor(
+    readonly c: IdpClient,
+    readonly jar = new CookieJar(),
+  ) {}
 
   async request(url: string, init: RequestInit = {}): Promise<Reply> {
     const headers = new Headers(init.headers);

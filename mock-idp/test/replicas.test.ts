@@ -14,7 +14,7 @@ import { createMockIdp, type MockIdp } from '../idp.ts';
 import { loadProfile, type Profile } from '../profile/index.ts';
 import { loadVariants } from '../profile/variants.ts';
 import { Store } from '../store.ts';
-import { IdpClient, basic } from './client.ts';
+import { Browser, IdpClient, basic, parseForms, pkce } from './client.ts';
 
 const ISSUER = 'https://replicas.test';
 const START = 1_800_000_000;
@@ -109,6 +109,28 @@ describe('two replicas over one store', () => {
     // A fresh proof with the same nonce works at B.
     const fresh = await b.form('/token', live, { dpop: await proof({ nonce }) });
     expect(fresh.status, fresh.text).toBe(200);
+    expect([...a.violations, ...b.violations]).toEqual([]);
+  });
+
+  it('a code exchanged at both at once is used twice: one answer, whose tokens are then revoked; a login form completes once', async () => {
+    const { a, b } = await replicas(await loadProfile('telenorid-plus'));
+    const mobile = a.client('Mobile');
+    for (let i = 0; i < 20; i++) {
+      const { code, verifier } = await a.signIn(mobile);
+      const [ra, rb] = await Promise.all([a.exchange(mobile, code, verifier), b.exchange(mobile, code, verifier)]);
+      const won = [ra, rb].filter((r) => r.status === 200);
+      expect(won).toHaveLength(1);
+      expect([ra, rb].find((r) => r.status !== 200)!.body.error).toBe('invalid_grant');
+      // RFC 6749 §4.1.2: the second use revokes what the code issued, whichever request came second.
+      expect(await b.active(won[0]!.body.access_token)).toBe(false);
+      expect((await a.refresh(mobile, won[0]!.body.refresh_token)).status).toBe(400);
+    }
+    // One login form, submitted to both replicas at once: one code, one refusal.
+    const browser = new Browser(a);
+    const url = a.authorizeUrl(mobile, { loginHint: null }, pkce());
+    const [formA] = parseForms((await browser.request(url)).text, url);
+    const submitted = await Promise.all([browser, new Browser(b, browser.jar)].map((br) => br.submit(formA!, { username: a.user.username, password: a.user.password })));
+    expect(submitted.map((r) => r.status).sort()).toEqual([302, 400]);
     expect([...a.violations, ...b.violations]).toEqual([]);
   });
 

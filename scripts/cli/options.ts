@@ -28,6 +28,9 @@ mock IdP and runs against it.
 
 Commands (default: run the suites):
   observe [options]          infer the refresh policy the target implements (observe --help)
+  merge-reports [--out DIR] DIR_OR_FILE...
+                             merge the report.json files of the shards of one run
+                             (--shard) into one report.json, junit.xml and report.html
   --self-test                run every seeded mock defect and print the detection matrix
   --list-checks              list the checks: id, group, title, clause, level (tab-separated)
   --list-profiles            list the built-in profiles: name, title, policies (tab-separated)
@@ -41,6 +44,9 @@ Options:
   --transport msw|http       embedded mock only: in-process (msw) or a loopback HTTP server
   --only GROUP,...           run only these groups: ${GROUPS.join(', ')}
   --check ID,...             run only these check ids (an unknown id is a setup problem)
+  --shard I/N                run only the I-th of N parts of the planned check instances
+                             (the same split on every machine; merge-reports joins them).
+                             A shard that gets no instance checks nothing: exit 2
   --strict                   warnings (SHOULD broken, MAY not taken) fail the run
   --concurrency N            at most N checks work at once (real-clock waits do not count)
                              [target's "concurrency", else the number of CPUs]
@@ -68,7 +74,8 @@ Exit codes:
   2  setup problem, nothing was checked: bad command line, unknown check id or group,
      unknown id in expected failures, report directory not writable, target file missing
      or invalid, unknown profile or policy, missing environment variable, unreachable issuer,
-     no browser for the browser login driver, no terminal for the manual one (one-line reason)
+     no browser for the browser login driver, no terminal for the manual one, a --shard
+     that gets no check instance (one-line reason)
   3  a check errored, and none failed
 `;
 
@@ -79,6 +86,8 @@ export interface CliOptions {
   transport?: 'msw' | 'http';
   groups?: Group[];
   checks?: string[];
+  /** --shard I/N: this run is part `index` (1-based) of `count`. */
+  shard?: Shard;
   reportDir: string;
   json?: string;
   junit?: string;
@@ -100,6 +109,23 @@ export class UsageError extends Error {
   readonly code = 'USAGE';
 }
 
+/** One part of a sharded run: part `index` (1-based) of `count`. */
+export interface Shard {
+  index: number;
+  count: number;
+}
+
+/** `--shard I/N`: whole numbers, 1 ≤ I ≤ N (written as CI matrices count: 1/3, 2/3, 3/3). */
+export function parseShard(text: string): Shard {
+  const m = /^(\d+)\/(\d+)$/.exec(text.trim());
+  const index = m ? Number(m[1]) : NaN;
+  const count = m ? Number(m[2]) : NaN;
+  if (!m || !Number.isSafeInteger(index) || !Number.isSafeInteger(count) || count < 1 || index < 1 || index > count) {
+    throw new UsageError(`--shard must be I/N with whole numbers 1 ≤ I ≤ N, e.g. 2/3 (got ${JSON.stringify(text)})`);
+  }
+  return { index, count };
+}
+
 export function parseCli(argv: string[]): CliOptions {
   let values;
   let tokens;
@@ -113,6 +139,7 @@ export function parseCli(argv: string[]): CliOptions {
         transport: { type: 'string' },
         only: { type: 'string' },
         check: { type: 'string' },
+        shard: { type: 'string' },
         'report-dir': { type: 'string', default: 'reports' },
         json: { type: 'string' },
         junit: { type: 'string' },
@@ -144,12 +171,14 @@ export function parseCli(argv: string[]): CliOptions {
   if (concurrency !== undefined && !(Number.isInteger(concurrency) && concurrency >= 1)) {
     throw new UsageError(`--concurrency must be a whole number of at least 1 (got ${JSON.stringify(values.concurrency)})`);
   }
+  const shard = values.shard === undefined ? undefined : parseShard(values.shard);
   return {
     ...(values.target !== undefined && { target: values.target }),
     ...(values.profile !== undefined && { profile: values.profile }),
     ...(values.transport !== undefined && { transport: values.transport as 'msw' | 'http' }),
     ...(groups && { groups: groups as Group[] }),
     ...(values.check !== undefined && { checks: values.check.split(',').map((s) => s.trim()).filter(Boolean) }),
+    ...(shard && { shard }),
     reportDir: values['report-dir'],
     ...(values.json !== undefined && { json: values.json }),
     ...(values.junit !== undefined && { junit: values.junit }),

@@ -13,6 +13,8 @@ export interface ConformanceConfig {
   transport?: 'msw' | 'http' | 'direct';
   groups?: Group[];
   only?: string[];
+  /** --shard: the names of the planned instances this part runs (the CLI's split, shard.ts); default all. */
+  instances?: string[];
   defects?: Defect[];
   /** When the whole run must end (epoch ms; the CLI sets now + timeouts.runMs). */
   deadlineMs?: number;

@@ -80,4 +80,34 @@ describe('ConformanceReporter', () => {
     );
     expect(lines.at(-1)).toMatch(/^reports: .*report\.json, .*junit\.xml$/);
   });
+
+  it('keeps the run\'s own errors in report.json (runErrors, sealed), and the shard it ran: merge-reports judges a part by its file', async () => {
+    const planned = (await plan()).filter((i) => i.skip !== undefined).slice(0, 1);
+    const lines: string[] = [];
+    const shard = { index: 2, count: 3, instances: 1, planned: 3, planDigest: 'sha256:00' };
+    const reporter = new ConformanceReporter({
+      reportDir: path.join(dir, 'r2'),
+      target: 't',
+      profile: 'p',
+      planned,
+      out: (l) => lines.push(l),
+      meta: { shard },
+      secrets: [{ value: 'hunter2-secret-value', label: 'client secret' }],
+    });
+    await reporter.onTestRunEnd([], [{ message: 'Unhandled rejection: token hunter2-secret-value' }]);
+    const report = JSON.parse(await readFile(path.join(dir, 'r2', 'report.json'), 'utf8')) as Report;
+    expect(report.shard).toEqual(shard);
+    expect(report.runErrors).toHaveLength(1);
+    expect(report.runErrors![0]).toMatch(/^Unhandled rejection: token \[redacted:[^\]]+\]$/);
+    expect(report.runErrors![0]).not.toContain('hunter2-secret-value');
+    expect(lines.join('\n')).not.toContain('hunter2-secret-value');
+  });
+
+  it('writes no runErrors when the run had none', async () => {
+    const reporter = new ConformanceReporter({ reportDir: path.join(dir, 'r3'), target: 't', profile: 'p', planned: [], out: () => undefined });
+    await reporter.onTestRunEnd([], []);
+    const report = JSON.parse(await readFile(path.join(dir, 'r3', 'report.json'), 'utf8')) as Report;
+    expect('runErrors' in report).toBe(false);
+    expect('shard' in report).toBe(false);
+  });
 });

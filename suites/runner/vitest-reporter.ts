@@ -7,7 +7,7 @@
 import path from 'node:path';
 import type { Reporter, TestCase, TestModule } from 'vitest/node';
 import { CHECKS, GROUPS } from '../checks/index.ts';
-import { buildReport, summaryLine, writeReports, type BuildReportInput, type Report } from '../harness/report/index.ts';
+import { buildReport, summaryLine, writeReports, type BuildReportInput, type CheckResult, type Report } from '../harness/report/index.ts';
 import { notReported, type InstanceResult } from './run.ts';
 import type { CheckInstance } from './plan.ts';
 import { safeText } from '../harness/safe-text.ts';
@@ -25,7 +25,7 @@ export interface ConformanceReporterOptions {
   planned?: readonly CheckInstance[];
   out?: (line: string) => void;
   /** What report.json says of the run besides its checks: issuer, redacted command line, defects, tool. */
-  meta?: Pick<BuildReportInput, 'issuer' | 'argv' | 'defects' | 'tool'>;
+  meta?: Pick<BuildReportInput, 'issuer' | 'argv' | 'defects' | 'tool' | 'shard'>;
   /** The secrets the CLI process knows from the start (the target's); the workers send theirs (`learn`). */
   secrets?: Iterable<{ value: string; label: string }>;
   /** Extra outputs (HTML), given the finished report. */
@@ -33,6 +33,11 @@ export interface ConformanceReporterOptions {
 }
 
 const order = new Map(CHECKS.map((c, i) => [c.id, GROUPS.indexOf(c.group) * 1000 + i]));
+
+/** The order of a report's checks: the catalogue's (group, then check), then client; merge-reports keeps it. */
+export function catalogueOrder(a: Pick<CheckResult, 'id' | 'client'>, b: Pick<CheckResult, 'id' | 'client'>): number {
+  return (order.get(a.id) ?? 0) - (order.get(b.id) ?? 0) || (a.client ?? '').localeCompare(b.client ?? '');
+}
 
 export class ConformanceReporter implements Reporter {
   readonly results: InstanceResult[] = [];
@@ -116,9 +121,7 @@ export class ConformanceReporter implements Reporter {
     for (const e of errors) this.problems.push(this.#sealer.seal(e.message ?? 'unhandled error'));
     this.#missing(modules);
     // Sealed again with every secret of the run: one a worker learnt late may be in a result printed earlier.
-    const checks = this.results.map((r) => sealResult(r, this.#sealer)).sort(
-      (a, b) => (order.get(a.id) ?? 0) - (order.get(b.id) ?? 0) || (a.client ?? '').localeCompare(b.client ?? ''),
-    );
+    const checks = this.results.map((r) => sealResult(r, this.#sealer)).sort(catalogueOrder);
     const report = buildReport({
       target: this.options.target,
       profile: this.options.profile,
@@ -127,6 +130,8 @@ export class ConformanceReporter implements Reporter {
       checks,
       ...this.options.meta,
       ...(this.options.strict && { strict: true }),
+      // Sealed again, like the results: the run's errors are what `problems` printed, and they decide exit code 3.
+      runErrors: this.problems.map((p) => this.#sealer.seal(p)),
     });
     this.report = report;
     const written = await writeReports(this.options.reportDir, report);

@@ -62,7 +62,9 @@ export async function registerGroup(group: Group): Promise<void> {
     stopEmbeddedMsw();
     await run.close();
   });
-  const { plan } = run;
+  // A shard runs only the instances the CLI dealt it (shard.ts); the plan is the same in both processes.
+  const part = config.instances && new Set(config.instances);
+  const plan = part ? run.plan.filter((instance) => part.has(instance.name)) : run.plan;
   const suite = run.concurrency > 1 ? describe.concurrent : describe.sequential;
   suite(`${group} · ${target.name} · ${target.profile.name}`, () => {
     if (plan.length === 0) test.skip(`no ${group} checks selected`, () => undefined);

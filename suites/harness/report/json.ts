@@ -1,6 +1,6 @@
 /** report.json: pure functions from check results to the report and its text (types.ts is its schema). */
 import { toolInfo } from './tool.ts';
-import { REPORT_SCHEMA_VERSION, type CheckResult, type CheckStatus, type Report, type ReportSummary } from './types.ts';
+import { REPORT_SCHEMA_VERSION, type CheckResult, type CheckStatus, type Report, type ReportShard, type ReportSummary } from './types.ts';
 
 export interface BuildReportInput {
   target: string;
@@ -24,6 +24,12 @@ export interface BuildReportInput {
   tool?: { name: string; version: string };
   /** Default: process.version. */
   node?: string;
+  /** Errors of the run itself (not of a check); default none. */
+  runErrors?: readonly string[];
+  /** --shard: which part of the run this is. */
+  shard?: ReportShard;
+  /** merge-reports: the shards this report joins. */
+  merged?: Report['merged'];
 }
 
 const SUMMARY_KEY: Record<CheckStatus, keyof ReportSummary> = {
@@ -77,6 +83,9 @@ export function buildReport(input: BuildReportInput): Report {
     summary: summarize(checks),
     ...(input.strict && { strict: true }),
     ...(input.setupError !== undefined && { setupError: input.setupError }),
+    ...(input.runErrors?.length && { runErrors: [...input.runErrors] }),
+    ...(input.shard && { shard: { ...input.shard } }),
+    ...(input.merged && { merged: input.merged }),
     checks,
   };
 }

@@ -110,6 +110,28 @@ export const ReportSummarySchema = z.strictObject({
 });
 export type ReportSummary = z.infer<typeof ReportSummarySchema>;
 
+/** `--shard I/N`: which part of a run this report holds, and the whole run's plan, so the parts can be checked to fit. */
+export const ShardSchema = z
+  .strictObject({
+    index: z.number().int().positive().describe('This part, 1-based'),
+    count: z.number().int().positive().describe('How many parts the run was split into'),
+    instances: z.number().int().nonnegative().describe('Planned check instances in this part'),
+    planned: z.number().int().nonnegative().describe('Planned check instances of the whole run (every part)'),
+    planDigest: z.string().describe('sha256 of the whole run\'s planned instance names, sorted: equal in every part of one run'),
+  })
+  .describe('Which part of a sharded run (--shard) this report holds');
+export type ReportShard = z.infer<typeof ShardSchema>;
+
+/** One input of a merged report (merge-reports): a shard's run, as its report.json said it. */
+export const MergedPartSchema = z.strictObject({
+  index: z.number().int().positive(),
+  startedAt: z.string(),
+  finishedAt: z.string(),
+  durationMs: z.number(),
+  node: z.string(),
+  argv: z.array(z.string()),
+});
+
 export const ReportSchema = z
   .strictObject({
     schemaVersion: z.literal(REPORT_SCHEMA_VERSION).describe('The report.json format; changes when a reader of the old shape would misread the new one'),
@@ -136,6 +158,15 @@ export const ReportSchema = z
     strict: z.literal(true).optional(),
     /** Why nothing was checked (unreachable issuer, invalid discovery, no browser): the run's setup failed. */
     setupError: z.string().optional(),
+    /** Errors of the run itself, not of one check (vitest's unhandled errors): the CLI exits 3 on any. */
+    runErrors: z.array(z.string()).optional().describe("Errors of the run itself, not of a check (the CLI exits 3 on any); absent when none"),
+    /** --shard: which part of the run this report holds. */
+    shard: ShardSchema.optional(),
+    /** merge-reports: the report joins these shards' reports (summary recomputed over their checks). */
+    merged: z
+      .strictObject({ count: z.number().int().positive(), planned: z.number().int().nonnegative(), planDigest: z.string(), parts: z.array(MergedPartSchema) })
+      .optional()
+      .describe('A report merged from the shards of one run (merge-reports)'),
     checks: z.array(CheckResultSchema),
   })
   .describe('refresh-conformance report.json');

@@ -9,10 +9,11 @@
 
 /**
  * Compare-and-set over several keys. ARGV[1] = n: KEYS[1..n] are compared and written. For key i,
- * ARGV[3i+1] is what it must hold: '*' anything, '!' nothing, '=<value>' exactly that; ARGV[3i+2]
- * what to do: '' nothing, '=<value>' SET, '-' DEL; ARGV[3i+3] a TTL in ms, applied with the SET, or
- * alone (PEXPIRE) when the value is kept; '': the key keeps the TTL it has (KEEPTTL: a SET alone
- * would drop it). Every comparison first, then every write: 1; or no write at all: 0.
+ * ARGV[3i+1] is what it must hold: '*' anything, '!' nothing, '=<value>' exactly that, '#<n>' a
+ * list of n elements; ARGV[3i+2] what to do: '' nothing, '=<value>' SET, '-' DEL, '+<value>' RPUSH;
+ * ARGV[3i+3] a TTL in ms, applied with the write, or alone (PEXPIRE) when the value is kept; '': the
+ * key keeps the TTL it has (KEEPTTL: a SET alone would drop it). Every comparison first, then every
+ * write: 1; or no write at all: 0.
  * KEYS[n+1..] (a family's refresh-token keys, oldest first) are renewed together to ARGV[3] ms when
  * the first has less than ARGV[2] ms left: one PTTL per write, not one PEXPIRE per token.
  */
@@ -20,7 +21,9 @@ export const CAS = `
 local n = tonumber(ARGV[1])
 for i = 1, n do
   local e = ARGV[3*i+1]
-  if e ~= '*' then
+  if string.sub(e, 1, 1) == '#' then
+    if redis.call('LLEN', KEYS[i]) ~= tonumber(string.sub(e, 2)) then return 0 end
+  elseif e ~= '*' then
     local v = redis.call('GET', KEYS[i])
     if e == '!' then
       if v then return 0 end
@@ -35,6 +38,9 @@ for i = 1, n do
     if t ~= '' then redis.call('SET', KEYS[i], string.sub(v, 2), 'PX', t) else redis.call('SET', KEYS[i], string.sub(v, 2), 'KEEPTTL') end
   elseif v == '-' then
     redis.call('DEL', KEYS[i])
+  elseif string.sub(v, 1, 1) == '+' then
+    redis.call('RPUSH', KEYS[i], string.sub(v, 2))
+    if t ~= '' then redis.call('PEXPIRE', KEYS[i], t) end
   elseif t ~= '' then
     redis.call('PEXPIRE', KEYS[i], t)
   end
@@ -45,7 +51,16 @@ end
 return 1
 `;
 
-/** KEYS[1] the rt key (its value: a family id); ARGV[1] the family key's prefix. The family's JSON, or nil. */
+/** KEYS[1] a family's key, KEYS[2] its access-token list: { its JSON, hash, hash, ... }, or nil. */
+export const READ_FAMILY = `
+local family = redis.call('GET', KEYS[1])
+if not family then return false end
+local held = redis.call('LRANGE', KEYS[2], 0, -1)
+table.insert(held, 1, family)
+return held
+`;
+
+/** KEYS[1] the rt key (its value: a family id); ARGV[1] the family key's prefix. The family's JSON (without its access tokens), or nil. */
 export const READ_REFRESH = `
 local id = redis.call('GET', KEYS[1])
 if not id then return false end

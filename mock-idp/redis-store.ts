@@ -3,7 +3,9 @@
  * sessions, codes, pending logins, the virtual clock, shared secrets and DPoP jti values.
  *
  * Layout: every key under a prefix (default rc:<issuer hash>:), records as JSON strings:
- * family:<id> (with its refresh tokens, as in memory), rt:<hash> → family id, at:<hash>, code:<hash>,
+ * family:<id> (with its refresh tokens, as in memory; its access-token hashes in the list
+ * family-at:<id>, so that concurrent refreshes add theirs without undoing each other's
+ * compare-and-set), rt:<hash> → family id, at:<hash>, code:<hash>,
  * session:<id>, pending:<id> (+ pending:~index, pending:~seq for the bound), jti:<sha256>, clock,
  * shared:<name>. Listings (sessions(), families(), size(), clear()) SCAN the prefix: they serve the
  * control API and logout, not the token endpoint.
@@ -28,7 +30,7 @@
 import { createHash } from 'node:crypto';
 import type { RedisClientType } from 'redis';
 import type { Mutable, RefreshRules } from './profile/model.ts';
-import { ADD_PENDING, CAS, READ_REFRESH, REMEMBER_JTI, REMOVE_PENDING, SHARED } from './redis-lua.ts';
+import { ADD_PENDING, CAS, READ_FAMILY, READ_REFRESH, REMEMBER_JTI, REMOVE_PENDING, SHARED } from './redis-lua.ts';
 import {
   accessTokenAsAdded,
   advancedOffset,
@@ -64,7 +66,9 @@ export interface RedisStoreOptions {
   issuer?: string;
   /**
    * The virtual now (epoch s) for the TTLs of creates, which are given no `now`; default: the wall
-   * clock plus the offset this store last read or wrote (clockOffset, advanceClock, resetClock).
+   * clock plus the offset this store last read or wrote (clockOffset, advanceClock, resetClock),
+   * which is a running Clock's now. A mock on a frozen Clock passes its clock's now. A record that
+   * carries its own creation time (issuedAt, createdAt, authTime) is timed from it when earlier.
    */
   now?: () => number;
   /** Added to every record's TTL (s); default 3600. */
@@ -135,7 +139,6 @@ export class RedisStore implements MockStore {
   /** Family key → the JSON last read or written here, and when (#recentFamily); refresh token hash → its family id. */
   readonly #recent = new Map<string, { json: string; at: number }>();
   readonly #recentRt = new Map<string, string>();
-  readonly #familyKeys: string;
   readonly #isReply: (e: unknown) => boolean;
 
   /** Use createRedisStore (it connects first). `isReply`: an error Redis answered (vs. one of the connection). */
@@ -143,7 +146,6 @@ export class RedisStore implements MockStore {
     this.#client = client;
     this.#isReply = isReply;
     this.prefix = options.prefix ?? (options.issuer !== undefined ? redisPrefixFor(options.issuer) : 'rc:default:');
-    this.#familyKeys = `${this.prefix}family:`;
     this.#margin = options.ttlMarginSeconds ?? 3600;
     this.#timeout = options.commandTimeoutMs ?? 2000;
     this.#now = options.now ?? (() => Math.floor(Date.now() / 1000) + this.#offset);
@@ -164,10 +166,12 @@ export class RedisStore implements MockStore {
     return (await this.#get<AuthorizationCode>(this.#key('code:', hash)))?.value;
   }
   async family(id: string): Promise<Family | undefined> {
-    return (await this.#get<Family>(this.#key('family:', id)))?.value;
+    return (await this.#readFamily(id))?.held.value;
   }
   async families(): Promise<readonly Family[]> {
-    return this.#list<Family>('family:');
+    const listed = await this.#list<Family>('family:');
+    const read = await Promise.all(listed.map((f) => this.#readFamily(f.id)));
+    return read.flatMap((r) => (r ? [r.held.value] : []));
   }
   async refreshToken(hash: string): Promise<RefreshTokenRecord | undefined> {
     return (await this.#heldRefresh(hash))?.record;
@@ -188,7 +192,7 @@ export class RedisStore implements MockStore {
   // ------------------------------------------------------------------ creates
 
   async addSession(session: SsoSession): Promise<void> {
-    await this.#set(this.#key('session:', session.id), session, session.expiresAt, this.#now());
+    await this.#set(this.#key('session:', session.id), session, session.expiresAt, Math.min(this.#now(), session.authTime));
   }
   async addPendingLogin(pending: PendingAuthorization, max: number): Promise<void> {
     const ttl = this.#ttlMs(pending.expiresAt, this.#now());
@@ -201,15 +205,17 @@ export class RedisStore implements MockStore {
     await this.#set(this.#key('code:', code.hash), code, code.expiresAt + CODE_KEPT_SECONDS, this.#now());
   }
   async addFamily(family: Family): Promise<void> {
-    const now = this.#now();
+    const now = Math.min(this.#now(), family.createdAt);
     const ttl = this.#ttlMs(lastExpiry(family), now);
     await this.#cas([
-      { key: this.#key('family:', family.id), expect: '*', value: `=${JSON.stringify(family)}`, ttlMs: ttl },
+      { key: this.#key('family:', family.id), expect: '*', value: `=${storedFamily(family)}`, ttlMs: ttl },
+      { key: this.#key('family-at:', family.id), expect: '*', value: '-' },
+      ...family.accessTokenHashes.map((h) => ({ key: this.#key('family-at:', family.id), expect: '*', value: `+${h}`, ttlMs: 2 * ttl })),
       ...family.tokens.map((t) => ({ key: this.#key('rt:', t.hash), expect: '*', value: `=${family.id}`, ttlMs: 2 * ttl })),
     ]);
   }
   async addRefreshToken(record: RefreshTokenRecord): Promise<void> {
-    const now = this.#now();
+    const now = Math.min(this.#now(), record.issuedAt);
     const added = await this.#changeFamily(record.familyId, (family) => {
       family.tokens.push(record);
       return [{ key: this.#key('rt:', record.hash), expect: '*', value: `=${record.familyId}` }];
@@ -218,15 +224,14 @@ export class RedisStore implements MockStore {
     if (!added) await this.#cas([{ key: this.#key('rt:', record.hash), expect: '*', value: `=${record.familyId}`, ttlMs: this.#ttlMs(record.expiresAt, now) }]);
   }
   async addAccessToken(record: AccessTokenRecord): Promise<void> {
-    const now = this.#now();
+    const now = Math.min(this.#now(), record.issuedAt);
     const write = (held: AccessTokenRecord): Write => ({ key: this.#key('at:', held.hash), expect: '*', value: `=${JSON.stringify(held)}`, ttlMs: this.#ttlMs(held.expiresAt, now) });
-    // With its family in one CAS: a family revoked in between is seen, and the token held revoked (accessTokenAsAdded).
+    // With its family in one CAS: a family revoked in between is seen, and the token held revoked
+    // (accessTokenAsAdded). The hash goes onto the family's list, not into its JSON: concurrent
+    // refreshes of one family add their access tokens without undoing each other's compare-and-set.
     const added =
       record.familyId !== undefined &&
-      (await this.#changeFamily(record.familyId, (family) => {
-        family.accessTokenHashes.push(record.hash);
-        return [write(accessTokenAsAdded(record, family))];
-      }, now));
+      (await this.#changeFamily(record.familyId, (family) => [write(accessTokenAsAdded(record, family)), { key: this.#key('family-at:', family.id), expect: '*', value: `+${record.hash}` }], now));
     if (!added) await this.#cas([write(record)]);
   }
 
@@ -263,11 +268,10 @@ export class RedisStore implements MockStore {
   }
   async revokeFamily(family: { id: string }, now: number, reason: string): Promise<void> {
     for (let round = 0; round < MAX_CAS_ROUNDS; round++) {
-      const held = await this.#get<HeldFamily>(this.#key('family:', family.id));
-      if (!held) return;
-      revokeFamilyRecords(held.value, now, reason);
-      const writes: Write[] = [{ key: this.#key('family:', family.id), expect: `=${held.json}`, value: `=${JSON.stringify(held.value)}`, ttlMs: this.#ttlMs(lastExpiry(held.value), now) }];
-      writes.push(...(await this.#revokedAccessTokens(held.value.accessTokenHashes, now)));
+      const read = await this.#readFamily(family.id);
+      if (!read) return;
+      const writes = this.#revokedFamily(read, now, reason);
+      writes.push(...(await this.#revokedAccessTokens(read.held.value.accessTokenHashes, now)));
       if (await this.#cas(writes)) return;
     }
     throw contention('revokeFamily');
@@ -369,9 +373,7 @@ export class RedisStore implements MockStore {
 
   async #get<T>(key: string): Promise<Held<T> | undefined> {
     const json = await this.#call(() => this.#client.get(key));
-    if (json === null) return undefined;
-    if (key.startsWith(this.#familyKeys)) this.#remember(key, json);
-    return { json, value: JSON.parse(json) as T };
+    return json === null ? undefined : { json, value: JSON.parse(json) as T };
   }
 
   async #set(key: string, record: unknown, until: number, now: number): Promise<void> {
@@ -398,13 +400,14 @@ export class RedisStore implements MockStore {
   }
 
   /**
-   * Changes a family and writes it with the keys `change` returns (its rt keys: those without a TTL
-   * of their own), all in one CAS. False when there is no such family.
+   * Changes a family and writes it with the keys `change` returns, all in one CAS; those without a
+   * TTL of their own (a new rt key, the access-token list) live twice the family's. False when there
+   * is no such family.
    */
   async #changeFamily(id: string, change: (family: HeldFamily) => Write[], now: number): Promise<boolean> {
     const key = this.#key('family:', id);
     for (let round = 0; round < MAX_CAS_ROUNDS; round++) {
-      const held = (round === 0 && this.#recentFamily(key)) || (await this.#get<HeldFamily>(key));
+      const held = (round === 0 && this.#recentFamily(key)) || (await this.#readFamily(id))?.held;
       if (!held) return false;
       if (await this.#writeFamily(held, change(held.value), now)) return true;
     }
@@ -414,12 +417,13 @@ export class RedisStore implements MockStore {
   async #writeFamily(held: Held<HeldFamily>, extra: Write[], now: number): Promise<boolean> {
     const family = held.value;
     const key = this.#key('family:', family.id);
-    const json = JSON.stringify(family);
+    const json = storedFamily(family);
     const ttlMs = this.#ttlMs(lastExpiry(family), now);
     const added = new Set(extra.map((w) => w.key));
+    const renewed = [...family.tokens.map((t) => this.#key('rt:', t.hash)), this.#key('family-at:', family.id)].filter((k) => !added.has(k));
     const written = await this.#cas(
       [{ key, expect: `=${held.json}`, value: `=${json}`, ttlMs }, ...extra.map((w) => ({ ...w, ttlMs: w.ttlMs ?? 2 * ttlMs }))],
-      { keys: family.tokens.map((t) => this.#key('rt:', t.hash)).filter((k) => !added.has(k)), belowMs: ttlMs, toMs: 2 * ttlMs },
+      { keys: renewed, belowMs: ttlMs, toMs: 2 * ttlMs },
     );
     if (written) this.#remember(key, json);
     else this.#recent.delete(key);
@@ -456,17 +460,38 @@ export class RedisStore implements MockStore {
       const writes: Write[] = [{ key, expect: `=${code.json}`, value: `=${JSON.stringify(code.value)}`, ttlMs: this.#ttlMs(code.value.expiresAt + CODE_KEPT_SECONDS, now) }];
       if (revoke) {
         const atHashes = new Set(revoke.accessTokenHashes);
-        const family = revoke.familyId !== undefined ? await this.#get<HeldFamily>(this.#key('family:', revoke.familyId)) : undefined;
+        const family = revoke.familyId !== undefined ? await this.#readFamily(revoke.familyId) : undefined;
         if (family) {
-          revokeFamilyRecords(family.value, revoke.at, revoke.reason);
-          writes.push({ key: this.#key('family:', family.value.id), expect: `=${family.json}`, value: `=${JSON.stringify(family.value)}`, ttlMs: this.#ttlMs(lastExpiry(family.value), now) });
-          for (const h of family.value.accessTokenHashes) atHashes.add(h);
+          writes.push(...this.#revokedFamily(family, now, revoke.reason, revoke.at));
+          for (const h of family.held.value.accessTokenHashes) atHashes.add(h);
         }
         writes.push(...(await this.#revokedAccessTokens([...atHashes], revoke.at)));
       }
       if (await this.#cas(writes)) return;
     }
     throw contention('code');
+  }
+
+  /** A family with its access-token hashes (its list); `held.json` is its key's value (the JSON without them). */
+  async #readFamily(id: string): Promise<{ held: Held<HeldFamily>; atCount: number } | undefined> {
+    const key = this.#key('family:', id);
+    const reply = (await this.#eval(READ_FAMILY, [key, this.#key('family-at:', id)], [])) as string[] | null;
+    if (reply === null) return undefined;
+    const [json, ...hashes] = reply as [string, ...string[]];
+    this.#remember(key, json);
+    const value = JSON.parse(json) as HeldFamily;
+    value.accessTokenHashes = hashes;
+    return { held: { json, value }, atCount: hashes.length };
+  }
+
+  /** The CAS writes of revokeFamilyRecords on a family as read: it, on condition its access-token list did not grow meanwhile. */
+  #revokedFamily(read: { held: Held<HeldFamily>; atCount: number }, now: number, reason: string, at = now): Write[] {
+    const family = read.held.value;
+    revokeFamilyRecords(family, at, reason);
+    return [
+      { key: this.#key('family:', family.id), expect: `=${read.held.json}`, value: `=${storedFamily(family)}`, ttlMs: this.#ttlMs(lastExpiry(family), now) },
+      { key: this.#key('family-at:', family.id), expect: `#${read.atCount}`, value: '' },
+    ];
   }
 
   async #heldRefresh(hash: string): Promise<{ held: Held<HeldFamily>; record: Mutable<RefreshTokenRecord> } | undefined> {
@@ -537,6 +562,11 @@ export class RedisStore implements MockStore {
       if (reply.keys.length) await each(reply.keys);
     } while (cursor !== '0');
   }
+}
+
+/** A family's key value: its JSON without its access tokens (they are its family-at: list). */
+function storedFamily(family: Family | HeldFamily): string {
+  return JSON.stringify({ ...family, accessTokenHashes: [] });
 }
 
 /** The last virtual instant anything of the family matters: its fixed and maximum ends, its tokens' expiries. */

@@ -6,29 +6,73 @@
  * one is accepted by the other), the clock offset (an advance through one's control is seen by the
  * other), the DPoP jti cache (a proof replayed across them is refused), and the compare-and-set
  * operations (of 50 concurrent refreshes of one token spread over both, exactly one wins).
+ * Every test runs twice: over one replicated in-memory Store, and over a RedisStore each (two
+ * connections to one redis-server, one key prefix), as replicas in separate processes would be.
  */
-import { describe, expect, it } from 'vitest';
+import { randomUUID } from 'node:crypto';
+import { afterAll, describe, expect, it } from 'vitest';
 import { createProof, generateDpopKey, type DpopKey } from '../../suites/harness/dpop.ts';
-import { createClock } from '../clock.ts';
+import { createClock, type Clock } from '../clock.ts';
 import { createMockIdp, type MockIdp } from '../idp.ts';
 import { loadProfile, type Profile } from '../profile/index.ts';
 import { loadVariants } from '../profile/variants.ts';
-import { Store } from '../store.ts';
+import { createRedisStore } from '../redis-store.ts';
+import { Store, type MockStore } from '../store.ts';
 import { Browser, IdpClient, basic, parseForms, pkce } from './client.ts';
+import { redisSkipReason, startRedis, type RunningRedis } from './redis-server.ts';
 
 const ISSUER = 'https://replicas.test';
 const START = 1_800_000_000;
 
-/** Two replicas over one replicated in-memory Store; the admin token is configuration, the same for both. */
-async function replicas(profile: Profile): Promise<{ store: Store; a: IdpClient; b: IdpClient }> {
-  const store = new Store({ replicated: true });
-  const start = () => createMockIdp({ profile, issuer: ISSUER, testMode: true, adminToken: 'replicas-admin', store, clock: createClock({ start: START }) });
-  const [ia, ib] = [await start(), await start()];
+/** What the two replicas keep their state in: the store of each, given its clock. */
+type Backing = { name: string; stores: (clocks: Clock[]) => Promise<MockStore[]> };
+
+const redisSkip = await redisSkipReason();
+if (redisSkip) console.warn(`replicas over RedisStore skipped: ${redisSkip}`);
+let redis: RunningRedis | undefined;
+const opened: MockStore[] = [];
+afterAll(async () => {
+  await Promise.all(opened.splice(0).map((s) => s.close?.()));
+  await redis?.stop();
+});
+
+const backings: Backing[] = [
+  {
+    name: 'one replicated in-memory Store',
+    stores: async (clocks) => {
+      const store = new Store({ replicated: true });
+      return clocks.map(() => store);
+    },
+  },
+  ...(redisSkip
+    ? []
+    : [
+        {
+          name: 'a RedisStore each (one redis-server, one prefix)',
+          stores: async (clocks: Clock[]) => {
+            redis ??= await startRedis();
+            const prefix = `replicas:${randomUUID()}:`;
+            const stores = await Promise.all(clocks.map((clock) => createRedisStore({ url: redis!.url, prefix, now: () => clock.now() })));
+            opened.push(...stores);
+            return stores;
+          },
+        },
+      ]),
+];
+
+/** Two replicas over their backing; the admin token is configuration, the same for both. */
+async function replicasOver(profile: Profile, backing: Backing): Promise<{ a: IdpClient; b: IdpClient }> {
+  const clocks = [createClock({ start: START }), createClock({ start: START })];
+  const stores = await backing.stores(clocks);
+  const start = (i: number) => createMockIdp({ profile, issuer: ISSUER, testMode: true, adminToken: 'replicas-admin', store: stores[i]!, clock: clocks[i]! });
+  const [ia, ib] = [await start(0), await start(1)];
   const client = (idp: MockIdp) => new IdpClient(idp, (url, init) => idp.fetch(new Request(url, init)));
-  return { store, a: client(ia), b: client(ib) };
+  return { a: client(ia), b: client(ib) };
 }
 
-describe('two replicas over one store', () => {
+describe.each(backings)('two replicas over $name', (backing) => {
+  const replicas = (profile: Profile) => replicasOver(profile, backing);
+
   it('share the signing key, the grants and the clock: a token of one is good on the other', async () => {
     const { a, b } = await replicas(await loadProfile('telenorid-plus'));
     expect(b.idp.adminToken).toBe(a.idp.adminToken);
@@ -174,5 +218,5 @@ describe('two replicas over one store', () => {
       }
       expect([...a.violations, ...b.violations]).toEqual([]);
     }
-  }, 60_000);
+  }, 120_000);
 });

@@ -10,6 +10,9 @@ import { serveMockIdp } from '../mock-idp/adapters/node-http.ts';
 import { createClock, DEFECTS, isDefect, listProfiles, loadProfile, ProfileError } from '../mock-idp/index.ts';
 import { randomToken } from '../mock-idp/crypto.ts';
 import { checkBind, isLoopback } from '../mock-idp/service/bind.ts';
+import { MEMORY_STORE, parseStoreOption, type StoreOption } from '../mock-idp/service/store-option.ts';
+import { openStore } from '../mock-idp/service/open-store.ts';
+import type { MockStore } from '../mock-idp/store.ts';
 import {
   parseClientFlag,
   parseServiceConfig,
@@ -44,7 +47,14 @@ const HELP = `Usage: refresh-conformance-mock [options]
   --key FILE            private key (PEM) for --https
   --write-ca FILE       write the generated CA certificate to FILE (e.g. for NODE_EXTRA_CA_CERTS)
   --no-test-mode        disable the login_hint shortcut and the /__control API
-  --admin-token TOKEN   admin token for /__control (default on loopback: random per run; env MOCK_IDP_ADMIN_TOKEN)
+  --admin-token TOKEN   admin token for /__control (default on loopback: random per run, or the first
+                        replica's with a Redis --store; env MOCK_IDP_ADMIN_TOKEN)
+  --store memory|redis://HOST:PORT/DB
+                        where the state is kept: in this process (default), or a Redis server that
+                        several replicas share: give them the same --store, --issuer (the address
+                        clients use, e.g. a load balancer's), profile, config and --admin-token;
+                        they share token families, sessions, codes, the clock and the signing keys.
+                        Redis unreachable at start: exit 2                      [the config's "store", else memory]
   --signing-alg ALG     ES256 | RS256 | EdDSA                                             [ES256]
   --write-target FILE   write a target file for this server (form login, end-session logout)
   --defect NAME         deviate from the profile in one seeded way (repeatable); see --list-defects
@@ -78,6 +88,7 @@ function parseCommandLine() {
         'test-mode': { type: 'boolean', default: true },
         'no-test-mode': { type: 'boolean', default: false },
         'admin-token': { type: 'string' },
+        store: { type: 'string' },
         'signing-alg': { type: 'string', default: 'ES256' },
         'write-target': { type: 'string' },
         defect: { type: 'string', multiple: true, default: [] },
@@ -145,32 +156,54 @@ async function readConfig(file: string): Promise<ServiceConfig> {
   return parseServiceConfig(json, file);
 }
 
+/**
+ * The issuer, when it is known before listening: replicas on a shared store keep their state under
+ * their issuer's key prefix, so it must be the same for all, and known before the store is opened.
+ */
+function issuerBeforeListening(): string | undefined {
+  if (args.issuer !== undefined) return args.issuer.includes('{port}') && port === 0 ? undefined : args.issuer.replace('{port}', String(port)).replace(/\/$/, '');
+  if (port === 0) return undefined;
+  return `${args.https ? 'https' : 'http'}://${args.host.includes(':') ? `[${args.host}]` : args.host}:${port}`;
+}
+
 let profile;
 let clients;
 let users;
+let storeOption: StoreOption = MEMORY_STORE;
+let store: MockStore | undefined;
+let sharedAdminToken: string | undefined;
 try {
   const config = args.config !== undefined ? await readConfig(args.config) : parseServiceConfig({}, 'defaults');
   // A profile file named in the config is relative to it.
   const fromConfig = config.profile && !/^[a-z0-9-]+$/.test(config.profile) ? path.resolve(path.dirname(args.config!), config.profile) : config.profile;
   profile = await loadProfile(args.profile ?? fromConfig ?? 'telenorid-plus');
-  const secretOf = (id: string) => process.env[secretEnv(id)] || randomToken(24);
-  clients = resolveClients(
-    profile,
-    [
-      ...config.clients.map((client, i) => ({ client, at: `${args.config} clients[${i}]` })),
-      ...args.client.map((flag, i) => {
-        const client = parseClientFlag(flag);
-        return { client, at: `--client #${i + 1} (${client.id})`, generatedSecret: secretOf(client.id) };
-      }),
-    ],
-    config.fixtureClients,
-  );
+  if (args.store !== undefined) storeOption = parseStoreOption(args.store, '--store');
+  else if (config.store !== undefined) storeOption = parseStoreOption(config.store, `${args.config} store`);
+  if (storeOption.kind === 'redis') {
+    const issuer = issuerBeforeListening();
+    if (issuer === undefined) fail(`--store ${storeOption.display}: replicas share the store under their issuer, unknown until a free port is bound: give --issuer URL (the address clients use) or a --port`);
+    try {
+      store = await openStore(storeOption, issuer);
+    } catch (e) {
+      fail(`--store ${storeOption.display}: ${(e as Error).message.split('\n')[0]}`);
+    }
+    // What a replica would make up on its own is the first replica's: a secret or token printed by any is good for all.
+    if (testMode && adminToken === undefined) sharedAdminToken = await store.shared('admin-token', randomToken());
+  }
+  const secretOf = async (id: string) => process.env[secretEnv(id)] || (store ? await store.shared(`client-secret:${id}`, randomToken(24)) : randomToken(24));
+  const flagClients = [];
+  for (const [i, flag] of args.client.entries()) {
+    const client = parseClientFlag(flag);
+    flagClients.push({ client, at: `--client #${i + 1} (${client.id})`, generatedSecret: await secretOf(client.id) });
+  }
+  clients = resolveClients(profile, [...config.clients.map((client, i) => ({ client, at: `${args.config} clients[${i}]` })), ...flagClients], config.fixtureClients);
   users = resolveUsers(
     [...config.users.map((user, i) => ({ user, at: `${args.config} users[${i}]` })), ...args.user.map((flag, i) => ({ user: parseUserFlag(flag), at: `--user #${i + 1}` }))],
     config.fixtureUsers,
   );
   if (users.length === 0) fail('no users to log in with: the config turns the fixture users off and names none');
 } catch (e) {
+  if ((e as { code?: unknown }).code === 'STORE_UNAVAILABLE') fail(`--store ${(storeOption as { display: string }).display}: ${(e as Error).message.split('\n')[0]}`);
   fail(e instanceof ProfileError || e instanceof ServiceConfigError ? e.message : String(e));
 }
 
@@ -214,20 +247,27 @@ try {
       clients,
       users,
       allowedHosts: args['allow-host'],
-      ...(adminToken && { adminToken }),
+      ...((adminToken ?? sharedAdminToken) && { adminToken: adminToken ?? sharedAdminToken }),
+      ...(store && { store }),
       onError: (error, request) => process.stderr.write(`mock-idp: unexpected error on ${request.method} ${new URL(request.url).pathname}: ${String(error)}\n`),
     },
     { host: args.host, port, ...(tls && { tls }), ...(args.issuer && { issuer: args.issuer }) },
   );
 } catch (e) {
+  // The shared signing keys are read from the store as the IdP is made: Redis may be gone by then.
+  if ((e as { code?: unknown }).code === 'STORE_UNAVAILABLE') fail(`--store ${(storeOption as { display: string }).display}: ${(e as Error).message.split('\n')[0]}`);
   fail(`cannot listen on ${args.host}:${port}: ${(e as Error).message}`);
 }
 const { idp, url } = running;
+const listening = `${tls ? 'https' : 'http'}://${args.host.includes(':') ? `[${args.host}]` : args.host}:${running.port}`;
 
 const lines = [
   `mock-idp serving profile "${profile.name}" (${profile.title})`,
   ...(defects.length ? [`DEFECTS ACTIVE (deliberate deviations from the profile): ${defects.join(', ')}`] : []),
   `issuer:     ${url}`,
+  // Behind a load balancer the issuer is its address, not this process's.
+  ...(isLoopback(args.host) && new URL(url).host !== new URL(listening).host ? [`listening:  ${listening}`] : []),
+  ...(storeOption.kind === 'redis' ? [`store:      ${storeOption.display} (shared by every replica of this issuer)`] : []),
   ...(args['allow-host'].length ? [`also answers for: ${args['allow-host'].join(', ')} (other Host headers get 421)`] : []),
   `discovery:  ${url}/.well-known/openid-configuration`,
   ...(isLoopback(args.host) ? [] : [`listening on ${args.host}:${running.port}: other machines can reach it (--allow-remote)${testMode ? '; test mode: login_hint logs in any user without a password' : ''}`]),
@@ -292,16 +332,17 @@ if (args['write-target']) {
   }
   lines.push(`  MOCK_IDP_PASSWORD=${idp.users[0]!.password}`, ...(testMode ? [`  MOCK_IDP_ADMIN_TOKEN=${idp.adminToken}`] : []));
 }
-lines.push('', 'Ctrl-C stops the server.');
-process.stdout.write(lines.join('\n') + '\n');
-
 let stopping = false;
 async function stop(signal: string) {
   if (stopping) return;
   stopping = true;
   process.stdout.write(`\n${signal}: stopping mock-idp\n`);
   await running!.close();
+  await store?.close?.();
   process.exit(0);
 }
+// Before the banner: whoever waits for it may stop the server the moment it reads it.
 process.on('SIGINT', () => void stop('SIGINT'));
 process.on('SIGTERM', () => void stop('SIGTERM'));
+lines.push('', 'Ctrl-C stops the server.');
+process.stdout.write(lines.join('\n') + '\n');

@@ -64,6 +64,8 @@ export const ServiceConfig = z.strictObject({
   fixtureUsers: z.boolean().default(true),
   clients: z.array(ServiceClient).default([]),
   users: z.array(ServiceUser).default([]),
+  /** Where the state is kept: "memory" (default) or redis://HOST:PORT/DB, shared by replicas (store-option.ts); --store wins. */
+  store: z.string().min(1).optional(),
 });
 export type ServiceConfig = z.output<typeof ServiceConfig>;
 

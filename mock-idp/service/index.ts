@@ -2,3 +2,4 @@
 export * from './config.ts';
 export * from './tls.ts';
 export * from './bind.ts';
+export * from './store-option.ts';

@@ -4,7 +4,9 @@
  *
  * stop() ends the whole group (SIGTERM, SIGKILL after 5 s) and is idempotent; restart() starts a new
  * server on the SAME port with EMPTY data (nothing is persisted: an outage that loses everything,
- * the harshest case for a store); pause()/resume() (SIGSTOP/SIGCONT) freeze the server with its
+ * the harshest case for a store; with `persist`, every write goes to an append-only file synced before
+ * Redis answers, and restart() finds the data again, as a Redis that is stopped and started does);
+ * pause()/resume() (SIGSTOP/SIGCONT) freeze the server with its
  * connections open, the case where only timeouts can tell. A process exit kills any group still
  * running, so a crashed test leaves nothing behind.
  *
@@ -34,8 +36,12 @@ export interface RunningRedis {
   readonly pid: number;
   /** Ends the server's process group; resolves once it is gone. Idempotent. */
   stop(): Promise<void>;
-  /** Ends the server if it runs, then starts a new one on the same port, with empty data. */
+  /** Ends the server if it runs, then starts a new one on the same port, with empty data (with `persist`: the data it had). */
   restart(): Promise<void>;
+  /** The server stopped (SIGTERM, as an operator stops it), its data dir kept: restart()'s first half. */
+  down(): Promise<void>;
+  /** A server on the same port again after down(): restart()'s second half. */
+  up(): Promise<void>;
   /** SIGSTOP: the server holds its connections and answers nothing until resume(). */
   pause(): void;
   resume(): void;
@@ -45,7 +51,7 @@ const live = new Set<number>();
 let exitHook = false;
 
 /** Starts redis-server; rejects (naming the step) when it is missing or does not answer PING within `timeoutMs`. */
-export async function startRedis(options: { timeoutMs?: number } = {}): Promise<RunningRedis> {
+export async function startRedis(options: { timeoutMs?: number; persist?: boolean } = {}): Promise<RunningRedis> {
   await access(REDIS_SERVER).catch(() => {
     throw new Error(`REDIS_UNAVAILABLE: ${REDIS_SERVER} is not installed (apt-get install redis-server)`);
   });
@@ -56,6 +62,7 @@ export async function startRedis(options: { timeoutMs?: number } = {}): Promise<
     });
   }
   const timeoutMs = options.timeoutMs ?? 15_000;
+  const persist = options.persist ?? false;
   const dir = await mkdtemp(path.join(tmpdir(), 'redis-test-'));
   let port = 0;
   let server: Spawned | undefined;
@@ -64,7 +71,7 @@ export async function startRedis(options: { timeoutMs?: number } = {}): Promise<
     for (let attempt = 1; !server; attempt++) {
       port = await freePortForTest();
       try {
-        server = await spawnRedis(port, dir, timeoutMs);
+        server = await spawnRedis(port, dir, timeoutMs, persist);
       } catch (e) {
         if (attempt >= 3 || !/in use/i.test((e as Error).message)) throw e;
       }
@@ -92,7 +99,13 @@ export async function startRedis(options: { timeoutMs?: number } = {}): Promise<
     async restart() {
       await stop();
       await mkdir(dir, { recursive: true }); // stop() removed it
-      current = await spawnRedis(port, dir, timeoutMs);
+      current = await spawnRedis(port, dir, timeoutMs, persist);
+    },
+    async down() {
+      await stop();
+    },
+    async up() {
+      if (!current) current = await spawnRedis(port, dir, timeoutMs, persist);
     },
     pause() {
       if (current?.child.pid) signalGroup(current.child.pid, 'SIGSTOP');
@@ -108,8 +121,9 @@ interface Spawned {
   stop(): Promise<void>;
 }
 
-async function spawnRedis(port: number, dir: string, timeoutMs: number): Promise<Spawned> {
-  const args = ['--bind', '127.0.0.1', '--port', String(port), '--save', '', '--appendonly', 'no', '--dir', dir, '--daemonize', 'no', '--loglevel', 'warning'];
+async function spawnRedis(port: number, dir: string, timeoutMs: number, persist: boolean): Promise<Spawned> {
+  const durability = persist ? ['--appendonly', 'yes', '--appendfsync', 'always'] : ['--appendonly', 'no'];
+  const args = ['--bind', '127.0.0.1', '--port', String(port), '--save', '', ...durability, '--dir', dir, '--daemonize', 'no', '--loglevel', 'warning'];
   const child = spawn(REDIS_SERVER, args, { stdio: ['ignore', 'pipe', 'pipe'], detached: true });
   const pid = child.pid!;
   live.add(pid);

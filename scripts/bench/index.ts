@@ -1,11 +1,13 @@
 /**
- * npm run bench [-- --quick] [--only http,suites,memory] [--json FILE] [--profile DIR] [--mock-root DIR]
+ * npm run bench [-- --quick] [--only http,replicas,suites,memory] [--json FILE] [--profile DIR] [--mock-root DIR]
  *
  * Measured speed of the mock, each figure next to a baseline measured in the same run:
  *   http    the token endpoint over loopback HTTP at 1, 16 and 64 connections: the refresh grant
  *           (rotation + signed id_token), the authorization_code exchange and introspection, against
  *           a bare node:http server (fixed JSON), a node:http server that only signs one id_token
  *           per request (the signing floor) and node-oidc-provider's refresh grant;
+ *   replicas  the refresh grant on 1, 2 and 4 mock replicas sharing one Redis store, as ratios to
+ *           the single in-memory process (replicas.ts; needs /usr/bin/redis-server);
  *   suites  wall time of the whole catalogue against the embedded mock (direct, msw, http);
  *   memory  resident size with 100 000 live token families (child process, --expose-gc).
  *
@@ -15,16 +17,17 @@
  * count, so a burst of load from elsewhere on the machine hits all of them alike; each phase also
  * records the server's CPU time per request, a figure such bursts disturb much less than req/s.
  */
-import { execFileSync, fork, spawn, type ChildProcess } from 'node:child_process';
-import { readFileSync, writeFileSync, mkdirSync } from 'node:fs';
+import { execFileSync, spawn } from 'node:child_process';
+import { existsSync, readFileSync, writeFileSync, mkdirSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { LoadGenerator, combine, type LoadRequest, type LoadResult, type Slice } from './loadgen.ts';
-import type { MintedMessage, MintWhat, ReadyMessage, ServerKind, UsageMessage } from './server.ts';
+import { ServerProcess } from './server-process.ts';
 import type { SuiteRun } from './suites.ts';
 import type { MemoryResult } from './memory.ts';
+import type { ReplicaFigures } from './replicas.ts';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 const HERE = fileURLToPath(new URL('.', import.meta.url));
@@ -41,9 +44,9 @@ const { values: args } = parseArgs({
 });
 if (args.help) {
   process.stdout.write(
-    'Usage: npm run bench -- [--quick] [--only http,suites,memory] [--json FILE] [--profile DIR] [--mock-root DIR]\n' +
+    'Usage: npm run bench -- [--quick] [--only http,replicas,suites,memory] [--json FILE] [--profile DIR] [--mock-root DIR]\n' +
       '  --quick         short phases (under a minute in all); default: full mode, about 3 minutes\n' +
-      '  --only LIST     sections to run: http, suites, memory\n' +
+      '  --only LIST     sections to run: http, replicas (needs redis-server), suites, memory\n' +
       '  --json FILE     also write every figure as JSON\n' +
       '  --profile DIR   write a CPU profile of each server during each measured HTTP phase\n' +
       '  --mock-root DIR benchmark the mock of another checkout (DIR/mock-idp), e.g. to compare before/after\n',
@@ -51,7 +54,8 @@ if (args.help) {
   process.exit(0);
 }
 const quick = args.quick;
-const sections = new Set((args.only ?? 'http,suites,memory').split(','));
+const mockRoot = args['mock-root'] && path.resolve(args['mock-root']);
+const sections = new Set((args.only ?? 'http,replicas,suites,memory').split(','));
 const LEVELS = [1, 16, 64];
 const PHASE_MS = quick ? 750 : 4000;
 /** Each phase is measured in this many slices, interleaved with the other servers' (see loadgen.ts). */
@@ -75,68 +79,6 @@ function machine(): { nproc: number; model: string; node: string; load: string }
     // no nproc
   }
   return { nproc, model, node: process.version, load: loadavg().map((l) => l.toFixed(2)).join(' ') };
-}
-
-// ---------------------------------------------------------------- server processes
-
-class ServerProcess {
-  #next = 0;
-  readonly #waiting = new Map<number, { resolve: (m: MintedMessage | UsageMessage) => void; reject: (e: Error) => void }>();
-  private constructor(
-    readonly label: string,
-    readonly child: ChildProcess,
-    readonly ready: ReadyMessage,
-  ) {
-    child.on('message', (m: MintedMessage | UsageMessage) => {
-      this.#waiting.get(m.id)?.resolve(m);
-      this.#waiting.delete(m.id);
-    });
-    child.on('exit', (code) => {
-      for (const w of this.#waiting.values()) w.reject(new Error(`${label} server exited with ${code}`));
-      this.#waiting.clear();
-    });
-  }
-
-  static async start(label: string, kind: ServerKind, alg: 'ES256' | 'RS256' = 'ES256'): Promise<ServerProcess> {
-    const child = fork(`${HERE}server.ts`, [kind, alg], {
-      execArgv: ['--import', 'tsx', '--expose-gc'],
-      stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
-      env: { ...process.env, ...(args['mock-root'] && { BENCH_MOCK_ROOT: path.resolve(args['mock-root']) }) },
-    });
-    const ready = await new Promise<ReadyMessage>((resolve, reject) => {
-      child.once('message', (m: ReadyMessage) => resolve(m));
-      child.once('exit', (code) => reject(new Error(`${label} server exited with ${code} before it was ready`)));
-    });
-    return new ServerProcess(label, child, ready);
-  }
-
-  get origin(): string {
-    return `http://127.0.0.1:${this.ready.port}`;
-  }
-
-  #ask<T extends MintedMessage | UsageMessage>(message: Record<string, unknown>): Promise<T> {
-    const id = ++this.#next;
-    return new Promise<T>((resolve, reject) => {
-      this.#waiting.set(id, { resolve: resolve as (m: MintedMessage | UsageMessage) => void, reject });
-      this.child.send({ ...message, id });
-    });
-  }
-
-  mint(what: MintWhat, n: number): Promise<MintedMessage> {
-    return this.#ask({ type: 'mint', what, n });
-  }
-
-  usage(): Promise<UsageMessage> {
-    return this.#ask({ type: 'usage' });
-  }
-
-  profile(on: boolean, file?: string): Promise<UsageMessage> {
-    return this.#ask({ type: 'profile', on, file });
-  }
-
-  close(): void {
-    this.child.disconnect();
-  }
 }
 
 // ---------------------------------------------------------------- http section
@@ -215,11 +157,11 @@ interface HttpFigures {
 async function httpSection(beforeMeasuring: () => Promise<unknown>): Promise<HttpFigures> {
   const full = !quick;
   const [bare, sign, mock, op, opRs] = await Promise.all([
-    ServerProcess.start('bare node:http', 'bare'),
-    ServerProcess.start('signing floor', 'sign', 'ES256'),
-    ServerProcess.start('mock', 'mock', 'ES256'),
-    ServerProcess.start('oidc-provider', 'oidc-provider', 'ES256'),
-    full ? ServerProcess.start('oidc-provider RS256', 'oidc-provider', 'RS256') : Promise.resolve(undefined),
+    ServerProcess.start('bare node:http', 'bare', { mockRoot }),
+    ServerProcess.start('signing floor', 'sign', { alg: 'ES256', mockRoot }),
+    ServerProcess.start('mock', 'mock', { alg: 'ES256', mockRoot }),
+    ServerProcess.start('oidc-provider', 'oidc-provider', { alg: 'ES256', mockRoot }),
+    full ? ServerProcess.start('oidc-provider RS256', 'oidc-provider', { alg: 'RS256', mockRoot }) : Promise.resolve(undefined),
   ]);
   const all = [bare, sign, mock, op, ...(opRs ? [opRs] : [])];
   try {
@@ -364,9 +306,11 @@ async function memorySection(): Promise<MemoryFigures> {
   const families = 100_000;
   const profile = `${ROOT}fixtures/profiles/telenorid-plus.json`;
   // As `npm run mock-idp` runs it (under the tsx loader), and bundled for plain node (no loader in the process).
-  const bundleDir = `${ROOT}node_modules/.cache/refresh-conformance-bench`;
+  // Two levels below the root, as mock-idp/profile/ is: in the bundle, import.meta.url stands for the
+  // sources', which find their data relative to themselves (load.ts reads ../../fixtures/profiles/ at start).
+  const bundleDir = `${ROOT}node_modules/.cache`;
   mkdirSync(bundleDir, { recursive: true });
-  const bundle = `${bundleDir}/memory.mjs`;
+  const bundle = `${bundleDir}/refresh-conformance-bench-memory.mjs`;
   await runChild(`${ROOT}node_modules/.bin/esbuild`, [
     `${HERE}memory.ts`, '--bundle', '--platform=node', '--format=esm', '--packages=external', '--target=node20', `--outfile=${bundle}`, '--log-level=warning',
   ]);
@@ -410,17 +354,39 @@ out();
 const report: Record<string, unknown> = { mode: quick ? 'quick' : 'full', machine: m, startedAt: new Date().toISOString() };
 let http: HttpFigures | undefined;
 let suites: SuiteRun[] | undefined;
+let replicas: ReplicaFigures | undefined;
 let memory: MemoryFigures | undefined;
 
 // The memory children do not need a quiet machine: they run while the HTTP servers start and mint.
 const memoryRun = sections.has('memory') ? memorySection() : undefined;
 memoryRun?.catch(() => undefined);
+// Nor does starting the replicas' servers (Redis and five processes, idle until their section).
+const withRedis = sections.has('replicas') && existsSync('/usr/bin/redis-server');
+const replicaServers = withRedis ? import('./replicas.ts').then((r) => r.startReplicaServers(mockRoot)) : undefined;
+replicaServers?.catch(() => undefined);
 if (sections.has('http')) {
   out(`token endpoint over loopback HTTP (${PHASE_MS / 1000} s per phase in ${SLICES} slices interleaved with the other servers', after ${WARMUP} warm-up requests; load generator: undici Pool, pipelining 1, in the parent process; each server in its own process)`);
   const t = performance.now();
-  http = await httpSection(async () => memoryRun?.catch(() => undefined));
+  http = await httpSection(async () => Promise.all([memoryRun?.catch(() => undefined), replicaServers?.catch(() => undefined)]));
   report.http = http;
   out(`  (${((performance.now() - t) / 1000).toFixed(1)} s, of which minting single-use tokens and codes ${(Math.max(...Object.values(http.mintMs)) / 1000).toFixed(1)} s)`);
+  out();
+}
+if (sections.has('replicas')) {
+  await memoryRun?.catch(() => undefined);
+  if (!replicaServers) {
+    out('replicas: skipped, /usr/bin/redis-server is not installed (apt-get install redis-server)');
+  } else {
+    // Every warm-up request of a Redis set-up is a token minted through Redis beforehand: fewer in quick mode.
+    const warmup = quick ? 100 : WARMUP;
+    out(`refresh grant on mock replicas sharing one Redis store, against the single in-memory process (${PHASE_MS / 1000} s per set-up in ${SLICES} interleaved slices, after ${warmup} warm-up requests; connections spread evenly over the replicas)`);
+    const t = performance.now();
+    const { replicasSection } = await import('./replicas.ts');
+    replicas = await replicasSection(await replicaServers, { quick, phaseMs: PHASE_MS, slices: SLICES, warmup, out });
+    report.replicas = replicas;
+    out(`  ${replicas.notes}`);
+    out(`  (${((performance.now() - t) / 1000).toFixed(1)} s, of which minting single-use tokens ${(replicas.mintMs / 1000).toFixed(1)} s)`);
+  }
   out();
 }
 if (sections.has('suites')) {
@@ -457,6 +423,17 @@ if (http) {
     `server CPU per request at 64 connections: mock refresh ${cpu('mock refresh grant').toFixed(0)} µs, oidc-provider refresh ${cpu('oidc-provider refresh grant').toFixed(0)} µs, signing floor ${cpu('signing floor').toFixed(0)} µs, bare ${cpu('bare node:http').toFixed(0)} µs`,
   );
   summary.push(`authorization_code: ${fmt(peak('mock authorization_code'))} req/s peak; introspection: ${fmt(peak('mock introspection'))} req/s peak`);
+}
+if (replicas) {
+  const top = Math.max(...replicas.results.map((r) => r.connections));
+  const at = replicas.results.filter((r) => r.connections === top);
+  const memory = at.find((r) => r.store === 'in-memory')!;
+  summary.push(
+    `replicas on Redis, refresh grant at ${top} connections: ${at
+      .filter((r) => r.store === 'redis')
+      .map((r) => `${r.replicas} replica${r.replicas > 1 ? 's' : ''} ${r.ratio.toFixed(2)}x (${fmt(r.rps)} req/s)`)
+      .join(', ')} of the single in-memory process (${fmt(memory.rps)} req/s) on ${m.nproc} CPUs`,
+  );
 }
 if (suites) {
   const worst = suites.reduce((a, b) => (b.ms > a.ms ? b : a));

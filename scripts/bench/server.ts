@@ -3,6 +3,8 @@
  *   bare           node:http answering a fixed small JSON body (the transport ceiling)
  *   sign           node:http that signs one id_token per request with the mock's signer (the signing floor)
  *   mock           the mock IdP on node:http (serveMockIdp), profile telenorid-plus
+ *   mock-redis     the same on a Redis store (argv: store URL, issuer): one replica of several that
+ *                  share it, answering for the common issuer and for 127.0.0.1 (the load generator's Host)
  *   oidc-provider  node-oidc-provider 9, a public client (its default: rotation on), in-memory Map adapter
  *
  * Protocol: the child sends { type: 'ready', port, info }. The parent sends { type: 'mint', id, what, n }
@@ -16,7 +18,7 @@ import { readFileSync } from 'node:fs';
 import { pathToFileURL } from 'node:url';
 import { exportJWK, generateKeyPair } from 'jose';
 
-export type ServerKind = 'bare' | 'sign' | 'mock' | 'oidc-provider';
+export type ServerKind = 'bare' | 'sign' | 'mock' | 'mock-redis' | 'oidc-provider';
 export type MintWhat = 'refresh' | 'code' | 'access';
 
 export interface ReadyMessage {
@@ -99,13 +101,23 @@ if (kind === 'bare') {
     });
   });
   send({ type: 'ready', port, info: { tokenPath: '/token', alg } });
-} else if (kind === 'mock') {
+} else if (kind === 'mock' || kind === 'mock-redis') {
   // BENCH_MOCK_ROOT: another checkout's mock (e.g. before a change; `npm run bench -- --mock-root DIR`).
   const root = process.env.BENCH_MOCK_ROOT ? pathToFileURL(`${process.env.BENCH_MOCK_ROOT.replace(/\/$/, '')}/`).href : new URL('../../', import.meta.url).href;
   const { serveMockIdp } = (await import(`${root}mock-idp/adapters/node-http.ts`)) as typeof import('../../mock-idp/adapters/node-http.ts');
   const { loadProfile } = (await import(`${root}mock-idp/index.ts`)) as typeof import('../../mock-idp/index.ts');
   const profile = await loadProfile('telenorid-plus');
-  const running = await serveMockIdp({ profile, testMode: true, signingAlg: alg });
+  let replica = {};
+  let listen = {};
+  if (kind === 'mock-redis') {
+    const [url, issuer] = [process.argv[4]!, process.argv[5]!];
+    const { createRedisStore } = (await import(`${root}mock-idp/redis-store.ts`)) as typeof import('../../mock-idp/redis-store.ts');
+    const { createClock } = (await import(`${root}mock-idp/clock.ts`)) as typeof import('../../mock-idp/clock.ts');
+    // As the service runs a replica: the running clock (each replica reads the shared offset), the common issuer.
+    replica = { store: await createRedisStore({ url, issuer }), clock: createClock({ mode: 'running' }), allowedHosts: ['127.0.0.1'] };
+    listen = { issuer };
+  }
+  const running = await serveMockIdp({ profile, testMode: true, signingAlg: alg, ...replica }, listen);
   const { idp } = running;
   const pub = idp.clients.find((c) => c.policy === 'Mobile')!;
   const conf = idp.clients.find((c) => c.policy === 'Confidential')!;

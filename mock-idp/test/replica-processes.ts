@@ -131,7 +131,8 @@ export async function startCluster(options: {
   env?: NodeJS.ProcessEnv;
 }): Promise<Cluster> {
   const redis = await startRedis({ persist: options.persist ?? false });
-  const adminToken = randomBytes(24).toString('base64url');
+  // Always starting with '-', as a base64url token does one time in 32: the flag must carry it whatever its first character.
+  const adminToken = `-${randomBytes(24).toString('base64url')}`;
   let proxy: RoundRobinProxy | undefined;
   const replicas: Replica[] = [];
   let stopped = false;
@@ -144,7 +145,9 @@ export async function startCluster(options: {
   };
   try {
     proxy = await startRoundRobinProxy();
-    const args = ['--port', '0', '--store', redis.url, '--issuer', proxy.url, '--allow-host', '127.0.0.1', '--admin-token', adminToken, ...(options.args ?? [])];
+    const args = ['--port', '0', '--store', redis.url, '--issuer', proxy.url, '--allow-host', '127.0.0.1',
+      // With '=': a base64url token may start with '-', which parseArgs would take for an option.
+      `--admin-token=${adminToken}`, ...(options.args ?? [])];
     // One first, so the shared keys are made once; then the others, side by side.
     replicas.push(await startReplica([...args, ...(options.firstArgs ?? [])], options.env));
     const rest = await Promise.allSettled(Array.from({ length: options.count - 1 }, () => startReplica(args, options.env)));

@@ -3,42 +3,20 @@
  * codes, outputs, progress lines and colour. Targets that fail or wait in real time are mock IdPs
  * served from this process; the child is started asynchronously so this process can answer it.
  */
-import { execFile } from 'node:child_process';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { runBin, type BinRun } from './cli/run-bin.ts';
 import { serveMockIdp, type RunningMockIdp } from '../mock-idp/adapters/node-http.ts';
 import { createClock, loadProfile, type MockIdp } from '../mock-idp/index.ts';
 import { EXIT, exitCodeOf, groupsToRun, ignoredFlags, parseCli, unknownCheckIds, useColor, UsageError } from './cli/options.ts';
 import type { Report, ReportSummary } from '../suites/harness/report/index.ts';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
-const BIN = path.join(ROOT, 'scripts/bin.mjs');
 
-interface Run {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
-
-function cli(args: string[], env: Record<string, string> = {}): Promise<Run> {
-  return new Promise((resolve) => {
-    execFile(
-      process.execPath,
-      [BIN, ...args],
-      { cwd: ROOT, env: childEnv(env), timeout: 120_000, maxBuffer: 16 * 1024 * 1024 },
-      (error, stdout, stderr) => resolve({ code: error ? (typeof error.code === 'number' ? error.code : -1) : 0, stdout, stderr }),
-    );
-  });
-}
-
-/** This environment without colour settings (a pipe: no colour), plus `extra`. */
-function childEnv(extra: Record<string, string>): NodeJS.ProcessEnv {
-  const { NO_COLOR: _n, FORCE_COLOR: _f, ...rest } = process.env;
-  return { ...rest, ...extra };
-}
+const cli = (args: string[], env: Record<string, string> = {}) => runBin(args, { env });
 
 let dir: string;
 beforeAll(async () => {
@@ -123,7 +101,7 @@ describe('commands', { timeout: 60_000 }, () => {
 });
 
 describe('setup problems exit 2 with one line and no stack trace', { timeout: 60_000 }, () => {
-  const oneLine = (r: Run, pattern: RegExp) => {
+  const oneLine = (r: BinRun, pattern: RegExp) => {
     expect(r.code).toBe(2);
     expect(r.stdout).toBe('');
     const lines = r.stderr.trimEnd().split('\n');

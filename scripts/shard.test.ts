@@ -4,34 +4,18 @@
  * unsharded run wrote (the same instances, statuses and summary). Also --shard's usage errors, the part
  * that gets nothing (not green), and merge-reports' refusals and exit codes.
  */
-import { execFile } from 'node:child_process';
 import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { runBin, type BinRun } from './cli/run-bin.ts';
 import { EXIT, ignoredFlags, parseCli, parseShard, UsageError } from './cli/options.ts';
 import { mergeReportsMain } from './merge-reports.ts';
 import { buildReport, reportToJson, type CheckResult, type CheckStatus, type Report } from '../suites/harness/report/index.ts';
 import { selectShard } from '../suites/runner/shard.ts';
 
-const ROOT = fileURLToPath(new URL('..', import.meta.url));
-const BIN = path.join(ROOT, 'scripts/bin.mjs');
 
-interface Run {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
-
-function cli(args: string[]): Promise<Run> {
-  const { NO_COLOR: _n, FORCE_COLOR: _f, ...env } = process.env;
-  return new Promise((resolve) => {
-    execFile(process.execPath, [BIN, ...args], { cwd: ROOT, env, timeout: 240_000, maxBuffer: 16 * 1024 * 1024 }, (error, stdout, stderr) =>
-      resolve({ code: error ? (typeof error.code === 'number' ? error.code : -1) : 0, stdout, stderr }),
-    );
-  });
-}
+const cli = (args: string[]) => runBin(args, { timeoutMs: 240_000 });
 
 const readReport = async (dir: string) => JSON.parse(await readFile(path.join(dir, 'report.json'), 'utf8')) as Report;
 
@@ -93,7 +77,7 @@ describe('3 shards merged equal the unsharded run', () => {
   const shardDir = (i: number) => path.join(dir, `shard-${i}`);
   let whole: Report;
   let shards: Report[];
-  let runs: Run[];
+  let runs: BinRun[];
 
   beforeAll(async () => {
     runs = await Promise.all([

@@ -7,31 +7,17 @@
  * The tests that need redis-server are skipped without it, saying so, except in CI (CI=true).
  */
 import { mkdtemp, writeFile } from 'node:fs/promises';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { createClient } from 'redis';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { ServiceConfigError } from '../service/config.ts';
-import { parseServiceConfig } from '../service/config.ts';
+import { parseServiceConfig, ServiceConfigError } from '../service/config.ts';
 import { parseStoreOption } from '../service/store-option.ts';
-import { redisSkipReason, startRedis, type RunningRedis } from './redis-server.ts';
+import { freePortForTest, redisSkipReason, startRedis, type RunningRedis } from './redis-server.ts';
 import { runService, startReplica, stopReplica, terminateReplica, type Replica } from './replica-processes.ts';
 
 const skip = await redisSkipReason();
 if (skip) console.warn(`--store redis service tests skipped: ${skip}`);
-
-/** A loopback port nothing listens on (bound, then released). */
-function closedPort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const { port } = s.address() as { port: number };
-      s.close(() => resolve(port));
-    });
-  });
-}
 
 describe('--store: the option', () => {
   test('memory, or redis://HOST:PORT/DB with the port and database defaulted', () => {
@@ -74,7 +60,7 @@ describe('--store: the service', () => {
   }, 60_000);
 
   test('a Redis that cannot be reached at start: one line on stderr, exit 2, no password shown', async () => {
-    const port = await closedPort();
+    const port = await freePortForTest();
     const r = await runService(['--port', '0', '--issuer', 'http://127.0.0.1:4455', '--store', `redis://:pw-not-shown@127.0.0.1:${port}/0`]);
     expect(r.code).toBe(2);
     expect(r.stderr.trim().split('\n'), r.stderr).toHaveLength(1);

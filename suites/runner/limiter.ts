@@ -8,7 +8,8 @@
  * the workers ask for slots over one connection each (`a` acquire, `g` granted, `r` release). A worker
  * that dies gives its slots back when its connection closes.
  */
-import { createServer, connect, type Server, type Socket } from 'node:net';
+import { connect, type Socket } from 'node:net';
+import { serveLoopback, type LoopbackServer } from './loopback-server.ts';
 
 export interface Limiter {
   /** Resolves with a release function once a slot is free; rejects with the signal's reason if aborted first. */
@@ -85,24 +86,17 @@ function watchable(signal: AbortSignal | undefined): AbortSignal | undefined {
   return signal && AbortSignal.any([signal]);
 }
 
-export interface LimiterServer {
-  port: number;
-  close(): Promise<void>;
-}
+export type LimiterServer = LoopbackServer;
 
 /** The slot server of the CLI process: `size` slots shared by every connection. */
 export async function serveLimiter(size: number): Promise<LimiterServer> {
   const limiter = createLimiter(size);
-  const sockets = new Set<Socket>();
-  const server: Server = createServer((socket) => {
-    sockets.add(socket);
+  return serveLoopback('slot server', (socket) => {
     let held = 0;
     const pending: Array<{ withdraw: () => void }> = [];
-    let buffer = '';
     socket.setEncoding('utf8');
     socket.on('data', (chunk: string) => {
-      buffer += chunk;
-      for (const op of buffer) {
+      for (const op of chunk) {
         if (op === 'a') {
           // Queued before take(): the grant may come at once, inside take().
           const request = { withdraw: () => undefined as void };
@@ -117,29 +111,12 @@ export async function serveLimiter(size: number): Promise<LimiterServer> {
           limiter.release();
         }
       }
-      buffer = '';
     });
-    socket.on('error', () => undefined);
     socket.on('close', () => {
-      sockets.delete(socket);
       for (const request of pending.splice(0)) request.withdraw();
       for (; held > 0; held--) limiter.release();
     });
   });
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', resolve);
-  });
-  const address = server.address();
-  if (address === null || typeof address === 'string') throw new Error('slot server: no TCP address');
-  return {
-    port: address.port,
-    close: () =>
-      new Promise<void>((resolve) => {
-        for (const s of sockets) s.destroy();
-        server.close(() => resolve());
-      }),
-  };
 }
 
 /**

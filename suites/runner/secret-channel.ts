@@ -15,15 +15,14 @@
  * never sends one, so a stranger connecting can learn nothing (and without the token can add nothing).
  */
 import { randomBytes } from 'node:crypto';
-import { createServer, connect, type Server, type Socket } from 'node:net';
+import { connect, type Socket } from 'node:net';
+import { serveLoopback, type LoopbackServer } from './loopback-server.ts';
 import type { SecretSink } from '../harness/record.ts';
 import { HarnessError } from '../harness/errors.ts';
 
-export interface SecretChannelServer {
-  port: number;
+export interface SecretChannelServer extends LoopbackServer {
   /** What a worker presents first; anything else closes its connection. */
   token: string;
-  close(): Promise<void>;
 }
 
 /** Longest line accepted (a secret with its label, JSON-encoded): a DPoP private key fits many times over. */
@@ -32,9 +31,7 @@ const MAX_LINE = 1 << 20;
 /** The CLI's end: calls `learn` for every secret a worker sends, before acknowledging it. */
 export async function serveSecretChannel(learn: (value: string, label: string) => void): Promise<SecretChannelServer> {
   const token = randomBytes(32).toString('base64url');
-  const sockets = new Set<Socket>();
-  const server: Server = createServer((socket) => {
-    sockets.add(socket);
+  const server = await serveLoopback('secret channel', (socket) => {
     let buffer = '';
     let authenticated = false;
     let refused = false;
@@ -64,24 +61,8 @@ export async function serveSecretChannel(learn: (value: string, label: string) =
       }
       if (acks) socket.write(acks);
     });
-    socket.on('error', () => undefined);
-    socket.on('close', () => sockets.delete(socket));
   });
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', resolve);
-  });
-  const address = server.address();
-  if (address === null || typeof address === 'string') throw new Error('secret channel: no TCP address');
-  return {
-    port: address.port,
-    token,
-    close: () =>
-      new Promise<void>((resolve) => {
-        for (const s of sockets) s.destroy();
-        server.close(() => resolve());
-      }),
-  };
+  return { ...server, token };
 }
 
 function parseLine(line: string): { value: string; label: string } | undefined {
